@@ -1,0 +1,61 @@
+// Forward-only schema migrations embedded in the binary (NNNN_name.sql),
+// applied in one transaction under an advisory lock so that any number of
+// replicas may start at once. Each applied file's SHA-256 is recorded; a
+// binary whose copy of an applied migration differs refuses to run.
+#pragma once
+
+#include <pqxx/transaction>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+
+namespace crm::db {
+
+struct MigrationFile {
+  std::string filename;  // e.g. 0001_create_customers.sql
+  std::string sql;
+};
+
+struct Migration {
+  int version = 0;
+  std::string name;  // filename without .sql
+  std::string sql;
+  std::string checksum;  // SHA-256 hex of sql
+};
+
+struct AppliedMigration {
+  int version = 0;
+  std::string name;
+  std::string checksum;
+};
+
+// Validates names (NNNN_snake_case.sql), requires versions 1..n without gaps
+// or duplicates, and returns them in order.
+absl::StatusOr<std::vector<Migration>> ParseMigrations(const std::vector<MigrationFile>& files);
+
+// What to apply given what the database records. FAILED_PRECONDITION when an
+// applied migration was edited (checksum or name differs) or when the
+// database lacks an earlier version than one it has.
+absl::StatusOr<std::vector<Migration>> PlanMigrations(const std::vector<Migration>& embedded,
+                                                      const std::vector<AppliedMigration>& applied);
+
+class Migrator {
+ public:
+  Migrator(Pool& pool, std::string schema, std::vector<MigrationFile> files);
+
+  // Applies pending migrations; returns how many this call applied.
+  absl::StatusOr<int> Migrate();
+  // OK(true) when every embedded migration is applied with the same checksum.
+  absl::StatusOr<bool> IsCurrent();
+
+ private:
+  absl::StatusOr<std::vector<AppliedMigration>> ReadApplied(pqxx::work& tx);
+
+  Pool& pool_;
+  std::string schema_;
+  std::vector<MigrationFile> files_;
+};
+
+}  // namespace crm::db

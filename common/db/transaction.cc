@@ -1,0 +1,155 @@
+#include "common/db/transaction.h"
+
+#include <prometheus/histogram.h>
+
+#include <exception>
+#include <mutex>
+#include <pqxx/except>
+#include <pqxx/pqxx>
+#include <pqxx/prepared_statement>
+#include <string>
+#include <unordered_map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "common/base/metrics.h"
+
+namespace crm::db {
+namespace {
+
+prometheus::Family<prometheus::Histogram>& QueryFamily() {
+  static auto& family = prometheus::BuildHistogram()
+                            .Name("crm_db_query_duration_seconds")
+                            .Help("Latency of database statements by name")
+                            .Register(metrics::Registry());
+  return family;
+}
+
+prometheus::Histogram& QueryHistogram(const std::string& name) {
+  static std::mutex mu;
+  static auto* cache = new std::unordered_map<std::string, prometheus::Histogram*>();
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(name);
+  if (it != cache->end()) return *it->second;
+  auto* h = &QueryFamily().Add(
+      {{"query", name}}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                                 0.025, 0.05, 0.1, 0.25, 1, 5});
+  cache->emplace(name, h);
+  return *h;
+}
+
+const char* IsolationSql(Isolation isolation) {
+  switch (isolation) {
+    case Isolation::kReadCommitted:
+      return "READ COMMITTED";
+    case Isolation::kRepeatableRead:
+      return "REPEATABLE READ";
+    case Isolation::kSerializable:
+      return "SERIALIZABLE";
+  }
+  return "READ COMMITTED";
+}
+
+bool IsRetryable(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted &&
+         absl::StartsWith(status.message(), "transaction conflict");
+}
+
+}  // namespace
+
+QueryTimer::QueryTimer(const std::string& name) : name_(name), start_(absl::Now()) {}
+QueryTimer::~QueryTimer() {
+  QueryHistogram(name_).Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+}
+
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name) {
+  QueryTimer timer(name);
+  return tx.exec_prepared(name);
+}
+
+pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
+                         const std::string& sql, const std::vector<std::string>& params) {
+  QueryTimer timer(name);
+  return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+}
+
+absl::Status StatusFromException(std::exception_ptr error, absl::string_view what) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::unique_violation& e) {
+    return absl::AlreadyExistsError("already exists");
+  } catch (const pqxx::serialization_failure& e) {
+    return absl::AbortedError("transaction conflict (serialization failure); retry");
+  } catch (const pqxx::deadlock_detected& e) {
+    return absl::AbortedError("transaction conflict (deadlock); retry");
+  } catch (const pqxx::broken_connection& e) {
+    log::Warning("database connection lost", {{"query", std::string(what)}, {"error", e.what()}});
+    return absl::UnavailableError("database unavailable");
+  } catch (const pqxx::in_doubt_error& e) {
+    log::Error("commit outcome unknown", {{"query", std::string(what)}, {"error", e.what()}});
+    return absl::UnavailableError("database connection lost during commit; outcome unknown");
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    if (state == "57014") return absl::DeadlineExceededError("deadline exceeded in database");
+    if (state == "40001" || state == "40P01") {
+      return absl::AbortedError("transaction conflict; retry");
+    }
+    if (state == "22P02" || state == "22007" || state == "22008" || state == "22003" ||
+        state == "22021") {
+      return absl::InvalidArgumentError("invalid value");
+    }
+    log::Error("database error",
+               {{"query", std::string(what)}, {"sqlstate", state}, {"error", e.what()}});
+    return absl::InternalError("internal database error");
+  } catch (const std::exception& e) {
+    log::Error("unexpected error", {{"query", std::string(what)}, {"error", e.what()}});
+    return absl::InternalError("internal error");
+  } catch (...) {
+    return absl::InternalError("internal error");
+  }
+}
+
+absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& fn) {
+  absl::Status last;
+  for (int attempt = 1; attempt <= std::max(1, options.max_attempts); ++attempt) {
+    const absl::Duration remaining = options.deadline - absl::Now();
+    if (remaining <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("deadline exceeded before the database call");
+    }
+    auto lease = pool.Acquire(options.deadline);
+    if (!lease.ok()) return lease.status();
+    try {
+      pqxx::work tx(lease->conn());
+      std::string set =
+          absl::StrCat("SET TRANSACTION ISOLATION LEVEL ", IsolationSql(options.isolation),
+                       options.read_only ? " READ ONLY" : "");
+      tx.exec(set);
+      if (options.deadline != absl::InfiniteFuture()) {
+        const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(remaining));
+        tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", ms));
+      }
+      if (!options.tenant.empty()) {
+        tx.exec_params("SELECT set_config('app.tenant_id', $1, true)", options.tenant);
+      }
+      absl::Status status = fn(tx);
+      if (!status.ok()) {
+        tx.abort();
+        if (IsRetryable(status)) {
+          last = status;
+          continue;
+        }
+        return status;
+      }
+      tx.commit();
+      return absl::OkStatus();
+    } catch (...) {
+      last = StatusFromException(std::current_exception(), "transaction");
+      if (!IsRetryable(last)) return last;
+    }
+  }
+  return last;
+}
+
+}  // namespace crm::db

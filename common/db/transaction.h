@@ -1,0 +1,66 @@
+// Running work in a Postgres transaction: the one place where libpqxx
+// exceptions become absl::Status, where the caller's remaining deadline
+// becomes statement_timeout, where the tenant is set for row-level security,
+// and where serialization failures and deadlocks are retried.
+#pragma once
+
+#include <functional>
+#include <pqxx/transaction>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
+
+namespace crm::db {
+
+enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+
+struct TxOptions {
+  // Sets `app.tenant_id` for row-level security policies; empty for none.
+  std::string tenant;
+  absl::Time deadline = absl::InfiniteFuture();
+  Isolation isolation = Isolation::kReadCommitted;
+  int max_attempts = 5;
+  bool read_only = false;
+};
+
+using TxFn = std::function<absl::Status(pqxx::work&)>;
+
+// Runs `fn` in a transaction and commits when it returns OK; rolls back
+// otherwise. Retries the whole of `fn` on serialization failure/deadlock.
+absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& fn);
+
+// Maps an exception thrown by libpqxx (or anything else) to a status; logs
+// the detail that is not safe to return. `what` names the statement.
+absl::Status StatusFromException(std::exception_ptr error, absl::string_view what);
+
+// Runs a named prepared statement and records its latency as
+// crm_db_query_duration_seconds{query=name}.
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name);
+template <typename... Args>
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name, Args&&... args);
+
+// Runs a dynamic (not prepared) parameterised statement, timed the same way.
+pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
+                         const std::string& sql, const std::vector<std::string>& params);
+
+// --- implementation details ---
+class QueryTimer {
+ public:
+  explicit QueryTimer(const std::string& name);
+  ~QueryTimer();
+
+ private:
+  const std::string& name_;
+  absl::Time start_;
+};
+
+template <typename... Args>
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name, Args&&... args) {
+  QueryTimer timer(name);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+}  // namespace crm::db

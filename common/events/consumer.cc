@@ -1,0 +1,119 @@
+#include "common/events/consumer.h"
+
+#include <grpcpp/client_context.h>
+
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "common/base/status.h"
+#include "common/db/transaction.h"
+#include "common/events/outbox.h"
+#include "common/server/call.h"
+#include "crm/events/v1/event_feed.grpc.pb.h"
+
+namespace crm::events {
+
+FeedConsumer::FeedConsumer(std::shared_ptr<grpc::Channel> feed, db::Pool& pool,
+                           ConsumerOptions options, ApplyFn apply)
+    : feed_(std::move(feed)), pool_(pool), options_(std::move(options)), apply_(std::move(apply)) {}
+
+absl::StatusOr<std::string> FeedConsumer::StoredCursor() {
+  std::string cursor;
+  db::TxOptions tx_options;
+  tx_options.tenant = options_.tenant;
+  tx_options.deadline = absl::Now() + absl::Seconds(10);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(absl::StrCat("SELECT cursor FROM ", options_.schema,
+                                            ".consumer_cursors WHERE tenant_id = $1 AND "
+                                            "consumer = $2"),
+                               options_.tenant, options_.consumer);
+    cursor = rows.empty() ? "" : rows[0][0].as<std::string>();
+    return absl::OkStatus();
+  }));
+  return cursor;
+}
+
+absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event) {
+  CRM_ASSIGN_OR_RETURN(Cursor incoming, ParseCursor(event.cursor()));
+  bool applied = false;
+  db::TxOptions tx_options;
+  tx_options.tenant = options_.tenant;
+  tx_options.deadline = absl::Now() + absl::Seconds(30);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](pqxx::work& tx) {
+    applied = false;
+    // Lock the cursor row so two consumers of the same name never both apply.
+    tx.exec_params(absl::StrCat("INSERT INTO ", options_.schema,
+                                ".consumer_cursors (tenant_id, consumer, cursor) VALUES ($1, "
+                                "$2, '') ON CONFLICT (tenant_id, consumer) DO NOTHING"),
+                   options_.tenant, options_.consumer);
+    auto rows = tx.exec_params(absl::StrCat("SELECT cursor FROM ", options_.schema,
+                                            ".consumer_cursors WHERE tenant_id = $1 AND "
+                                            "consumer = $2 FOR UPDATE"),
+                               options_.tenant, options_.consumer);
+    CRM_ASSIGN_OR_RETURN(Cursor stored, ParseCursor(rows[0][0].as<std::string>()));
+    if (incoming <= stored) return absl::OkStatus();  // already applied
+    CRM_RETURN_IF_ERROR(apply_(tx, event));
+    tx.exec_params(absl::StrCat("UPDATE ", options_.schema,
+                                ".consumer_cursors SET cursor = $3, update_time = now() "
+                                "WHERE tenant_id = $1 AND consumer = $2"),
+                   options_.tenant, options_.consumer, event.cursor());
+    applied = true;
+    return absl::OkStatus();
+  }));
+  return applied;
+}
+
+absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_time,
+                                          const std::atomic<bool>* stop) {
+  CRM_ASSIGN_OR_RETURN(std::string cursor, StoredCursor());
+  auto stub = crm::events::v1::EventFeed::NewStub(feed_);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata(server::kTenantHeader, options_.tenant);
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + max_time));
+  crm::events::v1::SubscribeRequest request;
+  request.set_after_cursor(cursor);
+  for (const auto& t : options_.types) request.add_types(t);
+  auto reader = stub->Subscribe(&ctx, request);
+  crm::events::v1::SubscribeResponse response;
+  int applied = 0;
+  absl::Status failure;
+  while (applied < max_events && reader->Read(&response)) {
+    auto one = ApplyOne(response.event());
+    if (!one.ok()) {
+      failure = one.status();
+      break;
+    }
+    if (*one) ++applied;
+    if (stop != nullptr && stop->load()) break;
+  }
+  ctx.TryCancel();
+  grpc::Status finish = reader->Finish();
+  if (!failure.ok()) return failure;
+  if (applied >= max_events || finish.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+      finish.error_code() == grpc::StatusCode::CANCELLED) {
+    return applied;
+  }
+  if (!finish.ok()) return FromGrpcStatus(finish);
+  return applied;
+}
+
+void FeedConsumer::Run(const std::atomic<bool>& stop) {
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stop.load()) {
+    auto result = RunOnce(1 << 30, absl::Minutes(5), &stop);
+    if (result.ok()) {
+      backoff = absl::Milliseconds(100);
+      continue;
+    }
+    log::Warning(
+        "event consumer reconnecting",
+        {{"consumer", options_.consumer}, {"error", std::string(result.status().message())}});
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
+    backoff = std::min(backoff * 2, absl::Seconds(10));
+  }
+}
+
+}  // namespace crm::events

@@ -1,0 +1,64 @@
+// The consumer side of an event feed: subscribes from the cursor stored in
+// the consumer's own schema and applies each event in one transaction with
+// the cursor update, so a redelivered event is never applied twice. The
+// cursor table DDL each consuming service's migration creates:
+//
+//   CREATE TABLE <schema>.consumer_cursors (
+//     tenant_id text NOT NULL, consumer text NOT NULL, cursor text NOT NULL,
+//     update_time timestamptz NOT NULL DEFAULT now(),
+//     PRIMARY KEY (tenant_id, consumer));
+#pragma once
+
+#include <grpcpp/channel.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <pqxx/transaction>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
+#include "crm/events/v1/event_feed.pb.h"
+
+namespace crm::events {
+
+struct ConsumerOptions {
+  std::string schema;    // the consumer's own schema (holds consumer_cursors)
+  std::string consumer;  // stable name, e.g. "campaign.customer-projection"
+  std::string tenant;
+  std::vector<std::string> types;  // empty: all
+};
+
+using ApplyFn = std::function<absl::Status(pqxx::work&, const crm::events::v1::Event&)>;
+
+class FeedConsumer {
+ public:
+  FeedConsumer(std::shared_ptr<grpc::Channel> feed, db::Pool& pool, ConsumerOptions options,
+               ApplyFn apply);
+
+  // The stored cursor ("" before the first event).
+  absl::StatusOr<std::string> StoredCursor();
+
+  // Connects once from the stored cursor and applies events until
+  // `max_events` were applied, `max_time` passed, `stop` became true, or
+  // the stream broke. Returns how many events this call applied.
+  absl::StatusOr<int> RunOnce(int max_events, absl::Duration max_time,
+                              const std::atomic<bool>* stop = nullptr);
+
+  // RunOnce in a loop with backoff until `stop` becomes true.
+  void Run(const std::atomic<bool>& stop);
+
+ private:
+  // Applies one event and stores its cursor; false if it was a duplicate.
+  absl::StatusOr<bool> ApplyOne(const crm::events::v1::Event& event);
+
+  std::shared_ptr<grpc::Channel> feed_;
+  db::Pool& pool_;
+  ConsumerOptions options_;
+  ApplyFn apply_;
+};
+
+}  // namespace crm::events

@@ -1,0 +1,80 @@
+#include "common/events/outbox.h"
+
+#include <google/protobuf/any.pb.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <pqxx/binarystring>
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace crm::events {
+
+std::string FormatCursor(const Cursor& c) { return absl::StrCat(c.tx, ".", c.seq); }
+
+absl::StatusOr<Cursor> ParseCursor(absl::string_view text) {
+  Cursor c;
+  if (text.empty()) return c;
+  std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &c.tx) ||
+      !absl::SimpleAtoi(parts[1], &c.seq) || c.seq < 0) {
+    return absl::InvalidArgumentError("after_cursor: malformed cursor");
+  }
+  return c;
+}
+
+std::string NotifyChannel(absl::string_view schema) { return absl::StrCat("crm_events_", schema); }
+
+void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+                 absl::string_view type, absl::string_view subject,
+                 const google::protobuf::Message& payload) {
+  google::protobuf::Any any;
+  any.PackFrom(payload);
+  std::string bytes = any.SerializeAsString();
+  tx.exec_params(absl::StrCat("INSERT INTO ", schema,
+                              ".outbox (tenant_id, type, subject, payload) "
+                              "VALUES ($1, $2, $3, $4)"),
+                 std::string(tenant), std::string(type), std::string(subject),
+                 pqxx::binarystring(bytes.data(), bytes.size()));
+  tx.exec_params("SELECT pg_notify($1, $2)", NotifyChannel(schema), std::string(tenant));
+}
+
+ReadResult ReadEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+                      const Cursor& after, int limit) {
+  ReadResult out;
+  const std::string tx_text = absl::StrCat(after.tx);
+  auto rows = tx.exec_params(
+      absl::StrCat("SELECT tx_id::text, seq, id::text, type, subject, payload, "
+                   "(EXTRACT(EPOCH FROM create_time) * 1000000)::bigint, "
+                   "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS released "
+                   "FROM ",
+                   schema,
+                   ".outbox WHERE tenant_id = $1 AND (tx_id, seq) > ($2::xid8, $3::bigint) "
+                   "ORDER BY tx_id, seq LIMIT $4"),
+      std::string(tenant), tx_text, after.seq, limit);
+  for (const auto& row : rows) {
+    if (!row[7].as<bool>()) {
+      out.held_back = true;
+      break;
+    }
+    crm::events::v1::Event e;
+    Cursor c;
+    absl::SimpleAtoi(row[0].as<std::string>(), &c.tx);
+    c.seq = row[1].as<int64_t>();
+    e.set_cursor(FormatCursor(c));
+    e.set_id(row[2].as<std::string>());
+    e.set_type(row[3].as<std::string>());
+    e.set_tenant(std::string(tenant));
+    e.set_subject(row[4].as<std::string>());
+    pqxx::binarystring payload(row[5]);
+    e.mutable_payload()->ParseFromArray(payload.data(), static_cast<int>(payload.size()));
+    *e.mutable_create_time() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
+    out.events.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace crm::events

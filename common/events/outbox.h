@@ -1,0 +1,54 @@
+// The transactional outbox every service keeps in its own schema as
+// `<schema>.outbox` (see docs/events.md for the DDL each service's migration
+// creates). Events are appended inside the transaction of the change, so a
+// committed change always has its event and a rolled-back one never.
+//
+// Cursors are (transaction id, sequence) pairs and events are read only
+// below the oldest transaction still running, so a reader that follows the
+// cursor never skips an event that commits late.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstdint>
+#include <pqxx/transaction>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "crm/events/v1/event_feed.pb.h"
+
+namespace crm::events {
+
+struct Cursor {
+  uint64_t tx = 0;
+  int64_t seq = 0;
+  bool operator<(const Cursor& o) const { return tx < o.tx || (tx == o.tx && seq < o.seq); }
+  bool operator==(const Cursor& o) const { return tx == o.tx && seq == o.seq; }
+  bool operator<=(const Cursor& o) const { return *this < o || *this == o; }
+};
+
+std::string FormatCursor(const Cursor& c);
+// Empty → the start; malformed → INVALID_ARGUMENT naming after_cursor.
+absl::StatusOr<Cursor> ParseCursor(absl::string_view text);
+
+// NOTIFY channel the service's writers signal and its feed listens on.
+std::string NotifyChannel(absl::string_view schema);
+
+// Appends an event in `tx`; `payload` is packed into google.protobuf.Any.
+void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+                 absl::string_view type, absl::string_view subject,
+                 const google::protobuf::Message& payload);
+
+struct ReadResult {
+  std::vector<crm::events::v1::Event> events;
+  // True when committed events exist after the last returned one that cannot
+  // be released yet because an older transaction is still running.
+  bool held_back = false;
+};
+
+// Reads up to `limit` events of `tenant` after `after`, in commit-safe order.
+ReadResult ReadEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+                      const Cursor& after, int limit);
+
+}  // namespace crm::events

@@ -1,0 +1,103 @@
+#include "common/server/call.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/crypto.h"
+#include "common/base/log.h"
+#include "common/base/status.h"
+
+namespace crm::server {
+namespace {
+
+std::string Header(grpc::CallbackServerContext* ctx, absl::string_view key) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+bool IsValidTenant(absl::string_view tenant) {
+  if (tenant.empty() || tenant.size() > 63) return false;
+  if (!absl::ascii_isalnum(tenant[0])) return false;
+  return std::all_of(tenant.begin(), tenant.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-';
+  });
+}
+
+bool IsValidRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == ':' || c == '-';
+  });
+}
+
+absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
+                                        const CallOptions& options) {
+  CallScope scope;
+  scope.request_id = Header(ctx, kRequestIdHeader);
+  if (!IsValidRequestId(scope.request_id)) scope.request_id = crypto::NewUuid();
+  ctx->AddInitialMetadata(kRequestIdHeader, scope.request_id);
+  scope.actor = Header(ctx, kActorHeader);
+  const absl::Time caller_deadline = absl::FromChrono(ctx->deadline());
+  const absl::Time fallback = absl::Now() + options.default_deadline;
+  // gRPC reports "no deadline" as a time far in the future.
+  if (caller_deadline < absl::InfiniteFuture() &&
+      caller_deadline - absl::Now() < absl::Hours(24 * 365)) {
+    scope.deadline = caller_deadline;
+  } else {
+    scope.deadline = fallback;
+  }
+  scope.tenant = Header(ctx, kTenantHeader);
+  if (options.require_tenant) {
+    if (scope.tenant.empty()) {
+      return absl::UnauthenticatedError("missing x-crm-tenant metadata");
+    }
+    if (!IsValidTenant(scope.tenant)) {
+      return absl::UnauthenticatedError("malformed x-crm-tenant metadata");
+    }
+  }
+  return scope;
+}
+
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& executor,
+                                   const CallOptions& options,
+                                   std::function<absl::Status(const CallScope&)> work) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<CallScope> scope = MakeCallScope(ctx, options);
+  if (!scope.ok()) {
+    reactor->Finish(ToGrpcStatus(scope.status()));
+    return reactor;
+  }
+  auto shared_scope = std::make_shared<CallScope>(std::move(scope).value());
+  bool queued = executor.TrySubmit([ctx, reactor, shared_scope, work = std::move(work)] {
+    if (ctx->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
+      return;
+    }
+    absl::Status status;
+    if (absl::Now() >= shared_scope->deadline) {
+      status = absl::DeadlineExceededError("deadline exceeded while queued");
+    } else {
+      status = work(*shared_scope);
+    }
+    if (status.code() == absl::StatusCode::kInternal) {
+      log::Error("rpc failed", {{"request_id", shared_scope->request_id},
+                                {"tenant", shared_scope->tenant},
+                                {"error", std::string(status.message())}});
+    }
+    reactor->Finish(ToGrpcStatus(status));
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "server busy: work queue full; retry with backoff"));
+  }
+  return reactor;
+}
+
+}  // namespace crm::server

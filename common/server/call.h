@@ -1,0 +1,51 @@
+// What every domain RPC needs from its call before touching data: the
+// tenant (required), the request id (accepted or minted, echoed back), and
+// the effective deadline (the caller's, or a default when it set none).
+#pragma once
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/server/executor.h"
+
+namespace crm::server {
+
+inline constexpr char kTenantHeader[] = "x-crm-tenant";
+inline constexpr char kRequestIdHeader[] = "x-request-id";
+inline constexpr char kActorHeader[] = "x-crm-actor";
+
+struct CallScope {
+  std::string tenant;
+  std::string request_id;
+  std::string actor;  // API key or service that made the call, if known
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct CallOptions {
+  bool require_tenant = true;
+  absl::Duration default_deadline = absl::Seconds(10);
+};
+
+// Tenant ids: 1 to 63 characters of [a-z0-9-], starting alphanumeric.
+bool IsValidTenant(absl::string_view tenant);
+// Request ids we accept from callers: 1 to 128 of [A-Za-z0-9_.:-].
+bool IsValidRequestId(absl::string_view id);
+
+// Reads metadata and builds the scope; echoes x-request-id in the initial
+// metadata. UNAUTHENTICATED when the tenant is missing or malformed.
+absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
+                                        const CallOptions& options);
+
+// Runs `work` on `executor` and finishes the call with its status. A full
+// executor answers RESOURCE_EXHAUSTED at once; a call cancelled while queued
+// is not run.
+grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& executor,
+                                   const CallOptions& options,
+                                   std::function<absl::Status(const CallScope&)> work);
+
+}  // namespace crm::server

@@ -1,0 +1,103 @@
+# Shared shell helpers of scripts/up, scripts/test and scripts/bench.
+# shellcheck shell=bash
+
+CRM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CRM_PACKAGES=(
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libpqxx-dev prometheus-cpp-dev catch2 libssl-dev zlib1g-dev
+  postgresql-15 postgresql-client-15
+  pkg-config cmake ninja-build ccache g++ gzip
+)
+
+crm_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+crm_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+crm_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages that are missing; does nothing when all are
+# present, so a second run costs a second.
+crm_install_deps() {
+  local missing=() p
+  for p in "${CRM_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # Node.js (for buf and the manifest validator) may come from elsewhere than
+  # Debian; ask for Debian's packages only when the commands are missing.
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  if [ "${#missing[@]}" -eq 0 ]; then return 0; fi
+  crm_log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  local i
+  for i in $(seq 30); do crm_as_root apt-get update -qq && break; sleep 3; done
+  crm_as_root apt-get install -y -qq --no-install-recommends --no-upgrade \
+    -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+}
+
+crm_jobs() { echo "${CRM_JOBS:-2}"; }
+
+# crm_build <Debug|Release> <build dir>
+crm_build() {
+  local type="$1" dir="$2"
+  export CCACHE_BASEDIR="$CRM_ROOT" CCACHE_NOHASHDIR=true
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$CRM_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" >/dev/null
+  fi
+  crm_log "building ($type) in ${dir#"$CRM_ROOT"/}"
+  cmake --build "$dir" -j "$(crm_jobs)"
+}
+
+crm_pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1; }
+
+# Runs a Postgres server program as the right user: as root the server must
+# run as 'postgres'.
+crm_pg_run() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# crm_pg_start <base dir> <port> <durable: yes|no>
+# Creates the cluster on first use; the socket lives in <base dir>/run.
+crm_pg_start() {
+  local base="$1" port="$2" durable="$3" bin
+  bin="$(crm_pg_bin)"
+  mkdir -p "$base/run"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$base"; fi
+  if [ ! -f "$base/data/PG_VERSION" ]; then
+    crm_pg_run "$bin/initdb" -D "$base/data" -U postgres --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  local opts="-p $port -k $base/run -c listen_addresses=127.0.0.1 -c max_connections=200"
+  if [ "$durable" = no ]; then
+    opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  if crm_pg_run "$bin/pg_ctl" -D "$base/data" status >/dev/null 2>&1; then
+    return 0
+  fi
+  crm_pg_run "$bin/pg_ctl" -D "$base/data" -l "$base/server.log" -w -t 60 -o "$opts" start \
+    >/dev/null || { cat "$base/server.log" >&2; crm_die "postgres did not start"; }
+}
+
+crm_pg_stop() {
+  local base="$1" bin
+  bin="$(crm_pg_bin)"
+  [ -f "$base/data/PG_VERSION" ] || return 0
+  crm_pg_run "$bin/pg_ctl" -D "$base/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# crm_psql <base dir> <port> [psql args...] — as the superuser, over the socket.
+crm_psql() {
+  local base="$1" port="$2"
+  shift 2
+  psql -X -q -v ON_ERROR_STOP=1 -h "$base/run" -p "$port" -U postgres "$@"
+}
+
+# Picks a free TCP port on 127.0.0.1 starting at $1.
+crm_free_port() {
+  local p="$1"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+  echo "$p"
+}

@@ -1,0 +1,161 @@
+#include "services/customer/customer_domain.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+
+namespace crm::customer {
+
+using crm::customer::v1::AttributeValue;
+using crm::customer::v1::Customer;
+
+namespace {
+
+std::string F(absl::string_view prefix, absl::string_view field) {
+  return prefix.empty() ? std::string(field) : absl::StrCat(prefix, ".", field);
+}
+
+bool IsAttributeKey(absl::string_view key) {
+  if (key.empty() || key.size() > 64 || !absl::ascii_islower(key[0])) return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_';
+  });
+}
+
+}  // namespace
+
+absl::Status ValidateCustomer(const Customer& c, absl::string_view prefix) {
+  if (!c.external_id().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "external_id"), c.external_id(), 128));
+  }
+  if (!c.email().empty()) CRM_RETURN_IF_ERROR(api::CheckEmail(F(prefix, "email"), c.email()));
+  if (!c.phone().empty()) CRM_RETURN_IF_ERROR(api::CheckE164(F(prefix, "phone"), c.phone()));
+  CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "given_name"), c.given_name(), 200));
+  CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "family_name"), c.family_name(), 200));
+  if (!c.locale().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckLocale(F(prefix, "locale"), c.locale()));
+  }
+  if (!c.country().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckCountryCode(F(prefix, "country"), c.country()));
+  }
+  if (c.tags_size() > kMaxTags) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "tags"), ": at most ", kMaxTags, " tags"));
+  }
+  for (int i = 0; i < c.tags_size(); ++i) {
+    CRM_RETURN_IF_ERROR(
+        api::CheckToken(absl::StrCat(F(prefix, "tags"), "[", i, "]"), c.tags(i), 64));
+  }
+  if (c.attributes_size() > kMaxAttributes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "attributes"), ": at most ", kMaxAttributes, " attributes"));
+  }
+  for (const auto& [key, value] : c.attributes()) {
+    const std::string field = absl::StrCat(F(prefix, "attributes"), "[", key, "]");
+    if (!IsAttributeKey(key)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(F(prefix, "attributes"), ": key '", absl::CHexEscape(key.substr(0, 64)),
+                       "' must be 1 to 64 characters of [a-z0-9_] starting with a letter"));
+    }
+    switch (value.kind_case()) {
+      case AttributeValue::kStringValue:
+        CRM_RETURN_IF_ERROR(api::CheckText(field, value.string_value(), 1024));
+        break;
+      case AttributeValue::kNumberValue:
+        if (!std::isfinite(value.number_value())) {
+          return absl::InvalidArgumentError(absl::StrCat(field, ": must be a finite number"));
+        }
+        break;
+      case AttributeValue::kBoolValue:
+        break;
+      case AttributeValue::kTimestampValue: {
+        const auto& t = value.timestamp_value();
+        if (t.seconds() < -62135596800 || t.seconds() > 253402300799 || t.nanos() < 0 ||
+            t.nanos() > 999999999) {
+          return absl::InvalidArgumentError(absl::StrCat(field, ": timestamp out of range"));
+        }
+        break;
+      }
+      case AttributeValue::KIND_NOT_SET:
+        return absl::InvalidArgumentError(absl::StrCat(field, ": no value set"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void NormalizeCustomer(Customer* c) {
+  std::set<std::string> tags(c->tags().begin(), c->tags().end());
+  c->clear_tags();
+  for (const auto& t : tags) c->add_tags(t);
+}
+
+absl::Status ApplyUpdateMask(const Customer& patch, const google::protobuf::FieldMask& mask,
+                             Customer* target) {
+  if (mask.paths_size() == 0) {
+    return absl::InvalidArgumentError("update_mask: required; name the fields to change");
+  }
+  for (const auto& path : mask.paths()) {
+    if (path == "email") {
+      target->set_email(patch.email());
+    } else if (path == "phone") {
+      target->set_phone(patch.phone());
+    } else if (path == "given_name") {
+      target->set_given_name(patch.given_name());
+    } else if (path == "family_name") {
+      target->set_family_name(patch.family_name());
+    } else if (path == "locale") {
+      target->set_locale(patch.locale());
+    } else if (path == "country") {
+      target->set_country(patch.country());
+    } else if (path == "tags") {
+      *target->mutable_tags() = patch.tags();
+    } else if (path == "attributes") {
+      *target->mutable_attributes() = patch.attributes();
+    } else if (path == "external_id" || path == "name" || path == "create_time" ||
+               path == "update_time" || path == "delete_time" || path == "etag") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: field '", path, "' cannot be updated"));
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: unknown field '", absl::CHexEscape(path.substr(0, 64)), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string EtagOf(int64_t version) { return absl::StrCat("v", version); }
+
+absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag) {
+  int64_t v = 0;
+  if (etag.size() < 2 || etag[0] != 'v' || !absl::SimpleAtoi(etag.substr(1), &v) || v <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": malformed etag; send back the etag a read returned"));
+  }
+  return v;
+}
+
+const std::vector<api::FilterField>& CustomerFilterFields() {
+  using api::FieldType;
+  static const auto* fields = new std::vector<api::FilterField>{
+      {"email", "c.email", FieldType::kString, true},
+      {"external_id", "c.external_id", FieldType::kString, false},
+      {"phone", "c.phone", FieldType::kString, false},
+      {"given_name", "c.given_name", FieldType::kString, true},
+      {"family_name", "c.family_name", FieldType::kString, true},
+      {"locale", "c.locale", FieldType::kString, false},
+      {"country", "c.country", FieldType::kString, false},
+      {"tags", "c.tags", FieldType::kStringList, false},
+      {"create_time", "c.create_time", FieldType::kTimestamp, false},
+      {"update_time", "c.update_time", FieldType::kTimestamp, false},
+  };
+  return *fields;
+}
+
+}  // namespace crm::customer

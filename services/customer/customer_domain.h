@@ -1,0 +1,39 @@
+// Pure customer rules: validation, update masks, etags, filterable fields.
+// No I/O, so every rule is unit-tested directly.
+#pragma once
+
+#include <google/protobuf/field_mask.pb.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/api/filter.h"
+#include "crm/customer/v1/customer.pb.h"
+
+namespace crm::customer {
+
+inline constexpr int kMaxTags = 50;
+inline constexpr int kMaxAttributes = 100;
+
+// Checks every writable field of `c`; messages name the field under
+// `prefix` (e.g. "customer.email: ...").
+absl::Status ValidateCustomer(const crm::customer::v1::Customer& c, absl::string_view prefix);
+
+// Sorts and de-duplicates tags.
+void NormalizeCustomer(crm::customer::v1::Customer* c);
+
+// Copies the fields named in `mask` from `patch` into `target`.
+// INVALID_ARGUMENT for an empty mask, an unknown or immutable field.
+absl::Status ApplyUpdateMask(const crm::customer::v1::Customer& patch,
+                             const google::protobuf::FieldMask& mask,
+                             crm::customer::v1::Customer* target);
+
+std::string EtagOf(int64_t version);
+// INVALID_ARGUMENT (naming `field`) when malformed.
+absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag);
+
+// The fields ListCustomers may filter on, with the SQL they compile to.
+const std::vector<api::FilterField>& CustomerFilterFields();
+
+}  // namespace crm::customer

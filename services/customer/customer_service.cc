@@ -1,0 +1,110 @@
+#include "services/customer/customer_service.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/api/validation.h"
+#include "common/base/crypto.h"
+#include "common/base/status.h"
+#include "services/customer/customer_domain.h"
+
+namespace crm::customer {
+
+using v1::Customer;
+
+namespace {
+
+// Map fields make plain serialization order unstable; hashes need stability.
+std::string DeterministicBytes(const google::protobuf::Message& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+}  // namespace
+
+CustomerServiceImpl::CustomerServiceImpl(CustomerStore& store, server::Executor& executor,
+                                         server::CallOptions call_options)
+    : store_(store), executor_(executor), call_options_(call_options) {}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
+    grpc::CallbackServerContext* ctx, const v1::CreateCustomerRequest* request,
+    Customer* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_customer()) return absl::InvalidArgumentError("customer: required");
+    if (!request->request_id().empty() && !server::IsValidRequestId(request->request_id())) {
+      return absl::InvalidArgumentError(
+          "request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
+    }
+    Customer customer = request->customer();
+    customer.clear_name();
+    customer.clear_create_time();
+    customer.clear_update_time();
+    customer.clear_delete_time();
+    customer.clear_etag();
+    NormalizeCustomer(&customer);
+    CRM_RETURN_IF_ERROR(ValidateCustomer(customer, "customer"));
+    const std::string hash = crypto::Sha256Hex(DeterministicBytes(customer));
+    CRM_ASSIGN_OR_RETURN(*response,
+                         store_.Create(scope, std::move(customer), request->request_id(), hash));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(grpc::CallbackServerContext* ctx,
+                                                           const v1::GetCustomerRequest* request,
+                                                           Customer* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Get(scope, id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
+    grpc::CallbackServerContext* ctx, const v1::UpdateCustomerRequest* request,
+    Customer* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_customer()) return absl::InvalidArgumentError("customer: required");
+    std::string id;
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("customer.name", request->customer().name(), "customers", &id));
+    if (request->update_mask().paths_size() == 0) {
+      return absl::InvalidArgumentError("update_mask: required; name the fields to change");
+    }
+    const std::string& etag =
+        request->etag().empty() ? request->customer().etag() : request->etag();
+    CRM_ASSIGN_OR_RETURN(
+        *response, store_.Update(scope, id, request->customer(), request->update_mask(), etag));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::DeleteCustomer(
+    grpc::CallbackServerContext* ctx, const v1::DeleteCustomerRequest* request,
+    Customer* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Delete(scope, id, request->etag()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
+    grpc::CallbackServerContext* ctx, const v1::ListCustomersRequest* request,
+    v1::ListCustomersResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.List(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::customer

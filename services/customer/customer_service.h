@@ -1,0 +1,39 @@
+// gRPC handlers of crm.customer.v1.CustomerService: validate the request,
+// hand the work to the executor, map the status. No SQL here.
+#pragma once
+
+#include "common/server/call.h"
+#include "common/server/executor.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "services/customer/customer_store.h"
+
+namespace crm::customer {
+
+class CustomerServiceImpl final : public crm::customer::v1::CustomerService::CallbackService {
+ public:
+  CustomerServiceImpl(CustomerStore& store, server::Executor& executor,
+                      server::CallOptions call_options = {});
+
+  grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateCustomerRequest* request,
+                                           v1::Customer* response) override;
+  grpc::ServerUnaryReactor* GetCustomer(grpc::CallbackServerContext* ctx,
+                                        const v1::GetCustomerRequest* request,
+                                        v1::Customer* response) override;
+  grpc::ServerUnaryReactor* UpdateCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::UpdateCustomerRequest* request,
+                                           v1::Customer* response) override;
+  grpc::ServerUnaryReactor* DeleteCustomer(grpc::CallbackServerContext* ctx,
+                                           const v1::DeleteCustomerRequest* request,
+                                           v1::Customer* response) override;
+  grpc::ServerUnaryReactor* ListCustomers(grpc::CallbackServerContext* ctx,
+                                          const v1::ListCustomersRequest* request,
+                                          v1::ListCustomersResponse* response) override;
+
+ private:
+  CustomerStore& store_;
+  server::Executor& executor_;
+  server::CallOptions call_options_;
+};
+
+}  // namespace crm::customer

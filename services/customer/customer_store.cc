@@ -1,0 +1,317 @@
+#include "services/customer/customer_store.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/api/filter.h"
+#include "common/base/status.h"
+#include "common/db/transaction.h"
+#include "common/events/outbox.h"
+#include "services/customer/customer_domain.h"
+
+namespace crm::customer {
+
+using crm::customer::v1::Customer;
+using crm::customer::v1::ListCustomersRequest;
+using crm::customer::v1::ListCustomersResponse;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+// Columns every read returns, in the order RowToCustomer expects.
+constexpr char kColumns[] =
+    "c.id::text, COALESCE(c.external_id, ''), COALESCE(c.email, ''), "
+    "COALESCE(c.phone, ''), COALESCE(c.given_name, ''), COALESCE(c.family_name, ''), "
+    "COALESCE(c.locale, ''), COALESCE(c.country, ''), array_to_string(c.tags, ','), "
+    "jsonb_build_object('attributes', c.attributes)::text, "
+    "(EXTRACT(EPOCH FROM c.create_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.update_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version";
+
+const std::string& Sql(absl::string_view which) {
+  static const auto* statements = new std::map<std::string, std::string>{
+      {"customer_insert_customer",
+       absl::StrCat("WITH c AS (INSERT INTO customer.customers (tenant_id, external_id, email, "
+                    "phone, given_name, family_name, locale, country, tags, attributes) "
+                    "VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, "
+                    "''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''), $9::text[], "
+                    "COALESCE(($10::jsonb)->'attributes', '{}')) RETURNING *) SELECT ",
+                    kColumns, " FROM c")},
+      {"customer_get_customer",
+       absl::StrCat("SELECT ", kColumns,
+                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid")},
+      {"customer_lock_customer",
+       absl::StrCat("SELECT ", kColumns,
+                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid "
+                    "FOR UPDATE")},
+      {"customer_update_customer",
+       absl::StrCat("WITH c AS (UPDATE customer.customers SET email = NULLIF($3, ''), phone = "
+                    "NULLIF($4, ''), given_name = NULLIF($5, ''), family_name = NULLIF($6, "
+                    "''), locale = NULLIF($7, ''), country = NULLIF($8, ''), tags = "
+                    "$9::text[], attributes = COALESCE(($10::jsonb)->'attributes', '{}'), "
+                    "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
+                    "$2::uuid RETURNING *) SELECT ",
+                    kColumns, " FROM c")},
+      {"customer_delete_customer",
+       absl::StrCat("WITH c AS (UPDATE customer.customers SET delete_time = now(), "
+                    "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
+                    "$2::uuid RETURNING *) SELECT ",
+                    kColumns, " FROM c")},
+      {"customer_get_idempotency_key",
+       "SELECT request_hash, response FROM customer.idempotency_keys WHERE tenant_id = $1 AND "
+       "method = $2 AND request_id = $3"},
+      {"customer_insert_idempotency_key",
+       "INSERT INTO customer.idempotency_keys (tenant_id, method, request_id, request_hash, "
+       "response) VALUES ($1, $2, $3, $4, $5)"},
+      {"customer_lock_request_id", "SELECT pg_advisory_xact_lock(hashtext($1))"},
+  };
+  return statements->at(std::string(which));
+}
+
+std::string TagsLiteral(const Customer& c) {
+  // Tags are validated to [a-z0-9_.:-], so no quoting is needed.
+  return absl::StrCat("{", absl::StrJoin(c.tags(), ","), "}");
+}
+
+std::string AttributesJson(const Customer& c) {
+  Customer only;
+  *only.mutable_attributes() = c.attributes();
+  std::string json;
+  google::protobuf::util::MessageToJsonString(only, &json);
+  return json;
+}
+
+Customer RowToCustomer(const pqxx::row& row) {
+  Customer c;
+  c.set_name(absl::StrCat("customers/", row[0].as<std::string>()));
+  c.set_external_id(row[1].as<std::string>());
+  c.set_email(row[2].as<std::string>());
+  c.set_phone(row[3].as<std::string>());
+  c.set_given_name(row[4].as<std::string>());
+  c.set_family_name(row[5].as<std::string>());
+  c.set_locale(row[6].as<std::string>());
+  c.set_country(row[7].as<std::string>());
+  const std::string tags = row[8].as<std::string>();
+  if (!tags.empty()) {
+    for (absl::string_view t : absl::StrSplit(tags, ',')) c.add_tags(std::string(t));
+  }
+  Customer attrs;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (google::protobuf::util::JsonStringToMessage(row[9].as<std::string>(), &attrs, options).ok()) {
+    *c.mutable_attributes() = attrs.attributes();
+  }
+  *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
+  *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
+  if (!row[12].is_null()) {
+    *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(row[12].as<int64_t>());
+  }
+  c.set_etag(EtagOf(row[13].as<int64_t>()));
+  return c;
+}
+
+db::TxOptions TxFor(const server::CallScope& scope) {
+  db::TxOptions options;
+  options.tenant = scope.tenant;
+  options.deadline = scope.deadline;
+  return options;
+}
+
+absl::Status CheckEtag(const std::string& etag, const Customer& current) {
+  if (etag.empty()) return absl::OkStatus();
+  CRM_RETURN_IF_ERROR(ParseEtag("etag", etag).status());
+  if (etag != current.etag()) {
+    return absl::AbortedError(absl::StrCat("etag: the customer changed (now ", current.etag(),
+                                           "); read it again and retry"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("customers/", id, " not found"));
+}
+
+}  // namespace
+
+CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
+    : pool_(pool), tokens_(std::move(tokens)) {
+  for (const char* name :
+       {"customer_insert_customer", "customer_get_customer", "customer_lock_customer",
+        "customer_update_customer", "customer_delete_customer", "customer_get_idempotency_key",
+        "customer_insert_idempotency_key", "customer_lock_request_id"}) {
+    pool_.Prepare(name, Sql(name));
+  }
+}
+
+absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, Customer customer,
+                                               const std::string& request_id,
+                                               const std::string& request_hash) {
+  Customer created;
+  absl::Status status = db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    if (!request_id.empty()) {
+      // Serialise concurrent retries of the same request.
+      db::Exec(tx, "customer_lock_request_id",
+               absl::StrCat(scope.tenant, "/CreateCustomer/", request_id));
+      auto prior = db::Exec(tx, "customer_get_idempotency_key", scope.tenant,
+                            std::string("CreateCustomer"), request_id);
+      if (!prior.empty()) {
+        if (prior[0][0].as<std::string>() != request_hash) {
+          return absl::InvalidArgumentError("request_id: already used for a different request");
+        }
+        pqxx::binarystring bytes(prior[0][1]);
+        if (!created.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return absl::InternalError("stored response unreadable");
+        }
+        return absl::OkStatus();
+      }
+    }
+    pqxx::result rows;
+    try {
+      pqxx::subtransaction insert(tx, "insert_customer");
+      rows = db::Exec(insert, "customer_insert_customer", scope.tenant, customer.external_id(),
+                      customer.email(), customer.phone(), customer.given_name(),
+                      customer.family_name(), customer.locale(), customer.country(),
+                      TagsLiteral(customer), AttributesJson(customer));
+      insert.commit();
+    } catch (const pqxx::unique_violation&) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("customer.external_id: a customer with this external_id already exists"));
+    }
+    created = RowToCustomer(rows[0]);
+    if (!request_id.empty()) {
+      const std::string bytes = created.SerializeAsString();
+      db::Exec(tx, "customer_insert_idempotency_key", scope.tenant, std::string("CreateCustomer"),
+               request_id, request_hash, pqxx::binarystring(bytes.data(), bytes.size()));
+    }
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.created", created.name(), created);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return created;
+}
+
+absl::StatusOr<Customer> CustomerStore::Get(const server::CallScope& scope, const std::string& id) {
+  Customer found;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    auto rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    found = RowToCustomer(rows[0]);
+    return absl::OkStatus();
+  }));
+  return found;
+}
+
+absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
+                                               const std::string& id, const Customer& patch,
+                                               const google::protobuf::FieldMask& mask,
+                                               const std::string& etag) {
+  Customer updated;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    Customer current = RowToCustomer(rows[0]);
+    if (current.has_delete_time()) {
+      return absl::FailedPreconditionError(absl::StrCat(current.name(), " is deleted"));
+    }
+    CRM_RETURN_IF_ERROR(CheckEtag(etag, current));
+    Customer next = current;
+    CRM_RETURN_IF_ERROR(ApplyUpdateMask(patch, mask, &next));
+    NormalizeCustomer(&next);
+    CRM_RETURN_IF_ERROR(ValidateCustomer(next, "customer"));
+    auto out = db::Exec(tx, "customer_update_customer", scope.tenant, id, next.email(),
+                        next.phone(), next.given_name(), next.family_name(), next.locale(),
+                        next.country(), TagsLiteral(next), AttributesJson(next));
+    updated = RowToCustomer(out[0]);
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.updated", updated.name(), updated);
+    return absl::OkStatus();
+  }));
+  return updated;
+}
+
+absl::StatusOr<Customer> CustomerStore::Delete(const server::CallScope& scope,
+                                               const std::string& id, const std::string& etag) {
+  Customer deleted;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    Customer current = RowToCustomer(rows[0]);
+    if (current.has_delete_time()) return NotFound(id);
+    CRM_RETURN_IF_ERROR(CheckEtag(etag, current));
+    auto out = db::Exec(tx, "customer_delete_customer", scope.tenant, id);
+    deleted = RowToCustomer(out[0]);
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.deleted", deleted.name(), deleted);
+    return absl::OkStatus();
+  }));
+  return deleted;
+}
+
+absl::StatusOr<ListCustomersResponse> CustomerStore::List(const server::CallScope& scope,
+                                                          const ListCustomersRequest& request) {
+  CRM_ASSIGN_OR_RETURN(int page_size,
+                       api::EffectivePageSize(request.page_size(), kDefaultPageSize, kMaxPageSize));
+  bool desc = false;
+  if (request.order_by().empty() || request.order_by() == "create_time" ||
+      request.order_by() == "create_time asc") {
+    desc = false;
+  } else if (request.order_by() == "create_time desc") {
+    desc = true;
+  } else {
+    return absl::InvalidArgumentError("order_by: must be 'create_time' or 'create_time desc'");
+  }
+  // $1 tenant, $2/$3 keyset position (optional), filter params from $4.
+  CRM_ASSIGN_OR_RETURN(api::CompiledFilter filter,
+                       api::CompileFilter(request.filter(), CustomerFilterFields(), 4));
+  const std::string fingerprint = absl::StrCat(request.filter(), "\n", request.order_by());
+  std::vector<std::string> params = {scope.tenant, "", ""};
+  std::string keyset = "TRUE";
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), fingerprint));
+    int64_t micros = 0;
+    if (key.size() != 2 || !absl::SimpleAtoi(key[0], &micros)) {
+      return absl::InvalidArgumentError("page_token: invalid token");
+    }
+    params[1] = key[0];
+    params[2] = key[1];
+    keyset = absl::StrCat("(c.create_time, c.id) ", desc ? "<" : ">",
+                          " ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', "
+                          "$3::uuid)");
+  } else {
+    keyset = "($2 = '' AND $3 = '')";
+  }
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
+  const char* dir = desc ? "DESC" : "ASC";
+  const std::string sql = absl::StrCat(
+      "SELECT ", kColumns,
+      " FROM customer.customers c WHERE c.tenant_id = $1 AND c.delete_time IS NULL AND ", keyset,
+      " AND ", filter.sql, " ORDER BY c.create_time ", dir, ", c.id ", dir, " LIMIT ",
+      page_size + 1);
+  ListCustomersResponse response;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    response.Clear();
+    auto rows = db::ExecDynamic(tx, "customer_list_customers", sql, params);
+    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
+    for (int i = 0; i < n; ++i) *response.add_customers() = RowToCustomer(rows[i]);
+    if (static_cast<int>(rows.size()) > page_size) {
+      const auto& last = rows[n - 1];
+      response.set_next_page_token(tokens_.Encode(
+          {absl::StrCat(last[10].as<int64_t>()), last[0].as<std::string>()}, fingerprint));
+    }
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+}  // namespace crm::customer

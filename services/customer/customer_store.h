@@ -1,0 +1,47 @@
+// Customer persistence: every statement is tenant-scoped, runs in a
+// transaction with the caller's deadline, and writes its event to the outbox
+// in the same transaction.
+#pragma once
+
+#include <google/protobuf/field_mask.pb.h>
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/api/page_token.h"
+#include "common/db/pool.h"
+#include "common/server/call.h"
+#include "crm/customer/v1/customer_service.pb.h"
+
+namespace crm::customer {
+
+inline constexpr char kSchema[] = "customer";
+
+class CustomerStore {
+ public:
+  CustomerStore(db::Pool& pool, api::PageTokenCodec tokens);
+
+  // `request_hash` fingerprints the request for request_id reuse checks.
+  absl::StatusOr<crm::customer::v1::Customer> Create(const server::CallScope& scope,
+                                                     crm::customer::v1::Customer customer,
+                                                     const std::string& request_id,
+                                                     const std::string& request_hash);
+  absl::StatusOr<crm::customer::v1::Customer> Get(const server::CallScope& scope,
+                                                  const std::string& id);
+  absl::StatusOr<crm::customer::v1::Customer> Update(const server::CallScope& scope,
+                                                     const std::string& id,
+                                                     const crm::customer::v1::Customer& patch,
+                                                     const google::protobuf::FieldMask& mask,
+                                                     const std::string& etag);
+  absl::StatusOr<crm::customer::v1::Customer> Delete(const server::CallScope& scope,
+                                                     const std::string& id,
+                                                     const std::string& etag);
+  absl::StatusOr<crm::customer::v1::ListCustomersResponse> List(
+      const server::CallScope& scope, const crm::customer::v1::ListCustomersRequest& request);
+
+ private:
+  db::Pool& pool_;
+  api::PageTokenCodec tokens_;
+};
+
+}  // namespace crm::customer

@@ -1,0 +1,52 @@
+// API keys: created with a random secret shown once, stored as a SHA-256
+// hash, looked up through a short-lived cache so that the hot path rarely
+// touches the database and a revocation takes effect within the TTL.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
+#include "crm/gateway/v1/api_key_service.pb.h"
+
+namespace crm::gateway {
+
+struct KeyInfo {
+  std::string id;  // uuid
+  std::string tenant;
+  std::vector<std::string> scopes;
+};
+
+class ApiKeyStore {
+ public:
+  ApiKeyStore(db::Pool& pool, absl::Duration cache_ttl);
+
+  // Validates and creates; returns the stored key and the secret.
+  absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> Create(
+      const crm::gateway::v1::ApiKey& key);
+  absl::StatusOr<crm::gateway::v1::ApiKey> Revoke(const std::string& name);
+  absl::StatusOr<crm::gateway::v1::ListApiKeysResponse> List(
+      const crm::gateway::v1::ListApiKeysRequest& request);
+
+  // Cached lookup that never touches the database; false on a miss.
+  bool LookupCached(const std::string& secret, absl::StatusOr<KeyInfo>* out);
+  // Lookup through the database (blocking); UNAUTHENTICATED for an unknown
+  // or revoked key. Caches the answer.
+  absl::StatusOr<KeyInfo> Lookup(const std::string& secret);
+
+ private:
+  struct Entry {
+    absl::StatusOr<KeyInfo> info;
+    absl::Time expires;
+  };
+  db::Pool& pool_;
+  const absl::Duration ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> cache_;  // by key hash
+};
+
+}  // namespace crm::gateway

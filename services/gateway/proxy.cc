@@ -1,0 +1,253 @@
+#include "services/gateway/proxy.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/client_callback.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/crypto.h"
+#include "common/base/log.h"
+#include "common/base/status.h"
+#include "common/server/call.h"
+
+namespace crm::gateway {
+namespace {
+
+std::string Header(const grpc::GenericCallbackServerContext* ctx, absl::string_view key) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// Metadata the gateway owns or that gRPC itself manages.
+bool IsHopHeader(absl::string_view key) {
+  return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") || key == "authorization" ||
+         key == "x-crm-tenant" || key == "x-crm-actor" || key == "x-request-id" ||
+         key == "user-agent" || key == "content-type" || key == "te" || key == "host";
+}
+
+bool IsValidHeaderKey(absl::string_view key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// One proxied call. Both directions alternate one read with one write, so
+// each buffer has a single owner at a time. Deleted when the server side
+// and (if started) the backend side have both reported done.
+class ProxyCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ProxyCall(Proxy* proxy, grpc::GenericCallbackServerContext* ctx)
+      : proxy_(proxy), ctx_(ctx), backend_(this) {
+    request_id_ = Header(ctx, server::kRequestIdHeader);
+    if (!server::IsValidRequestId(request_id_)) request_id_ = crypto::NewUuid();
+    ctx_->AddInitialMetadata(server::kRequestIdHeader, request_id_);
+    Authenticate();
+  }
+
+  void OnReadDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (backend_done_) return;
+    if (ok) {
+      backend_.StartWrite(&request_);
+    } else {
+      backend_.StartWritesDone();  // client half-closed
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (backend_done_) return;
+    if (ok) {
+      backend_.StartRead(&response_);
+    } else {
+      client_ctx_.TryCancel();
+    }
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    if (backend_started_ && !backend_done_) client_ctx_.TryCancel();
+  }
+
+  void OnDone() override { Unref(); }
+
+ private:
+  class BackendReactor final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit BackendReactor(ProxyCall* call) : call_(call) {}
+    void OnReadInitialMetadataDone(bool ok) override { call_->BackendInitialMetadata(ok); }
+    void OnReadDone(bool ok) override { call_->BackendReadDone(ok); }
+    void OnWriteDone(bool ok) override { call_->BackendWriteDone(ok); }
+    void OnDone(const grpc::Status& status) override { call_->BackendDone(status); }
+
+   private:
+    ProxyCall* call_;
+  };
+
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
+  void Fail(const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Finish(ToGrpcStatus(status));
+  }
+
+  void Authenticate() {
+    const std::string auth = Header(ctx_, "authorization");
+    if (!absl::StartsWithIgnoreCase(auth, "bearer ") || auth.size() <= 7) {
+      Fail(absl::UnauthenticatedError("missing 'authorization: Bearer <api key>'"));
+      return;
+    }
+    secret_ = auth.substr(7);
+    absl::StatusOr<KeyInfo> cached;
+    if (proxy_->keys().LookupCached(secret_, &cached)) {
+      Authorized(std::move(cached));
+      return;
+    }
+    // Cache miss: the lookup blocks on the database, so it runs on the
+    // executor, never on a gRPC thread.
+    if (!proxy_->executor().TrySubmit([this] { Authorized(proxy_->keys().Lookup(secret_)); })) {
+      Fail(absl::ResourceExhaustedError("gateway busy; retry with backoff"));
+    }
+  }
+
+  void Authorized(absl::StatusOr<KeyInfo> key) {
+    if (!key.ok()) {
+      Fail(key.status());
+      return;
+    }
+    auto method = ParseMethod(ctx_->method());
+    if (!method.ok()) {
+      Fail(absl::UnimplementedError("unknown method"));
+      return;
+    }
+    grpc::GenericStub* stub = proxy_->StubFor(method->package);
+    if (stub == nullptr) {
+      Fail(absl::UnimplementedError(
+          absl::StrCat("no route for ", method->package, " on this gateway")));
+      return;
+    }
+    const std::string scope = RequiredScope(*method);
+    if (!HasScope(key->scopes, scope)) {
+      Fail(absl::PermissionDeniedError(absl::StrCat("API key lacks scope ", scope)));
+      return;
+    }
+    for (const auto& [k, v] : ctx_->client_metadata()) {
+      absl::string_view key_view(k.data(), k.size());
+      if (IsHopHeader(key_view) || !IsValidHeaderKey(key_view)) continue;
+      client_ctx_.AddMetadata(std::string(key_view), std::string(v.data(), v.size()));
+    }
+    client_ctx_.AddMetadata(server::kTenantHeader, key->tenant);
+    client_ctx_.AddMetadata(server::kActorHeader, absl::StrCat("apiKeys/", key->id));
+    client_ctx_.AddMetadata(server::kRequestIdHeader, request_id_);
+    const absl::Time caller = absl::FromChrono(ctx_->deadline());
+    const absl::Time fallback = absl::Now() + proxy_->options().default_deadline;
+    client_ctx_.set_deadline(
+        absl::ToChronoTime(caller - absl::Now() < absl::Hours(24 * 365) ? caller : fallback));
+
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by client"));
+      return;
+    }
+    backend_started_ = true;
+    refs_.fetch_add(1);
+    stub->PrepareBidiStreamingCall(&client_ctx_, ctx_->method(), grpc::StubOptions(), &backend_);
+    backend_.StartRead(&response_);
+    backend_.StartCall();
+    StartRead(&request_);
+  }
+
+  void BackendInitialMetadata(bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok || initial_metadata_sent_) return;
+    for (const auto& [k, v] : client_ctx_.GetServerInitialMetadata()) {
+      absl::string_view key(k.data(), k.size());
+      if (key == server::kRequestIdHeader || IsHopHeader(key)) continue;
+      ctx_->AddInitialMetadata(std::string(key), std::string(v.data(), v.size()));
+    }
+  }
+
+  void BackendReadDone(bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) return;  // the status follows in BackendDone
+    initial_metadata_sent_ = true;
+    StartWrite(&response_);
+  }
+
+  void BackendWriteDone(bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ok && !backend_done_) StartRead(&request_);
+  }
+
+  void BackendDone(const grpc::Status& status) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      backend_done_ = true;
+      for (const auto& [k, v] : client_ctx_.GetServerTrailingMetadata()) {
+        absl::string_view key(k.data(), k.size());
+        if (IsHopHeader(key)) continue;
+        ctx_->AddTrailingMetadata(std::string(key), std::string(v.data(), v.size()));
+      }
+      grpc::Status out = status;
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+        out = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           absl::StrCat("backend unavailable: ", status.error_message()));
+      }
+      Finish(out);
+    }
+    Unref();
+  }
+
+  Proxy* proxy_;
+  grpc::GenericCallbackServerContext* ctx_;
+  grpc::ClientContext client_ctx_;
+  BackendReactor backend_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  std::string request_id_;
+  std::string secret_;
+  std::mutex mu_;
+  bool cancelled_ = false;
+  bool backend_started_ = false;
+  bool backend_done_ = false;
+  bool initial_metadata_sent_ = false;
+  std::atomic<int> refs_{1};
+};
+
+}  // namespace
+
+Proxy::Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Executor& executor,
+             ProxyOptions options)
+    : keys_(keys), executor_(executor), options_(options) {
+  for (const auto& r : routes) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+    auto channel = grpc::CreateCustomChannel(r.address, grpc::InsecureChannelCredentials(), args);
+    backends_[r.package] = Backend{channel, std::make_unique<grpc::GenericStub>(channel)};
+  }
+}
+
+grpc::GenericStub* Proxy::StubFor(const std::string& package) {
+  auto it = backends_.find(package);
+  return it == backends_.end() ? nullptr : it->second.stub.get();
+}
+
+grpc::ServerGenericBidiReactor* Proxy::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
+  return new ProxyCall(this, ctx);
+}
+
+}  // namespace crm::gateway

@@ -1,0 +1,51 @@
+// The gateway's generic proxy: every method of a routed package is
+// forwarded to its backend as raw bytes (no re-encoding), after the API key
+// was authenticated and its scope checked. The gateway adds x-crm-tenant,
+// x-crm-actor and x-request-id, propagates deadline and cancellation, and
+// passes status, initial and trailing metadata back.
+#pragma once
+
+#include <grpcpp/channel.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/generic/generic_stub.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/server/executor.h"
+#include "services/gateway/api_key_store.h"
+#include "services/gateway/routes.h"
+
+namespace crm::gateway {
+
+struct ProxyOptions {
+  absl::Duration default_deadline = absl::Seconds(30);
+};
+
+class Proxy final : public grpc::CallbackGenericService {
+ public:
+  Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Executor& executor,
+        ProxyOptions options);
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
+
+  // For ProxyCall.
+  grpc::GenericStub* StubFor(const std::string& package);
+  ApiKeyStore& keys() { return keys_; }
+  server::Executor& executor() { return executor_; }
+  const ProxyOptions& options() const { return options_; }
+
+ private:
+  struct Backend {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<grpc::GenericStub> stub;
+  };
+  std::map<std::string, Backend> backends_;  // by package
+  ApiKeyStore& keys_;
+  server::Executor& executor_;
+  ProxyOptions options_;
+};
+
+}  // namespace crm::gateway

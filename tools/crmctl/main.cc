@@ -1,0 +1,375 @@
+// crmctl: call the suite from a shell with nothing else installed.
+//
+//   crmctl [--addr host:port] [--key KEY | CRM_API_KEY] customers create --email a@b.c ...
+//   crmctl customers get customers/<id>
+//   crmctl customers list [--filter EXPR] [--page_size N] [--all]
+//   crmctl customers update customers/<id> --email x@y.z   (mask = the flags given)
+//   crmctl customers delete customers/<id>
+//   crmctl customers import --csv FILE
+//   (external_id,email,given_name,family_name,country,phone,tags) crmctl apikeys create
+//   --admin_token_file F --tenant T --scopes customer.read,... crmctl apikeys revoke apiKeys/<id>
+//   --admin_token_file F crmctl health
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/base/env.h"
+#include "common/server/health_client.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/gateway/v1/api_key_service.grpc.pb.h"
+
+ABSL_FLAG(std::string, addr, crm::EnvOr("CRM_ADDR", std::string("127.0.0.1:50051")),
+          "Gateway (or service) address");
+ABSL_FLAG(std::string, key, crm::EnvOr("CRM_API_KEY", std::string("")), "API key (or CRM_API_KEY)");
+ABSL_FLAG(std::string, tenant, "",
+          "Send x-crm-tenant directly (only when talking to a service, not the gateway)");
+ABSL_FLAG(int, timeout_ms, 10000, "Per-call deadline");
+ABSL_FLAG(std::string, external_id, "", "customer external_id");
+ABSL_FLAG(std::string, email, "", "customer email");
+ABSL_FLAG(std::string, phone, "", "customer phone (E.164)");
+ABSL_FLAG(std::string, given_name, "", "customer given name");
+ABSL_FLAG(std::string, family_name, "", "customer family name");
+ABSL_FLAG(std::string, locale, "", "customer locale");
+ABSL_FLAG(std::string, country, "", "customer country (ISO-3166 alpha-2)");
+ABSL_FLAG(std::string, tags, "", "customer tags, comma-separated");
+ABSL_FLAG(std::string, request_id, "", "idempotency key for create");
+ABSL_FLAG(std::string, etag, "", "etag for conditional update/delete");
+ABSL_FLAG(std::string, filter, "", "list filter expression");
+ABSL_FLAG(std::string, order_by, "", "list order: create_time | create_time desc");
+ABSL_FLAG(int, page_size, 0, "list page size");
+ABSL_FLAG(std::string, page_token, "", "list page token");
+ABSL_FLAG(bool, all, false, "list: follow next_page_token to the end (prints one JSON per line)");
+ABSL_FLAG(std::string, csv, "", "import: CSV file ('-' for stdin)");
+ABSL_FLAG(int, concurrency, 16, "import: calls in flight");
+ABSL_FLAG(std::string, admin_token_file, "", "apikeys: file holding the admin token");
+ABSL_FLAG(std::string, scopes, "*", "apikeys create: comma-separated scopes");
+ABSL_FLAG(std::string, description, "", "apikeys create: description");
+
+namespace {
+
+using crm::customer::v1::Customer;
+using crm::customer::v1::CustomerService;
+
+std::shared_ptr<grpc::Channel> Channel() {
+  return grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials());
+}
+
+void Prepare(grpc::ClientContext* ctx, const std::string& bearer = "") {
+  const std::string key = bearer.empty() ? absl::GetFlag(FLAGS_key) : bearer;
+  if (!key.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", key));
+  if (!absl::GetFlag(FLAGS_tenant).empty()) {
+    ctx->AddMetadata("x-crm-tenant", absl::GetFlag(FLAGS_tenant));
+  }
+  ctx->set_deadline(
+      absl::ToChronoTime(absl::Now() + absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms))));
+}
+
+std::string Json(const google::protobuf::Message& m, bool pretty = true) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = pretty;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  google::protobuf::util::MessageToJsonString(m, &out, options);
+  if (!pretty) return out;
+  return std::string(absl::StripTrailingAsciiWhitespace(out));
+}
+
+int Report(const grpc::Status& status) {
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  const int code = static_cast<int>(status.error_code());
+  std::fprintf(stderr, "error: %s: %s\n", (code >= 0 && code <= 16) ? kNames[code] : "?",
+               status.error_message().c_str());
+  return 1;
+}
+
+Customer CustomerFromFlags(google::protobuf::FieldMask* mask) {
+  Customer c;
+  auto set = [&](const std::string& v, const char* path, auto setter) {
+    if (v.empty()) return;
+    setter(v);
+    if (mask != nullptr) mask->add_paths(path);
+  };
+  set(absl::GetFlag(FLAGS_external_id), "external_id",
+      [&](const std::string& v) { c.set_external_id(v); });
+  set(absl::GetFlag(FLAGS_email), "email", [&](const std::string& v) { c.set_email(v); });
+  set(absl::GetFlag(FLAGS_phone), "phone", [&](const std::string& v) { c.set_phone(v); });
+  set(absl::GetFlag(FLAGS_given_name), "given_name",
+      [&](const std::string& v) { c.set_given_name(v); });
+  set(absl::GetFlag(FLAGS_family_name), "family_name",
+      [&](const std::string& v) { c.set_family_name(v); });
+  set(absl::GetFlag(FLAGS_locale), "locale", [&](const std::string& v) { c.set_locale(v); });
+  set(absl::GetFlag(FLAGS_country), "country", [&](const std::string& v) { c.set_country(v); });
+  set(absl::GetFlag(FLAGS_tags), "tags", [&](const std::string& v) {
+    for (absl::string_view t : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+      c.add_tags(std::string(t));
+    }
+  });
+  return c;
+}
+
+int CustomersImport(CustomerService::Stub& stub) {
+  const std::string path = absl::GetFlag(FLAGS_csv);
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path.empty()) {
+    std::fprintf(stderr, "error: --csv FILE required\n");
+    return 2;
+  }
+  if (path != "-") {
+    file.open(path);
+    if (!file) {
+      std::fprintf(stderr, "error: cannot open %s\n", path.c_str());
+      return 2;
+    }
+    in = &file;
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  std::getline(*in, line);  // header
+  while (std::getline(*in, line)) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  std::atomic<size_t> next{0}, created{0}, existing{0}, failed{0};
+  std::mutex err_mu;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto worker = [&] {
+    for (size_t i = next++; i < lines.size(); i = next++) {
+      std::vector<std::string> f = absl::StrSplit(lines[i], ',');
+      f.resize(7);
+      Customer c;
+      c.set_external_id(f[0]);
+      c.set_email(f[1]);
+      c.set_given_name(f[2]);
+      c.set_family_name(f[3]);
+      c.set_country(f[4]);
+      c.set_phone(f[5]);
+      for (absl::string_view t : absl::StrSplit(f[6], ';', absl::SkipWhitespace())) {
+        c.add_tags(std::string(t));
+      }
+      crm::customer::v1::CreateCustomerRequest request;
+      *request.mutable_customer() = c;
+      if (!f[0].empty()) request.set_request_id(absl::StrCat("import-", f[0]));
+      Customer response;
+      grpc::ClientContext ctx;
+      Prepare(&ctx);
+      grpc::Status s = stub.CreateCustomer(&ctx, request, &response);
+      if (s.ok()) {
+        ++created;
+      } else if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        ++existing;
+      } else {
+        ++failed;
+        std::lock_guard<std::mutex> lock(err_mu);
+        std::fprintf(stderr, "%sline %zu: %s\n", tty ? "\r\033[K" : "", i + 2,
+                     s.error_message().c_str());
+      }
+      if (tty && (i % 50 == 0 || i + 1 == lines.size())) {
+        std::lock_guard<std::mutex> lock(err_mu);
+        const size_t done = created + existing + failed;
+        const int width = 40;
+        const int filled = static_cast<int>(width * done / std::max<size_t>(1, lines.size()));
+        std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
+                     std::string(width - filled, '.').c_str(), done, lines.size());
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_concurrency)); ++i) {
+    threads.emplace_back(worker);
+  }
+  for (auto& t : threads) t.join();
+  std::fprintf(stderr, "%simported %zu rows: %zu created, %zu already present, %zu failed\n",
+               tty ? "\r\033[K" : "", lines.size(), created.load(), existing.load(), failed.load());
+  return failed.load() == 0 ? 0 : 1;
+}
+
+int Customers(const std::vector<char*>& args) {
+  if (args.size() < 3) {
+    std::fprintf(stderr, "usage: crmctl customers create|get|list|update|delete|import\n");
+    return 2;
+  }
+  auto stub = CustomerService::NewStub(Channel());
+  const std::string verb = args[2];
+  const std::string name = args.size() > 3 ? args[3] : "";
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  if (verb == "create") {
+    crm::customer::v1::CreateCustomerRequest request;
+    *request.mutable_customer() = CustomerFromFlags(nullptr);
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
+    Customer response;
+    grpc::Status s = stub->CreateCustomer(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "get" || verb == "delete") {
+    Customer response;
+    grpc::Status s;
+    if (verb == "get") {
+      crm::customer::v1::GetCustomerRequest request;
+      request.set_name(name);
+      s = stub->GetCustomer(&ctx, request, &response);
+    } else {
+      crm::customer::v1::DeleteCustomerRequest request;
+      request.set_name(name);
+      request.set_etag(absl::GetFlag(FLAGS_etag));
+      s = stub->DeleteCustomer(&ctx, request, &response);
+    }
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "update") {
+    crm::customer::v1::UpdateCustomerRequest request;
+    *request.mutable_customer() = CustomerFromFlags(request.mutable_update_mask());
+    request.mutable_customer()->set_name(name);
+    request.set_etag(absl::GetFlag(FLAGS_etag));
+    Customer response;
+    grpc::Status s = stub->UpdateCustomer(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "list") {
+    crm::customer::v1::ListCustomersRequest request;
+    request.set_filter(absl::GetFlag(FLAGS_filter));
+    request.set_order_by(absl::GetFlag(FLAGS_order_by));
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    if (!absl::GetFlag(FLAGS_all)) {
+      crm::customer::v1::ListCustomersResponse response;
+      grpc::Status s = stub->ListCustomers(&ctx, request, &response);
+      if (!s.ok()) return Report(s);
+      std::cout << Json(response) << "\n";
+      return 0;
+    }
+    size_t total = 0;
+    for (;;) {
+      grpc::ClientContext page_ctx;
+      Prepare(&page_ctx);
+      crm::customer::v1::ListCustomersResponse response;
+      grpc::Status s = stub->ListCustomers(&page_ctx, request, &response);
+      if (!s.ok()) return Report(s);
+      for (const auto& c : response.customers()) std::cout << Json(c, false) << "\n";
+      total += response.customers_size();
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+    std::fprintf(stderr, "%zu customers\n", total);
+    return 0;
+  }
+  if (verb == "import") return CustomersImport(*stub);
+  std::fprintf(stderr, "unknown verb: customers %s\n", verb.c_str());
+  return 2;
+}
+
+int ApiKeys(const std::vector<char*>& args) {
+  if (args.size() < 3) {
+    std::fprintf(stderr, "usage: crmctl apikeys create|revoke|list --admin_token_file F\n");
+    return 2;
+  }
+  const std::string token = crm::ReadSecretFile(absl::GetFlag(FLAGS_admin_token_file));
+  if (token.empty()) {
+    std::fprintf(stderr, "error: --admin_token_file is required and must not be empty\n");
+    return 2;
+  }
+  auto stub = crm::gateway::v1::ApiKeyService::NewStub(Channel());
+  grpc::ClientContext ctx;
+  Prepare(&ctx, token);
+  const std::string verb = args[2];
+  if (verb == "create") {
+    crm::gateway::v1::CreateApiKeyRequest request;
+    request.mutable_api_key()->set_tenant(absl::GetFlag(FLAGS_tenant));
+    for (absl::string_view s :
+         absl::StrSplit(absl::GetFlag(FLAGS_scopes), ',', absl::SkipWhitespace())) {
+      request.mutable_api_key()->add_scopes(std::string(s));
+    }
+    request.mutable_api_key()->set_description(absl::GetFlag(FLAGS_description));
+    crm::gateway::v1::CreateApiKeyResponse response;
+    grpc::Status s = stub->CreateApiKey(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "revoke" && args.size() > 3) {
+    crm::gateway::v1::RevokeApiKeyRequest request;
+    request.set_name(args[3]);
+    crm::gateway::v1::ApiKey response;
+    grpc::Status s = stub->RevokeApiKey(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "list") {
+    crm::gateway::v1::ListApiKeysRequest request;
+    request.set_tenant(absl::GetFlag(FLAGS_tenant));
+    crm::gateway::v1::ListApiKeysResponse response;
+    grpc::Status s = stub->ListApiKeys(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  std::fprintf(stderr, "unknown verb: apikeys %s\n", verb.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "crmctl [flags] customers create|get|list|update|delete|import | apikeys "
+      "create|revoke|list | health");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) {
+    std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
+    return 2;
+  }
+  const std::string group = args[1];
+  if (group == "customers") return Customers(args);
+  if (group == "apikeys") return ApiKeys(args);
+  if (group == "health") {
+    auto state = crm::server::CheckHealth(Channel());
+    if (!state.ok()) {
+      std::fprintf(stderr, "error: %s\n", std::string(state.status().message()).c_str());
+      return 1;
+    }
+    const bool serving = *state == crm::server::HealthState::kServing;
+    std::printf("%s\n", serving ? "SERVING" : "NOT_SERVING");
+    return serving ? 0 : 1;
+  }
+  std::fprintf(stderr, "unknown command: %s\n", group.c_str());
+  return 2;
+}
