@@ -1,0 +1,18 @@
+// Loopback helpers: free ports and a tiny HTTP GET for /metrics.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace crm::testing {
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+// GET http://127.0.0.1:<port><path>; returns the body or "" on failure.
+std::string HttpGet(int port, const std::string& path);
+// Sums every sample of `metric` whose label set contains every `labels`
+// fragment (e.g. {"grpc_method=\"GetCustomer\"", "grpc_code=\"OK\""}).
+double MetricSum(const std::string& exposition, const std::string& metric,
+                 const std::vector<std::string>& labels);
+
+}  // namespace crm::testing

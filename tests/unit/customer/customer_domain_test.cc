@@ -1,0 +1,144 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "services/customer/customer_domain.h"
+
+namespace crm::customer {
+namespace {
+
+using v1::Customer;
+
+std::string Check(const Customer& c) {
+  absl::Status s = ValidateCustomer(c, "customer");
+  if (s.ok()) return "";
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  return std::string(s.message());
+}
+
+TEST_CASE("a complete valid customer passes", "[customer][validation]") {
+  Customer c;
+  c.set_external_id("shop-123");
+  c.set_email("ann.lee+crm@example.co.uk");
+  c.set_phone("+442071234567");
+  c.set_given_name("Ann");
+  c.set_family_name("Lée");
+  c.set_locale("en-GB");
+  c.set_country("GB");
+  c.add_tags("vip");
+  c.add_tags("newsletter:weekly");
+  (*c.mutable_attributes())["loyalty_tier"].set_string_value("gold");
+  (*c.mutable_attributes())["score"].set_number_value(4.5);
+  (*c.mutable_attributes())["opted_in"].set_bool_value(true);
+  (*c.mutable_attributes())["first_visit"].mutable_timestamp_value()->set_seconds(1700000000);
+  CHECK(Check(c).empty());
+  CHECK(Check(Customer()).empty());  // every field is optional
+}
+
+TEST_CASE("validation names the bad field", "[customer][validation]") {
+  Customer c;
+  c.set_email("not-an-email");
+  CHECK(Check(c).rfind("customer.email:", 0) == 0);
+  c = Customer();
+  c.set_email("a@b@c");
+  CHECK(Check(c).rfind("customer.email:", 0) == 0);
+  c = Customer();
+  c.set_email("a b@c.d");
+  CHECK(Check(c).rfind("customer.email:", 0) == 0);
+  c = Customer();
+  c.set_phone("020 7123 4567");
+  CHECK(Check(c).rfind("customer.phone:", 0) == 0);
+  c.set_phone("+0123456789");
+  CHECK(Check(c).rfind("customer.phone:", 0) == 0);
+  c.set_phone("+1234567");
+  CHECK(Check(c).rfind("customer.phone:", 0) == 0);
+  c = Customer();
+  c.set_country("gb");
+  CHECK(Check(c).rfind("customer.country:", 0) == 0);
+  c.set_country("GBR");
+  CHECK(Check(c).rfind("customer.country:", 0) == 0);
+  c = Customer();
+  c.set_locale("english");
+  CHECK(Check(c).rfind("customer.locale:", 0) == 0);
+  c = Customer();
+  c.set_given_name(std::string(201, 'a'));
+  CHECK(Check(c).rfind("customer.given_name:", 0) == 0);
+  c = Customer();
+  c.set_family_name("bad\xff\xfeutf8");
+  CHECK(Check(c).rfind("customer.family_name:", 0) == 0);
+  c = Customer();
+  c.set_given_name("line\nbreak");
+  CHECK(Check(c).rfind("customer.given_name:", 0) == 0);
+  c = Customer();
+  c.add_tags("VIP");
+  CHECK(Check(c).rfind("customer.tags[0]:", 0) == 0);
+  c = Customer();
+  for (int i = 0; i < 51; ++i) c.add_tags("t" + std::to_string(i));
+  CHECK(Check(c).rfind("customer.tags:", 0) == 0);
+  c = Customer();
+  (*c.mutable_attributes())["Bad-Key"].set_bool_value(true);
+  CHECK(Check(c).rfind("customer.attributes:", 0) == 0);
+  c = Customer();
+  (*c.mutable_attributes())["x"];
+  CHECK(Check(c).rfind("customer.attributes[x]:", 0) == 0);
+  c = Customer();
+  (*c.mutable_attributes())["x"].set_number_value(std::nan(""));
+  CHECK(Check(c).rfind("customer.attributes[x]:", 0) == 0);
+  c = Customer();
+  (*c.mutable_attributes())["x"].set_string_value(std::string(1025, 'a'));
+  CHECK(Check(c).rfind("customer.attributes[x]:", 0) == 0);
+  c = Customer();
+  (*c.mutable_attributes())["x"].mutable_timestamp_value()->set_seconds(-(int64_t{1} << 60));
+  CHECK(Check(c).rfind("customer.attributes[x]:", 0) == 0);
+}
+
+TEST_CASE("tags are sorted and de-duplicated", "[customer]") {
+  Customer c;
+  c.add_tags("b");
+  c.add_tags("a");
+  c.add_tags("b");
+  NormalizeCustomer(&c);
+  REQUIRE(c.tags_size() == 2);
+  CHECK(c.tags(0) == "a");
+  CHECK(c.tags(1) == "b");
+}
+
+TEST_CASE("update masks copy only the named fields", "[customer]") {
+  Customer target;
+  target.set_email("old@example.com");
+  target.set_given_name("Old");
+  target.set_external_id("ext");
+  Customer patch;
+  patch.set_email("new@example.com");
+  patch.set_given_name("Ignored");
+  google::protobuf::FieldMask mask;
+  mask.add_paths("email");
+  mask.add_paths("family_name");  // absent in patch → cleared
+  target.set_family_name("Gone");
+  REQUIRE(ApplyUpdateMask(patch, mask, &target).ok());
+  CHECK(target.email() == "new@example.com");
+  CHECK(target.given_name() == "Old");
+  CHECK(target.family_name().empty());
+
+  google::protobuf::FieldMask empty;
+  CHECK(ApplyUpdateMask(patch, empty, &target).code() == absl::StatusCode::kInvalidArgument);
+  google::protobuf::FieldMask immutable;
+  immutable.add_paths("external_id");
+  auto s = ApplyUpdateMask(patch, immutable, &target);
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(s.message()).rfind("update_mask:", 0) == 0);
+  google::protobuf::FieldMask unknown;
+  unknown.add_paths("password");
+  CHECK(ApplyUpdateMask(patch, unknown, &target).code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("etags", "[customer]") {
+  CHECK(EtagOf(3) == "v3");
+  CHECK(*ParseEtag("etag", "v3") == 3);
+  CHECK(ParseEtag("etag", "3").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ParseEtag("etag", "v").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ParseEtag("etag", "v-1").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace crm::customer
