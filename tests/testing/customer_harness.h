@@ -2,10 +2,10 @@
 // typed stubs and tenant-stamped contexts.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <catch2/catch.hpp>
 #include <memory>
 #include <string>
 

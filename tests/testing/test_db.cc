@@ -1,10 +1,9 @@
 #include "tests/testing/test_db.h"
 
-#include <catch2/catch.hpp>
-#include <pqxx/pqxx>
-
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
+#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/crypto.h"
@@ -19,8 +18,7 @@ std::string AdminUrl() {
   return url;
 }
 
-std::string WithParam(const std::string& url, const std::string& key,
-                      const std::string& value) {
+std::string WithParam(const std::string& url, const std::string& key, const std::string& value) {
   // libpq takes the last occurrence of a keyword.
   return absl::StrCat(url, " ", key, "=", value);
 }

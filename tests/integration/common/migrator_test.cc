@@ -1,11 +1,11 @@
 // The migrator against a real Postgres: concurrent starts, edited files.
-#include <catch2/catch.hpp>
-#include <pqxx/pqxx>
+#include "common/db/migrator.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 #include <thread>
 
-#include "common/db/migrator.h"
 #include "tests/testing/test_db.h"
 
 namespace crm::testing {

@@ -1,9 +1,9 @@
 // Outbox atomicity and the event feed, with the customer service as the
 // producer and a FeedConsumer with its own cursor table as the consumer.
-#include <catch2/catch.hpp>
 #include <google/protobuf/util/time_util.h>
-#include <pqxx/pqxx>
 
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
@@ -32,12 +32,12 @@ grpc::Status Create(CustomerHarness& h, const std::string& external_id,
   return h.stub().CreateCustomer(CustomerHarness::Ctx(tenant).get(), req, &out);
 }
 
-TEST_CASE("an event is committed with its change and never without it",
-          "[integration][outbox]") {
+TEST_CASE("an event is committed with its change and never without it", "[integration][outbox]") {
   CustomerHarness h;
   REQUIRE(Create(h, "e-1").ok());
-  CHECK(Count(h.db_url(), "SELECT count(*) FROM customer.outbox WHERE type = "
-                          "'customer.created'") == 1);
+  CHECK(Count(h.db_url(),
+              "SELECT count(*) FROM customer.outbox WHERE type = "
+              "'customer.created'") == 1);
   // A failed change (duplicate external_id) leaves no event behind.
   CHECK(Create(h, "e-1").error_code() == grpc::StatusCode::ALREADY_EXISTS);
   CHECK(Count(h.db_url(), "SELECT count(*) FROM customer.outbox") == 1);
@@ -57,8 +57,7 @@ TEST_CASE("an event is committed with its change and never without it",
   CHECK(Count(h.db_url(), "SELECT count(*) FROM customer.outbox") == 1);
 }
 
-TEST_CASE("a consumer that reconnects gets every later event once",
-          "[integration][events]") {
+TEST_CASE("a consumer that reconnects gets every later event once", "[integration][events]") {
   CustomerHarness h;
   ExecSql(h.db_url(),
           "CREATE SCHEMA feedtest; CREATE TABLE feedtest.consumer_cursors (tenant_id text NOT "
@@ -104,8 +103,9 @@ TEST_CASE("a consumer that reconnects gets every later event once",
   auto idle = consumer.RunOnce(1, absl::Milliseconds(500));
   REQUIRE(idle.ok());
   CHECK(*idle == 0);
-  CHECK(Count(h.db_url(), "SELECT count(*) FROM feedtest.applied WHERE subject LIKE "
-                          "'customers/%'") == 12);
+  CHECK(Count(h.db_url(),
+              "SELECT count(*) FROM feedtest.applied WHERE subject LIKE "
+              "'customers/%'") == 12);
 }
 
 TEST_CASE("the feed never skips an event that commits late", "[integration][events]") {

@@ -1,9 +1,9 @@
 // CustomerService against a real Postgres, over real gRPC.
-#include <catch2/catch.hpp>
 #include <google/protobuf/util/message_differencer.h>
-#include <pqxx/pqxx>
 
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 #include <set>
 #include <thread>
 
@@ -168,12 +168,13 @@ TEST_CASE("tenants never see each other's customers", "[integration][customer]")
   UpdateCustomerRequest update;
   update.mutable_customer()->set_name(a.name());
   update.mutable_update_mask()->add_paths("email");
-  CHECK(h.stub().UpdateCustomer(CustomerHarness::Ctx("tenant-b").get(), update, &out)
-            .error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(
+      h.stub().UpdateCustomer(CustomerHarness::Ctx("tenant-b").get(), update, &out).error_code() ==
+      grpc::StatusCode::NOT_FOUND);
   DeleteCustomerRequest del;
   del.set_name(a.name());
-  CHECK(h.stub().DeleteCustomer(CustomerHarness::Ctx("tenant-b").get(), del, &out)
-            .error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(h.stub().DeleteCustomer(CustomerHarness::Ctx("tenant-b").get(), del, &out).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
   ListCustomersRequest list;
   ListCustomersResponse page;
   REQUIRE(h.stub().ListCustomers(CustomerHarness::Ctx("tenant-b").get(), list, &page).ok());

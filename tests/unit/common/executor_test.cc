@@ -1,12 +1,12 @@
-#include <catch2/catch.hpp>
+#include "common/server/executor.h"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "common/server/call.h"
-#include "common/server/executor.h"
 
 namespace crm::server {
 namespace {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/api/filter.h"
+
+#include <catch2/catch.hpp>
 
 namespace crm::api {
 namespace {
@@ -91,8 +91,7 @@ TEST_CASE("hostile values stay parameters", "[filter]") {
 }
 
 TEST_CASE("malformed and disallowed filters are INVALID_ARGUMENT", "[filter]") {
-  CHECK(Err("password = \"x\"").find("unknown field 'password'") !=
-        std::string::npos);
+  CHECK(Err("password = \"x\"").find("unknown field 'password'") != std::string::npos);
   Err("c.email = \"x\"");
   Err("country = ");
   Err("country \"GB\"");

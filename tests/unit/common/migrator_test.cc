@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/db/migrator.h"
+
+#include <catch2/catch.hpp>
 
 namespace crm::db {
 namespace {
@@ -18,7 +18,7 @@ TEST_CASE("migrations are ordered by version whatever the input order", "[migrat
 TEST_CASE("bad migration sets are rejected", "[migrator]") {
   CHECK_FALSE(ParseMigrations({{"0001_a.sql", "A"}, {"0001_b.sql", "B"}}).ok());  // duplicate
   CHECK_FALSE(ParseMigrations({{"0001_a.sql", "A"}, {"0003_c.sql", "C"}}).ok());  // gap
-  CHECK_FALSE(ParseMigrations({{"0002_b.sql", "B"}}).ok());                     // not from 1
+  CHECK_FALSE(ParseMigrations({{"0002_b.sql", "B"}}).ok());                       // not from 1
   CHECK_FALSE(ParseMigrations({{"1_a.sql", "A"}}).ok());
   CHECK_FALSE(ParseMigrations({{"0001_Add-Thing.sql", "A"}}).ok());
   CHECK_FALSE(ParseMigrations({{"0001_a.txt", "A"}}).ok());

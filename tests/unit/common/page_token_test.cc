@@ -1,7 +1,8 @@
+#include "common/api/page_token.h"
+
 #include <catch2/catch.hpp>
 
 #include "absl/strings/escaping.h"
-#include "common/api/page_token.h"
 
 namespace crm::api {
 namespace {
@@ -26,8 +27,7 @@ TEST_CASE("forged or edited page tokens are INVALID_ARGUMENT", "[page_token]") {
     auto key = codec.Decode(absl::WebSafeBase64Escape(edited), "q");
     CHECK(key.status().code() == absl::StatusCode::kInvalidArgument);
   }
-  CHECK(codec.Decode("not base64 !!", "q").status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(codec.Decode("not base64 !!", "q").status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(codec.Decode("", "q").status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(codec.Decode(std::string(10000, 'A'), "q").status().code() ==
         absl::StatusCode::kInvalidArgument);

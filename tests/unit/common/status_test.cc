@@ -1,7 +1,8 @@
+#include "common/base/status.h"
+
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
-#include "common/base/status.h"
 #include "common/db/transaction.h"
 
 namespace crm {
@@ -32,8 +33,8 @@ TEST_CASE("libpqxx exceptions map to the documented codes", "[status]") {
         absl::StatusCode::kUnavailable);
   CHECK(Mapped(std::make_exception_ptr(pqxx::sql_error("t", "", "57014"))).code() ==
         absl::StatusCode::kDeadlineExceeded);
-  absl::Status internal = Mapped(std::make_exception_ptr(pqxx::sql_error("secret detail", "q",
-                                                                         "XX000")));
+  absl::Status internal =
+      Mapped(std::make_exception_ptr(pqxx::sql_error("secret detail", "q", "XX000")));
   CHECK(internal.code() == absl::StatusCode::kInternal);
   // Details stay in the log, never in the answer.
   CHECK(std::string(internal.message()).find("secret") == std::string::npos);

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
-#include <cmath>
-
 #include "services/customer/customer_domain.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
 
 namespace crm::customer {
 namespace {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "services/gateway/routes.h"
+
+#include <catch2/catch.hpp>
 
 namespace crm::gateway {
 namespace {

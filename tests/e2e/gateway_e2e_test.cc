@@ -1,0 +1,351 @@
+// End to end: the real crm-customer and crm-gateway binaries on loopback,
+// called through the gateway with real API keys, as a backend system would.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/server/health_client.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/gateway/v1/api_key_service.grpc.pb.h"
+#include "tests/testing/net.h"
+#include "tests/testing/process.h"
+#include "tests/testing/test_db.h"
+
+namespace crm::testing {
+namespace {
+
+using crm::customer::v1::CreateCustomerRequest;
+using crm::customer::v1::Customer;
+using crm::customer::v1::CustomerService;
+using crm::customer::v1::DeleteCustomerRequest;
+using crm::customer::v1::GetCustomerRequest;
+using crm::customer::v1::ListCustomersRequest;
+using crm::customer::v1::ListCustomersResponse;
+using crm::customer::v1::UpdateCustomerRequest;
+
+constexpr char kAdminToken[] = "e2e-admin-token-0123456789";
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path);
+  out << content;
+}
+
+bool WaitServing(int port, int timeout_ms) {
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+  const absl::Time until = absl::Now() + absl::Milliseconds(timeout_ms);
+  while (absl::Now() < until) {
+    auto state = server::CheckHealth(channel, "", absl::Milliseconds(500));
+    if (state.ok() && *state == server::HealthState::kServing) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// Both binaries over a fresh database, each connecting as its own role.
+class Suite {
+ public:
+  Suite() {
+    const std::string db = CreateDatabase("e2e");
+    ExecSql(db,
+            "DO $$ BEGIN CREATE ROLE crm_customer LOGIN; EXCEPTION WHEN duplicate_object OR "
+            "unique_violation THEN NULL; END $$;"
+            "DO $$ BEGIN CREATE ROLE crm_gateway LOGIN; EXCEPTION WHEN duplicate_object OR "
+            "unique_violation THEN NULL; END $$;"
+            "CREATE SCHEMA customer AUTHORIZATION crm_customer;"
+            "CREATE SCHEMA gateway AUTHORIZATION crm_gateway;");
+    db_url_ = db;
+    customer_url_ = WithParam(db, "user", "crm_customer");
+    gateway_url_ = WithParam(db, "user", "crm_gateway");
+    dir_ = absl::StrCat("/tmp/crm-e2e-", getpid());
+    ::mkdir(dir_.c_str(), 0700);
+    WriteFile(dir_ + "/admin_token", kAdminToken);
+    WriteFile(dir_ + "/page_secret", "e2e-page-token-secret-0123456789");
+    customer_port_ = FreePort();
+    customer_metrics_ = FreePort();
+    gateway_port_ = FreePort();
+    gateway_metrics_ = FreePort();
+    customer_ = std::make_unique<ChildProcess>(
+        CRM_CUSTOMER_BIN,
+        std::vector<std::string>{
+            "--db_url=" + customer_url_, absl::StrCat("--grpc_port=", customer_port_),
+            absl::StrCat("--metrics_port=", customer_metrics_),
+            "--page_token_secret_file=" + dir_ + "/page_secret", "--shutdown_grace_seconds=15"},
+        dir_ + "/customer.log");
+    gateway_ = std::make_unique<ChildProcess>(
+        CRM_GATEWAY_BIN,
+        std::vector<std::string>{
+            "--db_url=" + gateway_url_, absl::StrCat("--grpc_port=", gateway_port_),
+            absl::StrCat("--metrics_port=", gateway_metrics_),
+            absl::StrCat("--routes=crm.customer.v1=127.0.0.1:", customer_port_),
+            "--admin_token_file=" + dir_ + "/admin_token", "--key_cache_ttl_ms=200"},
+        dir_ + "/gateway.log");
+    if (!WaitServing(customer_port_, 20000)) FAIL("customer not serving:\n" << customer_->Log());
+    if (!WaitServing(gateway_port_, 20000)) FAIL("gateway not serving:\n" << gateway_->Log());
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_port_),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = CustomerService::NewStub(channel_);
+  }
+
+  // Creates a key with the gateway's CLI, the way an operator would.
+  std::string CreateKey(const std::string& tenant, const std::string& scopes) {
+    int code = 0;
+    std::string out = RunCapture(CRM_GATEWAY_BIN,
+                                 {"--db_url=" + gateway_url_, "--create_api_key",
+                                  "--tenant=" + tenant, "--scopes=" + scopes},
+                                 &code);
+    REQUIRE(code == 0);
+    return std::string(absl::StripAsciiWhitespace(out));
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key, int seconds = 10) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    if (!key.empty()) ctx->AddMetadata("authorization", "Bearer " + key);
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(seconds)));
+    return ctx;
+  }
+
+  CustomerService::Stub& stub() { return *stub_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  ChildProcess& customer() { return *customer_; }
+  ChildProcess& gateway() { return *gateway_; }
+  int customer_port() const { return customer_port_; }
+  int customer_metrics() const { return customer_metrics_; }
+  int gateway_port() const { return gateway_port_; }
+  int gateway_metrics() const { return gateway_metrics_; }
+  const std::string& db_url() const { return db_url_; }
+
+ private:
+  std::string db_url_, customer_url_, gateway_url_, dir_;
+  int customer_port_ = 0, customer_metrics_ = 0, gateway_port_ = 0, gateway_metrics_ = 0;
+  std::unique_ptr<ChildProcess> customer_;
+  std::unique_ptr<ChildProcess> gateway_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<CustomerService::Stub> stub_;
+};
+
+Customer Create(Suite& s, const std::string& key, const std::string& email) {
+  CreateCustomerRequest req;
+  req.mutable_customer()->set_email(email);
+  req.mutable_customer()->set_country("GB");
+  Customer out;
+  grpc::Status st = s.stub().CreateCustomer(Suite::Ctx(key).get(), req, &out);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  return out;
+}
+
+TEST_CASE("customers through the gateway: CRUD, auth, tenancy, health, metrics", "[e2e]") {
+  Suite s;
+  const std::string key_a = s.CreateKey("tenant-a", "*");
+  const std::string key_b = s.CreateKey("tenant-b", "customer.read,customer.write");
+  const std::string key_a_read = s.CreateKey("tenant-a", "customer.read");
+
+  // Create, with our own request id echoed back.
+  CreateCustomerRequest create;
+  create.mutable_customer()->set_email("ann@example.com");
+  create.mutable_customer()->set_given_name("Ann");
+  create.mutable_customer()->add_tags("vip");
+  create.set_request_id("e2e-create-1");
+  Customer ann;
+  {
+    auto ctx = Suite::Ctx(key_a);
+    ctx->AddMetadata("x-request-id", "trace-123");
+    grpc::Status st = s.stub().CreateCustomer(ctx.get(), create, &ann);
+    INFO(st.error_message());
+    REQUIRE(st.ok());
+    auto md = ctx->GetServerInitialMetadata();
+    auto it = md.find("x-request-id");
+    REQUIRE(it != md.end());
+    CHECK(std::string(it->second.data(), it->second.size()) == "trace-123");
+  }
+  int creates_ok = 1;
+  // Retried create: same customer.
+  Customer retry;
+  REQUIRE(s.stub().CreateCustomer(Suite::Ctx(key_a).get(), create, &retry).ok());
+  ++creates_ok;
+  CHECK(retry.name() == ann.name());
+
+  GetCustomerRequest get;
+  get.set_name(ann.name());
+  Customer got;
+  REQUIRE(s.stub().GetCustomer(Suite::Ctx(key_a).get(), get, &got).ok());
+  CHECK(got.email() == "ann@example.com");
+
+  UpdateCustomerRequest update;
+  update.mutable_customer()->set_name(ann.name());
+  update.mutable_customer()->set_family_name("Lee");
+  update.mutable_update_mask()->add_paths("family_name");
+  update.set_etag(got.etag());
+  Customer updated;
+  REQUIRE(s.stub().UpdateCustomer(Suite::Ctx(key_a).get(), update, &updated).ok());
+  CHECK(updated.family_name() == "Lee");
+  // Stale etag through the gateway: ABORTED passes back unchanged.
+  CHECK(s.stub().UpdateCustomer(Suite::Ctx(key_a).get(), update, &updated).error_code() ==
+        grpc::StatusCode::ABORTED);
+
+  Create(s, key_a, "bob@example.com");
+  ++creates_ok;
+  ListCustomersRequest list;
+  list.set_filter("tags:\"vip\"");
+  ListCustomersResponse page;
+  REQUIRE(s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page).ok());
+  REQUIRE(page.customers_size() == 1);
+  CHECK(page.customers(0).name() == ann.name());
+
+  // Tenant B cannot see tenant A's customer.
+  CHECK(s.stub().GetCustomer(Suite::Ctx(key_b).get(), get, &got).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  list.clear_filter();
+  REQUIRE(s.stub().ListCustomers(Suite::Ctx(key_b).get(), list, &page).ok());
+  CHECK(page.customers_size() == 0);
+
+  // Keys: unknown, missing, malformed → UNAUTHENTICATED; read-only → PERMISSION_DENIED.
+  CHECK(s.stub().GetCustomer(Suite::Ctx("crm_not-a-real-key").get(), get, &got).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(s.stub().GetCustomer(Suite::Ctx("").get(), get, &got).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  REQUIRE(s.stub().GetCustomer(Suite::Ctx(key_a_read).get(), get, &got).ok());
+  CHECK(s.stub().CreateCustomer(Suite::Ctx(key_a_read).get(), create, &got).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  // Validation errors pass through with the field named.
+  CreateCustomerRequest bad;
+  bad.mutable_customer()->set_phone("12345");
+  grpc::Status st = s.stub().CreateCustomer(Suite::Ctx(key_a).get(), bad, &got);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().rfind("customer.phone:", 0) == 0);
+
+  DeleteCustomerRequest del;
+  del.set_name(ann.name());
+  Customer deleted;
+  REQUIRE(s.stub().DeleteCustomer(Suite::Ctx(key_a).get(), del, &deleted).ok());
+  CHECK(deleted.has_delete_time());
+  REQUIRE(s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page).ok());
+  CHECK(page.customers_size() == 1);
+
+  // Health of both processes.
+  auto gw_health = server::CheckHealth(s.channel());
+  REQUIRE(gw_health.ok());
+  CHECK(*gw_health == server::HealthState::kServing);
+  auto customer_channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.customer_port()),
+                                              grpc::InsecureChannelCredentials());
+  CHECK(*server::CheckHealth(customer_channel) == server::HealthState::kServing);
+
+  // /metrics counted exactly the calls made.
+  const std::string gw_metrics = HttpGet(s.gateway_metrics(), "/metrics");
+  CHECK(MetricSum(gw_metrics, "grpc_server_handled_total",
+                  {"grpc_method=\"CreateCustomer\"", "grpc_code=\"OK\""}) == creates_ok);
+  CHECK(MetricSum(gw_metrics, "grpc_server_handled_total",
+                  {"grpc_method=\"GetCustomer\"", "grpc_code=\"Unauthenticated\""}) == 2);
+  CHECK(MetricSum(gw_metrics, "grpc_server_handled_total",
+                  {"grpc_method=\"CreateCustomer\"", "grpc_code=\"PermissionDenied\""}) == 1);
+  const std::string customer_metrics = HttpGet(s.customer_metrics(), "/metrics");
+  CHECK(MetricSum(customer_metrics, "grpc_server_handled_total",
+                  {"grpc_method=\"CreateCustomer\"", "grpc_code=\"OK\""}) == creates_ok);
+  CHECK(MetricSum(customer_metrics, "grpc_server_handled_total",
+                  {"grpc_method=\"GetCustomer\"", "grpc_code=\"NotFound\""}) == 1);
+  CHECK(MetricSum(customer_metrics, "crm_db_query_duration_seconds_count",
+                  {"query=\"customer_insert_customer\""}) == 2);
+}
+
+TEST_CASE("key administration: admin token, revoke takes effect", "[e2e]") {
+  Suite s;
+  auto admin = crm::gateway::v1::ApiKeyService::NewStub(s.channel());
+  crm::gateway::v1::CreateApiKeyRequest req;
+  req.mutable_api_key()->set_tenant("tenant-c");
+  req.mutable_api_key()->add_scopes("customer.*");
+  crm::gateway::v1::CreateApiKeyResponse created;
+  CHECK(admin->CreateApiKey(Suite::Ctx("wrong-admin-token").get(), req, &created).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  REQUIRE(admin->CreateApiKey(Suite::Ctx(kAdminToken).get(), req, &created).ok());
+  CHECK(created.key().rfind("crm_", 0) == 0);
+  CHECK(created.api_key().prefix() == created.key().substr(0, 12));
+  req.mutable_api_key()->set_tenant("Bad Tenant");
+  crm::gateway::v1::CreateApiKeyResponse rejected;
+  grpc::Status st = admin->CreateApiKey(Suite::Ctx(kAdminToken).get(), req, &rejected);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(st.error_message().rfind("api_key.tenant:", 0) == 0);
+
+  Customer c = Create(s, created.key(), "carol@example.com");
+  // The stored hash is not the key.
+  {
+    pqxx::connection conn(s.db_url());
+    pqxx::nontransaction tx(conn);
+    auto rows =
+        tx.exec_params("SELECT count(*) FROM gateway.api_keys WHERE key_hash = $1", created.key());
+    CHECK(rows[0][0].as<int>() == 0);
+  }
+  crm::gateway::v1::RevokeApiKeyRequest revoke;
+  revoke.set_name(created.api_key().name());
+  crm::gateway::v1::ApiKey revoked;
+  REQUIRE(admin->RevokeApiKey(Suite::Ctx(kAdminToken).get(), revoke, &revoked).ok());
+  CHECK(revoked.has_revoke_time());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // > key cache TTL
+  GetCustomerRequest get;
+  get.set_name(c.name());
+  Customer out;
+  CHECK(s.stub().GetCustomer(Suite::Ctx(created.key()).get(), get, &out).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  crm::gateway::v1::ListApiKeysRequest list_req;
+  list_req.set_tenant("tenant-c");
+  crm::gateway::v1::ListApiKeysResponse keys;
+  REQUIRE(admin->ListApiKeys(Suite::Ctx(kAdminToken).get(), list_req, &keys).ok());
+  CHECK(keys.api_keys_size() == 1);
+}
+
+TEST_CASE("SIGTERM lets the in-flight call finish and exits 0; then UNAVAILABLE", "[e2e]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-a", "*");
+  Customer c = Create(s, key, "slow@example.com");
+  const std::string id = c.name().substr(std::string("customers/").size());
+
+  // Hold the row lock so the update blocks inside the service.
+  pqxx::connection conn(s.db_url());
+  pqxx::work lock(conn);
+  lock.exec_params("SELECT 1 FROM customer.customers WHERE id = $1::uuid FOR UPDATE", id);
+
+  grpc::Status update_status;
+  Customer updated;
+  std::thread caller([&] {
+    UpdateCustomerRequest update;
+    update.mutable_customer()->set_name(c.name());
+    update.mutable_customer()->set_given_name("Finished");
+    update.mutable_update_mask()->add_paths("given_name");
+    update_status = s.stub().UpdateCustomer(Suite::Ctx(key, 30).get(), update, &updated);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  s.customer().Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  CHECK(s.customer().running());  // draining: waiting for the call
+  lock.commit();
+  caller.join();
+  INFO(update_status.error_message());
+  CHECK(update_status.ok());
+  CHECK(updated.given_name() == "Finished");
+  const int code = s.customer().Wait(20000);
+  INFO(s.customer().Log());
+  CHECK(code == 0);
+
+  // The backend is gone: the gateway answers UNAVAILABLE.
+  GetCustomerRequest get;
+  get.set_name(c.name());
+  Customer out;
+  CHECK(s.stub().GetCustomer(Suite::Ctx(key).get(), get, &out).error_code() ==
+        grpc::StatusCode::UNAVAILABLE);
+
+  s.gateway().Signal(SIGTERM);
+  CHECK(s.gateway().Wait(20000) == 0);
+}
+
+}  // namespace
+}  // namespace crm::testing
