@@ -101,3 +101,15 @@ crm_free_port() {
   while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
   echo "$p"
 }
+
+# Pinned Node tools (buf, manifest validation) in an ignored folder.
+CRM_NODE_TOOLS=("@bufbuild/buf@1.75.0" "kubernetes-models@4.5.1" "yaml@2.6.1")
+crm_node_tools() {
+  local dir="$CRM_ROOT/.cache/node" stamp
+  stamp="$(printf '%s\n' "${CRM_NODE_TOOLS[@]}")"
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then return 0; fi
+  crm_log "installing node tools: ${CRM_NODE_TOOLS[*]}"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --silent --no-save "${CRM_NODE_TOOLS[@]}" >/dev/null
+  printf '%s' "$stamp" > "$dir/.stamp"
+}

@@ -236,6 +236,8 @@ Proxy::Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Execut
   for (const auto& r : routes) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+    // With a headless Service (dns:///), spread calls over every backend pod.
+    args.SetLoadBalancingPolicyName("round_robin");
     auto channel = grpc::CreateCustomChannel(r.address, grpc::InsecureChannelCredentials(), args);
     backends_[r.package] = Backend{channel, std::make_unique<grpc::GenericStub>(channel)};
   }

@@ -230,7 +230,9 @@ TEST_CASE("customers through the gateway: CRUD, auth, tenancy, health, metrics",
   Customer deleted;
   REQUIRE(s.stub().DeleteCustomer(Suite::Ctx(key_a).get(), del, &deleted).ok());
   CHECK(deleted.has_delete_time());
-  REQUIRE(s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page).ok());
+  st = s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
   CHECK(page.customers_size() == 1);
 
   // Health of both processes.
@@ -303,7 +305,9 @@ TEST_CASE("key administration: admin token, revoke takes effect", "[e2e]") {
   CHECK(keys.api_keys_size() == 1);
 }
 
-TEST_CASE("SIGTERM lets the in-flight call finish and exits 0; then UNAVAILABLE", "[e2e]") {
+TEST_CASE(
+    "SIGTERM lets the in-flight call finish and exits 0 and the gateway then answers UNAVAILABLE",
+    "[e2e]") {
   Suite s;
   const std::string key = s.CreateKey("tenant-a", "*");
   Customer c = Create(s, key, "slow@example.com");
