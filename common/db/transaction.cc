@@ -122,17 +122,21 @@ absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& 
     if (!lease.ok()) return lease.status();
     try {
       pqxx::work tx(lease->conn());
-      std::string set =
-          absl::StrCat("SET TRANSACTION ISOLATION LEVEL ", IsolationSql(options.isolation),
-                       options.read_only ? " READ ONLY" : "");
-      tx.exec(set);
+      // One round trip for every per-transaction setting.
+      std::string setup;
+      if (options.isolation != Isolation::kReadCommitted || options.read_only) {
+        absl::StrAppend(&setup, "SET TRANSACTION ISOLATION LEVEL ", IsolationSql(options.isolation),
+                        options.read_only ? " READ ONLY" : "", ";");
+      }
       if (options.deadline != absl::InfiniteFuture()) {
         const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(remaining));
-        tx.exec(absl::StrCat("SET LOCAL statement_timeout = ", ms));
+        absl::StrAppend(&setup, "SET LOCAL statement_timeout = ", ms, ";");
       }
       if (!options.tenant.empty()) {
-        tx.exec_params("SELECT set_config('app.tenant_id', $1, true)", options.tenant);
+        absl::StrAppend(&setup, "SELECT set_config('app.tenant_id', ", tx.quote(options.tenant),
+                        ", true);");
       }
+      if (!setup.empty()) tx.exec(setup);
       absl::Status status = fn(tx);
       if (!status.ok()) {
         tx.abort();

@@ -57,21 +57,21 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void OnReadDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (backend_done_) return;
     if (ok) {
       backend_.StartWrite(&request_);
     } else {
       backend_.StartWritesDone();  // client half-closed
+      ReleaseRequestHold();
     }
   }
 
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (backend_done_) return;
     if (ok) {
       backend_.StartRead(&response_);
     } else {
-      client_ctx_.TryCancel();
+      client_ctx_.TryCancel();  // the client went away
+      ReleaseResponseHold();
     }
   }
 
@@ -98,6 +98,23 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void Unref() {
     if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
+  // The backend stream object dies as soon as it has no operation pending,
+  // possibly before its OnDone runs. Each direction therefore holds the
+  // stream while it may still start an operation on it, and lets go once it
+  // never will (call with mu_ held).
+  void ReleaseRequestHold() {
+    if (request_hold_) {
+      request_hold_ = false;
+      backend_.RemoveHold();
+    }
+  }
+  void ReleaseResponseHold() {
+    if (response_hold_) {
+      response_hold_ = false;
+      backend_.RemoveHold();
+    }
   }
 
   void Fail(const absl::Status& status) {
@@ -166,6 +183,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     backend_started_ = true;
     refs_.fetch_add(1);
     stub->PrepareBidiStreamingCall(&client_ctx_, ctx_->method(), grpc::StubOptions(), &backend_);
+    request_hold_ = response_hold_ = true;
+    backend_.AddMultipleHolds(2);
     backend_.StartRead(&response_);
     backend_.StartCall();
     StartRead(&request_);
@@ -183,14 +202,21 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void BackendReadDone(bool ok) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!ok) return;  // the status follows in BackendDone
+    if (!ok) {
+      ReleaseResponseHold();  // the status follows in BackendDone
+      return;
+    }
     initial_metadata_sent_ = true;
     StartWrite(&response_);
   }
 
   void BackendWriteDone(bool ok) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (ok && !backend_done_) StartRead(&request_);
+    if (ok) {
+      StartRead(&request_);
+    } else {
+      ReleaseRequestHold();  // the backend stopped taking messages
+    }
   }
 
   void BackendDone(const grpc::Status& status) {
@@ -225,6 +251,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   bool backend_started_ = false;
   bool backend_done_ = false;
   bool initial_metadata_sent_ = false;
+  bool request_hold_ = false;
+  bool response_hold_ = false;
   std::atomic<int> refs_{1};
 };
 

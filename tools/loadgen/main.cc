@@ -6,15 +6,15 @@
 //   loadgen --addr 127.0.0.1:50061 --rpc health ...                        (no-database baseline)
 //
 // Calls go only to the address given (use loopback addresses).
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -158,10 +158,11 @@ int main(int argc, char** argv) {
                 absl::GetFlag(FLAGS_label).c_str(), concurrency, seconds, all.size(),
                 static_cast<long long>(error_count), qps, p50, p90, p99);
   } else {
-    std::printf("%s: %zu ok, %lld errors in %.1f s at concurrency %d: %.0f QPS, "
-                "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n",
-                rpc.c_str(), all.size(), static_cast<long long>(error_count), seconds,
-                concurrency, qps, p50, p90, p99);
+    std::printf(
+        "%s: %zu ok, %lld errors in %.1f s at concurrency %d: %.0f QPS, "
+        "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n",
+        rpc.c_str(), all.size(), static_cast<long long>(error_count), seconds, concurrency, qps,
+        p50, p90, p99);
   }
   return error_count == 0 ? 0 : 1;
 }
