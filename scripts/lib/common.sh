@@ -92,7 +92,8 @@ crm_pg_stop() {
 crm_psql() {
   local base="$1" port="$2"
   shift 2
-  psql -X -q -v ON_ERROR_STOP=1 -h "$base/run" -p "$port" -U postgres "$@"
+  PGOPTIONS="-c client_min_messages=warning" \
+    psql -X -q -v ON_ERROR_STOP=1 -h "$base/run" -p "$port" -U postgres "$@"
 }
 
 # Picks a free TCP port on 127.0.0.1 starting at $1.
