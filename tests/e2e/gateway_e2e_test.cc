@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <pqxx/pqxx>
@@ -349,6 +350,106 @@ TEST_CASE(
 
   s.gateway().Signal(SIGTERM);
   CHECK(s.gateway().Wait(20000) == 0);
+}
+
+}  // namespace
+}  // namespace crm::testing
+
+namespace crm::testing {
+namespace {
+
+TEST_CASE("the gateway propagates deadlines and cancellation to the backend", "[e2e]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-a", "*");
+  Customer c = Create(s, key, "blocked@example.com");
+  const std::string id = c.name().substr(std::string("customers/").size());
+  pqxx::connection conn(s.db_url());
+  pqxx::work lock(conn);
+  lock.exec_params("SELECT 1 FROM customer.customers WHERE id = $1::uuid FOR UPDATE", id);
+
+  UpdateCustomerRequest update;
+  update.mutable_customer()->set_name(c.name());
+  update.mutable_update_mask()->add_paths("given_name");
+  Customer out;
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->AddMetadata("authorization", "Bearer " + key);
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(600)));
+  const absl::Time start = absl::Now();
+  grpc::Status st = s.stub().UpdateCustomer(ctx.get(), update, &out);
+  CHECK(st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK(absl::Now() - start < absl::Seconds(3));
+
+  // The backend gave up too: its statement ran under a statement_timeout
+  // derived from the same deadline, so the row lock wait ended there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::string metrics = HttpGet(s.customer_metrics(), "/metrics");
+  const double ended =
+      MetricSum(metrics, "grpc_server_handled_total", {"grpc_method=\"UpdateCustomer\""});
+  CHECK(ended == 1);
+  CHECK(MetricSum(metrics, "grpc_server_handled_total",
+                  {"grpc_method=\"UpdateCustomer\"", "grpc_code=\"OK\""}) == 0);
+  lock.abort();
+
+  // A client that cancels mid-call: the gateway answers CANCELLED and stays healthy.
+  pqxx::work lock2(conn);
+  lock2.exec_params("SELECT 1 FROM customer.customers WHERE id = $1::uuid FOR UPDATE", id);
+  grpc::ClientContext cancel_ctx;
+  cancel_ctx.AddMetadata("authorization", "Bearer " + key);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel_ctx.TryCancel();
+  });
+  st = s.stub().UpdateCustomer(&cancel_ctx, update, &out);
+  canceller.join();
+  CHECK(st.error_code() == grpc::StatusCode::CANCELLED);
+  lock2.abort();
+  GetCustomerRequest get;
+  get.set_name(c.name());
+  CHECK(s.stub().GetCustomer(Suite::Ctx(key).get(), get, &out).ok());
+}
+
+TEST_CASE("many concurrent calls through the gateway all complete correctly", "[e2e]") {
+  Suite s;
+  const std::string key_a = s.CreateKey("tenant-a", "*");
+  const std::string key_b = s.CreateKey("tenant-b", "*");
+  std::atomic<int> failures{0};
+  std::atomic<int> leaks{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string& key = t % 2 == 0 ? key_a : key_b;
+      const std::string& other = t % 2 == 0 ? key_b : key_a;
+      for (int i = 0; i < 60; ++i) {
+        CreateCustomerRequest req;
+        req.mutable_customer()->set_external_id(absl::StrCat("c-", t, "-", i));
+        Customer created;
+        if (!s.stub().CreateCustomer(Suite::Ctx(key).get(), req, &created).ok()) {
+          ++failures;
+          continue;
+        }
+        GetCustomerRequest get;
+        get.set_name(created.name());
+        Customer got;
+        if (!s.stub().GetCustomer(Suite::Ctx(key).get(), get, &got).ok() ||
+            got.external_id() != req.customer().external_id()) {
+          ++failures;
+        }
+        if (s.stub().GetCustomer(Suite::Ctx(other).get(), get, &got).error_code() !=
+            grpc::StatusCode::NOT_FOUND) {
+          ++leaks;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures.load() == 0);
+  CHECK(leaks.load() == 0);
+  ListCustomersRequest list;
+  list.set_page_size(1000);
+  ListCustomersResponse page;
+  REQUIRE(s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page).ok());
+  CHECK(page.customers_size() == 240);
+  CHECK(s.gateway().running());
 }
 
 }  // namespace
