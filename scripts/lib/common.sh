@@ -5,6 +5,7 @@ CRM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CRM_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev prometheus-cpp-dev catch2 libssl-dev zlib1g-dev
+  python3 python3-grpcio python3-protobuf
   postgresql-15 postgresql-client-15
   pkg-config cmake ninja-build ccache g++ gzip
 )
@@ -111,6 +112,9 @@ crm_node_tools() {
   if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then return 0; fi
   crm_log "installing node tools: ${CRM_NODE_TOOLS[*]}"
   mkdir -p "$dir"
-  npm install --prefix "$dir" --no-audit --no-fund --silent --no-save "${CRM_NODE_TOOLS[@]}" >/dev/null
+  # Installed from inside the folder (not with --prefix, which would also
+  # move npm's global config and lose a machine-wide cafile or registry).
+  printf '{"name": "crm-tools", "private": true}\n' > "$dir/package.json"
+  (cd "$dir" && npm install --no-audit --no-fund --silent --no-save "${CRM_NODE_TOOLS[@]}" >/dev/null)
   printf '%s' "$stamp" > "$dir/.stamp"
 }
