@@ -463,11 +463,10 @@ TEST_CASE("a Python client generated from protos/ works through the gateway", "[
   const std::string key = s.CreateKey("tenant-py", "customer.*");
   int code = -1;
   // Debian's interpreter, which has python3-grpcio; not whatever is first on PATH.
-  const std::string out =
-      RunCapture("/usr/bin/python3",
-                 {CRM_PYTHON_CLIENT, CRM_PYTHON_STUBS,
-                  absl::StrCat("127.0.0.1:", s.gateway_port()), key},
-                 &code);
+  const std::string out = RunCapture(
+      "/usr/bin/python3",
+      {CRM_PYTHON_CLIENT, CRM_PYTHON_STUBS, absl::StrCat("127.0.0.1:", s.gateway_port()), key},
+      &code);
   INFO(out);
   CHECK(code == 0);
   CHECK(out.find("python client: ok") != std::string::npos);
