@@ -204,9 +204,13 @@ TEST_CASE("customers through the gateway: CRUD, auth, tenancy, health, metrics",
   REQUIRE(page.customers_size() == 1);
   CHECK(page.customers(0).name() == ann.name());
 
-  // Tenant B cannot see tenant A's customer.
-  CHECK(s.stub().GetCustomer(Suite::Ctx(key_b).get(), get, &got).error_code() ==
-        grpc::StatusCode::NOT_FOUND);
+  // Tenant B cannot see tenant A's customer. The caller's request id reaches
+  // the backend, whose log line for the failed call carries it.
+  {
+    auto ctx = Suite::Ctx(key_b);
+    ctx->AddMetadata("x-request-id", "trace-tenant-b-404");
+    CHECK(s.stub().GetCustomer(ctx.get(), get, &got).error_code() == grpc::StatusCode::NOT_FOUND);
+  }
   list.clear_filter();
   REQUIRE(s.stub().ListCustomers(Suite::Ctx(key_b).get(), list, &page).ok());
   CHECK(page.customers_size() == 0);
@@ -243,6 +247,16 @@ TEST_CASE("customers through the gateway: CRUD, auth, tenancy, health, metrics",
   auto customer_channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.customer_port()),
                                               grpc::InsecureChannelCredentials());
   CHECK(*server::CheckHealth(customer_channel) == server::HealthState::kServing);
+
+  {
+    const std::string log = s.customer().Log();
+    const size_t at = log.find("trace-tenant-b-404");
+    REQUIRE(at != std::string::npos);
+    const std::string line =
+        log.substr(log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at));
+    CHECK(line.find("\"tenant\":\"tenant-b\"") != std::string::npos);
+    CHECK(line.find("\"code\":\"NotFound\"") != std::string::npos);
+  }
 
   // /metrics counted exactly the calls made.
   const std::string gw_metrics = HttpGet(s.gateway_metrics(), "/metrics");

@@ -6,6 +6,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,7 +20,9 @@ namespace crm::testing {
 
 class CustomerHarness {
  public:
-  explicit CustomerHarness(const std::string& db_prefix = "customer") {
+  explicit CustomerHarness(
+      const std::string& db_prefix = "customer",
+      const std::function<void(customer::AppConfig&)>& adjust = [](customer::AppConfig&) {}) {
     db_url_ = CreateDatabase(db_prefix);
     customer::AppConfig config;
     config.db_url = db_url_;
@@ -27,6 +30,7 @@ class CustomerHarness {
     config.page_token_secret = "integration-test-secret-0123456789";
     config.server.grpc_port = 0;
     config.server.shutdown_grace = absl::Seconds(2);
+    adjust(config);
     auto app = customer::App::Start(config);
     if (!app.ok()) FAIL("customer app did not start: " << app.status().message());
     app_ = std::move(app).value();
