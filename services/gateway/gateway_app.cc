@@ -20,8 +20,9 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
   app->keys_ = std::make_unique<ApiKeyStore>(*app->pool_, config.key_cache_ttl);
   app->admin_ =
       std::make_unique<ApiKeyServiceImpl>(*app->keys_, *app->executor_, config.admin_token);
-  app->proxy_ = std::make_unique<Proxy>(routes, *app->keys_, *app->executor_,
-                                        ProxyOptions{config.default_deadline});
+  app->proxy_ = std::make_unique<Proxy>(
+      routes, *app->keys_, *app->executor_,
+      ProxyOptions{config.default_deadline, config.rate_limit_qps, config.rate_limit_burst});
   app->runner_ = std::make_unique<server::ServerRunner>(config.server);
   app->runner_->AddService(app->admin_.get());
   app->runner_->SetGenericService(app->proxy_.get());

@@ -29,6 +29,8 @@ struct AppConfig {
   std::string admin_token;  // empty disables the admin API
   absl::Duration key_cache_ttl = absl::Seconds(5);
   absl::Duration default_deadline = absl::Seconds(30);
+  double rate_limit_qps = 0;  // per API key; 0 = unlimited
+  double rate_limit_burst = 0;
   bool migrate = true;
   server::ServerOptions server;
 };

@@ -33,6 +33,11 @@ ABSL_FLAG(int, key_cache_ttl_ms,
 ABSL_FLAG(int, default_deadline_ms,
           static_cast<int>(crm::EnvOr("CRM_DEFAULT_DEADLINE_MS", int64_t{30000})),
           "Deadline given to calls that arrive without one");
+ABSL_FLAG(double, rate_limit_qps, static_cast<double>(crm::EnvOr("CRM_RATE_LIMIT_QPS", int64_t{0})),
+          "Calls per second each API key may make (token bucket); 0 = unlimited");
+ABSL_FLAG(double, rate_limit_burst,
+          static_cast<double>(crm::EnvOr("CRM_RATE_LIMIT_BURST", int64_t{0})),
+          "Calls an API key may make at once before the rate applies (>= 1)");
 ABSL_FLAG(int, shutdown_grace_seconds,
           static_cast<int>(crm::EnvOr("CRM_SHUTDOWN_GRACE_SECONDS", int64_t{20})),
           "Time in-flight calls get to finish after SIGTERM");
@@ -88,6 +93,8 @@ int main(int argc, char** argv) {
   config.admin_token = crm::ReadSecretFile(absl::GetFlag(FLAGS_admin_token_file));
   config.key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_key_cache_ttl_ms));
   config.default_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
+  config.rate_limit_qps = absl::GetFlag(FLAGS_rate_limit_qps);
+  config.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
   config.server.host = absl::GetFlag(FLAGS_host);
   config.server.grpc_port = absl::GetFlag(FLAGS_grpc_port);
   config.server.metrics_port = absl::GetFlag(FLAGS_metrics_port);

@@ -162,6 +162,15 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       Fail(absl::PermissionDeniedError(absl::StrCat("API key lacks scope ", scope)));
       return;
     }
+    absl::Duration retry_after;
+    if (!proxy_->limiter().Allow(key->id, absl::Now(), &retry_after)) {
+      const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(retry_after));
+      std::lock_guard<std::mutex> lock(mu_);
+      ctx_->AddTrailingMetadata("x-crm-retry-after-ms", absl::StrCat(ms));
+      Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+          absl::StrCat("rate limit of this API key exceeded; retry after ", ms, " ms"))));
+      return;
+    }
     for (const auto& [k, v] : ctx_->client_metadata()) {
       absl::string_view key_view(k.data(), k.size());
       if (IsHopHeader(key_view) || !IsValidHeaderKey(key_view)) continue;
@@ -260,7 +269,10 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
 Proxy::Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Executor& executor,
              ProxyOptions options)
-    : keys_(keys), executor_(executor), options_(options) {
+    : keys_(keys),
+      executor_(executor),
+      options_(options),
+      limiter_(options.rate_limit_qps, options.rate_limit_burst) {
   for (const auto& r : routes) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(16 * 1024 * 1024);

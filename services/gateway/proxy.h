@@ -16,12 +16,16 @@
 #include "absl/time/time.h"
 #include "common/server/executor.h"
 #include "services/gateway/api_key_store.h"
+#include "services/gateway/rate_limiter.h"
 #include "services/gateway/routes.h"
 
 namespace crm::gateway {
 
 struct ProxyOptions {
   absl::Duration default_deadline = absl::Seconds(30);
+  // Per API key: sustained calls per second (0: unlimited) and burst.
+  double rate_limit_qps = 0;
+  double rate_limit_burst = 0;
 };
 
 class Proxy final : public grpc::CallbackGenericService {
@@ -36,6 +40,7 @@ class Proxy final : public grpc::CallbackGenericService {
   ApiKeyStore& keys() { return keys_; }
   server::Executor& executor() { return executor_; }
   const ProxyOptions& options() const { return options_; }
+  RateLimiter& limiter() { return limiter_; }
 
  private:
   struct Backend {
@@ -46,6 +51,7 @@ class Proxy final : public grpc::CallbackGenericService {
   ApiKeyStore& keys_;
   server::Executor& executor_;
   ProxyOptions options_;
+  RateLimiter limiter_;
 };
 
 }  // namespace crm::gateway

@@ -56,7 +56,7 @@ bool WaitServing(int port, int timeout_ms) {
 // Both binaries over a fresh database, each connecting as its own role.
 class Suite {
  public:
-  Suite() {
+  explicit Suite(std::vector<std::string> extra_gateway_args = {}) {
     const std::string db = CreateDatabase("e2e");
     ExecSql(db,
             "DO $$ BEGIN CREATE ROLE crm_customer LOGIN; EXCEPTION WHEN duplicate_object OR "
@@ -83,14 +83,15 @@ class Suite {
             absl::StrCat("--metrics_port=", customer_metrics_),
             "--page_token_secret_file=" + dir_ + "/page_secret", "--shutdown_grace_seconds=15"},
         dir_ + "/customer.log");
-    gateway_ = std::make_unique<ChildProcess>(
-        CRM_GATEWAY_BIN,
-        std::vector<std::string>{
-            "--db_url=" + gateway_url_, absl::StrCat("--grpc_port=", gateway_port_),
-            absl::StrCat("--metrics_port=", gateway_metrics_),
-            absl::StrCat("--routes=crm.customer.v1=127.0.0.1:", customer_port_),
-            "--admin_token_file=" + dir_ + "/admin_token", "--key_cache_ttl_ms=200"},
-        dir_ + "/gateway.log");
+    std::vector<std::string> gateway_args = {
+        "--db_url=" + gateway_url_,
+        absl::StrCat("--grpc_port=", gateway_port_),
+        absl::StrCat("--metrics_port=", gateway_metrics_),
+        absl::StrCat("--routes=crm.customer.v1=127.0.0.1:", customer_port_),
+        "--admin_token_file=" + dir_ + "/admin_token",
+        "--key_cache_ttl_ms=200"};
+    gateway_args.insert(gateway_args.end(), extra_gateway_args.begin(), extra_gateway_args.end());
+    gateway_ = std::make_unique<ChildProcess>(CRM_GATEWAY_BIN, gateway_args, dir_ + "/gateway.log");
     if (!WaitServing(customer_port_, 20000)) FAIL("customer not serving:\n" << customer_->Log());
     if (!WaitServing(gateway_port_, 20000)) FAIL("gateway not serving:\n" << gateway_->Log());
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_port_),
@@ -484,6 +485,42 @@ TEST_CASE("a Python client generated from protos/ works through the gateway", "[
   INFO(out);
   CHECK(code == 0);
   CHECK(out.find("python client: ok") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace crm::testing
+
+namespace crm::testing {
+namespace {
+
+TEST_CASE("each API key is rate-limited on its own", "[e2e]") {
+  Suite s({"--rate_limit_qps=5", "--rate_limit_burst=5"});
+  const std::string key_a = s.CreateKey("tenant-a", "*");
+  const std::string key_b = s.CreateKey("tenant-a", "*");
+  ListCustomersRequest list;
+  ListCustomersResponse page;
+  int ok = 0, limited = 0;
+  std::string retry_after;
+  for (int i = 0; i < 12; ++i) {
+    auto ctx = Suite::Ctx(key_a);
+    grpc::Status st = s.stub().ListCustomers(ctx.get(), list, &page);
+    if (st.ok()) {
+      ++ok;
+    } else if (st.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++limited;
+      auto trailers = ctx->GetServerTrailingMetadata();
+      auto it = trailers.find("x-crm-retry-after-ms");
+      if (it != trailers.end()) retry_after.assign(it->second.data(), it->second.size());
+    }
+  }
+  CHECK(ok >= 5);
+  CHECK(ok <= 7);  // the burst, plus what refilled while the loop ran
+  CHECK(limited == 12 - ok);
+  CHECK_FALSE(retry_after.empty());
+  // Another key is not affected.
+  CHECK(s.stub().ListCustomers(Suite::Ctx(key_b).get(), list, &page).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page).ok());
 }
 
 }  // namespace
