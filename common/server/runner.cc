@@ -121,7 +121,7 @@ void ServerRunner::Shutdown() {
   log::Info("server stopped");
 }
 
-void ServerRunner::RunUntilSignal() {
+void ServerRunner::RunUntilSignal(const std::function<void()>& before_drain) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -129,6 +129,11 @@ void ServerRunner::RunUntilSignal() {
   int sig = 0;
   sigwait(&set, &sig);
   log::Info("signal received", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  if (auto* health = server_ == nullptr ? nullptr : server_->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
+  draining_.store(true);
+  if (before_drain) before_drain();
   Shutdown();
 }
 

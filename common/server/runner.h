@@ -57,8 +57,9 @@ class ServerRunner {
   // NOT_SERVING, stop accepting, let in-flight calls finish within the grace
   // period, then stop. Idempotent.
   void Shutdown();
-  // Waits for SIGTERM or SIGINT (see BlockTerminationSignals), then Shutdown().
-  void RunUntilSignal();
+  // Waits for SIGTERM or SIGINT (see BlockTerminationSignals), runs
+  // `before_drain` (e.g. to end long-lived streams), then Shutdown().
+  void RunUntilSignal(const std::function<void()>& before_drain = nullptr);
 
  private:
   void HealthLoop();

@@ -1,16 +1,15 @@
-// The customer service assembled: pool → migrations → store → handlers →
-// server. main.cc fills the config from flags; tests build it in-process.
+// The customer service assembled: runtime (pool, migrations, executor,
+// server) → store → handlers and event feed. main.cc fills the config from
+// flags; tests build it in-process.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/db/migrator.h"
-#include "common/db/pool.h"
 #include "common/events/event_feed.h"
-#include "common/server/executor.h"
-#include "common/server/runner.h"
+#include "common/server/service_runtime.h"
 #include "services/customer/customer_service.h"
 #include "services/customer/customer_store.h"
 
@@ -23,8 +22,8 @@ struct AppConfig {
   std::string db_url;
   int db_pool_size = 8;
   int queue_capacity = 256;
-  std::string page_token_secret;
-  bool migrate = true;  // apply migrations at start
+  std::string page_token_secret;  // at least 16 bytes, the same on every replica
+  bool migrate = true;
   server::ServerOptions server;
 };
 
@@ -32,20 +31,17 @@ class App {
  public:
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppConfig& config);
   ~App();
-  int port() const { return runner_->port(); }
-  int metrics_port() const { return runner_->metrics_port(); }
+  int port() const { return runtime_->runner().port(); }
+  int metrics_port() const { return runtime_->runner().metrics_port(); }
   void Shutdown();
   void RunUntilSignal();
 
  private:
   App() = default;
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<db::Migrator> migrator_;
-  std::unique_ptr<server::Executor> executor_;
+  std::unique_ptr<server::ServiceRuntime> runtime_;
   std::unique_ptr<CustomerStore> store_;
   std::unique_ptr<CustomerServiceImpl> service_;
   std::unique_ptr<events::EventFeedService> feed_;
-  std::unique_ptr<server::ServerRunner> runner_;
 };
 
 // Applies the migrations once and exits (the Kubernetes migration Job).

@@ -1,5 +1,6 @@
-// The gateway assembled: pool → migrations → key store → admin service +
-// generic proxy → server. main.cc fills the config; tests build it in-process.
+// The gateway assembled: runtime (pool, migrations, executor, server) → key
+// store → admin service + generic proxy. main.cc fills the config; tests
+// build it in-process.
 #pragma once
 
 #include <memory>
@@ -7,10 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/db/migrator.h"
-#include "common/db/pool.h"
-#include "common/server/executor.h"
-#include "common/server/runner.h"
+#include "common/server/service_runtime.h"
 #include "services/gateway/api_key_service.h"
 #include "services/gateway/api_key_store.h"
 #include "services/gateway/proxy.h"
@@ -25,13 +23,11 @@ struct AppConfig {
   std::string db_url;
   int db_pool_size = 4;
   int queue_capacity = 1024;
+  bool migrate = true;
   std::string routes;       // "crm.customer.v1=127.0.0.1:50061,..."
   std::string admin_token;  // empty disables the admin API
   absl::Duration key_cache_ttl = absl::Seconds(5);
-  absl::Duration default_deadline = absl::Seconds(30);
-  double rate_limit_qps = 0;  // per API key; 0 = unlimited
-  double rate_limit_burst = 0;
-  bool migrate = true;
+  ProxyOptions proxy;
   server::ServerOptions server;
 };
 
@@ -39,20 +35,17 @@ class App {
  public:
   static absl::StatusOr<std::unique_ptr<App>> Start(const AppConfig& config);
   ~App();
-  int port() const { return runner_->port(); }
-  int metrics_port() const { return runner_->metrics_port(); }
+  int port() const { return runtime_->runner().port(); }
+  int metrics_port() const { return runtime_->runner().metrics_port(); }
   void Shutdown();
   void RunUntilSignal();
 
  private:
   App() = default;
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<db::Migrator> migrator_;
-  std::unique_ptr<server::Executor> executor_;
+  std::unique_ptr<server::ServiceRuntime> runtime_;
   std::unique_ptr<ApiKeyStore> keys_;
   std::unique_ptr<ApiKeyServiceImpl> admin_;
   std::unique_ptr<Proxy> proxy_;
-  std::unique_ptr<server::ServerRunner> runner_;
 };
 
 absl::StatusOr<int> MigrateOnly(const std::string& db_url);
