@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "common/server/health_client.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/events/v1/event_feed.grpc.pb.h"
 #include "crm/gateway/v1/api_key_service.grpc.pb.h"
 #include "tests/testing/net.h"
 #include "tests/testing/process.h"
@@ -343,18 +344,42 @@ TEST_CASE(
     update.mutable_update_mask()->add_paths("given_name");
     update_status = s.stub().UpdateCustomer(Suite::Ctx(key, 30).get(), update, &updated);
   });
+  // An event-feed subscriber (directly on the service, as consumers are):
+  // it must not hold up the drain.
+  auto feed_channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.customer_port()),
+                                          grpc::InsecureChannelCredentials());
+  auto feed = crm::events::v1::EventFeed::NewStub(feed_channel);
+  grpc::ClientContext feed_ctx;
+  feed_ctx.AddMetadata("x-crm-tenant", "tenant-a");
+  crm::events::v1::SubscribeRequest sub;
+  auto reader = feed->Subscribe(&feed_ctx, sub);
+  crm::events::v1::SubscribeResponse event;
+  REQUIRE(reader->Read(&event));  // the backlog: customer.created
+  CHECK(event.event().type() == "customer.created");
+  grpc::Status feed_status;
+  std::thread subscriber([&] {
+    while (reader->Read(&event)) {
+    }
+    feed_status = reader->Finish();
+  });
+
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const absl::Time signalled = absl::Now();
   s.customer().Signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   CHECK(s.customer().running());  // draining: waiting for the call
   lock.commit();
   caller.join();
+  subscriber.join();
+  CHECK(feed_status.error_code() == grpc::StatusCode::UNAVAILABLE);
   INFO(update_status.error_message());
   CHECK(update_status.ok());
   CHECK(updated.given_name() == "Finished");
   const int code = s.customer().Wait(20000);
   INFO(s.customer().Log());
   CHECK(code == 0);
+  // Exited once the call finished, well before the 15 s grace period.
+  CHECK(absl::Now() - signalled < absl::Seconds(8));
 
   // The backend is gone: the gateway answers UNAVAILABLE.
   GetCustomerRequest get;
