@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <thread>
@@ -546,6 +548,70 @@ TEST_CASE("each API key is rate-limited on its own", "[e2e]") {
   CHECK(s.stub().ListCustomers(Suite::Ctx(key_b).get(), list, &page).ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   CHECK(s.stub().ListCustomers(Suite::Ctx(key_a).get(), list, &page).ok());
+}
+
+}  // namespace
+}  // namespace crm::testing
+
+namespace crm::testing {
+namespace {
+
+TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-cli", "*");
+  const std::vector<std::string> base = {absl::StrCat("--addr=127.0.0.1:", s.gateway_port()),
+                                         "--key=" + key};
+  auto crmctl = [&](std::vector<std::string> args, int* code) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCapture(CRM_CRMCTL_BIN, all, code);
+  };
+  int code = -1;
+  std::string out = crmctl(
+      {"customers", "create", "--email=cli@example.com", "--country=NL", "--tags=cli"}, &code);
+  REQUIRE(code == 0);
+  const size_t at = out.find("customers/");
+  REQUIRE(at != std::string::npos);
+  const std::string name = out.substr(at, std::string("customers/").size() + 36);
+
+  out = crmctl({"customers", "get", name}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("cli@example.com") != std::string::npos);
+  out = crmctl({"customers", "update", name, "--given_name=Cleo"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("\"given_name\": \"Cleo\"") != std::string::npos);
+  out = crmctl({"customers", "list", "--filter=tags:\"cli\""}, &code);
+  CHECK(code == 0);
+  CHECK(out.find(name) != std::string::npos);
+
+  // Import: good rows are created, bad rows are reported and make the exit non-zero.
+  const std::string csv = absl::StrCat("/tmp/crm-e2e-import-", getpid(), ".csv");
+  WriteFile(csv,
+            "external_id,email,given_name,family_name,country,phone,tags\n"
+            "imp-1,one@example.com,One,,GB,,a;b\n"
+            "imp-2,not-an-email,Two,,GB,,\n"
+            "imp-3,three@example.com,Three,,FR,+33612345678,\n");
+  out = crmctl({"customers", "import", "--csv=" + csv}, &code);
+  CHECK(code == 1);
+  out = crmctl({"customers", "list", "--filter=external_id = \"imp*\"", "--all"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("imp-1") != std::string::npos);
+  CHECK(out.find("imp-2") == std::string::npos);
+  CHECK(out.find("imp-3") != std::string::npos);
+  // Importing again creates nothing new (idempotent by external_id).
+  crmctl({"customers", "import", "--csv=" + csv}, &code);
+  out = crmctl({"customers", "list", "--filter=external_id = \"imp*\"", "--all"}, &code);
+  CHECK(std::count(out.begin(), out.end(), '\n') == 2);
+  std::remove(csv.c_str());
+
+  out = crmctl({"customers", "delete", name}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("delete_time") != std::string::npos);
+  crmctl({"customers", "get", "customers/not-a-uuid"}, &code);
+  CHECK(code == 1);
+  out = RunCapture(CRM_CRMCTL_BIN, {base[0], "health"}, &code);
+  CHECK(code == 0);
+  CHECK(out == "SERVING\n");
 }
 
 }  // namespace
