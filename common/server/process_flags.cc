@@ -20,6 +20,8 @@ ABSL_FLAG(int, db_pool_size, static_cast<int>(crm::EnvOr("CRM_DB_POOL_SIZE", int
 ABSL_FLAG(int, shutdown_grace_seconds,
           static_cast<int>(crm::EnvOr("CRM_SHUTDOWN_GRACE_SECONDS", int64_t{20})),
           "Time in-flight calls get to finish after SIGTERM");
+ABSL_FLAG(std::string, log_level, crm::EnvOr("CRM_LOG_LEVEL", std::string("info")),
+          "debug (one line per call, with its request id) | info | warning | error");
 ABSL_FLAG(bool, migrate_only, false, "Apply the migrations and exit");
 ABSL_FLAG(bool, skip_migrations, false,
           "Do not apply migrations at start (a Job does); stay NOT_SERVING until current");
@@ -29,6 +31,18 @@ namespace crm::server {
 absl::StatusOr<ProcessFlags> ReadProcessFlags(const ProcessDefaults& defaults) {
   ProcessFlags flags;
   RuntimeConfig& rt = flags.runtime;
+  const std::string level = absl::GetFlag(FLAGS_log_level);
+  if (level == "debug") {
+    log::SetMinSeverity(log::Severity::kDebug);
+  } else if (level == "info") {
+    log::SetMinSeverity(log::Severity::kInfo);
+  } else if (level == "warning") {
+    log::SetMinSeverity(log::Severity::kWarning);
+  } else if (level == "error") {
+    log::SetMinSeverity(log::Severity::kError);
+  } else {
+    return absl::InvalidArgumentError("--log_level: must be debug, info, warning or error");
+  }
   rt.db_url = absl::GetFlag(FLAGS_db_url);
   if (!absl::GetFlag(FLAGS_db_url_file).empty()) {
     rt.db_url = ReadSecretFile(absl::GetFlag(FLAGS_db_url_file));

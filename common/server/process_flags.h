@@ -21,8 +21,9 @@ struct ProcessFlags {
 };
 
 // Reads --host, --grpc_port, --metrics_port, --db_url / --db_url_file,
-// --db_pool_size, --shutdown_grace_seconds, --migrate_only,
-// --skip_migrations. INVALID_ARGUMENT when no database is configured.
+// --db_pool_size, --shutdown_grace_seconds, --log_level, --migrate_only,
+// --skip_migrations (and applies the log level). INVALID_ARGUMENT when no
+// database is configured or a value is malformed.
 absl::StatusOr<ProcessFlags> ReadProcessFlags(const ProcessDefaults& defaults);
 
 // For main(): logs `status` as the reason the process stops; returns 1.
