@@ -141,6 +141,86 @@ absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view eta
   return v;
 }
 
+std::string ChannelName(v1::ConsentChannel channel) {
+  switch (channel) {
+    case v1::CONSENT_CHANNEL_EMAIL:
+      return "email";
+    case v1::CONSENT_CHANNEL_SMS:
+      return "sms";
+    case v1::CONSENT_CHANNEL_PUSH:
+      return "push";
+    case v1::CONSENT_CHANNEL_PHONE:
+      return "phone";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string PurposeName(v1::ConsentPurpose purpose) {
+  switch (purpose) {
+    case v1::CONSENT_PURPOSE_MARKETING:
+      return "marketing";
+    case v1::CONSENT_PURPOSE_TRANSACTIONAL:
+      return "transactional";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::Status ValidateConsent(v1::Consent* c, absl::Time now, absl::string_view prefix) {
+  if (c->channel() <= v1::CONSENT_CHANNEL_UNSPECIFIED || c->channel() > v1::CONSENT_CHANNEL_PHONE) {
+    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "channel"), ": required"));
+  }
+  if (c->purpose() <= v1::CONSENT_PURPOSE_UNSPECIFIED ||
+      c->purpose() > v1::CONSENT_PURPOSE_TRANSACTIONAL) {
+    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "purpose"), ": required"));
+  }
+  if (c->status() <= v1::CONSENT_STATUS_UNSPECIFIED || c->status() > v1::CONSENT_STATUS_DENIED) {
+    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "status"), ": required"));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckToken(F(prefix, "source"), c->source(), 64));
+  CRM_RETURN_IF_ERROR(api::CheckToken(F(prefix, "text_version"), c->text_version(), 64));
+  if (!c->has_consent_time()) {
+    c->mutable_consent_time()->set_seconds(absl::ToUnixSeconds(now));
+    c->mutable_consent_time()->set_nanos(
+        static_cast<int32_t>((absl::ToUnixNanos(now) % 1000000000 + 1000000000) % 1000000000));
+  }
+  const auto& t = c->consent_time();
+  if (t.seconds() < 0 || t.nanos() < 0 || t.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "consent_time"), ": out of range"));
+  }
+  if (absl::FromUnixSeconds(t.seconds()) > now + absl::Minutes(5)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "consent_time"), ": must not be in the future"));
+  }
+  c->clear_record_time();
+  return absl::OkStatus();
+}
+
+ConsentDecision DecideConsent(const Customer& customer, v1::ConsentChannel channel,
+                              v1::ConsentPurpose purpose, const v1::Consent* current) {
+  const std::string what = absl::StrCat(PurposeName(purpose), " ", ChannelName(channel));
+  if (customer.has_delete_time()) return {false, "the customer is deleted"};
+  if (channel == v1::CONSENT_CHANNEL_EMAIL && customer.email().empty()) {
+    return {false, "the customer has no e-mail address"};
+  }
+  if ((channel == v1::CONSENT_CHANNEL_SMS || channel == v1::CONSENT_CHANNEL_PHONE) &&
+      customer.phone().empty()) {
+    return {false, "the customer has no phone number"};
+  }
+  if (current == nullptr) {
+    if (purpose == v1::CONSENT_PURPOSE_TRANSACTIONAL) {
+      return {true, absl::StrCat("no ", what,
+                                 " consent recorded; transactional contact needs "
+                                 "none")};
+    }
+    return {false, absl::StrCat("no ", what, " consent recorded")};
+  }
+  const bool granted = current->status() == v1::CONSENT_STATUS_GRANTED;
+  return {granted, absl::StrCat(what, granted ? " granted" : " denied", " via ", current->source(),
+                                " (text ", current->text_version(), ")")};
+}
+
 const std::vector<api::FilterField>& CustomerFilterFields() {
   using api::FieldType;
   static const auto* fields = new std::vector<api::FilterField>{

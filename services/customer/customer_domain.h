@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/api/filter.h"
+#include "crm/customer/v1/consent.pb.h"
 #include "crm/customer/v1/customer.pb.h"
 
 namespace crm::customer {
@@ -32,6 +34,28 @@ absl::Status ApplyUpdateMask(const crm::customer::v1::Customer& patch,
 std::string EtagOf(int64_t version);
 // INVALID_ARGUMENT (naming `field`) when malformed.
 absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag);
+
+// Checks a consent to record at `now`; fills in consent_time when unset.
+absl::Status ValidateConsent(crm::customer::v1::Consent* consent, absl::Time now,
+                             absl::string_view prefix);
+
+struct ConsentDecision {
+  bool allowed = false;
+  std::string reason;
+};
+
+// The contact rule: marketing needs a current grant, transactional is
+// allowed unless currently denied, e-mail needs an address, SMS and phone a
+// number, and a deleted customer may not be contacted. `current` is the
+// latest record for the channel and purpose, or null.
+ConsentDecision DecideConsent(const crm::customer::v1::Customer& customer,
+                              crm::customer::v1::ConsentChannel channel,
+                              crm::customer::v1::ConsentPurpose purpose,
+                              const crm::customer::v1::Consent* current);
+
+// "email", "sms", ...; "marketing", "transactional".
+std::string ChannelName(crm::customer::v1::ConsentChannel channel);
+std::string PurposeName(crm::customer::v1::ConsentPurpose purpose);
 
 // The fields ListCustomers may filter on, with the SQL they compile to.
 const std::vector<api::FilterField>& CustomerFilterFields();

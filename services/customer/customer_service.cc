@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/api/validation.h"
 #include "common/base/crypto.h"
 #include "common/base/status.h"
@@ -103,6 +104,61 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
     v1::ListCustomersResponse* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     CRM_ASSIGN_OR_RETURN(*response, store_.List(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::RecordConsent(
+    grpc::CallbackServerContext* ctx, const v1::RecordConsentRequest* request,
+    v1::Consent* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    if (!request->has_consent()) return absl::InvalidArgumentError("consent: required");
+    if (!request->request_id().empty() && !server::IsValidRequestId(request->request_id())) {
+      return absl::InvalidArgumentError(
+          "request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
+    }
+    v1::Consent consent = request->consent();
+    // The hash covers what the caller sent, before the default time is set,
+    // so that a retry of the same request is recognised as the same.
+    v1::RecordConsentRequest fingerprint = *request;
+    fingerprint.clear_request_id();
+    const std::string hash = crypto::Sha256Hex(DeterministicBytes(fingerprint));
+    CRM_RETURN_IF_ERROR(ValidateConsent(&consent, absl::Now(), "consent"));
+    CRM_ASSIGN_OR_RETURN(*response,
+                         store_.RecordConsent(scope, id, consent, request->request_id(), hash));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListConsents(grpc::CallbackServerContext* ctx,
+                                                            const v1::ListConsentsRequest* request,
+                                                            v1::ListConsentsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.ListConsents(scope, *request, id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::CheckConsent(grpc::CallbackServerContext* ctx,
+                                                            const v1::CheckConsentRequest* request,
+                                                            v1::CheckConsentResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    if (request->channel() <= v1::CONSENT_CHANNEL_UNSPECIFIED ||
+        request->channel() > v1::CONSENT_CHANNEL_PHONE) {
+      return absl::InvalidArgumentError("channel: required");
+    }
+    if (request->purpose() <= v1::CONSENT_PURPOSE_UNSPECIFIED ||
+        request->purpose() > v1::CONSENT_PURPOSE_TRANSACTIONAL) {
+      return absl::InvalidArgumentError("purpose: required");
+    }
+    CRM_ASSIGN_OR_RETURN(*response,
+                         store_.CheckConsent(scope, id, request->channel(), request->purpose()));
     return absl::OkStatus();
   });
 }

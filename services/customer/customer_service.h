@@ -29,6 +29,15 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* ListCustomers(grpc::CallbackServerContext* ctx,
                                           const v1::ListCustomersRequest* request,
                                           v1::ListCustomersResponse* response) override;
+  grpc::ServerUnaryReactor* RecordConsent(grpc::CallbackServerContext* ctx,
+                                          const v1::RecordConsentRequest* request,
+                                          v1::Consent* response) override;
+  grpc::ServerUnaryReactor* ListConsents(grpc::CallbackServerContext* ctx,
+                                         const v1::ListConsentsRequest* request,
+                                         v1::ListConsentsResponse* response) override;
+  grpc::ServerUnaryReactor* CheckConsent(grpc::CallbackServerContext* ctx,
+                                         const v1::CheckConsentRequest* request,
+                                         v1::CheckConsentResponse* response) override;
 
  private:
   CustomerStore& store_;

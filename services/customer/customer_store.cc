@@ -37,6 +37,11 @@ constexpr char kColumns[] =
     "(EXTRACT(EPOCH FROM c.update_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version";
 
+constexpr char kConsentColumns[] =
+    "channel, purpose, status, source, text_version, "
+    "(EXTRACT(EPOCH FROM consent_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM record_time) * 1000000)::bigint, id";
+
 const std::string& Sql(absl::string_view which) {
   static const auto* statements = new std::map<std::string, std::string>{
       {"customer_insert_customer",
@@ -73,6 +78,27 @@ const std::string& Sql(absl::string_view which) {
        "INSERT INTO customer.idempotency_keys (tenant_id, method, request_id, request_hash, "
        "response) VALUES ($1, $2, $3, $4, $5)"},
       {"customer_lock_request_id", "SELECT pg_advisory_xact_lock(hashtext($1))"},
+      {"customer_insert_consent_record",
+       absl::StrCat("INSERT INTO customer.consent_records (tenant_id, customer_id, channel, "
+                    "purpose, status, source, text_version, consent_time) VALUES ($1, $2::uuid, "
+                    "$3, $4, $5, $6, $7, 'epoch'::timestamptz + $8::bigint * interval '1 "
+                    "microsecond') RETURNING ",
+                    kConsentColumns)},
+      {"customer_list_current_consents",
+       absl::StrCat("SELECT DISTINCT ON (channel, purpose) ", kConsentColumns,
+                    " FROM customer.consent_records WHERE tenant_id = $1 AND customer_id = "
+                    "$2::uuid ORDER BY channel, purpose, consent_time DESC, id DESC")},
+      {"customer_get_current_consent",
+       absl::StrCat("SELECT ", kConsentColumns,
+                    " FROM customer.consent_records WHERE tenant_id = $1 AND customer_id = "
+                    "$2::uuid AND channel = $3 AND purpose = $4 ORDER BY consent_time DESC, id "
+                    "DESC LIMIT 1")},
+      {"customer_list_consent_history",
+       absl::StrCat("SELECT ", kConsentColumns,
+                    " FROM customer.consent_records WHERE tenant_id = $1 AND customer_id = "
+                    "$2::uuid AND ($3 = '' OR (consent_time, id) < ('epoch'::timestamptz + "
+                    "$4::bigint * interval '1 microsecond', $5::bigint)) ORDER BY consent_time "
+                    "DESC, id DESC LIMIT $6")},
   };
   return statements->at(std::string(which));
 }
@@ -136,6 +162,48 @@ absl::Status CheckEtag(const std::string& etag, const Customer& current) {
   return absl::OkStatus();
 }
 
+// Idempotent writes (AIP-155): a retry with a known request_id gets the
+// stored response. Concurrent retries are serialised on an advisory lock.
+absl::StatusOr<bool> ReplayIdempotent(pqxx::work& tx, const server::CallScope& scope,
+                                      const std::string& method, const std::string& request_id,
+                                      const std::string& request_hash,
+                                      google::protobuf::Message* response) {
+  if (request_id.empty()) return false;
+  db::Exec(tx, "customer_lock_request_id",
+           absl::StrCat(scope.tenant, "/", method, "/", request_id));
+  auto prior = db::Exec(tx, "customer_get_idempotency_key", scope.tenant, method, request_id);
+  if (prior.empty()) return false;
+  if (prior[0][0].as<std::string>() != request_hash) {
+    return absl::InvalidArgumentError("request_id: already used for a different request");
+  }
+  pqxx::binarystring bytes(prior[0][1]);
+  if (!response->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InternalError("stored response unreadable");
+  }
+  return true;
+}
+
+void StoreIdempotent(pqxx::work& tx, const server::CallScope& scope, const std::string& method,
+                     const std::string& request_id, const std::string& request_hash,
+                     const google::protobuf::Message& response) {
+  if (request_id.empty()) return;
+  const std::string bytes = response.SerializeAsString();
+  db::Exec(tx, "customer_insert_idempotency_key", scope.tenant, method, request_id, request_hash,
+           pqxx::binarystring(bytes.data(), bytes.size()));
+}
+
+v1::Consent RowToConsent(const pqxx::row& row) {
+  v1::Consent c;
+  c.set_channel(static_cast<v1::ConsentChannel>(row[0].as<int>()));
+  c.set_purpose(static_cast<v1::ConsentPurpose>(row[1].as<int>()));
+  c.set_status(static_cast<v1::ConsentStatus>(row[2].as<int>()));
+  c.set_source(row[3].as<std::string>());
+  c.set_text_version(row[4].as<std::string>());
+  *c.mutable_consent_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
+  *c.mutable_record_time() = TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
+  return c;
+}
+
 absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("customers/", id, " not found"));
 }
@@ -147,7 +215,9 @@ CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
   for (const char* name :
        {"customer_insert_customer", "customer_get_customer", "customer_lock_customer",
         "customer_update_customer", "customer_delete_customer", "customer_get_idempotency_key",
-        "customer_insert_idempotency_key", "customer_lock_request_id"}) {
+        "customer_insert_idempotency_key", "customer_lock_request_id",
+        "customer_insert_consent_record", "customer_list_current_consents",
+        "customer_get_current_consent", "customer_list_consent_history"}) {
     pool_.Prepare(name, Sql(name));
   }
 }
@@ -157,23 +227,9 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
                                                const std::string& request_hash) {
   Customer created;
   absl::Status status = db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
-    if (!request_id.empty()) {
-      // Serialise concurrent retries of the same request.
-      db::Exec(tx, "customer_lock_request_id",
-               absl::StrCat(scope.tenant, "/CreateCustomer/", request_id));
-      auto prior = db::Exec(tx, "customer_get_idempotency_key", scope.tenant,
-                            std::string("CreateCustomer"), request_id);
-      if (!prior.empty()) {
-        if (prior[0][0].as<std::string>() != request_hash) {
-          return absl::InvalidArgumentError("request_id: already used for a different request");
-        }
-        pqxx::binarystring bytes(prior[0][1]);
-        if (!created.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-          return absl::InternalError("stored response unreadable");
-        }
-        return absl::OkStatus();
-      }
-    }
+    CRM_ASSIGN_OR_RETURN(bool replayed, ReplayIdempotent(tx, scope, "CreateCustomer", request_id,
+                                                         request_hash, &created));
+    if (replayed) return absl::OkStatus();
     pqxx::result rows;
     try {
       pqxx::subtransaction insert(tx, "insert_customer");
@@ -187,11 +243,7 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
           absl::StrCat("customer.external_id: a customer with this external_id already exists"));
     }
     created = RowToCustomer(rows[0]);
-    if (!request_id.empty()) {
-      const std::string bytes = created.SerializeAsString();
-      db::Exec(tx, "customer_insert_idempotency_key", scope.tenant, std::string("CreateCustomer"),
-               request_id, request_hash, pqxx::binarystring(bytes.data(), bytes.size()));
-    }
+    StoreIdempotent(tx, scope, "CreateCustomer", request_id, request_hash, created);
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.created", created.name(), created);
     return absl::OkStatus();
   });
@@ -309,6 +361,104 @@ absl::StatusOr<ListCustomersResponse> CustomerStore::List(const server::CallScop
       response.set_next_page_token(tokens_.Encode(
           {absl::StrCat(last[10].as<int64_t>()), last[0].as<std::string>()}, fingerprint));
     }
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::Consent> CustomerStore::RecordConsent(const server::CallScope& scope,
+                                                         const std::string& id,
+                                                         const v1::Consent& consent,
+                                                         const std::string& request_id,
+                                                         const std::string& request_hash) {
+  v1::Consent recorded;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    CRM_ASSIGN_OR_RETURN(bool replayed, ReplayIdempotent(tx, scope, "RecordConsent", request_id,
+                                                         request_hash, &recorded));
+    if (replayed) return absl::OkStatus();
+    auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    Customer customer = RowToCustomer(rows[0]);
+    if (customer.has_delete_time()) {
+      return absl::FailedPreconditionError(absl::StrCat(customer.name(), " is deleted"));
+    }
+    auto out = db::Exec(
+        tx, "customer_insert_consent_record", scope.tenant, id, static_cast<int>(consent.channel()),
+        static_cast<int>(consent.purpose()), static_cast<int>(consent.status()), consent.source(),
+        consent.text_version(), TimeUtil::TimestampToMicroseconds(consent.consent_time()));
+    recorded = RowToConsent(out[0]);
+    StoreIdempotent(tx, scope, "RecordConsent", request_id, request_hash, recorded);
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.consent_changed", customer.name(),
+                        recorded);
+    return absl::OkStatus();
+  }));
+  return recorded;
+}
+
+absl::StatusOr<v1::ListConsentsResponse> CustomerStore::ListConsents(
+    const server::CallScope& scope, const v1::ListConsentsRequest& request, const std::string& id) {
+  CRM_ASSIGN_OR_RETURN(int page_size,
+                       api::EffectivePageSize(request.page_size(), kDefaultPageSize, kMaxPageSize));
+  const std::string fingerprint = absl::StrCat("consents\n", id, "\n", request.history());
+  std::string after_micros, after_id;
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), fingerprint));
+    int64_t n = 0;
+    if (key.size() != 2 || !absl::SimpleAtoi(key[0], &n) || !absl::SimpleAtoi(key[1], &n)) {
+      return absl::InvalidArgumentError("page_token: invalid token");
+    }
+    after_micros = key[0];
+    after_id = key[1];
+  }
+  v1::ListConsentsResponse response;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    response.Clear();
+    if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
+    if (!request.history()) {
+      for (const auto& row : db::Exec(tx, "customer_list_current_consents", scope.tenant, id)) {
+        *response.add_consents() = RowToConsent(row);
+      }
+      return absl::OkStatus();
+    }
+    auto rows = db::Exec(tx, "customer_list_consent_history", scope.tenant, id, after_id,
+                         after_micros.empty() ? std::string("0") : after_micros,
+                         after_id.empty() ? std::string("0") : after_id, page_size + 1);
+    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
+    for (int i = 0; i < n; ++i) *response.add_consents() = RowToConsent(rows[i]);
+    if (static_cast<int>(rows.size()) > page_size) {
+      const auto& last = rows[n - 1];
+      response.set_next_page_token(tokens_.Encode(
+          {absl::StrCat(last[5].as<int64_t>()), absl::StrCat(last[7].as<int64_t>())}, fingerprint));
+    }
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::CheckConsentResponse> CustomerStore::CheckConsent(const server::CallScope& scope,
+                                                                     const std::string& id,
+                                                                     v1::ConsentChannel channel,
+                                                                     v1::ConsentPurpose purpose) {
+  v1::CheckConsentResponse response;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    response.Clear();
+    auto customer_rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
+    if (customer_rows.empty()) return NotFound(id);
+    const Customer customer = RowToCustomer(customer_rows[0]);
+    auto rows = db::Exec(tx, "customer_get_current_consent", scope.tenant, id,
+                         static_cast<int>(channel), static_cast<int>(purpose));
+    const v1::Consent* current = nullptr;
+    if (!rows.empty()) {
+      *response.mutable_consent() = RowToConsent(rows[0]);
+      current = &response.consent();
+    }
+    ConsentDecision decision = DecideConsent(customer, channel, purpose, current);
+    response.set_allowed(decision.allowed);
+    response.set_reason(decision.reason);
     return absl::OkStatus();
   }));
   return response;

@@ -39,6 +39,18 @@ class CustomerStore {
   absl::StatusOr<crm::customer::v1::ListCustomersResponse> List(
       const server::CallScope& scope, const crm::customer::v1::ListCustomersRequest& request);
 
+  // `consent` must have passed ValidateConsent.
+  absl::StatusOr<crm::customer::v1::Consent> RecordConsent(
+      const server::CallScope& scope, const std::string& id,
+      const crm::customer::v1::Consent& consent, const std::string& request_id,
+      const std::string& request_hash);
+  absl::StatusOr<crm::customer::v1::ListConsentsResponse> ListConsents(
+      const server::CallScope& scope, const crm::customer::v1::ListConsentsRequest& request,
+      const std::string& id);
+  absl::StatusOr<crm::customer::v1::CheckConsentResponse> CheckConsent(
+      const server::CallScope& scope, const std::string& id,
+      crm::customer::v1::ConsentChannel channel, crm::customer::v1::ConsentPurpose purpose);
+
  private:
   db::Pool& pool_;
   api::PageTokenCodec tokens_;

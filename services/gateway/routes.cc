@@ -48,7 +48,8 @@ std::string RequiredScope(const MethodInfo& method) {
   const std::string& m = method.method;
   const bool read = absl::StartsWith(m, "Get") || absl::StartsWith(m, "List") ||
                     absl::StartsWith(m, "Search") || absl::StartsWith(m, "BatchGet") ||
-                    absl::StartsWith(m, "Export") || m == "Subscribe";
+                    absl::StartsWith(m, "Export") || absl::StartsWith(m, "Check") ||
+                    m == "Subscribe";
   return absl::StrCat(area, read ? ".read" : ".write");
 }
 

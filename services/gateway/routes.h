@@ -27,8 +27,8 @@ struct MethodInfo {
 // Splits "/crm.customer.v1.CustomerService/GetCustomer".
 absl::StatusOr<MethodInfo> ParseMethod(absl::string_view path);
 
-// "customer.read" for reads (Get*, List*, Search*, BatchGet*, Subscribe,
-// Export*), "customer.write" otherwise; the prefix is the package segment
+// "customer.read" for reads (Get*, List*, Search*, BatchGet*, Check*,
+// Subscribe, Export*), "customer.write" otherwise; the prefix is the package segment
 // after "crm." ("customer" for crm.customer.v1).
 std::string RequiredScope(const MethodInfo& method);
 

@@ -225,6 +225,27 @@ TEST_CASE("customers through the gateway: CRUD, auth, tenancy, health, metrics",
   CHECK(s.stub().GetCustomer(Suite::Ctx("").get(), get, &got).error_code() ==
         grpc::StatusCode::UNAUTHENTICATED);
   REQUIRE(s.stub().GetCustomer(Suite::Ctx(key_a_read).get(), get, &got).ok());
+  // Asking about consent is a read: the read-only key may, and gets an answer.
+  crm::customer::v1::CheckConsentRequest check;
+  check.set_name(ann.name());
+  check.set_channel(crm::customer::v1::CONSENT_CHANNEL_EMAIL);
+  check.set_purpose(crm::customer::v1::CONSENT_PURPOSE_MARKETING);
+  crm::customer::v1::CheckConsentResponse verdict;
+  REQUIRE(s.stub().CheckConsent(Suite::Ctx(key_a_read).get(), check, &verdict).ok());
+  CHECK_FALSE(verdict.allowed());
+  crm::customer::v1::RecordConsentRequest consent;
+  consent.set_name(ann.name());
+  consent.mutable_consent()->set_channel(crm::customer::v1::CONSENT_CHANNEL_EMAIL);
+  consent.mutable_consent()->set_purpose(crm::customer::v1::CONSENT_PURPOSE_MARKETING);
+  consent.mutable_consent()->set_status(crm::customer::v1::CONSENT_STATUS_GRANTED);
+  consent.mutable_consent()->set_source("signup-form");
+  consent.mutable_consent()->set_text_version("v1");
+  crm::customer::v1::Consent recorded;
+  CHECK(s.stub().RecordConsent(Suite::Ctx(key_a_read).get(), consent, &recorded).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  REQUIRE(s.stub().RecordConsent(Suite::Ctx(key_a).get(), consent, &recorded).ok());
+  REQUIRE(s.stub().CheckConsent(Suite::Ctx(key_a_read).get(), check, &verdict).ok());
+  CHECK(verdict.allowed());
   CHECK(s.stub().CreateCustomer(Suite::Ctx(key_a_read).get(), create, &got).error_code() ==
         grpc::StatusCode::PERMISSION_DENIED);
   // Validation errors pass through with the field named.
@@ -607,6 +628,14 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   out = crmctl({"customers", "list", "--filter=external_id = \"imp*\"", "--all"}, &code);
   CHECK(std::count(out.begin(), out.end(), '\n') == 2);
   std::remove(csv.c_str());
+
+  out = crmctl({"consent", "record", name, "--channel=email", "--purpose=marketing",
+                "--status=granted", "--source=cli", "--text_version=v1"},
+               &code);
+  CHECK(code == 0);
+  out = crmctl({"consent", "check", name, "--channel=email", "--purpose=marketing"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("\"allowed\": true") != std::string::npos);
 
   out = crmctl({"customers", "delete", name}, &code);
   CHECK(code == 0);

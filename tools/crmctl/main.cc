@@ -1,14 +1,12 @@
 // crmctl: call the suite from a shell with nothing else installed.
 //
-//   crmctl [--addr host:port] [--key KEY | CRM_API_KEY] customers create --email a@b.c ...
-//   crmctl customers get customers/<id>
-//   crmctl customers list [--filter EXPR] [--page_size N] [--all]
-//   crmctl customers update customers/<id> --email x@y.z   (mask = the flags given)
-//   crmctl customers delete customers/<id>
-//   crmctl customers import --csv FILE
-//   (external_id,email,given_name,family_name,country,phone,tags) crmctl apikeys create
-//   --admin_token_file F --tenant T --scopes customer.read,... crmctl apikeys revoke apiKeys/<id>
-//   --admin_token_file F crmctl health
+// crmctl [--addr host:port] [--key KEY | CRM_API_KEY] <group> <verb> [args]
+//
+// customers: create | get NAME | list | update NAME | delete NAME | import --csv FILE
+//   (import columns: external_id,email,given_name,family_name,country,phone,tags)
+// consent: record NAME | check NAME | list NAME [--history]
+// apikeys: create | revoke NAME | list (with --admin_token_file)
+// health
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
@@ -25,6 +23,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -57,6 +56,12 @@ ABSL_FLAG(std::string, page_token, "", "list page token");
 ABSL_FLAG(bool, all, false, "list: follow next_page_token to the end (prints one JSON per line)");
 ABSL_FLAG(std::string, csv, "", "import: CSV file ('-' for stdin)");
 ABSL_FLAG(int, concurrency, 16, "import: calls in flight");
+ABSL_FLAG(std::string, channel, "", "consent: email | sms | push | phone");
+ABSL_FLAG(std::string, purpose, "", "consent: marketing | transactional");
+ABSL_FLAG(std::string, status, "", "consent record: granted | denied");
+ABSL_FLAG(std::string, source, "", "consent record: where it was captured, e.g. checkout");
+ABSL_FLAG(std::string, text_version, "", "consent record: version of the consent text shown");
+ABSL_FLAG(bool, history, false, "consent list: every record, not just the current ones");
 ABSL_FLAG(std::string, admin_token_file, "", "apikeys: file holding the admin token");
 ABSL_FLAG(std::string, scopes, "*", "apikeys create: comma-separated scopes");
 ABSL_FLAG(std::string, description, "", "apikeys create: description");
@@ -296,6 +301,68 @@ int Customers(const std::vector<char*>& args) {
   return 2;
 }
 
+// Enum values by their lower-case suffix: "email" → CONSENT_CHANNEL_EMAIL.
+template <typename Enum>
+Enum ParseEnum(const google::protobuf::EnumDescriptor* descriptor, const std::string& prefix,
+               const std::string& word) {
+  const auto* value = descriptor->FindValueByName(prefix + absl::AsciiStrToUpper(word));
+  return value == nullptr ? static_cast<Enum>(0) : static_cast<Enum>(value->number());
+}
+
+int Consents(const std::vector<char*>& args) {
+  if (args.size() < 4) {
+    std::fprintf(stderr, "usage: crmctl consent record|check|list customers/<id> [flags]\n");
+    return 2;
+  }
+  namespace v1 = crm::customer::v1;
+  auto stub = CustomerService::NewStub(Channel());
+  const std::string verb = args[2];
+  const std::string name = args[3];
+  const auto channel = ParseEnum<v1::ConsentChannel>(
+      v1::ConsentChannel_descriptor(), "CONSENT_CHANNEL_", absl::GetFlag(FLAGS_channel));
+  const auto purpose = ParseEnum<v1::ConsentPurpose>(
+      v1::ConsentPurpose_descriptor(), "CONSENT_PURPOSE_", absl::GetFlag(FLAGS_purpose));
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  grpc::Status s;
+  if (verb == "record") {
+    v1::RecordConsentRequest request;
+    request.set_name(name);
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
+    v1::Consent* c = request.mutable_consent();
+    c->set_channel(channel);
+    c->set_purpose(purpose);
+    c->set_status(ParseEnum<v1::ConsentStatus>(v1::ConsentStatus_descriptor(), "CONSENT_STATUS_",
+                                               absl::GetFlag(FLAGS_status)));
+    c->set_source(absl::GetFlag(FLAGS_source));
+    c->set_text_version(absl::GetFlag(FLAGS_text_version));
+    v1::Consent response;
+    s = stub->RecordConsent(&ctx, request, &response);
+    if (s.ok()) std::cout << Json(response) << "\n";
+  } else if (verb == "check") {
+    v1::CheckConsentRequest request;
+    request.set_name(name);
+    request.set_channel(channel);
+    request.set_purpose(purpose);
+    v1::CheckConsentResponse response;
+    s = stub->CheckConsent(&ctx, request, &response);
+    if (s.ok()) std::cout << Json(response) << "\n";
+  } else if (verb == "list") {
+    v1::ListConsentsRequest request;
+    request.set_name(name);
+    request.set_history(absl::GetFlag(FLAGS_history));
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    v1::ListConsentsResponse response;
+    s = stub->ListConsents(&ctx, request, &response);
+    if (s.ok()) std::cout << Json(response) << "\n";
+  } else {
+    std::fprintf(stderr, "unknown verb: consent %s\n", verb.c_str());
+    return 2;
+  }
+  return s.ok() ? 0 : Report(s);
+}
+
 int ApiKeys(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(stderr, "usage: crmctl apikeys create|revoke|list --admin_token_file F\n");
@@ -350,7 +417,8 @@ int ApiKeys(const std::vector<char*>& args) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "crmctl [flags] customers create|get|list|update|delete|import | apikeys "
+      "crmctl [flags] customers create|get|list|update|delete|import | consent "
+      "record|check|list | apikeys "
       "create|revoke|list | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
@@ -360,6 +428,7 @@ int main(int argc, char** argv) {
   const std::string group = args[1];
   if (group == "customers") return Customers(args);
   if (group == "apikeys") return ApiKeys(args);
+  if (group == "consent") return Consents(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

@@ -141,3 +141,86 @@ TEST_CASE("etags", "[customer]") {
 
 }  // namespace
 }  // namespace crm::customer
+
+namespace crm::customer {
+namespace {
+
+using v1::Consent;
+
+Consent Valid() {
+  Consent c;
+  c.set_channel(v1::CONSENT_CHANNEL_EMAIL);
+  c.set_purpose(v1::CONSENT_PURPOSE_MARKETING);
+  c.set_status(v1::CONSENT_STATUS_GRANTED);
+  c.set_source("checkout");
+  c.set_text_version("2024-05");
+  return c;
+}
+
+TEST_CASE("consent validation names the field and fills the time", "[customer][consent]") {
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  Consent c = Valid();
+  REQUIRE(ValidateConsent(&c, now, "consent").ok());
+  CHECK(c.consent_time().seconds() == 1800000000);
+  auto message = [&](Consent bad) {
+    absl::Status s = ValidateConsent(&bad, now, "consent");
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  Consent bad = Valid();
+  bad.clear_channel();
+  CHECK(message(bad) == "consent.channel: required");
+  bad = Valid();
+  bad.set_purpose(static_cast<v1::ConsentPurpose>(9));
+  CHECK(message(bad) == "consent.purpose: required");
+  bad = Valid();
+  bad.clear_status();
+  CHECK(message(bad) == "consent.status: required");
+  bad = Valid();
+  bad.set_source("Check Out");
+  CHECK(message(bad).rfind("consent.source:", 0) == 0);
+  bad = Valid();
+  bad.clear_text_version();
+  CHECK(message(bad).rfind("consent.text_version:", 0) == 0);
+  bad = Valid();
+  bad.mutable_consent_time()->set_seconds(1800000000 + 3600);
+  CHECK(message(bad) == "consent.consent_time: must not be in the future");
+  Consent past = Valid();
+  past.mutable_consent_time()->set_seconds(1500000000);
+  CHECK(ValidateConsent(&past, now, "consent").ok());
+  CHECK(past.consent_time().seconds() == 1500000000);
+}
+
+TEST_CASE("the contact rule", "[customer][consent]") {
+  v1::Customer customer;
+  customer.set_email("ann@example.com");
+  Consent granted = Valid();
+  Consent denied = Valid();
+  denied.set_status(v1::CONSENT_STATUS_DENIED);
+  const auto email = v1::CONSENT_CHANNEL_EMAIL;
+  const auto sms = v1::CONSENT_CHANNEL_SMS;
+  const auto marketing = v1::CONSENT_PURPOSE_MARKETING;
+  const auto transactional = v1::CONSENT_PURPOSE_TRANSACTIONAL;
+
+  CHECK_FALSE(DecideConsent(customer, email, marketing, nullptr).allowed);
+  CHECK(DecideConsent(customer, email, marketing, nullptr).reason ==
+        "no marketing email consent recorded");
+  CHECK(DecideConsent(customer, email, marketing, &granted).allowed);
+  CHECK(DecideConsent(customer, email, marketing, &granted).reason ==
+        "marketing email granted via checkout (text 2024-05)");
+  CHECK_FALSE(DecideConsent(customer, email, marketing, &denied).allowed);
+  CHECK(DecideConsent(customer, email, transactional, nullptr).allowed);
+  CHECK_FALSE(DecideConsent(customer, email, transactional, &denied).allowed);
+  // No address for the channel: never.
+  CHECK_FALSE(DecideConsent(customer, sms, transactional, nullptr).allowed);
+  customer.set_phone("+447700900123");
+  CHECK(DecideConsent(customer, sms, transactional, nullptr).allowed);
+  customer.clear_email();
+  CHECK_FALSE(DecideConsent(customer, email, marketing, &granted).allowed);
+  customer.set_email("ann@example.com");
+  customer.mutable_delete_time()->set_seconds(1);
+  CHECK_FALSE(DecideConsent(customer, email, marketing, &granted).allowed);
+}
+
+}  // namespace
+}  // namespace crm::customer

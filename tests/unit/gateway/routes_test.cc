@@ -36,6 +36,10 @@ TEST_CASE("scopes: reads need .read, everything else .write", "[gateway]") {
         "customer.write");
   CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/MergeCustomers")) ==
         "customer.write");
+  CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/CheckConsent")) ==
+        "customer.read");
+  CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/RecordConsent")) ==
+        "customer.write");
   CHECK(HasScope({"customer.read"}, "customer.read"));
   CHECK_FALSE(HasScope({"customer.read"}, "customer.write"));
   CHECK(HasScope({"customer.*"}, "customer.write"));
