@@ -227,6 +227,11 @@ class Compiler {
           return Error(op_tok.pos, absl::StrCat("'", field->name, "' supports only ':'"));
         }
         return absl::StrCat("(", Param(v), " = ANY(", field->sql, "))");
+      case FieldType::kJsonStringList:
+        if (op != ":") {
+          return Error(op_tok.pos, absl::StrCat("'", field->name, "' supports only ':'"));
+        }
+        return absl::StrCat("(", field->sql, " @> jsonb_build_array(", Param(v), "::text))");
       case FieldType::kString: {
         const std::string lhs =
             field->case_insensitive ? absl::StrCat("lower(", field->sql, ")") : field->sql;

@@ -22,7 +22,8 @@
 
 namespace crm::api {
 
-enum class FieldType { kString, kNumber, kBool, kTimestamp, kStringList };
+// kStringList is a Postgres text[]; kJsonStringList a jsonb array of strings.
+enum class FieldType { kString, kNumber, kBool, kTimestamp, kStringList, kJsonStringList };
 
 struct FilterField {
   std::string name;  // as written in filters, e.g. "create_time"

@@ -8,6 +8,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
 
@@ -87,13 +89,88 @@ absl::Status ValidateCustomer(const Customer& c, absl::string_view prefix) {
         return absl::InvalidArgumentError(absl::StrCat(field, ": no value set"));
     }
   }
-  return absl::OkStatus();
+  return ValidateProfileDetails(c, prefix, absl::Now());
 }
 
 void NormalizeCustomer(Customer* c) {
   std::set<std::string> tags(c->tags().begin(), c->tags().end());
   c->clear_tags();
   for (const auto& t : tags) c->add_tags(t);
+  if (c->has_preferences()) {
+    auto* p = c->mutable_preferences();
+    std::set<std::string> categories(p->categories().begin(), p->categories().end());
+    p->clear_categories();
+    for (const auto& t : categories) p->add_categories(t);
+  }
+}
+
+absl::Status ValidateProfileDetails(const Customer& c, absl::string_view prefix, absl::Time now) {
+  if (c.addresses_size() > 20) {
+    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "addresses"), ": at most 20"));
+  }
+  std::set<int> defaults;
+  for (int i = 0; i < c.addresses_size(); ++i) {
+    const auto& a = c.addresses(i);
+    const std::string f = absl::StrCat(F(prefix, "addresses"), "[", i, "]");
+    if (a.kind() <= v1::ADDRESS_KIND_UNSPECIFIED || a.kind() > v1::ADDRESS_KIND_OTHER) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".kind: required"));
+    }
+    if (!a.has_address()) return absl::InvalidArgumentError(absl::StrCat(f, ".address: required"));
+    const auto& pa = a.address();
+    if (pa.lines_size() > 3) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".address.lines: at most 3"));
+    }
+    for (int l = 0; l < pa.lines_size(); ++l) {
+      CRM_RETURN_IF_ERROR(
+          api::CheckText(absl::StrCat(f, ".address.lines[", l, "]"), pa.lines(l), 200));
+    }
+    CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(f, ".address.city"), pa.city(), 100));
+    CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(f, ".address.region"), pa.region(), 100));
+    CRM_RETURN_IF_ERROR(
+        api::CheckText(absl::StrCat(f, ".address.postal_code"), pa.postal_code(), 20));
+    CRM_RETURN_IF_ERROR(api::CheckCountryCode(absl::StrCat(f, ".address.country"), pa.country()));
+    CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(f, ".label"), a.label(), 64));
+    if (a.is_default() && !defaults.insert(a.kind()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".is_default: another address of this kind is already the default"));
+    }
+  }
+  const auto& d = c.demographics();
+  if (!d.birth_date().empty()) {
+    const std::string f = absl::StrCat(F(prefix, "demographics"), ".birth_date");
+    absl::Time t;
+    std::string err;
+    if (d.birth_date().size() != 10 ||
+        !absl::ParseTime("%Y-%m-%d", d.birth_date(), absl::UTCTimeZone(), &t, &err)) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ": must be a date YYYY-MM-DD"));
+    }
+    if (t < absl::FromCivil(absl::CivilDay(1900, 1, 1), absl::UTCTimeZone()) || t > now) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ": must be between 1900-01-01 and today"));
+    }
+  }
+  if (d.gender() < v1::GENDER_UNSPECIFIED || d.gender() > v1::GENDER_PREFER_NOT_TO_SAY) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "demographics"), ".gender: unknown value"));
+  }
+  const auto& p = c.preferences();
+  if (!p.language().empty()) {
+    CRM_RETURN_IF_ERROR(
+        api::CheckLocale(absl::StrCat(F(prefix, "preferences"), ".language"), p.language()));
+  }
+  if (p.preferred_channel() < v1::CONSENT_CHANNEL_UNSPECIFIED ||
+      p.preferred_channel() > v1::CONSENT_CHANNEL_PHONE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "preferences"), ".preferred_channel: unknown value"));
+  }
+  if (p.categories_size() > 50) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "preferences"), ".categories: at most 50"));
+  }
+  for (int i = 0; i < p.categories_size(); ++i) {
+    CRM_RETURN_IF_ERROR(api::CheckToken(
+        absl::StrCat(F(prefix, "preferences"), ".categories[", i, "]"), p.categories(i), 64));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ApplyUpdateMask(const Customer& patch, const google::protobuf::FieldMask& mask,
@@ -118,6 +195,12 @@ absl::Status ApplyUpdateMask(const Customer& patch, const google::protobuf::Fiel
       *target->mutable_tags() = patch.tags();
     } else if (path == "attributes") {
       *target->mutable_attributes() = patch.attributes();
+    } else if (path == "addresses") {
+      *target->mutable_addresses() = patch.addresses();
+    } else if (path == "demographics") {
+      *target->mutable_demographics() = patch.demographics();
+    } else if (path == "preferences") {
+      *target->mutable_preferences() = patch.preferences();
     } else if (path == "external_id" || path == "name" || path == "create_time" ||
                path == "update_time" || path == "delete_time" || path == "etag") {
       return absl::InvalidArgumentError(
@@ -234,6 +317,13 @@ const std::vector<api::FilterField>& CustomerFilterFields() {
       {"tags", "c.tags", FieldType::kStringList, false},
       {"create_time", "c.create_time", FieldType::kTimestamp, false},
       {"update_time", "c.update_time", FieldType::kTimestamp, false},
+      {"demographics.gender", "(c.demographics->>'gender')", FieldType::kString, false},
+      {"demographics.birth_date", "(c.demographics->>'birthDate')", FieldType::kString, false},
+      {"preferences.language", "(c.preferences->>'language')", FieldType::kString, false},
+      {"preferences.preferred_channel", "(c.preferences->>'preferredChannel')", FieldType::kString,
+       false},
+      {"preferences.categories", "(c.preferences->'categories')", FieldType::kJsonStringList,
+       false},
   };
   return *fields;
 }

@@ -22,7 +22,12 @@ inline constexpr int kMaxAttributes = 100;
 // `prefix` (e.g. "customer.email: ...").
 absl::Status ValidateCustomer(const crm::customer::v1::Customer& c, absl::string_view prefix);
 
-// Sorts and de-duplicates tags.
+// Checks addresses, demographics and preferences (part of ValidateCustomer;
+// `now` bounds the birth date).
+absl::Status ValidateProfileDetails(const crm::customer::v1::Customer& c, absl::string_view prefix,
+                                    absl::Time now);
+
+// Sorts and de-duplicates tags and preferred categories.
 void NormalizeCustomer(crm::customer::v1::Customer* c);
 
 // Copies the fields named in `mask` from `patch` into `target`.

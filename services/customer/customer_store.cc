@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/api/filter.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
@@ -32,7 +33,8 @@ constexpr char kColumns[] =
     "c.id::text, COALESCE(c.external_id, ''), COALESCE(c.email, ''), "
     "COALESCE(c.phone, ''), COALESCE(c.given_name, ''), COALESCE(c.family_name, ''), "
     "COALESCE(c.locale, ''), COALESCE(c.country, ''), array_to_string(c.tags, ','), "
-    "jsonb_build_object('attributes', c.attributes)::text, "
+    "jsonb_build_object('attributes', c.attributes, 'addresses', c.addresses, "
+    "'demographics', c.demographics, 'preferences', c.preferences)::text, "
     "(EXTRACT(EPOCH FROM c.create_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM c.update_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version";
@@ -46,10 +48,14 @@ const std::string& Sql(absl::string_view which) {
   static const auto* statements = new std::map<std::string, std::string>{
       {"customer_insert_customer",
        absl::StrCat("WITH c AS (INSERT INTO customer.customers (tenant_id, external_id, email, "
-                    "phone, given_name, family_name, locale, country, tags, attributes) "
+                    "phone, given_name, family_name, locale, country, tags, attributes, addresses, "
+                    "demographics, preferences) "
                     "VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, "
                     "''), NULLIF($6, ''), NULLIF($7, ''), NULLIF($8, ''), $9::text[], "
-                    "COALESCE(($10::jsonb)->'attributes', '{}')) RETURNING *) SELECT ",
+                    "COALESCE(($10::jsonb)->'attributes', '{}'), "
+                    "COALESCE(($10::jsonb)->'addresses', '[]'), "
+                    "COALESCE(($10::jsonb)->'demographics', '{}'), "
+                    "COALESCE(($10::jsonb)->'preferences', '{}')) RETURNING *) SELECT ",
                     kColumns, " FROM c")},
       {"customer_get_customer",
        absl::StrCat("SELECT ", kColumns,
@@ -63,6 +69,9 @@ const std::string& Sql(absl::string_view which) {
                     "NULLIF($4, ''), given_name = NULLIF($5, ''), family_name = NULLIF($6, "
                     "''), locale = NULLIF($7, ''), country = NULLIF($8, ''), tags = "
                     "$9::text[], attributes = COALESCE(($10::jsonb)->'attributes', '{}'), "
+                    "addresses = COALESCE(($10::jsonb)->'addresses', '[]'), "
+                    "demographics = COALESCE(($10::jsonb)->'demographics', '{}'), "
+                    "preferences = COALESCE(($10::jsonb)->'preferences', '{}'), "
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
                     kColumns, " FROM c")},
@@ -108,9 +117,13 @@ std::string TagsLiteral(const Customer& c) {
   return absl::StrCat("{", absl::StrJoin(c.tags(), ","), "}");
 }
 
-std::string AttributesJson(const Customer& c) {
+// The JSON-stored parts of a customer, as one object for one parameter.
+std::string DetailsJson(const Customer& c) {
   Customer only;
   *only.mutable_attributes() = c.attributes();
+  *only.mutable_addresses() = c.addresses();
+  if (c.has_demographics()) *only.mutable_demographics() = c.demographics();
+  if (c.has_preferences()) *only.mutable_preferences() = c.preferences();
   std::string json;
   google::protobuf::util::MessageToJsonString(only, &json);
   return json;
@@ -130,12 +143,19 @@ Customer RowToCustomer(const pqxx::row& row) {
   if (!tags.empty()) {
     for (absl::string_view t : absl::StrSplit(tags, ',')) c.add_tags(std::string(t));
   }
-  Customer attrs;
+  Customer details;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  if (google::protobuf::util::JsonStringToMessage(row[9].as<std::string>(), &attrs, options).ok()) {
-    *c.mutable_attributes() = attrs.attributes();
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(row[9].as<std::string>(), &details, options);
+  if (!parsed.ok()) {
+    log::Error("stored customer details unreadable",
+               {{"customer", c.name()}, {"error", parsed.ToString()}});
   }
+  *c.mutable_attributes() = details.attributes();
+  *c.mutable_addresses() = details.addresses();
+  if (details.has_demographics()) *c.mutable_demographics() = details.demographics();
+  if (details.has_preferences()) *c.mutable_preferences() = details.preferences();
   *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
   *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
   if (!row[12].is_null()) {
@@ -236,7 +256,7 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
       rows = db::Exec(insert, "customer_insert_customer", scope.tenant, customer.external_id(),
                       customer.email(), customer.phone(), customer.given_name(),
                       customer.family_name(), customer.locale(), customer.country(),
-                      TagsLiteral(customer), AttributesJson(customer));
+                      TagsLiteral(customer), DetailsJson(customer));
       insert.commit();
     } catch (const pqxx::unique_violation&) {
       return absl::AlreadyExistsError(
@@ -283,7 +303,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
     CRM_RETURN_IF_ERROR(ValidateCustomer(next, "customer"));
     auto out = db::Exec(tx, "customer_update_customer", scope.tenant, id, next.email(),
                         next.phone(), next.given_name(), next.family_name(), next.locale(),
-                        next.country(), TagsLiteral(next), AttributesJson(next));
+                        next.country(), TagsLiteral(next), DetailsJson(next));
     updated = RowToCustomer(out[0]);
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.updated", updated.name(), updated);
     return absl::OkStatus();

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
+#include "absl/time/civil_time.h"
+
 namespace crm::customer {
 namespace {
 
@@ -220,6 +222,64 @@ TEST_CASE("the contact rule", "[customer][consent]") {
   customer.set_email("ann@example.com");
   customer.mutable_delete_time()->set_seconds(1);
   CHECK_FALSE(DecideConsent(customer, email, marketing, &granted).allowed);
+}
+
+}  // namespace
+}  // namespace crm::customer
+
+namespace crm::customer {
+namespace {
+
+TEST_CASE("addresses, demographics and preferences are validated", "[customer][profile]") {
+  const absl::Time now = absl::FromCivil(absl::CivilDay(2026, 11, 22), absl::UTCTimeZone());
+  v1::Customer c;
+  auto* home = c.add_addresses();
+  home->set_kind(v1::ADDRESS_KIND_SHIPPING);
+  home->set_is_default(true);
+  home->set_label("Home");
+  home->mutable_address()->add_lines("1 Rue de Rivoli");
+  home->mutable_address()->set_city("Paris");
+  home->mutable_address()->set_postal_code("75001");
+  home->mutable_address()->set_country("FR");
+  c.mutable_demographics()->set_birth_date("1990-02-28");
+  c.mutable_demographics()->set_gender(v1::GENDER_FEMALE);
+  c.mutable_preferences()->set_language("fr");
+  c.mutable_preferences()->set_preferred_channel(v1::CONSENT_CHANNEL_EMAIL);
+  c.mutable_preferences()->add_categories("shoes");
+  REQUIRE(ValidateProfileDetails(c, "customer", now).ok());
+
+  auto message = [&](const v1::Customer& bad) {
+    absl::Status s = ValidateProfileDetails(bad, "customer", now);
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  v1::Customer bad = c;
+  bad.mutable_addresses(0)->clear_kind();
+  CHECK(message(bad) == "customer.addresses[0].kind: required");
+  bad = c;
+  bad.mutable_addresses(0)->mutable_address()->set_country("France");
+  CHECK(message(bad).rfind("customer.addresses[0].address.country:", 0) == 0);
+  bad = c;
+  *bad.add_addresses() = c.addresses(0);
+  CHECK(message(bad).rfind("customer.addresses[1].is_default:", 0) == 0);
+  bad.mutable_addresses(1)->set_kind(v1::ADDRESS_KIND_BILLING);  // other kind: fine
+  CHECK(ValidateProfileDetails(bad, "customer", now).ok());
+  bad = c;
+  bad.mutable_demographics()->set_birth_date("28/02/1990");
+  CHECK(message(bad).rfind("customer.demographics.birth_date:", 0) == 0);
+  bad.mutable_demographics()->set_birth_date("2030-01-01");
+  CHECK(message(bad).rfind("customer.demographics.birth_date:", 0) == 0);
+  bad.mutable_demographics()->set_birth_date("1850-01-01");
+  CHECK(message(bad).rfind("customer.demographics.birth_date:", 0) == 0);
+  bad = c;
+  bad.mutable_preferences()->set_language("french");
+  CHECK(message(bad).rfind("customer.preferences.language:", 0) == 0);
+  bad = c;
+  bad.mutable_preferences()->add_categories("Shoes & Bags");
+  CHECK(message(bad).rfind("customer.preferences.categories[1]:", 0) == 0);
+  bad = c;
+  bad.mutable_preferences()->set_preferred_channel(static_cast<v1::ConsentChannel>(42));
+  CHECK(message(bad) == "customer.preferences.preferred_channel: unknown value");
 }
 
 }  // namespace
