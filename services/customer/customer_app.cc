@@ -16,7 +16,10 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
   server::ServiceRuntime& runtime = *app->runtime_;
   app->store_ = std::make_unique<CustomerStore>(runtime.pool(),
                                                 api::PageTokenCodec(config.page_token_secret));
-  app->service_ = std::make_unique<CustomerServiceImpl>(*app->store_, runtime.executor());
+  app->orders_ =
+      std::make_unique<OrderStore>(runtime.pool(), api::PageTokenCodec(config.page_token_secret));
+  app->service_ =
+      std::make_unique<CustomerServiceImpl>(*app->store_, *app->orders_, runtime.executor());
   app->feed_ = std::make_unique<events::EventFeedService>(runtime.pool(), runtime.executor(),
                                                           kSchema, config.db_url);
   runtime.runner().AddService(app->service_.get());

@@ -202,7 +202,8 @@ absl::Status ApplyUpdateMask(const Customer& patch, const google::protobuf::Fiel
     } else if (path == "preferences") {
       *target->mutable_preferences() = patch.preferences();
     } else if (path == "external_id" || path == "name" || path == "create_time" ||
-               path == "update_time" || path == "delete_time" || path == "etag") {
+               path == "facts" || path == "update_time" || path == "delete_time" ||
+               path == "etag") {
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: field '", path, "' cannot be updated"));
     } else {
@@ -324,6 +325,11 @@ const std::vector<api::FilterField>& CustomerFilterFields() {
        false},
       {"preferences.categories", "(c.preferences->'categories')", FieldType::kJsonStringList,
        false},
+      {"facts.order_count", "c.order_count", FieldType::kNumber, false},
+      {"facts.total_spent_minor", "c.total_spent_minor", FieldType::kNumber, false},
+      {"facts.first_order_time", "c.first_order_time", FieldType::kTimestamp, false},
+      {"facts.last_order_time", "c.last_order_time", FieldType::kTimestamp, false},
+      {"facts.last_seen_time", "c.last_seen_time", FieldType::kTimestamp, false},
   };
   return *fields;
 }

@@ -9,6 +9,7 @@
 #include "common/base/crypto.h"
 #include "common/base/status.h"
 #include "services/customer/customer_domain.h"
+#include "services/customer/order_domain.h"
 
 namespace crm::customer {
 
@@ -30,9 +31,10 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
 
 }  // namespace
 
-CustomerServiceImpl::CustomerServiceImpl(CustomerStore& store, server::Executor& executor,
+CustomerServiceImpl::CustomerServiceImpl(CustomerStore& store, OrderStore& orders,
+                                         server::Executor& executor,
                                          server::CallOptions call_options)
-    : store_(store), executor_(executor), call_options_(call_options) {}
+    : store_(store), orders_(orders), executor_(executor), call_options_(call_options) {}
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
     grpc::CallbackServerContext* ctx, const v1::CreateCustomerRequest* request,
@@ -159,6 +161,59 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CheckConsent(grpc::CallbackServer
     }
     CRM_ASSIGN_OR_RETURN(*response,
                          store_.CheckConsent(scope, id, request->channel(), request->purpose()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::RecordOrder(grpc::CallbackServerContext* ctx,
+                                                           const v1::RecordOrderRequest* request,
+                                                           v1::Order* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_order()) return absl::InvalidArgumentError("order: required");
+    v1::Order order = request->order();
+    order.clear_name();
+    order.clear_create_time();
+    order.clear_update_time();
+    // Fingerprint of what the shop sent: a retry of the same order matches.
+    const std::string hash = crypto::Sha256Hex(DeterministicBytes(order));
+    CRM_RETURN_IF_ERROR(ValidateOrder(&order, absl::Now()));
+    CRM_ASSIGN_OR_RETURN(*response, orders_.Record(scope, order, hash));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::GetOrder(grpc::CallbackServerContext* ctx,
+                                                        const v1::GetOrderRequest* request,
+                                                        v1::Order* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "orders", &id));
+    CRM_ASSIGN_OR_RETURN(*response, orders_.Get(scope, id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateOrderStatus(
+    grpc::CallbackServerContext* ctx, const v1::UpdateOrderStatusRequest* request,
+    v1::Order* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "orders", &id));
+    CRM_ASSIGN_OR_RETURN(*response, orders_.UpdateStatus(scope, id, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListOrders(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListOrdersRequest* request,
+                                                          v1::ListOrdersResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string customer_id;
+    if (!request->parent().empty()) {
+      CRM_RETURN_IF_ERROR(
+          api::ParseResourceName("parent", request->parent(), "customers", &customer_id));
+    }
+    CRM_ASSIGN_OR_RETURN(*response, orders_.List(scope, *request, customer_id));
     return absl::OkStatus();
   });
 }

@@ -6,12 +6,13 @@
 #include "common/server/executor.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "services/customer/customer_store.h"
+#include "services/customer/order_store.h"
 
 namespace crm::customer {
 
 class CustomerServiceImpl final : public crm::customer::v1::CustomerService::CallbackService {
  public:
-  CustomerServiceImpl(CustomerStore& store, server::Executor& executor,
+  CustomerServiceImpl(CustomerStore& store, OrderStore& orders, server::Executor& executor,
                       server::CallOptions call_options = {});
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
@@ -38,9 +39,22 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* CheckConsent(grpc::CallbackServerContext* ctx,
                                          const v1::CheckConsentRequest* request,
                                          v1::CheckConsentResponse* response) override;
+  grpc::ServerUnaryReactor* RecordOrder(grpc::CallbackServerContext* ctx,
+                                        const v1::RecordOrderRequest* request,
+                                        v1::Order* response) override;
+  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* ctx,
+                                     const v1::GetOrderRequest* request,
+                                     v1::Order* response) override;
+  grpc::ServerUnaryReactor* UpdateOrderStatus(grpc::CallbackServerContext* ctx,
+                                              const v1::UpdateOrderStatusRequest* request,
+                                              v1::Order* response) override;
+  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
+                                       const v1::ListOrdersRequest* request,
+                                       v1::ListOrdersResponse* response) override;
 
  private:
   CustomerStore& store_;
+  OrderStore& orders_;
   server::Executor& executor_;
   server::CallOptions call_options_;
 };

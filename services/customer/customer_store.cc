@@ -37,7 +37,11 @@ constexpr char kColumns[] =
     "'demographics', c.demographics, 'preferences', c.preferences)::text, "
     "(EXTRACT(EPOCH FROM c.create_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM c.update_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version";
+    "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version, "
+    "(EXTRACT(EPOCH FROM c.first_order_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.last_order_time) * 1000000)::bigint, c.order_count, "
+    "c.total_spent_minor, c.orders_in_currency, COALESCE(c.facts_currency, ''), "
+    "(EXTRACT(EPOCH FROM c.last_seen_time) * 1000000)::bigint";
 
 constexpr char kConsentColumns[] =
     "channel, purpose, status, source, text_version, "
@@ -162,6 +166,19 @@ Customer RowToCustomer(const pqxx::row& row) {
     *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(row[12].as<int64_t>());
   }
   c.set_etag(EtagOf(row[13].as<int64_t>()));
+  if (!row[20].is_null()) {
+    auto* f = c.mutable_facts();
+    if (!row[14].is_null()) {
+      *f->mutable_first_order_time() = TimeUtil::MicrosecondsToTimestamp(row[14].as<int64_t>());
+      *f->mutable_last_order_time() = TimeUtil::MicrosecondsToTimestamp(row[15].as<int64_t>());
+    }
+    f->set_order_count(row[16].as<int64_t>());
+    f->set_total_spent_minor(row[17].as<int64_t>());
+    const int64_t in_currency = row[18].as<int64_t>();
+    f->set_average_order_value_minor(in_currency > 0 ? f->total_spent_minor() / in_currency : 0);
+    f->set_currency_code(row[19].as<std::string>());
+    *f->mutable_last_seen_time() = TimeUtil::MicrosecondsToTimestamp(row[20].as<int64_t>());
+  }
   return c;
 }
 

@@ -1,0 +1,38 @@
+// Order persistence. Every change updates the customer's facts in the same
+// transaction and writes its event to the outbox.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/api/page_token.h"
+#include "common/db/pool.h"
+#include "common/server/call.h"
+#include "crm/customer/v1/customer_service.pb.h"
+
+namespace crm::customer {
+
+class OrderStore {
+ public:
+  OrderStore(db::Pool& pool, api::PageTokenCodec tokens);
+
+  // `order` must have passed ValidateOrder; `request_hash` fingerprints it.
+  absl::StatusOr<crm::customer::v1::Order> Record(const server::CallScope& scope,
+                                                  const crm::customer::v1::Order& order,
+                                                  const std::string& request_hash);
+  absl::StatusOr<crm::customer::v1::Order> Get(const server::CallScope& scope,
+                                               const std::string& id);
+  absl::StatusOr<crm::customer::v1::Order> UpdateStatus(
+      const server::CallScope& scope, const std::string& id,
+      const crm::customer::v1::UpdateOrderStatusRequest& request);
+  // `customer_id` empty: the whole tenant.
+  absl::StatusOr<crm::customer::v1::ListOrdersResponse> List(
+      const server::CallScope& scope, const crm::customer::v1::ListOrdersRequest& request,
+      const std::string& customer_id);
+
+ private:
+  db::Pool& pool_;
+  api::PageTokenCodec tokens_;
+};
+
+}  // namespace crm::customer
