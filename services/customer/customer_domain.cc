@@ -1,7 +1,11 @@
 #include "services/customer/customer_domain.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -303,6 +307,54 @@ ConsentDecision DecideConsent(const Customer& customer, v1::ConsentChannel chann
   const bool granted = current->status() == v1::CONSENT_STATUS_GRANTED;
   return {granted, absl::StrCat(what, granted ? " granted" : " denied", " via ", current->source(),
                                 " (text ", current->text_version(), ")")};
+}
+
+namespace {
+
+// Top-level fields of a customer as JSON values, keyed by proto field name.
+std::map<std::string, std::string> FieldValues(const Customer& c) {
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  std::string json;
+  google::protobuf::util::MessageToJsonString(c, &json, print);
+  google::protobuf::Struct fields;
+  google::protobuf::util::JsonStringToMessage(json, &fields);
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : fields.fields()) {
+    if (key == "name" || key == "create_time" || key == "update_time" || key == "etag" ||
+        key == "facts") {
+      continue;
+    }
+    std::string v;
+    google::protobuf::util::MessageToJsonString(value, &v);
+    if (v == "{}" || v == "[]") continue;  // an empty message or list is no value
+    out[key] = v;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<v1::FieldChange> DiffCustomers(const Customer& before, const Customer& after) {
+  const auto old_values = FieldValues(before);
+  const auto new_values = FieldValues(after);
+  std::set<std::string> keys;
+  for (const auto& [k, v] : old_values) keys.insert(k);
+  for (const auto& [k, v] : new_values) keys.insert(k);
+  std::vector<v1::FieldChange> changes;
+  for (const auto& k : keys) {
+    auto o = old_values.find(k);
+    auto n = new_values.find(k);
+    const std::string ov = o == old_values.end() ? "" : o->second;
+    const std::string nv = n == new_values.end() ? "" : n->second;
+    if (ov == nv) continue;
+    v1::FieldChange change;
+    change.set_field(k);
+    change.set_old_value(ov);
+    change.set_new_value(nv);
+    changes.push_back(std::move(change));
+  }
+  return changes;
 }
 
 const std::vector<api::FilterField>& CustomerFilterFields() {

@@ -12,6 +12,7 @@
 #include "common/api/filter.h"
 #include "crm/customer/v1/consent.pb.h"
 #include "crm/customer/v1/customer.pb.h"
+#include "crm/customer/v1/history.pb.h"
 
 namespace crm::customer {
 
@@ -61,6 +62,12 @@ ConsentDecision DecideConsent(const crm::customer::v1::Customer& customer,
 // "email", "sms", ...; "marketing", "transactional".
 std::string ChannelName(crm::customer::v1::ConsentChannel channel);
 std::string PurposeName(crm::customer::v1::ConsentPurpose purpose);
+
+// The API fields whose value differs between `before` and `after`, each with
+// its old and new value as JSON. Output-only bookkeeping (name, times, etag,
+// facts) is left out; every other field, present or future, is compared.
+std::vector<crm::customer::v1::FieldChange> DiffCustomers(const crm::customer::v1::Customer& before,
+                                                          const crm::customer::v1::Customer& after);
 
 // The fields ListCustomers may filter on, with the SQL they compile to.
 const std::vector<api::FilterField>& CustomerFilterFields();

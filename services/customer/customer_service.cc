@@ -218,4 +218,16 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListOrders(grpc::CallbackServerCo
   });
 }
 
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomerHistory(
+    grpc::CallbackServerContext* ctx, const v1::ListCustomerHistoryRequest* request,
+    v1::ListCustomerHistoryResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(
+        *response, store_.ListHistory(scope, id, request->page_size(), request->page_token()));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace crm::customer

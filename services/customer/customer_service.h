@@ -39,6 +39,9 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* CheckConsent(grpc::CallbackServerContext* ctx,
                                          const v1::CheckConsentRequest* request,
                                          v1::CheckConsentResponse* response) override;
+  grpc::ServerUnaryReactor* ListCustomerHistory(grpc::CallbackServerContext* ctx,
+                                                const v1::ListCustomerHistoryRequest* request,
+                                                v1::ListCustomerHistoryResponse* response) override;
   grpc::ServerUnaryReactor* RecordOrder(grpc::CallbackServerContext* ctx,
                                         const v1::RecordOrderRequest* request,
                                         v1::Order* response) override;

@@ -91,6 +91,14 @@ const std::string& Sql(absl::string_view which) {
        "INSERT INTO customer.idempotency_keys (tenant_id, method, request_id, request_hash, "
        "response) VALUES ($1, $2, $3, $4, $5)"},
       {"customer_lock_request_id", "SELECT pg_advisory_xact_lock(hashtext($1))"},
+      {"customer_insert_audit_entry",
+       "INSERT INTO customer.audit_log (tenant_id, customer_id, action, actor, request_id, "
+       "changes) VALUES ($1, $2::uuid, $3, $4, $5, COALESCE(($6::jsonb)->'changes', '[]'))"},
+      {"customer_list_audit_entries",
+       "SELECT id, action, actor, request_id, jsonb_build_object('changes', changes)::text, "
+       "(EXTRACT(EPOCH FROM change_time) * 1000000)::bigint FROM customer.audit_log WHERE "
+       "tenant_id = $1 AND customer_id = $2::uuid AND ($3 = 0 OR id < $3) ORDER BY id DESC "
+       "LIMIT $4"},
       {"customer_insert_consent_record",
        absl::StrCat("INSERT INTO customer.consent_records (tenant_id, customer_id, channel, "
                     "purpose, status, source, text_version, consent_time) VALUES ($1, $2::uuid, "
@@ -158,8 +166,13 @@ Customer RowToCustomer(const pqxx::row& row) {
   }
   *c.mutable_attributes() = details.attributes();
   *c.mutable_addresses() = details.addresses();
-  if (details.has_demographics()) *c.mutable_demographics() = details.demographics();
-  if (details.has_preferences()) *c.mutable_preferences() = details.preferences();
+  // Empty objects stay unset, so an untouched customer has no such field.
+  if (details.demographics().ByteSizeLong() > 0) {
+    *c.mutable_demographics() = details.demographics();
+  }
+  if (details.preferences().ByteSizeLong() > 0) {
+    *c.mutable_preferences() = details.preferences();
+  }
   *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
   *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
   if (!row[12].is_null()) {
@@ -241,6 +254,19 @@ v1::Consent RowToConsent(const pqxx::row& row) {
   return c;
 }
 
+// One audit entry for a change of customer `id` in the same transaction.
+void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
+                 const std::string& action, const std::vector<v1::FieldChange>& changes) {
+  v1::HistoryEntry entry;
+  for (const auto& c : changes) *entry.add_changes() = c;
+  std::string json;
+  google::protobuf::util::MessageToJsonString(entry, &json);
+  db::Exec(tx, "customer_insert_audit_entry", scope.tenant, id, action,
+           scope.actor.empty() ? std::string("service") : scope.actor, scope.request_id, json);
+}
+
+std::string IdOf(const Customer& c) { return c.name().substr(std::string("customers/").size()); }
+
 absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("customers/", id, " not found"));
 }
@@ -254,7 +280,8 @@ CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
         "customer_update_customer", "customer_delete_customer", "customer_get_idempotency_key",
         "customer_insert_idempotency_key", "customer_lock_request_id",
         "customer_insert_consent_record", "customer_list_current_consents",
-        "customer_get_current_consent", "customer_list_consent_history"}) {
+        "customer_get_current_consent", "customer_list_consent_history",
+        "customer_insert_audit_entry", "customer_list_audit_entries"}) {
     pool_.Prepare(name, Sql(name));
   }
 }
@@ -281,6 +308,7 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
     }
     created = RowToCustomer(rows[0]);
     StoreIdempotent(tx, scope, "CreateCustomer", request_id, request_hash, created);
+    AppendAudit(tx, scope, IdOf(created), "created", DiffCustomers(Customer(), created));
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.created", created.name(), created);
     return absl::OkStatus();
   });
@@ -322,6 +350,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
                         next.phone(), next.given_name(), next.family_name(), next.locale(),
                         next.country(), TagsLiteral(next), DetailsJson(next));
     updated = RowToCustomer(out[0]);
+    AppendAudit(tx, scope, id, "updated", DiffCustomers(current, updated));
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.updated", updated.name(), updated);
     return absl::OkStatus();
   }));
@@ -339,6 +368,7 @@ absl::StatusOr<Customer> CustomerStore::Delete(const server::CallScope& scope,
     CRM_RETURN_IF_ERROR(CheckEtag(etag, current));
     auto out = db::Exec(tx, "customer_delete_customer", scope.tenant, id);
     deleted = RowToCustomer(out[0]);
+    AppendAudit(tx, scope, id, "deleted", DiffCustomers(current, deleted));
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.deleted", deleted.name(), deleted);
     return absl::OkStatus();
   }));
@@ -425,6 +455,11 @@ absl::StatusOr<v1::Consent> CustomerStore::RecordConsent(const server::CallScope
         consent.text_version(), TimeUtil::TimestampToMicroseconds(consent.consent_time()));
     recorded = RowToConsent(out[0]);
     StoreIdempotent(tx, scope, "RecordConsent", request_id, request_hash, recorded);
+    v1::FieldChange change;
+    change.set_field(absl::StrCat("consent.", ChannelName(recorded.channel()), ".",
+                                  PurposeName(recorded.purpose())));
+    google::protobuf::util::MessageToJsonString(recorded, change.mutable_new_value());
+    AppendAudit(tx, scope, id, "consent_recorded", {change});
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.consent_changed", customer.name(),
                         recorded);
     return absl::OkStatus();
@@ -496,6 +531,47 @@ absl::StatusOr<v1::CheckConsentResponse> CustomerStore::CheckConsent(const serve
     ConsentDecision decision = DecideConsent(customer, channel, purpose, current);
     response.set_allowed(decision.allowed);
     response.set_reason(decision.reason);
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
+    const server::CallScope& scope, const std::string& id, int requested_page_size,
+    const std::string& page_token) {
+  CRM_ASSIGN_OR_RETURN(int page_size,
+                       api::EffectivePageSize(requested_page_size, kDefaultPageSize, kMaxPageSize));
+  const std::string fingerprint = absl::StrCat("history\n", id);
+  int64_t before = 0;
+  if (!page_token.empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(page_token, fingerprint));
+    if (key.size() != 1 || !absl::SimpleAtoi(key[0], &before) || before <= 0) {
+      return absl::InvalidArgumentError("page_token: invalid token");
+    }
+  }
+  v1::ListCustomerHistoryResponse response;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    response.Clear();
+    if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
+    auto rows =
+        db::Exec(tx, "customer_list_audit_entries", scope.tenant, id, before, page_size + 1);
+    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
+    google::protobuf::util::JsonParseOptions parse;
+    parse.ignore_unknown_fields = true;
+    for (int i = 0; i < n; ++i) {
+      v1::HistoryEntry* e = response.add_entries();
+      google::protobuf::util::JsonStringToMessage(rows[i][4].as<std::string>(), e, parse);
+      e->set_action(rows[i][1].as<std::string>());
+      e->set_actor(rows[i][2].as<std::string>());
+      e->set_request_id(rows[i][3].as<std::string>());
+      *e->mutable_change_time() = TimeUtil::MicrosecondsToTimestamp(rows[i][5].as<int64_t>());
+    }
+    if (static_cast<int>(rows.size()) > page_size) {
+      response.set_next_page_token(
+          tokens_.Encode({absl::StrCat(rows[n - 1][0].as<int64_t>())}, fingerprint));
+    }
     return absl::OkStatus();
   }));
   return response;

@@ -208,6 +208,18 @@ TEST_CASE("customers through the gateway: CRUD, auth, tenancy, health, metrics",
   REQUIRE(page.customers_size() == 1);
   CHECK(page.customers(0).name() == ann.name());
 
+  // The audit history names the API key that made each change.
+  {
+    crm::customer::v1::ListCustomerHistoryRequest history;
+    history.set_name(ann.name());
+    crm::customer::v1::ListCustomerHistoryResponse entries;
+    REQUIRE(s.stub().ListCustomerHistory(Suite::Ctx(key_a).get(), history, &entries).ok());
+    REQUIRE(entries.entries_size() == 2);  // created, updated
+    CHECK(entries.entries(1).action() == "created");
+    CHECK(entries.entries(1).actor().rfind("apiKeys/", 0) == 0);
+    CHECK(entries.entries(1).request_id() == "trace-123");
+  }
+
   // Tenant B cannot see tenant A's customer. The caller's request id reaches
   // the backend, whose log line for the failed call carries it.
   {

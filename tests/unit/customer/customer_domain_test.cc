@@ -284,3 +284,34 @@ TEST_CASE("addresses, demographics and preferences are validated", "[customer][p
 
 }  // namespace
 }  // namespace crm::customer
+
+namespace crm::customer {
+namespace {
+
+TEST_CASE("customer diffs name every changed field with JSON values", "[customer][history]") {
+  v1::Customer before;
+  before.set_name("customers/x");
+  before.set_email("a@example.com");
+  before.add_tags("vip");
+  before.set_etag("v1");
+  v1::Customer after = before;
+  after.set_email("b@example.com");
+  after.clear_tags();
+  after.set_given_name("Ann");
+  after.set_etag("v2");  // bookkeeping: not a change
+  after.mutable_facts()->set_order_count(3);
+  auto changes = DiffCustomers(before, after);
+  REQUIRE(changes.size() == 3);
+  CHECK(changes[0].field() == "email");
+  CHECK(changes[0].old_value() == "\"a@example.com\"");
+  CHECK(changes[0].new_value() == "\"b@example.com\"");
+  CHECK(changes[1].field() == "given_name");
+  CHECK(changes[1].old_value().empty());
+  CHECK(changes[2].field() == "tags");
+  CHECK(changes[2].old_value() == "[\"vip\"]");
+  CHECK(changes[2].new_value().empty());
+  CHECK(DiffCustomers(after, after).empty());
+}
+
+}  // namespace
+}  // namespace crm::customer
