@@ -206,8 +206,8 @@ absl::Status ApplyUpdateMask(const Customer& patch, const google::protobuf::Fiel
     } else if (path == "preferences") {
       *target->mutable_preferences() = patch.preferences();
     } else if (path == "external_id" || path == "name" || path == "create_time" ||
-               path == "facts" || path == "update_time" || path == "delete_time" ||
-               path == "etag") {
+               path == "facts" || path == "erase_time" || path == "update_time" ||
+               path == "delete_time" || path == "etag") {
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: field '", path, "' cannot be updated"));
     } else {

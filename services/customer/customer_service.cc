@@ -230,4 +230,26 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomerHistory(
   });
 }
 
+grpc::ServerUnaryReactor* CustomerServiceImpl::ExportCustomerData(
+    grpc::CallbackServerContext* ctx, const v1::ExportCustomerDataRequest* request,
+    v1::ExportCustomerDataResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Export(scope, id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::EraseCustomer(
+    grpc::CallbackServerContext* ctx, const v1::EraseCustomerRequest* request,
+    v1::EraseCustomerResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(*response->mutable_customer(), store_.Erase(scope, id));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace crm::customer

@@ -42,6 +42,12 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* ListCustomerHistory(grpc::CallbackServerContext* ctx,
                                                 const v1::ListCustomerHistoryRequest* request,
                                                 v1::ListCustomerHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* ExportCustomerData(grpc::CallbackServerContext* ctx,
+                                               const v1::ExportCustomerDataRequest* request,
+                                               v1::ExportCustomerDataResponse* response) override;
+  grpc::ServerUnaryReactor* EraseCustomer(grpc::CallbackServerContext* ctx,
+                                          const v1::EraseCustomerRequest* request,
+                                          v1::EraseCustomerResponse* response) override;
   grpc::ServerUnaryReactor* RecordOrder(grpc::CallbackServerContext* ctx,
                                         const v1::RecordOrderRequest* request,
                                         v1::Order* response) override;

@@ -1,5 +1,6 @@
 #include "services/customer/customer_store.h"
 
+#include <google/protobuf/any.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -15,6 +16,7 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_domain.h"
+#include "services/customer/order_store.h"
 
 namespace crm::customer {
 
@@ -41,7 +43,8 @@ constexpr char kColumns[] =
     "(EXTRACT(EPOCH FROM c.first_order_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM c.last_order_time) * 1000000)::bigint, c.order_count, "
     "c.total_spent_minor, c.orders_in_currency, COALESCE(c.facts_currency, ''), "
-    "(EXTRACT(EPOCH FROM c.last_seen_time) * 1000000)::bigint";
+    "(EXTRACT(EPOCH FROM c.last_seen_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.erase_time) * 1000000)::bigint";
 
 constexpr char kConsentColumns[] =
     "channel, purpose, status, source, text_version, "
@@ -91,6 +94,27 @@ const std::string& Sql(absl::string_view which) {
        "INSERT INTO customer.idempotency_keys (tenant_id, method, request_id, request_hash, "
        "response) VALUES ($1, $2, $3, $4, $5)"},
       {"customer_lock_request_id", "SELECT pg_advisory_xact_lock(hashtext($1))"},
+      {"customer_erase_customer",
+       absl::StrCat("WITH c AS (UPDATE customer.customers SET external_id = NULL, email = NULL, "
+                    "phone = NULL, given_name = NULL, family_name = NULL, locale = NULL, "
+                    "attributes = '{}', addresses = '[]', demographics = '{}', preferences = "
+                    "'{}', erase_time = now(), delete_time = COALESCE(delete_time, now()), "
+                    "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
+                    "$2::uuid RETURNING *) SELECT ",
+                    kColumns, " FROM c")},
+      {"customer_erase_order_details",
+       "UPDATE customer.orders SET details = details - 'discountCodes', update_time = now() "
+       "WHERE tenant_id = $1 AND customer_id = $2::uuid"},
+      {"customer_redact_audit_entries",
+       "UPDATE customer.audit_log SET changes = (SELECT COALESCE(jsonb_agg(jsonb_set(jsonb_set("
+       "e, '{oldValue}', '\"[erased]\"', false), '{newValue}', '\"[erased]\"', false)), "
+       "'[]') FROM jsonb_array_elements(changes) e) WHERE tenant_id = $1 AND customer_id = "
+       "$2::uuid"},
+      {"customer_delete_idempotent_responses",
+       "DELETE FROM customer.idempotency_keys WHERE tenant_id = $1 AND position(convert_to($2, "
+       "'UTF8') in response) > 0"},
+      {"customer_redact_outbox_payloads",
+       "UPDATE customer.outbox SET payload = $3 WHERE tenant_id = $1 AND subject = $2"},
       {"customer_insert_audit_entry",
        "INSERT INTO customer.audit_log (tenant_id, customer_id, action, actor, request_id, "
        "changes) VALUES ($1, $2::uuid, $3, $4, $5, COALESCE(($6::jsonb)->'changes', '[]'))"},
@@ -179,6 +203,9 @@ Customer RowToCustomer(const pqxx::row& row) {
     *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(row[12].as<int64_t>());
   }
   c.set_etag(EtagOf(row[13].as<int64_t>()));
+  if (!row[21].is_null()) {
+    *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(row[21].as<int64_t>());
+  }
   if (!row[20].is_null()) {
     auto* f = c.mutable_facts();
     if (!row[14].is_null()) {
@@ -281,7 +308,9 @@ CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
         "customer_insert_idempotency_key", "customer_lock_request_id",
         "customer_insert_consent_record", "customer_list_current_consents",
         "customer_get_current_consent", "customer_list_consent_history",
-        "customer_insert_audit_entry", "customer_list_audit_entries"}) {
+        "customer_insert_audit_entry", "customer_list_audit_entries", "customer_erase_customer",
+        "customer_erase_order_details", "customer_redact_audit_entries",
+        "customer_delete_idempotent_responses", "customer_redact_outbox_payloads"}) {
     pool_.Prepare(name, Sql(name));
   }
 }
@@ -575,6 +604,74 @@ absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
     return absl::OkStatus();
   }));
   return response;
+}
+
+absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const server::CallScope& scope,
+                                                                     const std::string& id) {
+  v1::ExportCustomerDataResponse out;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  options.isolation = db::Isolation::kRepeatableRead;  // one consistent snapshot
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    out.Clear();
+    auto rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    *out.mutable_customer() = RowToCustomer(rows[0]);
+    for (const auto& row :
+         db::Exec(tx, "customer_list_consent_history", scope.tenant, id, std::string(""),
+                  std::string("0"), std::string("0"), int64_t{1} << 40)) {
+      *out.add_consents() = RowToConsent(row);
+    }
+    for (auto& o : LoadCustomerOrders(tx, scope.tenant, id)) *out.add_orders() = std::move(o);
+    google::protobuf::util::JsonParseOptions parse;
+    parse.ignore_unknown_fields = true;
+    for (const auto& row : db::Exec(tx, "customer_list_audit_entries", scope.tenant, id, int64_t{0},
+                                    int64_t{1} << 40)) {
+      v1::HistoryEntry* e = out.add_history();
+      google::protobuf::util::JsonStringToMessage(row[4].as<std::string>(), e, parse);
+      e->set_action(row[1].as<std::string>());
+      e->set_actor(row[2].as<std::string>());
+      e->set_request_id(row[3].as<std::string>());
+      *e->mutable_change_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
+    }
+    *out.mutable_export_time() = TimeUtil::GetCurrentTime();
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
+                                              const std::string& id) {
+  Customer erased;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    Customer current = RowToCustomer(rows[0]);
+    if (current.has_erase_time()) {  // already erased: nothing left to do
+      erased = current;
+      return absl::OkStatus();
+    }
+    erased = RowToCustomer(db::Exec(tx, "customer_erase_customer", scope.tenant, id)[0]);
+    db::Exec(tx, "customer_erase_order_details", scope.tenant, id);
+    db::Exec(tx, "customer_redact_audit_entries", scope.tenant, id);
+    db::Exec(tx, "customer_delete_idempotent_responses", scope.tenant, erased.name());
+    // Published events keep their place in the stream, without the values.
+    google::protobuf::Any any;
+    any.PackFrom(erased);
+    std::string bytes = any.SerializeAsString();
+    db::Exec(tx, "customer_redact_outbox_payloads", scope.tenant, erased.name(),
+             pqxx::binarystring(bytes.data(), bytes.size()));
+    for (const auto& order : LoadCustomerOrders(tx, scope.tenant, id)) {
+      any.PackFrom(order);
+      bytes = any.SerializeAsString();
+      db::Exec(tx, "customer_redact_outbox_payloads", scope.tenant, order.name(),
+               pqxx::binarystring(bytes.data(), bytes.size()));
+    }
+    AppendAudit(tx, scope, id, "erased", {});
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.erased", erased.name(), erased);
+    return absl::OkStatus();
+  }));
+  return erased;
 }
 
 }  // namespace crm::customer

@@ -50,6 +50,10 @@ class CustomerStore {
   absl::StatusOr<crm::customer::v1::ListCustomerHistoryResponse> ListHistory(
       const server::CallScope& scope, const std::string& id, int page_size,
       const std::string& page_token);
+  absl::StatusOr<crm::customer::v1::ExportCustomerDataResponse> Export(
+      const server::CallScope& scope, const std::string& id);
+  absl::StatusOr<crm::customer::v1::Customer> Erase(const server::CallScope& scope,
+                                                    const std::string& id);
   absl::StatusOr<crm::customer::v1::CheckConsentResponse> CheckConsent(
       const server::CallScope& scope, const std::string& id,
       crm::customer::v1::ConsentChannel channel, crm::customer::v1::ConsentPurpose purpose);

@@ -266,4 +266,16 @@ absl::StatusOr<v1::ListOrdersResponse> OrderStore::List(const server::CallScope&
   return response;
 }
 
+std::vector<Order> LoadCustomerOrders(pqxx::work& tx, const std::string& tenant,
+                                      const std::string& customer_id) {
+  std::vector<Order> out;
+  auto rows = tx.exec_params(absl::StrCat("SELECT ", kOrderColumns,
+                                          " FROM customer.orders o WHERE o.tenant_id = $1 AND "
+                                          "o.customer_id = $2::uuid ORDER BY o.order_time DESC, "
+                                          "o.id DESC"),
+                             tenant, customer_id);
+  for (const auto& row : rows) out.push_back(RowToOrder(row));
+  return out;
+}
+
 }  // namespace crm::customer

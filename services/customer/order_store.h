@@ -2,7 +2,9 @@
 // transaction and writes its event to the outbox.
 #pragma once
 
+#include <pqxx/transaction>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/api/page_token.h"
@@ -11,6 +13,11 @@
 #include "crm/customer/v1/customer_service.pb.h"
 
 namespace crm::customer {
+
+// Every order of a customer, newest first, inside an open transaction (for
+// exports and erasure).
+std::vector<crm::customer::v1::Order> LoadCustomerOrders(pqxx::work& tx, const std::string& tenant,
+                                                         const std::string& customer_id);
 
 class OrderStore {
  public:

@@ -1,0 +1,175 @@
+// GDPR: export everything, erase every personal value, keep the aggregates.
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "tests/testing/customer_harness.h"
+
+namespace crm::testing {
+namespace {
+
+using crm::customer::v1::CreateCustomerRequest;
+using crm::customer::v1::Customer;
+namespace v1 = crm::customer::v1;
+
+const std::vector<std::string>& PersonalValues() {
+  static const auto* values = new std::vector<std::string>{"ext-erin-42",
+                                                           "erin.original@example.com",
+                                                           "erin.new@example.com",
+                                                           "Erin",
+                                                           "Zyxwabbly",
+                                                           "+447700900999",
+                                                           "10 Secret Lane",
+                                                           "Hidden Hamlet",
+                                                           "ZZ9 9ZZ",
+                                                           "teal-secret-colour",
+                                                           "SECRETCODE2024",
+                                                           "1988-03-04"};
+  return *values;
+}
+
+// Every text-like column of every table in the customer schema, searched for
+// each personal value.
+std::vector<std::string> Leaks(const std::string& url) {
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  auto columns = tx.exec(
+      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE "
+      "table_schema = 'customer' AND data_type IN ('text', 'jsonb', 'bytea', 'ARRAY', "
+      "'character varying')");
+  REQUIRE(columns.size() > 10);
+  std::vector<std::string> leaks;
+  for (const auto& col : columns) {
+    const std::string table = col[0].as<std::string>();
+    const std::string column = col[1].as<std::string>();
+    const std::string type = col[2].as<std::string>();
+    std::string expr = "\"" + column + "\"::text";
+    if (type == "bytea") expr = "encode(\"" + column + "\", 'escape')";
+    for (const auto& value : PersonalValues()) {
+      auto n = tx.exec_params(
+          "SELECT count(*) FROM customer." + table + " WHERE strpos(" + expr + ", $1) > 0", value);
+      if (n[0][0].as<int>() > 0) leaks.push_back(table + "." + column + " has " + value);
+    }
+  }
+  return leaks;
+}
+
+TEST_CASE("export holds everything; erase leaves no personal value anywhere",
+          "[integration][gdpr]") {
+  CustomerHarness h("gdpr");
+  CreateCustomerRequest create;
+  Customer* c = create.mutable_customer();
+  c->set_external_id("ext-erin-42");
+  c->set_email("erin.original@example.com");
+  c->set_given_name("Erin");
+  c->set_family_name("Zyxwabbly");
+  c->set_phone("+447700900999");
+  c->set_country("GB");
+  c->add_tags("vip");
+  (*c->mutable_attributes())["favourite"].set_string_value("teal-secret-colour");
+  auto* a = c->add_addresses();
+  a->set_kind(v1::ADDRESS_KIND_SHIPPING);
+  a->mutable_address()->add_lines("10 Secret Lane");
+  a->mutable_address()->set_city("Hidden Hamlet");
+  a->mutable_address()->set_postal_code("ZZ9 9ZZ");
+  a->mutable_address()->set_country("GB");
+  c->mutable_demographics()->set_birth_date("1988-03-04");
+  create.set_request_id("signup-erin");
+  Customer erin;
+  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), create, &erin).ok());
+
+  v1::UpdateCustomerRequest update;
+  update.mutable_customer()->set_name(erin.name());
+  update.mutable_customer()->set_email("erin.new@example.com");
+  update.mutable_update_mask()->add_paths("email");
+  Customer out;
+  REQUIRE(h.stub().UpdateCustomer(CustomerHarness::Ctx().get(), update, &out).ok());
+
+  v1::RecordOrderRequest order;
+  order.mutable_order()->set_customer(erin.name());
+  order.mutable_order()->set_order_id("erin-order-1");
+  order.mutable_order()->set_status(v1::ORDER_STATUS_PAID);
+  order.mutable_order()->set_currency_code("GBP");
+  order.mutable_order()->set_total_minor(4200);
+  order.mutable_order()->add_discount_codes("SECRETCODE2024");
+  v1::Order recorded;
+  REQUIRE(h.stub().RecordOrder(CustomerHarness::Ctx().get(), order, &recorded).ok());
+
+  v1::RecordConsentRequest consent;
+  consent.set_name(erin.name());
+  consent.mutable_consent()->set_channel(v1::CONSENT_CHANNEL_EMAIL);
+  consent.mutable_consent()->set_purpose(v1::CONSENT_PURPOSE_MARKETING);
+  consent.mutable_consent()->set_status(v1::CONSENT_STATUS_GRANTED);
+  consent.mutable_consent()->set_source("checkout");
+  consent.mutable_consent()->set_text_version("v3");
+  v1::Consent granted;
+  REQUIRE(h.stub().RecordConsent(CustomerHarness::Ctx().get(), consent, &granted).ok());
+
+  // A bystander whose data must survive.
+  CreateCustomerRequest other;
+  other.mutable_customer()->set_email("bystander@example.com");
+  Customer bystander;
+  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), other, &bystander).ok());
+
+  v1::ExportCustomerDataRequest export_req;
+  export_req.set_name(erin.name());
+  v1::ExportCustomerDataResponse exported;
+  REQUIRE(h.stub().ExportCustomerData(CustomerHarness::Ctx().get(), export_req, &exported).ok());
+  CHECK(exported.customer().email() == "erin.new@example.com");
+  CHECK(exported.customer().addresses(0).address().city() == "Hidden Hamlet");
+  REQUIRE(exported.orders_size() == 1);
+  CHECK(exported.orders(0).discount_codes(0) == "SECRETCODE2024");
+  CHECK(exported.consents_size() == 1);
+  CHECK(exported.history_size() == 3);  // created, updated, consent
+  CHECK(exported.has_export_time());
+  CHECK_FALSE(Leaks(h.db_url()).empty());  // the scan does find the values
+
+  v1::EraseCustomerRequest erase;
+  erase.set_name(erin.name());
+  v1::EraseCustomerResponse erased;
+  REQUIRE(h.stub().EraseCustomer(CustomerHarness::Ctx().get(), erase, &erased).ok());
+  CHECK(erased.customer().has_erase_time());
+  CHECK(erased.customer().has_delete_time());
+  CHECK(erased.customer().email().empty());
+  CHECK(erased.customer().country() == "GB");
+  CHECK(erased.customer().facts().total_spent_minor() == 4200);  // aggregates stay
+
+  const std::vector<std::string> leaks = Leaks(h.db_url());
+  INFO(leaks.size() << " leaks, first: " << (leaks.empty() ? "" : leaks.front()));
+  CHECK(leaks.empty());
+
+  // Idempotent: a second erasure changes nothing and succeeds.
+  v1::EraseCustomerResponse again;
+  REQUIRE(h.stub().EraseCustomer(CustomerHarness::Ctx().get(), erase, &again).ok());
+  CHECK(again.customer().erase_time().seconds() == erased.customer().erase_time().seconds());
+
+  // The audit trail proves the erasure; the bystander is untouched; the
+  // order's money stays for revenue reporting; the event went out once.
+  v1::ListCustomerHistoryRequest hist;
+  hist.set_name(erin.name());
+  v1::ListCustomerHistoryResponse entries;
+  REQUIRE(h.stub().ListCustomerHistory(CustomerHarness::Ctx().get(), hist, &entries).ok());
+  REQUIRE(entries.entries_size() == 4);
+  CHECK(entries.entries(0).action() == "erased");
+  CHECK(entries.entries(1).changes(0).new_value() == "[erased]");
+  v1::GetCustomerRequest get;
+  get.set_name(bystander.name());
+  REQUIRE(h.stub().GetCustomer(CustomerHarness::Ctx().get(), get, &out).ok());
+  CHECK(out.email() == "bystander@example.com");
+  v1::GetOrderRequest get_order;
+  get_order.set_name(recorded.name());
+  v1::Order kept;
+  REQUIRE(h.stub().GetOrder(CustomerHarness::Ctx().get(), get_order, &kept).ok());
+  CHECK(kept.total_minor() == 4200);
+  CHECK(kept.discount_codes_size() == 0);
+  pqxx::connection conn(h.db_url());
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec("SELECT count(*) FROM customer.outbox WHERE type = 'customer.erased'")[0][0]
+            .as<int>() == 1);
+  // The freed external id can be used again.
+  CreateCustomerRequest reuse;
+  reuse.mutable_customer()->set_external_id("ext-erin-42");
+  CHECK(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), reuse, &out).ok());
+}
+
+}  // namespace
+}  // namespace crm::testing
