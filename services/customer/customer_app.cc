@@ -18,8 +18,9 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
                                                 api::PageTokenCodec(config.page_token_secret));
   app->orders_ =
       std::make_unique<OrderStore>(runtime.pool(), api::PageTokenCodec(config.page_token_secret));
-  app->service_ =
-      std::make_unique<CustomerServiceImpl>(*app->store_, *app->orders_, runtime.executor());
+  app->behavior_ = std::make_unique<BehaviorStore>(runtime.pool());
+  app->service_ = std::make_unique<CustomerServiceImpl>(*app->store_, *app->orders_,
+                                                        *app->behavior_, runtime.executor());
   app->feed_ = std::make_unique<events::EventFeedService>(runtime.pool(), runtime.executor(),
                                                           kSchema, config.db_url);
   runtime.runner().AddService(app->service_.get());

@@ -37,37 +37,17 @@ bool IsAttributeKey(absl::string_view key) {
 
 }  // namespace
 
-absl::Status ValidateCustomer(const Customer& c, absl::string_view prefix) {
-  if (!c.external_id().empty()) {
-    CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "external_id"), c.external_id(), 128));
+absl::Status ValidateAttributeMap(
+    const google::protobuf::Map<std::string, v1::AttributeValue>& attributes,
+    absl::string_view path, int max) {
+  if (static_cast<int>(attributes.size()) > max) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": at most ", max, " entries"));
   }
-  if (!c.email().empty()) CRM_RETURN_IF_ERROR(api::CheckEmail(F(prefix, "email"), c.email()));
-  if (!c.phone().empty()) CRM_RETURN_IF_ERROR(api::CheckE164(F(prefix, "phone"), c.phone()));
-  CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "given_name"), c.given_name(), 200));
-  CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "family_name"), c.family_name(), 200));
-  if (!c.locale().empty()) {
-    CRM_RETURN_IF_ERROR(api::CheckLocale(F(prefix, "locale"), c.locale()));
-  }
-  if (!c.country().empty()) {
-    CRM_RETURN_IF_ERROR(api::CheckCountryCode(F(prefix, "country"), c.country()));
-  }
-  if (c.tags_size() > kMaxTags) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(F(prefix, "tags"), ": at most ", kMaxTags, " tags"));
-  }
-  for (int i = 0; i < c.tags_size(); ++i) {
-    CRM_RETURN_IF_ERROR(
-        api::CheckToken(absl::StrCat(F(prefix, "tags"), "[", i, "]"), c.tags(i), 64));
-  }
-  if (c.attributes_size() > kMaxAttributes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(F(prefix, "attributes"), ": at most ", kMaxAttributes, " attributes"));
-  }
-  for (const auto& [key, value] : c.attributes()) {
-    const std::string field = absl::StrCat(F(prefix, "attributes"), "[", key, "]");
+  for (const auto& [key, value] : attributes) {
+    const std::string field = absl::StrCat(path, "[", key, "]");
     if (!IsAttributeKey(key)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(F(prefix, "attributes"), ": key '", absl::CHexEscape(key.substr(0, 64)),
+          absl::StrCat(path, ": key '", absl::CHexEscape(key.substr(0, 64)),
                        "' must be 1 to 64 characters of [a-z0-9_] starting with a letter"));
     }
     switch (value.kind_case()) {
@@ -93,6 +73,33 @@ absl::Status ValidateCustomer(const Customer& c, absl::string_view prefix) {
         return absl::InvalidArgumentError(absl::StrCat(field, ": no value set"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCustomer(const Customer& c, absl::string_view prefix) {
+  if (!c.external_id().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "external_id"), c.external_id(), 128));
+  }
+  if (!c.email().empty()) CRM_RETURN_IF_ERROR(api::CheckEmail(F(prefix, "email"), c.email()));
+  if (!c.phone().empty()) CRM_RETURN_IF_ERROR(api::CheckE164(F(prefix, "phone"), c.phone()));
+  CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "given_name"), c.given_name(), 200));
+  CRM_RETURN_IF_ERROR(api::CheckText(F(prefix, "family_name"), c.family_name(), 200));
+  if (!c.locale().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckLocale(F(prefix, "locale"), c.locale()));
+  }
+  if (!c.country().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckCountryCode(F(prefix, "country"), c.country()));
+  }
+  if (c.tags_size() > kMaxTags) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(F(prefix, "tags"), ": at most ", kMaxTags, " tags"));
+  }
+  for (int i = 0; i < c.tags_size(); ++i) {
+    CRM_RETURN_IF_ERROR(
+        api::CheckToken(absl::StrCat(F(prefix, "tags"), "[", i, "]"), c.tags(i), 64));
+  }
+  CRM_RETURN_IF_ERROR(
+      ValidateAttributeMap(c.attributes(), F(prefix, "attributes"), kMaxAttributes));
   return ValidateProfileDetails(c, prefix, absl::Now());
 }
 
@@ -227,6 +234,35 @@ absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view eta
         absl::StrCat(field, ": malformed etag; send back the etag a read returned"));
   }
   return v;
+}
+
+absl::Status ValidateBehaviorEvent(v1::BehaviorEvent* e, absl::Time now, absl::string_view path) {
+  if (e->event_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".event_id: required"));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(path, ".event_id"), e->event_id(), 128));
+  std::string id;
+  CRM_RETURN_IF_ERROR(
+      api::ParseResourceName(absl::StrCat(path, ".customer"), e->customer(), "customers", &id));
+  if (e->type() <= v1::BEHAVIOR_EVENT_TYPE_UNSPECIFIED ||
+      e->type() > v1::BEHAVIOR_EVENT_TYPE_CUSTOM) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".type: required"));
+  }
+  if (e->type() == v1::BEHAVIOR_EVENT_TYPE_CUSTOM) {
+    CRM_RETURN_IF_ERROR(api::CheckToken(absl::StrCat(path, ".custom_name"), e->custom_name(), 64));
+  } else if (!e->custom_name().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".custom_name: only with BEHAVIOR_EVENT_TYPE_CUSTOM"));
+  }
+  if (!e->has_event_time()) {
+    e->mutable_event_time()->set_seconds(absl::ToUnixSeconds(now));
+  } else if (e->event_time().seconds() < 0 || e->event_time().nanos() < 0 ||
+             e->event_time().nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".event_time: out of range"));
+  } else if (absl::FromUnixSeconds(e->event_time().seconds()) > now + absl::Minutes(5)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".event_time: must not be in the future"));
+  }
+  return ValidateAttributeMap(e->properties(), absl::StrCat(path, ".properties"), 50);
 }
 
 std::string ChannelName(v1::ConsentChannel channel) {

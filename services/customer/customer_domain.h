@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/api/filter.h"
+#include "crm/customer/v1/behavior.pb.h"
 #include "crm/customer/v1/consent.pb.h"
 #include "crm/customer/v1/customer.pb.h"
 #include "crm/customer/v1/history.pb.h"
@@ -18,6 +19,12 @@ namespace crm::customer {
 
 inline constexpr int kMaxTags = 50;
 inline constexpr int kMaxAttributes = 100;
+
+// Typed custom values (customer attributes, event properties): keys of
+// [a-z0-9_] starting with a letter, at most `max`, each value set and sane.
+absl::Status ValidateAttributeMap(
+    const google::protobuf::Map<std::string, crm::customer::v1::AttributeValue>& attributes,
+    absl::string_view path, int max);
 
 // Checks every writable field of `c`; messages name the field under
 // `prefix` (e.g. "customer.email: ...").
@@ -68,6 +75,11 @@ std::string PurposeName(crm::customer::v1::ConsentPurpose purpose);
 // facts) is left out; every other field, present or future, is compared.
 std::vector<crm::customer::v1::FieldChange> DiffCustomers(const crm::customer::v1::Customer& before,
                                                           const crm::customer::v1::Customer& after);
+
+// Checks one behavioural event at `now`, filling event_time when unset.
+// The message names the field under `path` (e.g. "events[3]").
+absl::Status ValidateBehaviorEvent(crm::customer::v1::BehaviorEvent* event, absl::Time now,
+                                   absl::string_view path);
 
 // The fields ListCustomers may filter on, with the SQL they compile to.
 const std::vector<api::FilterField>& CustomerFilterFields();

@@ -32,9 +32,13 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
 }  // namespace
 
 CustomerServiceImpl::CustomerServiceImpl(CustomerStore& store, OrderStore& orders,
-                                         server::Executor& executor,
+                                         BehaviorStore& behavior, server::Executor& executor,
                                          server::CallOptions call_options)
-    : store_(store), orders_(orders), executor_(executor), call_options_(call_options) {}
+    : store_(store),
+      orders_(orders),
+      behavior_(behavior),
+      executor_(executor),
+      call_options_(call_options) {}
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
     grpc::CallbackServerContext* ctx, const v1::CreateCustomerRequest* request,
@@ -249,6 +253,33 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::EraseCustomer(
     CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
     CRM_ASSIGN_OR_RETURN(*response->mutable_customer(), store_.Erase(scope, id));
     return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::TrackEvents(grpc::CallbackServerContext* ctx,
+                                                           const v1::TrackEventsRequest* request,
+                                                           v1::TrackEventsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (request->events_size() == 0 || request->events_size() > 1000) {
+      return absl::InvalidArgumentError("events: 1 to 1000 events per call");
+    }
+    const absl::Time now = absl::Now();
+    std::vector<v1::BehaviorEvent> valid;
+    std::vector<int> indices;
+    valid.reserve(request->events_size());
+    for (int i = 0; i < request->events_size(); ++i) {
+      v1::BehaviorEvent e = request->events(i);
+      absl::Status s = ValidateBehaviorEvent(&e, now, absl::StrCat("events[", i, "]"));
+      if (!s.ok()) {
+        auto* r = response->add_rejected();
+        r->set_index(i);
+        r->set_reason(std::string(s.message()));
+        continue;
+      }
+      valid.push_back(std::move(e));
+      indices.push_back(i);
+    }
+    return behavior_.Track(scope, valid, indices, response);
   });
 }
 

@@ -5,6 +5,7 @@
 #include "common/server/call.h"
 #include "common/server/executor.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "services/customer/behavior_store.h"
 #include "services/customer/customer_store.h"
 #include "services/customer/order_store.h"
 
@@ -12,8 +13,8 @@ namespace crm::customer {
 
 class CustomerServiceImpl final : public crm::customer::v1::CustomerService::CallbackService {
  public:
-  CustomerServiceImpl(CustomerStore& store, OrderStore& orders, server::Executor& executor,
-                      server::CallOptions call_options = {});
+  CustomerServiceImpl(CustomerStore& store, OrderStore& orders, BehaviorStore& behavior,
+                      server::Executor& executor, server::CallOptions call_options = {});
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* request,
@@ -48,6 +49,9 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* EraseCustomer(grpc::CallbackServerContext* ctx,
                                           const v1::EraseCustomerRequest* request,
                                           v1::EraseCustomerResponse* response) override;
+  grpc::ServerUnaryReactor* TrackEvents(grpc::CallbackServerContext* ctx,
+                                        const v1::TrackEventsRequest* request,
+                                        v1::TrackEventsResponse* response) override;
   grpc::ServerUnaryReactor* RecordOrder(grpc::CallbackServerContext* ctx,
                                         const v1::RecordOrderRequest* request,
                                         v1::Order* response) override;
@@ -64,6 +68,7 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
  private:
   CustomerStore& store_;
   OrderStore& orders_;
+  BehaviorStore& behavior_;
   server::Executor& executor_;
   server::CallOptions call_options_;
 };

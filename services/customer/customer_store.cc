@@ -51,7 +51,8 @@ constexpr char kConsentColumns[] =
     "(EXTRACT(EPOCH FROM consent_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM record_time) * 1000000)::bigint, id";
 
-const std::string& Sql(absl::string_view which) {
+// Every named statement of the customer store, prepared on each connection.
+const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
       {"customer_insert_customer",
        absl::StrCat("WITH c AS (INSERT INTO customer.customers (tenant_id, external_id, email, "
@@ -102,6 +103,13 @@ const std::string& Sql(absl::string_view which) {
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
                     kColumns, " FROM c")},
+      {"customer_erase_behavior_events",
+       "DELETE FROM customer.behavior_events WHERE tenant_id = $1 AND customer_id = $2::uuid"},
+      {"customer_list_behavior_events",
+       "SELECT event_id, type, COALESCE(custom_name, ''), (EXTRACT(EPOCH FROM event_time) * "
+       "1000000)::bigint, jsonb_build_object('properties', properties)::text FROM "
+       "customer.behavior_events WHERE tenant_id = $1 AND customer_id = $2::uuid ORDER BY "
+       "event_time DESC"},
       {"customer_erase_order_details",
        "UPDATE customer.orders SET details = details - 'discountCodes', update_time = now() "
        "WHERE tenant_id = $1 AND customer_id = $2::uuid"},
@@ -145,7 +153,7 @@ const std::string& Sql(absl::string_view which) {
                     "$4::bigint * interval '1 microsecond', $5::bigint)) ORDER BY consent_time "
                     "DESC, id DESC LIMIT $6")},
   };
-  return statements->at(std::string(which));
+  return *statements;
 }
 
 std::string TagsLiteral(const Customer& c) {
@@ -302,17 +310,7 @@ absl::Status NotFound(const std::string& id) {
 
 CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
     : pool_(pool), tokens_(std::move(tokens)) {
-  for (const char* name :
-       {"customer_insert_customer", "customer_get_customer", "customer_lock_customer",
-        "customer_update_customer", "customer_delete_customer", "customer_get_idempotency_key",
-        "customer_insert_idempotency_key", "customer_lock_request_id",
-        "customer_insert_consent_record", "customer_list_current_consents",
-        "customer_get_current_consent", "customer_list_consent_history",
-        "customer_insert_audit_entry", "customer_list_audit_entries", "customer_erase_customer",
-        "customer_erase_order_details", "customer_redact_audit_entries",
-        "customer_delete_idempotent_responses", "customer_redact_outbox_payloads"}) {
-    pool_.Prepare(name, Sql(name));
-  }
+  for (const auto& [name, sql] : Statements()) pool_.Prepare(name, sql);
 }
 
 absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, Customer customer,
@@ -634,6 +632,15 @@ absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const serve
       e->set_request_id(row[3].as<std::string>());
       *e->mutable_change_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
     }
+    for (const auto& row : db::Exec(tx, "customer_list_behavior_events", scope.tenant, id)) {
+      v1::BehaviorEvent* e = out.add_events();
+      google::protobuf::util::JsonStringToMessage(row[4].as<std::string>(), e, parse);
+      e->set_event_id(row[0].as<std::string>());
+      e->set_customer(absl::StrCat("customers/", id));
+      e->set_type(static_cast<v1::BehaviorEventType>(row[1].as<int>()));
+      e->set_custom_name(row[2].as<std::string>());
+      *e->mutable_event_time() = TimeUtil::MicrosecondsToTimestamp(row[3].as<int64_t>());
+    }
     *out.mutable_export_time() = TimeUtil::GetCurrentTime();
     return absl::OkStatus();
   }));
@@ -653,6 +660,7 @@ absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
     }
     erased = RowToCustomer(db::Exec(tx, "customer_erase_customer", scope.tenant, id)[0]);
     db::Exec(tx, "customer_erase_order_details", scope.tenant, id);
+    db::Exec(tx, "customer_erase_behavior_events", scope.tenant, id);
     db::Exec(tx, "customer_redact_audit_entries", scope.tenant, id);
     db::Exec(tx, "customer_delete_idempotent_responses", scope.tenant, erased.name());
     // Published events keep their place in the stream, without the values.

@@ -104,6 +104,16 @@ TEST_CASE("export holds everything; erase leaves no personal value anywhere",
   v1::Consent granted;
   REQUIRE(h.stub().RecordConsent(CustomerHarness::Ctx().get(), consent, &granted).ok());
 
+  v1::TrackEventsRequest track;
+  auto* search = track.add_events();
+  search->set_event_id("erin-search-1");
+  search->set_customer(erin.name());
+  search->set_type(v1::BEHAVIOR_EVENT_TYPE_SEARCH);
+  (*search->mutable_properties())["query"].set_string_value("Zyxwabbly family crest");
+  v1::TrackEventsResponse tracked;
+  REQUIRE(h.stub().TrackEvents(CustomerHarness::Ctx().get(), track, &tracked).ok());
+  REQUIRE(tracked.accepted() == 1);
+
   // A bystander whose data must survive.
   CreateCustomerRequest other;
   other.mutable_customer()->set_email("bystander@example.com");
@@ -121,6 +131,8 @@ TEST_CASE("export holds everything; erase leaves no personal value anywhere",
   CHECK(exported.consents_size() == 1);
   CHECK(exported.history_size() == 3);  // created, updated, consent
   CHECK(exported.has_export_time());
+  REQUIRE(exported.events_size() == 1);
+  CHECK(exported.events(0).properties().at("query").string_value() == "Zyxwabbly family crest");
   CHECK_FALSE(Leaks(h.db_url()).empty());  // the scan does find the values
 
   v1::EraseCustomerRequest erase;
