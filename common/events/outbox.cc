@@ -6,6 +6,7 @@
 #include <pqxx/binarystring>
 #include <pqxx/pqxx>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -38,6 +39,26 @@ void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view ten
                               "VALUES ($1, $2, $3, $4)"),
                  std::string(tenant), std::string(type), std::string(subject),
                  pqxx::binarystring(bytes.data(), bytes.size()));
+  tx.exec_params("SELECT pg_notify($1, $2)", NotifyChannel(schema), std::string(tenant));
+}
+
+void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+                  const std::vector<PendingEvent>& events) {
+  if (events.empty()) return;
+  std::string sql =
+      absl::StrCat("INSERT INTO ", schema, ".outbox (tenant_id, type, subject, payload) VALUES ");
+  std::vector<std::string> params = {std::string(tenant)};
+  for (size_t i = 0; i < events.size(); ++i) {
+    google::protobuf::Any any;
+    any.PackFrom(*events[i].payload);
+    const size_t p = params.size();
+    absl::StrAppend(&sql, i == 0 ? "" : ", ", "($1, $", p + 1, ", $", p + 2, ", decode($", p + 3,
+                    ", 'base64'))");
+    params.push_back(events[i].type);
+    params.push_back(events[i].subject);
+    params.push_back(absl::Base64Escape(any.SerializeAsString()));
+  }
+  tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
   tx.exec_params("SELECT pg_notify($1, $2)", NotifyChannel(schema), std::string(tenant));
 }
 

@@ -40,6 +40,16 @@ void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view ten
                  absl::string_view type, absl::string_view subject,
                  const google::protobuf::Message& payload);
 
+struct PendingEvent {
+  std::string type;
+  std::string subject;
+  const google::protobuf::Message* payload;
+};
+
+// Appends many events with one statement and one notification.
+void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+                  const std::vector<PendingEvent>& events);
+
 struct ReadResult {
   std::vector<crm::events::v1::Event> events;
   // True when committed events exist after the last returned one that cannot

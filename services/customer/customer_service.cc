@@ -8,6 +8,7 @@
 #include "common/api/validation.h"
 #include "common/base/crypto.h"
 #include "common/base/status.h"
+#include "common/server/import_stream.h"
 #include "services/customer/customer_domain.h"
 #include "services/customer/order_domain.h"
 
@@ -281,6 +282,53 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::TrackEvents(grpc::CallbackServerC
     }
     return behavior_.Track(scope, valid, indices, response);
   });
+}
+
+grpc::ServerReadReactor<v1::ImportCustomersRequest>* CustomerServiceImpl::ImportCustomers(
+    grpc::CallbackServerContext* ctx, v1::ImportCustomersResponse* response) {
+  server::CallOptions options = call_options_;
+  options.default_deadline = absl::Hours(24);
+  auto received = std::make_shared<int64_t>(0);
+  return server::ImportStream<v1::ImportCustomersRequest>::Start(
+      ctx, executor_, options,
+      [this, response, received](const server::CallScope& scope,
+                                 const v1::ImportCustomersRequest& chunk) -> absl::Status {
+        if (chunk.customers_size() > 1000) {
+          return absl::InvalidArgumentError("customers: at most 1000 per message");
+        }
+        std::vector<Customer> valid;
+        std::vector<int64_t> rows;
+        for (int i = 0; i < chunk.customers_size(); ++i) {
+          const int64_t row = (*received)++;
+          Customer c = chunk.customers(i);
+          c.clear_name();
+          c.clear_create_time();
+          c.clear_update_time();
+          c.clear_delete_time();
+          c.clear_etag();
+          c.clear_facts();
+          c.clear_erase_time();
+          NormalizeCustomer(&c);
+          absl::Status s =
+              c.external_id().empty()
+                  ? absl::InvalidArgumentError("customer.external_id: required to import")
+                  : ValidateCustomer(c, "customer");
+          if (!s.ok()) {
+            response->set_failed(response->failed() + 1);
+            if (response->errors_size() < 1000) {
+              auto* e = response->add_errors();
+              e->set_row(row);
+              e->set_reason(std::string(s.message()));
+            }
+            continue;
+          }
+          valid.push_back(std::move(c));
+          rows.push_back(row);
+        }
+        response->set_received(*received);
+        return store_.ImportBatch(scope, valid, rows, response);
+      },
+      [](const server::CallScope&) { return absl::OkStatus(); });
 }
 
 }  // namespace crm::customer

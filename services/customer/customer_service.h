@@ -49,6 +49,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* EraseCustomer(grpc::CallbackServerContext* ctx,
                                           const v1::EraseCustomerRequest* request,
                                           v1::EraseCustomerResponse* response) override;
+  grpc::ServerReadReactor<v1::ImportCustomersRequest>* ImportCustomers(
+      grpc::CallbackServerContext* ctx, v1::ImportCustomersResponse* response) override;
   grpc::ServerUnaryReactor* TrackEvents(grpc::CallbackServerContext* ctx,
                                         const v1::TrackEventsRequest* request,
                                         v1::TrackEventsResponse* response) override;

@@ -682,4 +682,85 @@ absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
   return erased;
 }
 
+absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
+                                        const std::vector<Customer>& customers,
+                                        const std::vector<int64_t>& rows,
+                                        v1::ImportCustomersResponse* summary) {
+  if (customers.empty()) return absl::OkStatus();
+  // Within one statement a key may appear once: the last row for an
+  // external_id wins, the earlier ones count as updates of it.
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < customers.size(); ++i) last[customers[i].external_id()] = i;
+  std::vector<std::string> params = {scope.tenant};
+  std::vector<std::string> values;
+  int64_t superseded = 0;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    if (last[customers[i].external_id()] != i) {
+      ++superseded;
+      continue;
+    }
+    const Customer& c = customers[i];
+    const size_t p = params.size();
+    values.push_back(absl::StrCat(
+        "($1, $", p + 1, ", NULLIF($", p + 2, ", ''), NULLIF($", p + 3, ", ''), NULLIF($", p + 4,
+        ", ''), NULLIF($", p + 5, ", ''), NULLIF($", p + 6, ", ''), NULLIF($", p + 7, ", ''), $",
+        p + 8, "::text[], COALESCE(($", p + 9, "::jsonb)->'attributes', '{}'), COALESCE(($", p + 9,
+        "::jsonb)->'addresses', '[]'), COALESCE(($", p + 9,
+        "::jsonb)->'demographics', '{}'), COALESCE(($", p + 9, "::jsonb)->'preferences', '{}'))"));
+    for (const std::string* v : {&c.external_id(), &c.email(), &c.phone(), &c.given_name(),
+                                 &c.family_name(), &c.locale(), &c.country()}) {
+      params.push_back(*v);
+    }
+    params.push_back(TagsLiteral(c));
+    params.push_back(DetailsJson(c));
+  }
+  const std::string sql = absl::StrCat(
+      "WITH c AS (INSERT INTO customer.customers (tenant_id, external_id, email, phone, "
+      "given_name, family_name, locale, country, tags, attributes, addresses, demographics, "
+      "preferences) VALUES ",
+      absl::StrJoin(values, ", "),
+      " ON CONFLICT (tenant_id, external_id) WHERE external_id IS NOT NULL AND delete_time IS "
+      "NULL DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, given_name = "
+      "EXCLUDED.given_name, family_name = EXCLUDED.family_name, locale = EXCLUDED.locale, "
+      "country = EXCLUDED.country, tags = EXCLUDED.tags, attributes = EXCLUDED.attributes, "
+      "addresses = EXCLUDED.addresses, demographics = EXCLUDED.demographics, preferences = "
+      "EXCLUDED.preferences, update_time = now(), version = customers.version + 1 "
+      "RETURNING *, (xmax = 0) AS inserted) SELECT ",
+      kColumns, ", c.inserted FROM c");
+  int64_t created = 0, updated = 0;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    created = updated = 0;
+    auto result = db::ExecDynamic(tx, "customer_import_customers", sql, params);
+    std::vector<Customer> written;
+    written.reserve(result.size());
+    for (const auto& row : result) {
+      written.push_back(RowToCustomer(row));
+      (row[22].as<bool>() ? created : updated) += 1;
+    }
+    std::vector<events::PendingEvent> pending;
+    std::vector<std::string> audit_params = {
+        scope.tenant, scope.actor.empty() ? "service" : scope.actor, scope.request_id};
+    std::vector<std::string> audit_values;
+    for (size_t i = 0; i < written.size(); ++i) {
+      const bool inserted = result[i][22].as<bool>();
+      pending.push_back(
+          {inserted ? "customer.created" : "customer.updated", written[i].name(), &written[i]});
+      audit_values.push_back(
+          absl::StrCat("($1, $", audit_params.size() + 1, "::uuid, 'imported', $2, $3, '[]')"));
+      audit_params.push_back(IdOf(written[i]));
+    }
+    events::AppendEvents(tx, kSchema, scope.tenant, pending);
+    db::ExecDynamic(tx, "customer_import_audit_entries",
+                    absl::StrCat("INSERT INTO customer.audit_log (tenant_id, customer_id, "
+                                 "action, actor, request_id, changes) VALUES ",
+                                 absl::StrJoin(audit_values, ", ")),
+                    audit_params);
+    return absl::OkStatus();
+  }));
+  summary->set_created(summary->created() + created);
+  summary->set_updated(summary->updated() + updated + superseded);
+  (void)rows;
+  return absl::OkStatus();
+}
+
 }  // namespace crm::customer

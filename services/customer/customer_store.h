@@ -50,6 +50,13 @@ class CustomerStore {
   absl::StatusOr<crm::customer::v1::ListCustomerHistoryResponse> ListHistory(
       const server::CallScope& scope, const std::string& id, int page_size,
       const std::string& page_token);
+  // Upserts validated customers (each with external_id) by external_id in
+  // one statement; `rows` are their row numbers in the stream. Adds to the
+  // counts of `summary`.
+  absl::Status ImportBatch(const server::CallScope& scope,
+                           const std::vector<crm::customer::v1::Customer>& customers,
+                           const std::vector<int64_t>& rows,
+                           crm::customer::v1::ImportCustomersResponse* summary);
   absl::StatusOr<crm::customer::v1::ExportCustomerDataResponse> Export(
       const server::CallScope& scope, const std::string& id);
   absl::StatusOr<crm::customer::v1::Customer> Erase(const server::CallScope& scope,

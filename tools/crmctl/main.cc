@@ -55,7 +55,6 @@ ABSL_FLAG(int, page_size, 0, "list page size");
 ABSL_FLAG(std::string, page_token, "", "list page token");
 ABSL_FLAG(bool, all, false, "list: follow next_page_token to the end (prints one JSON per line)");
 ABSL_FLAG(std::string, csv, "", "import: CSV file ('-' for stdin)");
-ABSL_FLAG(int, concurrency, 16, "import: calls in flight");
 ABSL_FLAG(std::string, channel, "", "consent: email | sms | push | phone");
 ABSL_FLAG(std::string, purpose, "", "consent: marketing | transactional");
 ABSL_FLAG(std::string, status, "", "consent record: granted | denied");
@@ -144,6 +143,8 @@ Customer CustomerFromFlags(google::protobuf::FieldMask* mask) {
   return c;
 }
 
+// Streams the CSV to ImportCustomers in chunks; the server upserts by
+// external_id and reports bad rows, which are printed with their CSV line.
 int CustomersImport(CustomerService::Stub& stub) {
   const std::string path = absl::GetFlag(FLAGS_csv);
   std::ifstream file;
@@ -160,64 +161,58 @@ int CustomersImport(CustomerService::Stub& stub) {
     }
     in = &file;
   }
-  std::vector<std::string> lines;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  grpc::ClientContext ctx;
+  if (!absl::GetFlag(FLAGS_key).empty()) {
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", absl::GetFlag(FLAGS_key)));
+  }
+  if (!absl::GetFlag(FLAGS_tenant).empty()) {
+    ctx.AddMetadata("x-crm-tenant", absl::GetFlag(FLAGS_tenant));
+  }
+  crm::customer::v1::ImportCustomersResponse summary;
+  auto writer = stub.ImportCustomers(&ctx, &summary);
+  crm::customer::v1::ImportCustomersRequest chunk;
   std::string line;
   std::getline(*in, line);  // header
-  while (std::getline(*in, line)) {
-    if (!line.empty()) lines.push_back(line);
-  }
-  std::atomic<size_t> next{0}, created{0}, existing{0}, failed{0};
-  std::mutex err_mu;
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  auto worker = [&] {
-    for (size_t i = next++; i < lines.size(); i = next++) {
-      std::vector<std::string> f = absl::StrSplit(lines[i], ',');
-      f.resize(7);
-      Customer c;
-      c.set_external_id(f[0]);
-      c.set_email(f[1]);
-      c.set_given_name(f[2]);
-      c.set_family_name(f[3]);
-      c.set_country(f[4]);
-      c.set_phone(f[5]);
-      for (absl::string_view t : absl::StrSplit(f[6], ';', absl::SkipWhitespace())) {
-        c.add_tags(std::string(t));
-      }
-      crm::customer::v1::CreateCustomerRequest request;
-      *request.mutable_customer() = c;
-      if (!f[0].empty()) request.set_request_id(absl::StrCat("import-", f[0]));
-      Customer response;
-      grpc::ClientContext ctx;
-      Prepare(&ctx);
-      grpc::Status s = stub.CreateCustomer(&ctx, request, &response);
-      if (s.ok()) {
-        ++created;
-      } else if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-        ++existing;
-      } else {
-        ++failed;
-        std::lock_guard<std::mutex> lock(err_mu);
-        std::fprintf(stderr, "%sline %zu: %s\n", tty ? "\r\033[K" : "", i + 2,
-                     s.error_message().c_str());
-      }
-      if (tty && (i % 50 == 0 || i + 1 == lines.size())) {
-        std::lock_guard<std::mutex> lock(err_mu);
-        const size_t done = created + existing + failed;
-        const int width = 40;
-        const int filled = static_cast<int>(width * done / std::max<size_t>(1, lines.size()));
-        std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
-                     std::string(width - filled, '.').c_str(), done, lines.size());
-      }
-    }
+  size_t sent = 0;
+  bool stream_ok = true;
+  auto flush = [&] {
+    if (chunk.customers_size() == 0 || !stream_ok) return;
+    stream_ok = writer->Write(chunk);
+    sent += chunk.customers_size();
+    chunk.Clear();
+    if (tty) std::fprintf(stderr, "\r%zu rows sent", sent);
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_concurrency)); ++i) {
-    threads.emplace_back(worker);
+  while (std::getline(*in, line)) {
+    if (line.empty()) continue;
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    f.resize(7);
+    Customer* c = chunk.add_customers();
+    c->set_external_id(f[0]);
+    c->set_email(f[1]);
+    c->set_given_name(f[2]);
+    c->set_family_name(f[3]);
+    c->set_country(f[4]);
+    c->set_phone(f[5]);
+    for (absl::string_view t : absl::StrSplit(f[6], ';', absl::SkipWhitespace())) {
+      c->add_tags(std::string(t));
+    }
+    if (chunk.customers_size() == 500) flush();
   }
-  for (auto& t : threads) t.join();
-  std::fprintf(stderr, "%simported %zu rows: %zu created, %zu already present, %zu failed\n",
-               tty ? "\r\033[K" : "", lines.size(), created.load(), existing.load(), failed.load());
-  return failed.load() == 0 ? 0 : 1;
+  flush();
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!s.ok()) return Report(s);
+  for (const auto& e : summary.errors()) {
+    std::fprintf(stderr, "line %lld: %s\n", static_cast<long long>(e.row() + 2),
+                 e.reason().c_str());
+  }
+  std::fprintf(stderr, "imported %lld rows: %lld created, %lld updated, %lld failed\n",
+               static_cast<long long>(summary.received()),
+               static_cast<long long>(summary.created()), static_cast<long long>(summary.updated()),
+               static_cast<long long>(summary.failed()));
+  return summary.failed() == 0 ? 0 : 1;
 }
 
 int Customers(const std::vector<char*>& args) {
