@@ -331,4 +331,47 @@ grpc::ServerReadReactor<v1::ImportCustomersRequest>* CustomerServiceImpl::Import
       [](const server::CallScope&) { return absl::OkStatus(); });
 }
 
+grpc::ServerReadReactor<v1::ImportOrdersRequest>* CustomerServiceImpl::ImportOrders(
+    grpc::CallbackServerContext* ctx, v1::ImportOrdersResponse* response) {
+  server::CallOptions options = call_options_;
+  options.default_deadline = absl::Hours(24);
+  auto received = std::make_shared<int64_t>(0);
+  return server::ImportStream<v1::ImportOrdersRequest>::Start(
+      ctx, executor_, options,
+      [this, response, received](const server::CallScope& scope,
+                                 const v1::ImportOrdersRequest& chunk) -> absl::Status {
+        if (chunk.orders_size() > 1000) {
+          return absl::InvalidArgumentError("orders: at most 1000 per message");
+        }
+        const absl::Time now = absl::Now();
+        std::vector<v1::Order> valid;
+        std::vector<int64_t> rows;
+        std::vector<std::string> hashes;
+        for (int i = 0; i < chunk.orders_size(); ++i) {
+          const int64_t row = (*received)++;
+          v1::Order order = chunk.orders(i);
+          order.clear_name();
+          order.clear_create_time();
+          order.clear_update_time();
+          const std::string hash = crypto::Sha256Hex(DeterministicBytes(order));
+          absl::Status s = ValidateOrder(&order, now);
+          if (!s.ok()) {
+            response->set_failed(response->failed() + 1);
+            if (response->errors_size() < 1000) {
+              auto* e = response->add_errors();
+              e->set_row(row);
+              e->set_reason(std::string(s.message()));
+            }
+            continue;
+          }
+          valid.push_back(std::move(order));
+          rows.push_back(row);
+          hashes.push_back(hash);
+        }
+        response->set_received(*received);
+        return orders_.ImportBatch(scope, valid, rows, hashes, response);
+      },
+      [](const server::CallScope&) { return absl::OkStatus(); });
+}
+
 }  // namespace crm::customer

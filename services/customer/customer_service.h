@@ -51,6 +51,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
                                           v1::EraseCustomerResponse* response) override;
   grpc::ServerReadReactor<v1::ImportCustomersRequest>* ImportCustomers(
       grpc::CallbackServerContext* ctx, v1::ImportCustomersResponse* response) override;
+  grpc::ServerReadReactor<v1::ImportOrdersRequest>* ImportOrders(
+      grpc::CallbackServerContext* ctx, v1::ImportOrdersResponse* response) override;
   grpc::ServerUnaryReactor* TrackEvents(grpc::CallbackServerContext* ctx,
                                         const v1::TrackEventsRequest* request,
                                         v1::TrackEventsResponse* response) override;

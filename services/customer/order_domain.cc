@@ -28,8 +28,16 @@ bool IsCurrencyCode(absl::string_view s) {
 std::string OrderStatusName(OrderStatus status) { return v1::OrderStatus_Name(status); }
 
 absl::Status ValidateOrder(Order* o, absl::Time now) {
-  std::string id;
-  CRM_RETURN_IF_ERROR(api::ParseResourceName("order.customer", o->customer(), "customers", &id));
+  if (o->customer().empty() && !o->customer_external_id().empty()) {
+    CRM_RETURN_IF_ERROR(
+        api::CheckText("order.customer_external_id", o->customer_external_id(), 128));
+  } else {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("order.customer", o->customer(), "customers", &id));
+    if (!o->customer_external_id().empty()) {
+      return Bad("customer_external_id", "give either customer or customer_external_id");
+    }
+  }
   if (o->order_id().empty()) return Bad("order_id", "required");
   CRM_RETURN_IF_ERROR(api::CheckText("order.order_id", o->order_id(), 128));
   if (o->status() <= v1::ORDER_STATUS_UNSPECIFIED ||

@@ -5,9 +5,11 @@
 
 #include <map>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/api/filter.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
@@ -57,25 +59,34 @@ const std::map<std::string, std::string>& Statements() {
                     "update_time = now() WHERE tenant_id = $1 AND id = $2::uuid RETURNING *) "
                     "SELECT ",
                     kOrderColumns, " FROM o")},
+      {"customer_resolve_external_ids",
+       "SELECT external_id, id::text FROM customer.customers WHERE tenant_id = $1 AND "
+       "external_id = ANY($2::text[]) AND delete_time IS NULL"},
+      {"customer_find_live_customer_ids",
+       "SELECT id::text FROM customer.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) "
+       "AND delete_time IS NULL"},
       {"customer_lock_customer_for_order",
        "SELECT delete_time IS NOT NULL FROM customer.customers WHERE tenant_id = $1 AND id = "
        "$2::uuid FOR UPDATE"},
-      // Facts from the customer's orders (cancelled ones count for nothing).
+      // Facts of the customers in $2 (an array) from their orders; cancelled
+      // orders count for nothing, money is summed in the first order's currency.
       {"customer_refresh_customer_facts",
-       "WITH o AS (SELECT order_time, currency_code, total_minor - refunded_minor AS net, id "
-       "FROM customer.orders WHERE tenant_id = $1 AND customer_id = $2::uuid AND status <> 4), "
-       "cur AS (SELECT currency_code FROM o ORDER BY order_time, id LIMIT 1) "
-       "UPDATE customer.customers SET "
-       "first_order_time = (SELECT min(order_time) FROM o), "
-       "last_order_time = (SELECT max(order_time) FROM o), "
-       "order_count = (SELECT count(*) FROM o), "
-       "facts_currency = (SELECT currency_code FROM cur), "
-       "total_spent_minor = COALESCE((SELECT sum(net) FROM o WHERE currency_code = (SELECT "
-       "currency_code FROM cur)), 0)::bigint, "
-       "orders_in_currency = (SELECT count(*) FROM o WHERE currency_code = (SELECT "
-       "currency_code FROM cur)), "
-       "last_seen_time = GREATEST(last_seen_time, (SELECT max(order_time) FROM o)) "
-       "WHERE tenant_id = $1 AND id = $2::uuid"},
+       "WITH o AS (SELECT customer_id, order_time, currency_code, total_minor - refunded_minor "
+       "AS net, id FROM customer.orders WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
+       "AND status <> 4), "
+       "cur AS (SELECT DISTINCT ON (customer_id) customer_id, currency_code FROM o ORDER BY "
+       "customer_id, order_time, id), "
+       "agg AS (SELECT o.customer_id, min(o.order_time) AS first_time, max(o.order_time) AS "
+       "last_time, count(*) AS n, COALESCE(sum(o.net) FILTER (WHERE o.currency_code = "
+       "cur.currency_code), 0)::bigint AS spent, count(*) FILTER (WHERE o.currency_code = "
+       "cur.currency_code) AS n_cur, cur.currency_code FROM o JOIN cur USING (customer_id) "
+       "GROUP BY o.customer_id, cur.currency_code), "
+       "ids AS (SELECT DISTINCT unnest($2::uuid[]) AS id) "
+       "UPDATE customer.customers c SET first_order_time = agg.first_time, last_order_time = "
+       "agg.last_time, order_count = COALESCE(agg.n, 0), total_spent_minor = "
+       "COALESCE(agg.spent, 0), orders_in_currency = COALESCE(agg.n_cur, 0), facts_currency = "
+       "agg.currency_code, last_seen_time = GREATEST(c.last_seen_time, agg.last_time) FROM ids "
+       "LEFT JOIN agg ON agg.customer_id = ids.id WHERE c.tenant_id = $1 AND c.id = ids.id"},
   };
   return *statements;
 }
@@ -123,7 +134,34 @@ db::TxOptions TxFor(const server::CallScope& scope) {
 }
 
 std::string CustomerId(const Order& o) {
-  return o.customer().substr(std::string("customers/").size());
+  constexpr size_t kPrefix = sizeof("customers/") - 1;
+  return o.customer().size() > kPrefix ? o.customer().substr(kPrefix) : "";
+}
+
+// A Postgres text[] literal with every element quoted.
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "\"";
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += "\"";
+  }
+  return out + "}";
+}
+
+// customer external id → customer uuid, for the live customers among `ids`.
+std::map<std::string, std::string> ResolveExternalIds(pqxx::work& tx, const std::string& tenant,
+                                                      const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> out;
+  if (ids.empty()) return out;
+  for (const auto& row : db::Exec(tx, "customer_resolve_external_ids", tenant, TextArray(ids))) {
+    out[row[0].as<std::string>()] = row[1].as<std::string>();
+  }
+  return out;
 }
 
 }  // namespace
@@ -136,8 +174,16 @@ OrderStore::OrderStore(db::Pool& pool, api::PageTokenCodec tokens)
 absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const Order& order,
                                          const std::string& request_hash) {
   Order recorded;
-  const std::string customer_id = CustomerId(order);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    std::string customer_id = CustomerId(order);
+    if (customer_id.empty()) {
+      auto found = ResolveExternalIds(tx, scope.tenant, {order.customer_external_id()});
+      if (found.empty()) {
+        return absl::NotFoundError(absl::StrCat("order.customer_external_id: no customer '",
+                                                order.customer_external_id(), "'"));
+      }
+      customer_id = found.begin()->second;
+    }
     auto same_id = [&]() -> absl::Status {
       auto rows = db::Exec(tx, "customer_get_order_by_order_id", scope.tenant, order.order_id());
       if (rows.empty()) return absl::InternalError("order vanished");
@@ -154,10 +200,10 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
     // Locks the customer: facts of one customer are refreshed one order at a time.
     auto customer = db::Exec(tx, "customer_lock_customer_for_order", scope.tenant, customer_id);
     if (customer.empty()) {
-      return absl::NotFoundError(absl::StrCat(order.customer(), " not found"));
+      return absl::NotFoundError(absl::StrCat("customers/", customer_id, " not found"));
     }
     if (customer[0][0].as<bool>()) {
-      return absl::FailedPreconditionError(absl::StrCat(order.customer(), " is deleted"));
+      return absl::FailedPreconditionError(absl::StrCat("customers/", customer_id, " is deleted"));
     }
     pqxx::result rows;
     try {
@@ -171,7 +217,8 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
       return same_id();  // a concurrent retry recorded it first
     }
     recorded = RowToOrder(rows[0]);
-    db::Exec(tx, "customer_refresh_customer_facts", scope.tenant, customer_id);
+    db::Exec(tx, "customer_refresh_customer_facts", scope.tenant,
+             absl::StrCat("{", customer_id, "}"));
     events::AppendEvent(tx, kSchema, scope.tenant, "order.recorded", recorded.name(), recorded);
     return absl::OkStatus();
   }));
@@ -211,7 +258,8 @@ absl::StatusOr<Order> OrderStore::UpdateStatus(const server::CallScope& scope,
     auto out = db::Exec(tx, "customer_update_order_status", scope.tenant, id,
                         static_cast<int>(order.status()), order.refunded_minor());
     updated = RowToOrder(out[0]);
-    db::Exec(tx, "customer_refresh_customer_facts", scope.tenant, customer_id);
+    db::Exec(tx, "customer_refresh_customer_facts", scope.tenant,
+             absl::StrCat("{", customer_id, "}"));
     events::AppendEvent(tx, kSchema, scope.tenant, "order.status_changed", updated.name(), updated);
     return absl::OkStatus();
   }));
@@ -276,6 +324,130 @@ std::vector<Order> LoadCustomerOrders(pqxx::work& tx, const std::string& tenant,
                              tenant, customer_id);
   for (const auto& row : rows) out.push_back(RowToOrder(row));
   return out;
+}
+
+absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
+                                     const std::vector<Order>& orders,
+                                     const std::vector<int64_t>& rows,
+                                     const std::vector<std::string>& hashes,
+                                     v1::ImportOrdersResponse* summary) {
+  if (orders.empty()) return absl::OkStatus();
+  const int base_errors = summary->errors_size();
+  const int64_t base_failed = summary->failed();
+  int64_t created = 0, updated = 0, unchanged = 0;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    created = updated = unchanged = 0;
+    while (summary->errors_size() > base_errors) summary->mutable_errors()->RemoveLast();
+    summary->set_failed(base_failed);
+    auto fail = [&](size_t i, const std::string& reason) {
+      summary->set_failed(summary->failed() + 1);
+      if (summary->errors_size() < 1000) {
+        auto* e = summary->add_errors();
+        e->set_row(rows[i]);
+        e->set_reason(reason);
+      }
+    };
+    // Resolve every customer of the chunk in two statements.
+    std::vector<std::string> external_ids, uuids;
+    for (const auto& o : orders) {
+      if (CustomerId(o).empty()) {
+        external_ids.push_back(o.customer_external_id());
+      } else {
+        uuids.push_back(CustomerId(o));
+      }
+    }
+    const auto by_external = ResolveExternalIds(tx, scope.tenant, external_ids);
+    std::set<std::string> live;
+    if (!uuids.empty()) {
+      for (const auto& row : db::Exec(tx, "customer_find_live_customer_ids", scope.tenant,
+                                      absl::StrCat("{", absl::StrJoin(uuids, ","), "}"))) {
+        live.insert(row[0].as<std::string>());
+      }
+    }
+    std::map<std::string, size_t> last;  // order_id → last row of the chunk
+    std::vector<std::string> customer_of(orders.size());
+    for (size_t i = 0; i < orders.size(); ++i) {
+      const Order& o = orders[i];
+      std::string id = CustomerId(o);
+      if (id.empty()) {
+        auto it = by_external.find(o.customer_external_id());
+        if (it == by_external.end()) {
+          fail(i, absl::StrCat("order.customer_external_id: no customer '",
+                               o.customer_external_id(), "'"));
+          continue;
+        }
+        id = it->second;
+      } else if (live.count(id) == 0) {
+        fail(i, absl::StrCat("order.customer: ", o.customer(), " not found or deleted"));
+        continue;
+      }
+      customer_of[i] = id;
+      last[o.order_id()] = i;
+    }
+    std::vector<std::string> params = {scope.tenant};
+    std::vector<std::string> values;
+    std::set<std::string> touched;
+    size_t kept = 0;
+    for (size_t i = 0; i < orders.size(); ++i) {
+      if (customer_of[i].empty()) continue;
+      if (last[orders[i].order_id()] != i) {
+        ++unchanged;  // superseded by a later row of the same order in this chunk
+        continue;
+      }
+      const Order& o = orders[i];
+      const size_t p = params.size();
+      values.push_back(absl::StrCat("($1, $", p + 1, "::uuid, $", p + 2, ", $", p + 3,
+                                    "::smallint, $", p + 4, ", $", p + 5, "::bigint, $", p + 6,
+                                    "::bigint, $", p + 7, "::jsonb, NULLIF($", p + 8,
+                                    ", ''), 'epoch'::timestamptz + $", p + 9,
+                                    "::bigint * interval '1 microsecond', $", p + 10, ")"));
+      params.push_back(customer_of[i]);
+      params.push_back(o.order_id());
+      params.push_back(absl::StrCat(static_cast<int>(o.status())));
+      params.push_back(o.currency_code());
+      params.push_back(absl::StrCat(o.total_minor()));
+      params.push_back(absl::StrCat(o.refunded_minor()));
+      params.push_back(DetailsJson(o));
+      params.push_back(o.sales_channel());
+      params.push_back(absl::StrCat(TimeUtil::TimestampToMicroseconds(o.order_time())));
+      params.push_back(hashes[i]);
+      touched.insert(customer_of[i]);
+      ++kept;
+    }
+    if (values.empty()) return absl::OkStatus();
+    const std::string sql = absl::StrCat(
+        "WITH o AS (INSERT INTO customer.orders (tenant_id, customer_id, order_id, status, "
+        "currency_code, total_minor, refunded_minor, details, sales_channel, order_time, "
+        "request_hash) VALUES ",
+        absl::StrJoin(values, ", "),
+        " ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = EXCLUDED.status, "
+        "refunded_minor = EXCLUDED.refunded_minor, total_minor = EXCLUDED.total_minor, details "
+        "= EXCLUDED.details, update_time = now() WHERE orders.customer_id = "
+        "EXCLUDED.customer_id AND (orders.status, orders.refunded_minor, orders.total_minor, "
+        "orders.details) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.refunded_minor, "
+        "EXCLUDED.total_minor, EXCLUDED.details) RETURNING *, (xmax = 0) AS inserted) SELECT ",
+        kOrderColumns, ", o.inserted FROM o");
+    auto result = db::ExecDynamic(tx, "customer_import_orders", sql, params);
+    std::vector<Order> written;
+    written.reserve(result.size());
+    std::vector<events::PendingEvent> pending;
+    for (const auto& row : result) written.push_back(RowToOrder(row));
+    for (size_t i = 0; i < written.size(); ++i) {
+      const bool inserted = result[i][13].as<bool>();
+      (inserted ? created : updated) += 1;
+      pending.push_back(
+          {inserted ? "order.recorded" : "order.status_changed", written[i].name(), &written[i]});
+    }
+    unchanged += static_cast<int64_t>(kept - written.size());
+    db::Exec(tx, "customer_refresh_customer_facts", scope.tenant,
+             absl::StrCat("{", absl::StrJoin(touched, ","), "}"));
+    events::AppendEvents(tx, kSchema, scope.tenant, pending);
+    return absl::OkStatus();
+  }));
+  summary->set_created(summary->created() + created);
+  summary->set_updated(summary->updated() + updated);
+  summary->set_unchanged(summary->unchanged() + unchanged);
+  return absl::OkStatus();
 }
 
 }  // namespace crm::customer

@@ -32,6 +32,13 @@ class OrderStore {
   absl::StatusOr<crm::customer::v1::Order> UpdateStatus(
       const server::CallScope& scope, const std::string& id,
       const crm::customer::v1::UpdateOrderStatusRequest& request);
+  // Upserts validated orders by order_id in one statement; `rows` are their
+  // row numbers in the stream and `hashes` their fingerprints. Adds to the
+  // counts and errors of `summary`.
+  absl::Status ImportBatch(const server::CallScope& scope,
+                           const std::vector<crm::customer::v1::Order>& orders,
+                           const std::vector<int64_t>& rows, const std::vector<std::string>& hashes,
+                           crm::customer::v1::ImportOrdersResponse* summary);
   // `customer_id` empty: the whole tenant.
   absl::StatusOr<crm::customer::v1::ListOrdersResponse> List(
       const server::CallScope& scope, const crm::customer::v1::ListOrdersRequest& request,

@@ -1,0 +1,113 @@
+// ImportOrders: streamed, keyed by order id, customers by external id.
+#include <google/protobuf/util/time_util.h>
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "tests/testing/customer_harness.h"
+
+namespace crm::testing {
+namespace {
+
+namespace v1 = crm::customer::v1;
+using google::protobuf::util::TimeUtil;
+
+v1::ImportOrdersResponse ImportOrders(CustomerHarness& h,
+                                      const std::vector<std::vector<v1::Order>>& chunks) {
+  auto ctx = CustomerHarness::Ctx();
+  v1::ImportOrdersResponse summary;
+  auto writer = h.stub().ImportOrders(ctx.get(), &summary);
+  for (const auto& chunk : chunks) {
+    v1::ImportOrdersRequest req;
+    for (const auto& o : chunk) *req.add_orders() = o;
+    REQUIRE(writer->Write(req));
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  INFO(s.error_message());
+  REQUIRE(s.ok());
+  return summary;
+}
+
+v1::Order Order(const std::string& external_customer, const std::string& order_id, int64_t total,
+                v1::OrderStatus status, int64_t days_ago) {
+  v1::Order o;
+  o.set_customer_external_id(external_customer);
+  o.set_order_id(order_id);
+  o.set_status(status);
+  o.set_currency_code("GBP");
+  o.set_total_minor(total);
+  if (status == v1::ORDER_STATUS_REFUNDED) o.set_refunded_minor(total);
+  *o.mutable_order_time() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(absl::Now()) - days_ago * 86400);
+  return o;
+}
+
+TEST_CASE("orders import in bulk, idempotently, and keep facts current", "[integration][import]") {
+  CustomerHarness h("import_orders");
+  // Customers by external id, through the customer import.
+  {
+    auto ctx = CustomerHarness::Ctx();
+    v1::ImportCustomersResponse summary;
+    auto writer = h.stub().ImportCustomers(ctx.get(), &summary);
+    v1::ImportCustomersRequest req;
+    for (int i = 0; i < 50; ++i) req.add_customers()->set_external_id("shop-" + std::to_string(i));
+    REQUIRE(writer->Write(req));
+    writer->WritesDone();
+    REQUIRE(writer->Finish().ok());
+    REQUIRE(summary.created() == 50);
+  }
+  std::vector<std::vector<v1::Order>> chunks(3);
+  for (int i = 0; i < 1500; ++i) {
+    chunks[i / 500].push_back(Order("shop-" + std::to_string(i % 50), "o-" + std::to_string(i),
+                                    1000, v1::ORDER_STATUS_PAID, 100 - i % 90));
+  }
+  chunks[1][7].set_customer_external_id("shop-unknown");  // row 507
+  chunks[2][0].set_currency_code("pounds");               // row 1000
+  v1::ImportOrdersResponse first = ImportOrders(h, chunks);
+  CHECK(first.received() == 1500);
+  CHECK(first.created() == 1498);
+  CHECK(first.failed() == 2);
+  REQUIRE(first.errors_size() == 2);
+  CHECK(first.errors(0).row() == 507);
+  CHECK(first.errors(0).reason().rfind("order.customer_external_id:", 0) == 0);
+  CHECK(first.errors(1).row() == 1000);
+  CHECK(first.errors(1).reason().rfind("order.currency_code:", 0) == 0);
+
+  // Re-import: unchanged, except one order now refunded.
+  chunks[1][7].set_customer_external_id("shop-7");
+  chunks[2][0].set_currency_code("GBP");
+  chunks[0][0] = Order("shop-0", "o-0", 1000, v1::ORDER_STATUS_REFUNDED, 100);
+  v1::ImportOrdersResponse second = ImportOrders(h, chunks);
+  CHECK(second.created() == 2);
+  CHECK(second.updated() == 1);
+  CHECK(second.unchanged() == 1497);
+
+  pqxx::connection conn(h.db_url());
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec("SELECT count(*) FROM customer.orders")[0][0].as<int>() == 1500);
+  // shop-0 has 30 orders of 1000, one of them refunded.
+  auto facts = tx.exec(
+      "SELECT order_count, total_spent_minor FROM customer.customers WHERE external_id = "
+      "'shop-0'");
+  CHECK(facts[0][0].as<int>() == 30);
+  CHECK(facts[0][1].as<int>() == 29000);
+  CHECK(tx.exec("SELECT sum(order_count) FROM customer.customers")[0][0].as<int>() == 1500);
+  CHECK(tx.exec("SELECT count(*) FROM customer.outbox WHERE type = 'order.recorded'")[0][0]
+            .as<int>() == 1500);
+  CHECK(tx.exec("SELECT count(*) FROM customer.outbox WHERE type = 'order.status_changed'")[0][0]
+            .as<int>() == 1);
+
+  // RecordOrder accepts an external id too.
+  v1::RecordOrderRequest one;
+  *one.mutable_order() = Order("shop-1", "single-1", 500, v1::ORDER_STATUS_PAID, 0);
+  v1::Order recorded;
+  REQUIRE(h.stub().RecordOrder(CustomerHarness::Ctx().get(), one, &recorded).ok());
+  CHECK(recorded.customer().rfind("customers/", 0) == 0);
+  *one.mutable_order() = Order("nobody", "single-2", 500, v1::ORDER_STATUS_PAID, 0);
+  CHECK(h.stub().RecordOrder(CustomerHarness::Ctx().get(), one, &recorded).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace crm::testing
