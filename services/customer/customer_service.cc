@@ -374,4 +374,13 @@ grpc::ServerReadReactor<v1::ImportOrdersRequest>* CustomerServiceImpl::ImportOrd
       [](const server::CallScope&) { return absl::OkStatus(); });
 }
 
+grpc::ServerUnaryReactor* CustomerServiceImpl::SearchCustomers(
+    grpc::CallbackServerContext* ctx, const v1::SearchCustomersRequest* request,
+    v1::SearchCustomersResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.Search(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace crm::customer

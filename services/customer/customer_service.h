@@ -28,6 +28,9 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* DeleteCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::DeleteCustomerRequest* request,
                                            v1::Customer* response) override;
+  grpc::ServerUnaryReactor* SearchCustomers(grpc::CallbackServerContext* ctx,
+                                            const v1::SearchCustomersRequest* request,
+                                            v1::SearchCustomersResponse* response) override;
   grpc::ServerUnaryReactor* ListCustomers(grpc::CallbackServerContext* ctx,
                                           const v1::ListCustomersRequest* request,
                                           v1::ListCustomersResponse* response) override;

@@ -6,11 +6,14 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/api/filter.h"
+#include "common/api/validation.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/db/transaction.h"
@@ -761,6 +764,71 @@ absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
   summary->set_updated(summary->updated() + updated + superseded);
   (void)rows;
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
+    const server::CallScope& scope, const v1::SearchCustomersRequest& request) {
+  const std::string query(absl::StripAsciiWhitespace(request.query()));
+  if (query.empty()) return absl::InvalidArgumentError("query: required");
+  CRM_RETURN_IF_ERROR(api::CheckText("query", query, 200));
+  CRM_ASSIGN_OR_RETURN(int page_size, api::EffectivePageSize(request.page_size(), 20, 100));
+  // Every word of the query as a prefix of a word of the customer.
+  std::vector<std::string> words;
+  std::string word;
+  for (char ch : query + " ") {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(ch))) {
+      word += absl::ascii_tolower(static_cast<unsigned char>(ch));
+    } else if (!word.empty()) {
+      words.push_back(word + ":*");
+      word.clear();
+    }
+  }
+  const std::string tsquery = absl::StrJoin(words, " & ");
+  const std::string document =
+      "to_tsvector('simple', coalesce(c.given_name, '') || ' ' || coalesce(c.family_name, '') "
+      "|| ' ' || coalesce(c.email, '') || ' ' || coalesce(c.phone, '') || ' ' || "
+      "coalesce(c.external_id, ''))";
+  const std::string exact = "(lower(c.email) = lower($3) OR c.phone = $3 OR c.external_id = $3)";
+  const std::string words_match =
+      words.empty() ? "FALSE" : absl::StrCat(document, " @@ to_tsquery('simple', $2)");
+  const std::string rank = absl::StrCat(
+      "round((CASE WHEN ", exact, " THEN 2 WHEN starts_with(lower(c.email), lower($3)) THEN 1.5 ",
+      words.empty() ? "ELSE 0"
+                    : absl::StrCat("ELSE ts_rank(", document, ", to_tsquery('simple', $2))"),
+      " END)::numeric, 6)");
+  const std::string fingerprint = absl::StrCat("search\n", query);
+  std::vector<std::string> params = {scope.tenant, tsquery.empty() ? "x" : tsquery, query, "", ""};
+  std::string keyset = "($4 = '' AND $5 = '')";
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), fingerprint));
+    if (key.size() != 2) return absl::InvalidArgumentError("page_token: invalid token");
+    params[3] = key[0];
+    params[4] = key[1];
+    keyset = absl::StrCat("(", rank, " < $4::numeric OR (", rank,
+                          " = $4::numeric AND c.id > $5::uuid))");
+  }
+  const std::string sql =
+      absl::StrCat("SELECT ", kColumns, ", ", rank,
+                   "::text FROM customer.customers c WHERE c.tenant_id = $1 "
+                   "AND c.delete_time IS NULL AND (",
+                   words_match, " OR ", exact, " OR starts_with(lower(c.email), lower($3))) AND ",
+                   keyset, " ORDER BY ", rank, " DESC, c.id LIMIT ", page_size + 1);
+  v1::SearchCustomersResponse response;
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    response.Clear();
+    auto rows = db::ExecDynamic(tx, "customer_search_customers", sql, params);
+    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
+    for (int i = 0; i < n; ++i) *response.add_customers() = RowToCustomer(rows[i]);
+    if (static_cast<int>(rows.size()) > page_size) {
+      const auto& last = rows[n - 1];
+      response.set_next_page_token(
+          tokens_.Encode({last[22].as<std::string>(), last[0].as<std::string>()}, fingerprint));
+    }
+    return absl::OkStatus();
+  }));
+  return response;
 }
 
 }  // namespace crm::customer

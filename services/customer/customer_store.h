@@ -57,6 +57,8 @@ class CustomerStore {
                            const std::vector<crm::customer::v1::Customer>& customers,
                            const std::vector<int64_t>& rows,
                            crm::customer::v1::ImportCustomersResponse* summary);
+  absl::StatusOr<crm::customer::v1::SearchCustomersResponse> Search(
+      const server::CallScope& scope, const crm::customer::v1::SearchCustomersRequest& request);
   absl::StatusOr<crm::customer::v1::ExportCustomerDataResponse> Export(
       const server::CallScope& scope, const std::string& id);
   absl::StatusOr<crm::customer::v1::Customer> Erase(const server::CallScope& scope,
