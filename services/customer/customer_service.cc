@@ -68,12 +68,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
 grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(grpc::CallbackServerContext* ctx,
                                                            const v1::GetCustomerRequest* request,
                                                            Customer* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
-    CRM_ASSIGN_OR_RETURN(*response, store_.Get(scope, id));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this](const server::CallScope& scope, const std::string& id) {
+                      return store_.Get(scope, id);
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
@@ -98,12 +96,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(
 grpc::ServerUnaryReactor* CustomerServiceImpl::DeleteCustomer(
     grpc::CallbackServerContext* ctx, const v1::DeleteCustomerRequest* request,
     Customer* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
-    CRM_ASSIGN_OR_RETURN(*response, store_.Delete(scope, id, request->etag()));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this, request](const server::CallScope& scope, const std::string& id) {
+                      return store_.Delete(scope, id, request->etag());
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomers(
@@ -142,12 +138,10 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RecordConsent(
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListConsents(grpc::CallbackServerContext* ctx,
                                                             const v1::ListConsentsRequest* request,
                                                             v1::ListConsentsResponse* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
-    CRM_ASSIGN_OR_RETURN(*response, store_.ListConsents(scope, *request, id));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this, request](const server::CallScope& scope, const std::string& id) {
+                      return store_.ListConsents(scope, *request, id);
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::CheckConsent(grpc::CallbackServerContext* ctx,
@@ -190,23 +184,19 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RecordOrder(grpc::CallbackServerC
 grpc::ServerUnaryReactor* CustomerServiceImpl::GetOrder(grpc::CallbackServerContext* ctx,
                                                         const v1::GetOrderRequest* request,
                                                         v1::Order* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "orders", &id));
-    CRM_ASSIGN_OR_RETURN(*response, orders_.Get(scope, id));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "orders", response,
+                    [this](const server::CallScope& scope, const std::string& id) {
+                      return orders_.Get(scope, id);
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateOrderStatus(
     grpc::CallbackServerContext* ctx, const v1::UpdateOrderStatusRequest* request,
     v1::Order* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "orders", &id));
-    CRM_ASSIGN_OR_RETURN(*response, orders_.UpdateStatus(scope, id, *request));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "orders", response,
+                    [this, request](const server::CallScope& scope, const std::string& id) {
+                      return orders_.UpdateStatus(scope, id, *request);
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListOrders(grpc::CallbackServerContext* ctx,
@@ -226,24 +216,20 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListOrders(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomerHistory(
     grpc::CallbackServerContext* ctx, const v1::ListCustomerHistoryRequest* request,
     v1::ListCustomerHistoryResponse* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
-    CRM_ASSIGN_OR_RETURN(
-        *response, store_.ListHistory(scope, id, request->page_size(), request->page_token()));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this, request](const server::CallScope& scope, const std::string& id) {
+                      return store_.ListHistory(scope, id, request->page_size(),
+                                                request->page_token());
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::ExportCustomerData(
     grpc::CallbackServerContext* ctx, const v1::ExportCustomerDataRequest* request,
     v1::ExportCustomerDataResponse* response) {
-  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    std::string id;
-    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
-    CRM_ASSIGN_OR_RETURN(*response, store_.Export(scope, id));
-    return absl::OkStatus();
-  });
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this](const server::CallScope& scope, const std::string& id) {
+                      return store_.Export(scope, id);
+                    });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::EraseCustomer(

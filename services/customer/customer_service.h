@@ -2,6 +2,8 @@
 // hand the work to the executor, map the status. No SQL here.
 #pragma once
 
+#include "common/api/validation.h"
+#include "common/base/status.h"
 #include "common/server/call.h"
 #include "common/server/executor.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
@@ -73,6 +75,21 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
                                        v1::ListOrdersResponse* response) override;
 
  private:
+  // The shape of most handlers: parse the resource name in `field`, run
+  // `fn(scope, id)` on the executor, and answer with its value.
+  template <typename Response, typename Fn>
+  grpc::ServerUnaryReactor* OnResource(grpc::CallbackServerContext* ctx, const char* field,
+                                       const std::string& name, const char* collection,
+                                       Response* response, Fn fn) {
+    return server::RunUnary(
+        ctx, executor_, call_options_, [=](const server::CallScope& scope) -> absl::Status {
+          std::string id;
+          CRM_RETURN_IF_ERROR(api::ParseResourceName(field, name, collection, &id));
+          CRM_ASSIGN_OR_RETURN(*response, fn(scope, id));
+          return absl::OkStatus();
+        });
+  }
+
   CustomerStore& store_;
   OrderStore& orders_;
   BehaviorStore& behavior_;
