@@ -393,32 +393,62 @@ std::vector<v1::FieldChange> DiffCustomers(const Customer& before, const Custome
   return changes;
 }
 
+namespace {
+
+// consent.<channel>.<purpose>: the current decision's status name, or NULL
+// when none is recorded (so `!= "CONSENT_STATUS_GRANTED"` includes "never
+// asked").
+std::vector<api::FilterField> ConsentFilterFields() {
+  std::vector<api::FilterField> out;
+  for (int channel = v1::CONSENT_CHANNEL_EMAIL; channel <= v1::CONSENT_CHANNEL_PHONE; ++channel) {
+    for (int purpose = v1::CONSENT_PURPOSE_MARKETING; purpose <= v1::CONSENT_PURPOSE_TRANSACTIONAL;
+         ++purpose) {
+      out.push_back(
+          {absl::StrCat("consent.", ChannelName(static_cast<v1::ConsentChannel>(channel)), ".",
+                        PurposeName(static_cast<v1::ConsentPurpose>(purpose))),
+           absl::StrCat("(SELECT CASE r.status WHEN 1 THEN 'CONSENT_STATUS_GRANTED' ELSE "
+                        "'CONSENT_STATUS_DENIED' END FROM customer.consent_records r WHERE "
+                        "r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.channel = ",
+                        channel, " AND r.purpose = ", purpose,
+                        " ORDER BY r.consent_time DESC, r.id DESC LIMIT 1)"),
+           api::FieldType::kString, false});
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 const std::vector<api::FilterField>& CustomerFilterFields() {
   using api::FieldType;
-  static const auto* fields = new std::vector<api::FilterField>{
-      {"email", "c.email", FieldType::kString, true},
-      {"external_id", "c.external_id", FieldType::kString, false},
-      {"phone", "c.phone", FieldType::kString, false},
-      {"given_name", "c.given_name", FieldType::kString, true},
-      {"family_name", "c.family_name", FieldType::kString, true},
-      {"locale", "c.locale", FieldType::kString, false},
-      {"country", "c.country", FieldType::kString, false},
-      {"tags", "c.tags", FieldType::kStringList, false},
-      {"create_time", "c.create_time", FieldType::kTimestamp, false},
-      {"update_time", "c.update_time", FieldType::kTimestamp, false},
-      {"demographics.gender", "(c.demographics->>'gender')", FieldType::kString, false},
-      {"demographics.birth_date", "(c.demographics->>'birthDate')", FieldType::kString, false},
-      {"preferences.language", "(c.preferences->>'language')", FieldType::kString, false},
-      {"preferences.preferred_channel", "(c.preferences->>'preferredChannel')", FieldType::kString,
-       false},
-      {"preferences.categories", "(c.preferences->'categories')", FieldType::kJsonStringList,
-       false},
-      {"facts.order_count", "c.order_count", FieldType::kNumber, false},
-      {"facts.total_spent_minor", "c.total_spent_minor", FieldType::kNumber, false},
-      {"facts.first_order_time", "c.first_order_time", FieldType::kTimestamp, false},
-      {"facts.last_order_time", "c.last_order_time", FieldType::kTimestamp, false},
-      {"facts.last_seen_time", "c.last_seen_time", FieldType::kTimestamp, false},
-  };
+  static const auto* fields = [] {
+    auto* all = new std::vector<api::FilterField>{
+        {"email", "c.email", FieldType::kString, true},
+        {"external_id", "c.external_id", FieldType::kString, false},
+        {"phone", "c.phone", FieldType::kString, false},
+        {"given_name", "c.given_name", FieldType::kString, true},
+        {"family_name", "c.family_name", FieldType::kString, true},
+        {"locale", "c.locale", FieldType::kString, false},
+        {"country", "c.country", FieldType::kString, false},
+        {"tags", "c.tags", FieldType::kStringList, false},
+        {"create_time", "c.create_time", FieldType::kTimestamp, false},
+        {"update_time", "c.update_time", FieldType::kTimestamp, false},
+        {"demographics.gender", "(c.demographics->>'gender')", FieldType::kString, false},
+        {"demographics.birth_date", "(c.demographics->>'birthDate')", FieldType::kString, false},
+        {"preferences.language", "(c.preferences->>'language')", FieldType::kString, false},
+        {"preferences.preferred_channel", "(c.preferences->>'preferredChannel')",
+         FieldType::kString, false},
+        {"preferences.categories", "(c.preferences->'categories')", FieldType::kJsonStringList,
+         false},
+        {"facts.order_count", "c.order_count", FieldType::kNumber, false},
+        {"facts.total_spent_minor", "c.total_spent_minor", FieldType::kNumber, false},
+        {"facts.first_order_time", "c.first_order_time", FieldType::kTimestamp, false},
+        {"facts.last_order_time", "c.last_order_time", FieldType::kTimestamp, false},
+        {"facts.last_seen_time", "c.last_seen_time", FieldType::kTimestamp, false},
+    };
+    for (auto& f : ConsentFilterFields()) all->push_back(std::move(f));
+    return all;
+  }();
   return *fields;
 }
 

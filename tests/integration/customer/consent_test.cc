@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "tests/testing/customer_harness.h"
 
@@ -160,6 +161,41 @@ TEST_CASE("consent: idempotency, validation, tenants, missing channel address",
       Check(h, ann.name(), v1::CONSENT_PURPOSE_TRANSACTIONAL, v1::CONSENT_CHANNEL_SMS).allowed());
   CHECK(Check(h, ann.name(), v1::CONSENT_PURPOSE_TRANSACTIONAL, v1::CONSENT_CHANNEL_SMS).reason() ==
         "the customer has no phone number");
+}
+
+}  // namespace
+}  // namespace crm::testing
+
+namespace crm::testing {
+namespace {
+
+TEST_CASE("consent is usable in customer filters", "[integration][consent]") {
+  CustomerHarness h("consent");
+  Customer granted = NewCustomer(h, "yes@example.com");
+  Customer denied = NewCustomer(h, "no@example.com");
+  Customer never = NewCustomer(h, "never@example.com");
+  Consent out;
+  REQUIRE(Record(h, granted.name(), v1::CONSENT_STATUS_DENIED, 7200, &out).ok());
+  REQUIRE(Record(h, granted.name(), v1::CONSENT_STATUS_GRANTED, 60, &out).ok());
+  REQUIRE(Record(h, denied.name(), v1::CONSENT_STATUS_DENIED, 60, &out).ok());
+  auto emails = [&](const std::string& filter) {
+    crm::customer::v1::ListCustomersRequest list;
+    list.set_filter(filter);
+    crm::customer::v1::ListCustomersResponse page;
+    grpc::Status s = h.stub().ListCustomers(CustomerHarness::Ctx().get(), list, &page);
+    INFO(filter << ": " << s.error_message());
+    REQUIRE(s.ok());
+    std::set<std::string> out;
+    for (const auto& c : page.customers()) out.insert(c.email());
+    return out;
+  };
+  CHECK(emails("consent.email.marketing = \"CONSENT_STATUS_GRANTED\"") ==
+        std::set<std::string>{"yes@example.com"});
+  CHECK(emails("consent.email.marketing != \"CONSENT_STATUS_GRANTED\"") ==
+        std::set<std::string>{"no@example.com", "never@example.com"});
+  CHECK(emails("consent.email.marketing = \"CONSENT_STATUS_DENIED\"") ==
+        std::set<std::string>{"no@example.com"});
+  CHECK(emails("consent.sms.transactional = \"CONSENT_STATUS_GRANTED\"").empty());
 }
 
 }  // namespace
