@@ -10,6 +10,7 @@
 #include "common/base/status.h"
 #include "common/server/import_stream.h"
 #include "services/customer/customer_domain.h"
+#include "services/customer/import_errors.h"
 #include "services/customer/order_domain.h"
 
 namespace crm::customer {
@@ -300,12 +301,7 @@ grpc::ServerReadReactor<v1::ImportCustomersRequest>* CustomerServiceImpl::Import
                   ? absl::InvalidArgumentError("customer.external_id: required to import")
                   : ValidateCustomer(c, "customer");
           if (!s.ok()) {
-            response->set_failed(response->failed() + 1);
-            if (response->errors_size() < 1000) {
-              auto* e = response->add_errors();
-              e->set_row(row);
-              e->set_reason(std::string(s.message()));
-            }
+            RecordImportError(response, row, s.message());
             continue;
           }
           valid.push_back(std::move(c));
@@ -342,12 +338,7 @@ grpc::ServerReadReactor<v1::ImportOrdersRequest>* CustomerServiceImpl::ImportOrd
           const std::string hash = crypto::Sha256Hex(DeterministicBytes(order));
           absl::Status s = ValidateOrder(&order, now);
           if (!s.ok()) {
-            response->set_failed(response->failed() + 1);
-            if (response->errors_size() < 1000) {
-              auto* e = response->add_errors();
-              e->set_row(row);
-              e->set_reason(std::string(s.message()));
-            }
+            RecordImportError(response, row, s.message());
             continue;
           }
           valid.push_back(std::move(order));

@@ -16,6 +16,7 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_store.h"
+#include "services/customer/import_errors.h"
 #include "services/customer/order_domain.h"
 
 namespace crm::customer {
@@ -340,12 +341,7 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
     while (summary->errors_size() > base_errors) summary->mutable_errors()->RemoveLast();
     summary->set_failed(base_failed);
     auto fail = [&](size_t i, const std::string& reason) {
-      summary->set_failed(summary->failed() + 1);
-      if (summary->errors_size() < 1000) {
-        auto* e = summary->add_errors();
-        e->set_row(rows[i]);
-        e->set_reason(reason);
-      }
+      RecordImportError(summary, rows[i], reason);
     };
     // Resolve every customer of the chunk in two statements.
     std::vector<std::string> external_ids, uuids;
