@@ -185,8 +185,8 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
       }
       customer_id = found.begin()->second;
     }
-    auto same_id = [&]() -> absl::Status {
-      auto rows = db::Exec(tx, "customer_get_order_by_order_id", scope.tenant, order.order_id());
+    // A known order id: the same content is a retry, different content a conflict.
+    auto replay = [&](const pqxx::result& rows) -> absl::Status {
       if (rows.empty()) return absl::InternalError("order vanished");
       if (rows[0][12].as<std::string>() != request_hash) {
         return absl::AlreadyExistsError(
@@ -195,9 +195,8 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
       recorded = RowToOrder(rows[0]);
       return absl::OkStatus();
     };
-    if (!db::Exec(tx, "customer_get_order_by_order_id", scope.tenant, order.order_id()).empty()) {
-      return same_id();
-    }
+    auto existing = db::Exec(tx, "customer_get_order_by_order_id", scope.tenant, order.order_id());
+    if (!existing.empty()) return replay(existing);
     // Locks the customer: facts of one customer are refreshed one order at a time.
     auto customer = db::Exec(tx, "customer_lock_customer_for_order", scope.tenant, customer_id);
     if (customer.empty()) {
@@ -215,7 +214,8 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
                       TimeUtil::TimestampToMicroseconds(order.order_time()), request_hash);
       insert.commit();
     } catch (const pqxx::unique_violation&) {
-      return same_id();  // a concurrent retry recorded it first
+      // A concurrent retry recorded it first.
+      return replay(db::Exec(tx, "customer_get_order_by_order_id", scope.tenant, order.order_id()));
     }
     recorded = RowToOrder(rows[0]);
     db::Exec(tx, "customer_refresh_customer_facts", scope.tenant,

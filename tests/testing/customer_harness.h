@@ -44,6 +44,17 @@ class CustomerHarness {
   const std::string& db_url() const { return db_url_; }
   customer::App& app() { return *app_; }
 
+  // Creates a customer with just an e-mail address; fails the test otherwise.
+  crm::customer::v1::Customer NewCustomer(const std::string& email,
+                                          const std::string& tenant = "acme") {
+    crm::customer::v1::CreateCustomerRequest req;
+    req.mutable_customer()->set_email(email);
+    crm::customer::v1::Customer c;
+    grpc::Status s = stub_->CreateCustomer(Ctx(tenant).get(), req, &c);
+    if (!s.ok()) FAIL("CreateCustomer failed: " << s.error_message());
+    return c;
+  }
+
   // A context for `tenant` with a 10 s deadline.
   static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& tenant = "acme") {
     auto ctx = std::make_unique<grpc::ClientContext>();

@@ -20,15 +20,6 @@ using crm::customer::v1::ListConsentsResponse;
 using crm::customer::v1::RecordConsentRequest;
 namespace v1 = crm::customer::v1;
 
-Customer NewCustomer(CustomerHarness& h, const std::string& email,
-                     const std::string& tenant = "acme") {
-  CreateCustomerRequest req;
-  req.mutable_customer()->set_email(email);
-  Customer c;
-  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx(tenant).get(), req, &c).ok());
-  return c;
-}
-
 grpc::Status Record(CustomerHarness& h, const std::string& name, v1::ConsentStatus status,
                     int64_t seconds_ago, Consent* out, const std::string& request_id = "",
                     const std::string& tenant = "acme") {
@@ -64,7 +55,7 @@ CheckConsentResponse Check(CustomerHarness& h, const std::string& name,
 
 TEST_CASE("may I send marketing email to this customer now?", "[integration][consent]") {
   CustomerHarness h("consent");
-  Customer ann = NewCustomer(h, "ann@example.com");
+  Customer ann = h.NewCustomer("ann@example.com");
 
   CheckConsentResponse answer = Check(h, ann.name());
   CHECK_FALSE(answer.allowed());
@@ -121,7 +112,7 @@ TEST_CASE("may I send marketing email to this customer now?", "[integration][con
 TEST_CASE("consent: idempotency, validation, tenants, missing channel address",
           "[integration][consent]") {
   CustomerHarness h("consent");
-  Customer ann = NewCustomer(h, "ann@example.com");
+  Customer ann = h.NewCustomer("ann@example.com");
   Consent first, second;
   REQUIRE(Record(h, ann.name(), v1::CONSENT_STATUS_GRANTED, 0, &first, "consent-1").ok());
   REQUIRE(Record(h, ann.name(), v1::CONSENT_STATUS_GRANTED, 0, &second, "consent-1").ok());
@@ -171,9 +162,9 @@ namespace {
 
 TEST_CASE("consent is usable in customer filters", "[integration][consent]") {
   CustomerHarness h("consent");
-  Customer granted = NewCustomer(h, "yes@example.com");
-  Customer denied = NewCustomer(h, "no@example.com");
-  Customer never = NewCustomer(h, "never@example.com");
+  Customer granted = h.NewCustomer("yes@example.com");
+  Customer denied = h.NewCustomer("no@example.com");
+  Customer never = h.NewCustomer("never@example.com");
   Consent out;
   REQUIRE(Record(h, granted.name(), v1::CONSENT_STATUS_DENIED, 7200, &out).ok());
   REQUIRE(Record(h, granted.name(), v1::CONSENT_STATUS_GRANTED, 60, &out).ok());

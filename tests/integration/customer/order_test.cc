@@ -22,15 +22,6 @@ using crm::customer::v1::UpdateOrderStatusRequest;
 namespace v1 = crm::customer::v1;
 using google::protobuf::util::TimeUtil;
 
-Customer NewCustomer(CustomerHarness& h, const std::string& email,
-                     const std::string& tenant = "acme") {
-  CreateCustomerRequest req;
-  req.mutable_customer()->set_email(email);
-  Customer c;
-  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx(tenant).get(), req, &c).ok());
-  return c;
-}
-
 Order MakeOrder(const Customer& c, const std::string& order_id, int64_t total, int64_t days_ago,
                 const std::string& currency = "EUR") {
   Order o;
@@ -68,7 +59,7 @@ v1::CustomerFacts Facts(CustomerHarness& h, const Customer& c) {
 
 TEST_CASE("orders keep the customer's facts current", "[integration][order]") {
   CustomerHarness h("orders");
-  Customer ann = NewCustomer(h, "ann@example.com");
+  Customer ann = h.NewCustomer("ann@example.com");
   Order first, second, retry;
   REQUIRE(RecordOrder(h, MakeOrder(ann, "1001", 5000, 30), &first).ok());
   CHECK(first.name().rfind("orders/", 0) == 0);
@@ -125,7 +116,7 @@ TEST_CASE("orders keep the customer's facts current", "[integration][order]") {
   CHECK(f.total_spent_minor() == 4000);
 
   // Facts are filterable.
-  Customer bob = NewCustomer(h, "bob@example.com");
+  Customer bob = h.NewCustomer("bob@example.com");
   ListCustomersRequest list;
   list.set_filter("facts.order_count >= 1 AND facts.total_spent_minor > 1000");
   ListCustomersResponse page;
@@ -148,14 +139,14 @@ TEST_CASE("orders keep the customer's facts current", "[integration][order]") {
 
 TEST_CASE("orders are listed per customer and per tenant, newest first", "[integration][order]") {
   CustomerHarness h("orders");
-  Customer ann = NewCustomer(h, "ann@example.com");
-  Customer bob = NewCustomer(h, "bob@example.com");
+  Customer ann = h.NewCustomer("ann@example.com");
+  Customer bob = h.NewCustomer("bob@example.com");
   Order out;
   for (int i = 0; i < 5; ++i) {
     REQUIRE(RecordOrder(h, MakeOrder(ann, "a-" + std::to_string(i), 1000 + i, 10 - i), &out).ok());
   }
   REQUIRE(RecordOrder(h, MakeOrder(bob, "b-0", 500, 0), &out).ok());
-  Customer other = NewCustomer(h, "x@example.com", "other");
+  Customer other = h.NewCustomer("x@example.com", "other");
   REQUIRE(RecordOrder(h, MakeOrder(other, "a-0", 1, 0), &out, "other").ok());  // ids per tenant
 
   ListOrdersRequest list;
