@@ -146,7 +146,11 @@ absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& 
         }
         return status;
       }
-      tx.commit();
+      if (options.rollback) {
+        tx.abort();
+      } else {
+        tx.commit();
+      }
       return absl::OkStatus();
     } catch (...) {
       last = StatusFromException(std::current_exception(), "transaction");

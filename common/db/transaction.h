@@ -24,6 +24,9 @@ struct TxOptions {
   Isolation isolation = Isolation::kReadCommitted;
   int max_attempts = 5;
   bool read_only = false;
+  // Dry run (validate_only): `fn` runs in full and sees its own writes, then
+  // everything is rolled back even when it returns OK.
+  bool rollback = false;
 };
 
 using TxFn = std::function<absl::Status(pqxx::work&)>;

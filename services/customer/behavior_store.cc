@@ -13,6 +13,8 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_store.h"
+#include "services/customer/identity_domain.h"
+#include "services/customer/identity_store.h"
 
 namespace crm::customer {
 
@@ -49,10 +51,6 @@ absl::Status BehaviorStore::Track(const server::CallScope& scope,
                                   const std::vector<int>& indices,
                                   v1::TrackEventsResponse* response) {
   if (events.empty()) return absl::OkStatus();
-  std::set<std::string> ids;
-  for (const auto& e : events) ids.insert(IdOf(e.customer()));
-  // UUIDs were validated, so the array literal needs no quoting.
-  const std::string id_array = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
   db::TxOptions options;
   options.tenant = scope.tenant;
   options.deadline = scope.deadline;
@@ -60,6 +58,35 @@ absl::Status BehaviorStore::Track(const server::CallScope& scope,
   return db::RunInTransaction(pool_, options, [&](pqxx::work& tx) -> absl::Status {
     // A retried transaction starts its own rejections afresh.
     while (response->rejected_size() > base_rejected) response->mutable_rejected()->RemoveLast();
+    // Events naming their customer by an identifier or anonymous id get
+    // the customer's name; unknown anonymous visitors get a profile.
+    std::vector<v1::Identity> identities;
+    std::vector<std::string> anonymous_ids;
+    for (const auto& e : events) {
+      if (e.has_identity()) identities.push_back(e.identity());
+      if (!e.anonymous_id().empty()) anonymous_ids.push_back(e.anonymous_id());
+    }
+    const auto by_identity = ResolveIdentities(tx, scope.tenant, identities);
+    const auto by_anonymous = ResolveAnonymousIds(tx, scope, anonymous_ids);
+    std::vector<v1::BehaviorEvent> named(events.begin(), events.end());
+    std::vector<bool> unknown(named.size(), false);
+    std::set<std::string> ids;
+    for (size_t i = 0; i < named.size(); ++i) {
+      auto& e = named[i];
+      if (e.has_identity()) {
+        auto it = by_identity.find(IdentityKey(e.identity()));
+        if (it == by_identity.end()) {
+          unknown[i] = true;
+          continue;
+        }
+        e.set_customer(absl::StrCat("customers/", it->second));
+      } else if (!e.anonymous_id().empty()) {
+        e.set_customer(absl::StrCat("customers/", by_anonymous.at(e.anonymous_id())));
+      }
+      ids.insert(IdOf(e.customer()));
+    }
+    // UUIDs were validated, so the array literal needs no quoting.
+    const std::string id_array = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
     std::set<std::string> live;
     for (const auto& row : db::Exec(tx, "customer_find_live_customers", scope.tenant, id_array)) {
       live.insert(row[0].as<std::string>());
@@ -68,8 +95,16 @@ absl::Status BehaviorStore::Track(const server::CallScope& scope,
     std::vector<std::string> params = {scope.tenant};
     std::vector<std::string> rows;
     std::vector<const v1::BehaviorEvent*> kept;
-    for (size_t i = 0; i < events.size(); ++i) {
-      const auto& e = events[i];
+    for (size_t i = 0; i < named.size(); ++i) {
+      const auto& e = named[i];
+      if (unknown[i]) {
+        auto* r = response->add_rejected();
+        r->set_index(indices[i]);
+        r->set_reason(absl::StrCat("events[", indices[i], "].identity: no customer with ",
+                                   v1::IdentityKind_Name(e.identity().kind()), " '",
+                                   e.identity().value(), "'"));
+        continue;
+      }
       if (live.count(IdOf(e.customer())) == 0) {
         auto* r = response->add_rejected();
         r->set_index(indices[i]);

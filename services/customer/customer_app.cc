@@ -19,8 +19,10 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
   app->orders_ =
       std::make_unique<OrderStore>(runtime.pool(), api::PageTokenCodec(config.page_token_secret));
   app->behavior_ = std::make_unique<BehaviorStore>(runtime.pool());
-  app->service_ = std::make_unique<CustomerServiceImpl>(*app->store_, *app->orders_,
-                                                        *app->behavior_, runtime.executor());
+  app->identities_ = std::make_unique<IdentityStore>(runtime.pool(),
+                                                     api::PageTokenCodec(config.page_token_secret));
+  app->service_ = std::make_unique<CustomerServiceImpl>(
+      *app->store_, *app->orders_, *app->behavior_, *app->identities_, runtime.executor());
   app->feed_ = std::make_unique<events::EventFeedService>(runtime.pool(), runtime.executor(),
                                                           kSchema, config.db_url);
   runtime.runner().AddService(app->service_.get());

@@ -42,6 +42,7 @@ class App {
   std::unique_ptr<CustomerStore> store_;
   std::unique_ptr<OrderStore> orders_;
   std::unique_ptr<BehaviorStore> behavior_;
+  std::unique_ptr<IdentityStore> identities_;
   std::unique_ptr<CustomerServiceImpl> service_;
   std::unique_ptr<events::EventFeedService> feed_;
 };

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "services/customer/identity_domain.h"
 
 namespace crm::customer {
 
@@ -241,9 +242,25 @@ absl::Status ValidateBehaviorEvent(v1::BehaviorEvent* e, absl::Time now, absl::s
     return absl::InvalidArgumentError(absl::StrCat(path, ".event_id: required"));
   }
   CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(path, ".event_id"), e->event_id(), 128));
-  std::string id;
-  CRM_RETURN_IF_ERROR(
-      api::ParseResourceName(absl::StrCat(path, ".customer"), e->customer(), "customers", &id));
+  const int named = (e->customer().empty() ? 0 : 1) + (e->has_identity() ? 1 : 0) +
+                    (e->anonymous_id().empty() ? 0 : 1);
+  if (named != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".customer: give exactly one of customer, identity, anonymous_id"));
+  }
+  if (!e->customer().empty()) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName(absl::StrCat(path, ".customer"), e->customer(), "customers", &id));
+  } else if (e->has_identity()) {
+    CRM_RETURN_IF_ERROR(NormalizeIdentity(e->mutable_identity(), absl::StrCat(path, ".identity")));
+  } else {
+    v1::Identity anonymous;
+    anonymous.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
+    anonymous.set_value(e->anonymous_id());
+    CRM_RETURN_IF_ERROR(NormalizeIdentity(&anonymous, absl::StrCat(path, ".anonymous_id")));
+    e->set_anonymous_id(anonymous.value());
+  }
   if (e->type() <= v1::BEHAVIOR_EVENT_TYPE_UNSPECIFIED ||
       e->type() > v1::BEHAVIOR_EVENT_TYPE_CUSTOM) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".type: required"));

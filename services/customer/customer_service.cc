@@ -10,6 +10,7 @@
 #include "common/base/status.h"
 #include "common/server/import_stream.h"
 #include "services/customer/customer_domain.h"
+#include "services/customer/identity_domain.h"
 #include "services/customer/import_errors.h"
 #include "services/customer/order_domain.h"
 
@@ -34,11 +35,13 @@ std::string DeterministicBytes(const google::protobuf::Message& m) {
 }  // namespace
 
 CustomerServiceImpl::CustomerServiceImpl(CustomerStore& store, OrderStore& orders,
-                                         BehaviorStore& behavior, server::Executor& executor,
+                                         BehaviorStore& behavior, IdentityStore& identities,
+                                         server::Executor& executor,
                                          server::CallOptions call_options)
     : store_(store),
       orders_(orders),
       behavior_(behavior),
+      identities_(identities),
       executor_(executor),
       call_options_(call_options) {}
 
@@ -358,6 +361,93 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::SearchCustomers(
     CRM_ASSIGN_OR_RETURN(*response, store_.Search(scope, *request));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::AddIdentity(grpc::CallbackServerContext* ctx,
+                                                           const v1::AddIdentityRequest* request,
+                                                           Customer* response) {
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this, request](const server::CallScope& scope,
+                                    const std::string& id) -> absl::StatusOr<Customer> {
+                      v1::Identity identity = request->identity();
+                      CRM_RETURN_IF_ERROR(NormalizeIdentity(&identity, "identity"));
+                      return identities_.AddIdentity(scope, id, identity);
+                    });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::RemoveIdentity(
+    grpc::CallbackServerContext* ctx, const v1::RemoveIdentityRequest* request,
+    Customer* response) {
+  return OnResource(ctx, "name", request->name(), "customers", response,
+                    [this, request](const server::CallScope& scope,
+                                    const std::string& id) -> absl::StatusOr<Customer> {
+                      v1::Identity identity = request->identity();
+                      CRM_RETURN_IF_ERROR(NormalizeIdentity(&identity, "identity"));
+                      return identities_.RemoveIdentity(scope, id, identity);
+                    });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::IdentifyCustomer(
+    grpc::CallbackServerContext* ctx, const v1::IdentifyCustomerRequest* request,
+    v1::IdentifyCustomerResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    v1::IdentifyCustomerRequest normalized = *request;
+    if (normalized.identities_size() == 0 || normalized.identities_size() > 20) {
+      return absl::InvalidArgumentError("identities: 1 to 20 required");
+    }
+    for (int i = 0; i < normalized.identities_size(); ++i) {
+      auto* identity = normalized.mutable_identities(i);
+      const std::string path = absl::StrCat("identities[", i, "]");
+      if (identity->kind() == v1::IDENTITY_KIND_ANONYMOUS_ID) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ".kind: give the anonymous id in anonymous_id"));
+      }
+      CRM_RETURN_IF_ERROR(NormalizeIdentity(identity, path));
+    }
+    if (!normalized.anonymous_id().empty()) {
+      v1::Identity anonymous;
+      anonymous.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
+      anonymous.set_value(normalized.anonymous_id());
+      CRM_RETURN_IF_ERROR(NormalizeIdentity(&anonymous, "anonymous_id"));
+      normalized.set_anonymous_id(anonymous.value());
+    }
+    CRM_ASSIGN_OR_RETURN(*response, identities_.Identify(scope, normalized));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::ListDuplicateCandidates(
+    grpc::CallbackServerContext* ctx, const v1::ListDuplicateCandidatesRequest* request,
+    v1::ListDuplicateCandidatesResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, identities_.ListDuplicates(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::MergeCustomers(
+    grpc::CallbackServerContext* ctx, const v1::MergeCustomersRequest* request,
+    v1::MergeCustomersResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string survivor, merged;
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("survivor", request->survivor(), "customers", &survivor));
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("merged", request->merged(), "customers", &merged));
+    if (survivor == merged) {
+      return absl::InvalidArgumentError("merged: must differ from survivor");
+    }
+    CRM_ASSIGN_OR_RETURN(*response, identities_.Merge(scope, survivor, merged, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* CustomerServiceImpl::UnmergeCustomer(
+    grpc::CallbackServerContext* ctx, const v1::UnmergeCustomerRequest* request,
+    v1::UnmergeCustomerResponse* response) {
+  return OnResource(ctx, "name", request->name(), "merges", response,
+                    [this](const server::CallScope& scope, const std::string& id) {
+                      return identities_.Unmerge(scope, id);
+                    });
 }
 
 }  // namespace crm::customer

@@ -9,6 +9,7 @@
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "services/customer/behavior_store.h"
 #include "services/customer/customer_store.h"
+#include "services/customer/identity_store.h"
 #include "services/customer/order_store.h"
 
 namespace crm::customer {
@@ -16,7 +17,8 @@ namespace crm::customer {
 class CustomerServiceImpl final : public crm::customer::v1::CustomerService::CallbackService {
  public:
   CustomerServiceImpl(CustomerStore& store, OrderStore& orders, BehaviorStore& behavior,
-                      server::Executor& executor, server::CallOptions call_options = {});
+                      IdentityStore& identities, server::Executor& executor,
+                      server::CallOptions call_options = {});
 
   grpc::ServerUnaryReactor* CreateCustomer(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCustomerRequest* request,
@@ -73,6 +75,24 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
                                        const v1::ListOrdersRequest* request,
                                        v1::ListOrdersResponse* response) override;
+  grpc::ServerUnaryReactor* AddIdentity(grpc::CallbackServerContext* ctx,
+                                        const v1::AddIdentityRequest* request,
+                                        v1::Customer* response) override;
+  grpc::ServerUnaryReactor* RemoveIdentity(grpc::CallbackServerContext* ctx,
+                                           const v1::RemoveIdentityRequest* request,
+                                           v1::Customer* response) override;
+  grpc::ServerUnaryReactor* IdentifyCustomer(grpc::CallbackServerContext* ctx,
+                                             const v1::IdentifyCustomerRequest* request,
+                                             v1::IdentifyCustomerResponse* response) override;
+  grpc::ServerUnaryReactor* ListDuplicateCandidates(
+      grpc::CallbackServerContext* ctx, const v1::ListDuplicateCandidatesRequest* request,
+      v1::ListDuplicateCandidatesResponse* response) override;
+  grpc::ServerUnaryReactor* MergeCustomers(grpc::CallbackServerContext* ctx,
+                                           const v1::MergeCustomersRequest* request,
+                                           v1::MergeCustomersResponse* response) override;
+  grpc::ServerUnaryReactor* UnmergeCustomer(grpc::CallbackServerContext* ctx,
+                                            const v1::UnmergeCustomerRequest* request,
+                                            v1::UnmergeCustomerResponse* response) override;
 
  private:
   // The shape of most handlers: parse the resource name in `field`, run
@@ -93,6 +113,7 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   CustomerStore& store_;
   OrderStore& orders_;
   BehaviorStore& behavior_;
+  IdentityStore& identities_;
   server::Executor& executor_;
   server::CallOptions call_options_;
 };

@@ -19,6 +19,7 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_domain.h"
+#include "services/customer/customer_rows.h"
 #include "services/customer/order_store.h"
 
 namespace crm::customer {
@@ -32,22 +33,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
-
-// Columns every read returns, in the order RowToCustomer expects.
-constexpr char kColumns[] =
-    "c.id::text, COALESCE(c.external_id, ''), COALESCE(c.email, ''), "
-    "COALESCE(c.phone, ''), COALESCE(c.given_name, ''), COALESCE(c.family_name, ''), "
-    "COALESCE(c.locale, ''), COALESCE(c.country, ''), array_to_string(c.tags, ','), "
-    "jsonb_build_object('attributes', c.attributes, 'addresses', c.addresses, "
-    "'demographics', c.demographics, 'preferences', c.preferences)::text, "
-    "(EXTRACT(EPOCH FROM c.create_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM c.update_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version, "
-    "(EXTRACT(EPOCH FROM c.first_order_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM c.last_order_time) * 1000000)::bigint, c.order_count, "
-    "c.total_spent_minor, c.orders_in_currency, COALESCE(c.facts_currency, ''), "
-    "(EXTRACT(EPOCH FROM c.last_seen_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM c.erase_time) * 1000000)::bigint";
 
 constexpr char kConsentColumns[] =
     "channel, purpose, status, source, text_version, "
@@ -67,12 +52,12 @@ const std::map<std::string, std::string>& Statements() {
                     "COALESCE(($10::jsonb)->'addresses', '[]'), "
                     "COALESCE(($10::jsonb)->'demographics', '{}'), "
                     "COALESCE(($10::jsonb)->'preferences', '{}')) RETURNING *) SELECT ",
-                    kColumns, " FROM c")},
+                    kCustomerColumns, " FROM c")},
       {"customer_get_customer",
-       absl::StrCat("SELECT ", kColumns,
+       absl::StrCat("SELECT ", kCustomerColumns,
                     " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid")},
       {"customer_lock_customer",
-       absl::StrCat("SELECT ", kColumns,
+       absl::StrCat("SELECT ", kCustomerColumns,
                     " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid "
                     "FOR UPDATE")},
       {"customer_update_customer",
@@ -85,12 +70,12 @@ const std::map<std::string, std::string>& Statements() {
                     "preferences = COALESCE(($10::jsonb)->'preferences', '{}'), "
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
-                    kColumns, " FROM c")},
+                    kCustomerColumns, " FROM c")},
       {"customer_delete_customer",
        absl::StrCat("WITH c AS (UPDATE customer.customers SET delete_time = now(), "
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
-                    kColumns, " FROM c")},
+                    kCustomerColumns, " FROM c")},
       {"customer_get_idempotency_key",
        "SELECT request_hash, response FROM customer.idempotency_keys WHERE tenant_id = $1 AND "
        "method = $2 AND request_id = $3"},
@@ -105,7 +90,15 @@ const std::map<std::string, std::string>& Statements() {
                     "'{}', erase_time = now(), delete_time = COALESCE(delete_time, now()), "
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
-                    kColumns, " FROM c")},
+                    kCustomerColumns, " FROM c")},
+      {"customer_erase_identities",
+       "DELETE FROM customer.identities WHERE tenant_id = $1 AND customer_id = $2::uuid"},
+      {"customer_erase_merges",
+       "DELETE FROM customer.merges WHERE tenant_id = $1 AND (survivor_id = $2::uuid OR "
+       "merged_id = $2::uuid)"},
+      {"customer_erase_duplicate_pairs",
+       "DELETE FROM customer.duplicate_scans WHERE tenant_id = $1 AND (customer_a = $2::uuid OR "
+       "customer_b = $2::uuid)"},
       {"customer_erase_behavior_events",
        "DELETE FROM customer.behavior_events WHERE tenant_id = $1 AND customer_id = $2::uuid"},
       {"customer_list_behavior_events",
@@ -159,87 +152,6 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-std::string TagsLiteral(const Customer& c) {
-  // Tags are validated to [a-z0-9_.:-], so no quoting is needed.
-  return absl::StrCat("{", absl::StrJoin(c.tags(), ","), "}");
-}
-
-// The JSON-stored parts of a customer, as one object for one parameter.
-std::string DetailsJson(const Customer& c) {
-  Customer only;
-  *only.mutable_attributes() = c.attributes();
-  *only.mutable_addresses() = c.addresses();
-  if (c.has_demographics()) *only.mutable_demographics() = c.demographics();
-  if (c.has_preferences()) *only.mutable_preferences() = c.preferences();
-  std::string json;
-  google::protobuf::util::MessageToJsonString(only, &json);
-  return json;
-}
-
-Customer RowToCustomer(const pqxx::row& row) {
-  Customer c;
-  c.set_name(absl::StrCat("customers/", row[0].as<std::string>()));
-  c.set_external_id(row[1].as<std::string>());
-  c.set_email(row[2].as<std::string>());
-  c.set_phone(row[3].as<std::string>());
-  c.set_given_name(row[4].as<std::string>());
-  c.set_family_name(row[5].as<std::string>());
-  c.set_locale(row[6].as<std::string>());
-  c.set_country(row[7].as<std::string>());
-  const std::string tags = row[8].as<std::string>();
-  if (!tags.empty()) {
-    for (absl::string_view t : absl::StrSplit(tags, ',')) c.add_tags(std::string(t));
-  }
-  Customer details;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(row[9].as<std::string>(), &details, options);
-  if (!parsed.ok()) {
-    log::Error("stored customer details unreadable",
-               {{"customer", c.name()}, {"error", parsed.ToString()}});
-  }
-  *c.mutable_attributes() = details.attributes();
-  *c.mutable_addresses() = details.addresses();
-  // Empty objects stay unset, so an untouched customer has no such field.
-  if (details.demographics().ByteSizeLong() > 0) {
-    *c.mutable_demographics() = details.demographics();
-  }
-  if (details.preferences().ByteSizeLong() > 0) {
-    *c.mutable_preferences() = details.preferences();
-  }
-  *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
-  *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
-  if (!row[12].is_null()) {
-    *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(row[12].as<int64_t>());
-  }
-  c.set_etag(EtagOf(row[13].as<int64_t>()));
-  if (!row[21].is_null()) {
-    *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(row[21].as<int64_t>());
-  }
-  if (!row[20].is_null()) {
-    auto* f = c.mutable_facts();
-    if (!row[14].is_null()) {
-      *f->mutable_first_order_time() = TimeUtil::MicrosecondsToTimestamp(row[14].as<int64_t>());
-      *f->mutable_last_order_time() = TimeUtil::MicrosecondsToTimestamp(row[15].as<int64_t>());
-    }
-    f->set_order_count(row[16].as<int64_t>());
-    f->set_total_spent_minor(row[17].as<int64_t>());
-    const int64_t in_currency = row[18].as<int64_t>();
-    f->set_average_order_value_minor(in_currency > 0 ? f->total_spent_minor() / in_currency : 0);
-    f->set_currency_code(row[19].as<std::string>());
-    *f->mutable_last_seen_time() = TimeUtil::MicrosecondsToTimestamp(row[20].as<int64_t>());
-  }
-  return c;
-}
-
-db::TxOptions TxFor(const server::CallScope& scope) {
-  db::TxOptions options;
-  options.tenant = scope.tenant;
-  options.deadline = scope.deadline;
-  return options;
-}
-
 absl::Status CheckEtag(const std::string& etag, const Customer& current) {
   if (etag.empty()) return absl::OkStatus();
   CRM_RETURN_IF_ERROR(ParseEtag("etag", etag).status());
@@ -290,23 +202,6 @@ v1::Consent RowToConsent(const pqxx::row& row) {
   *c.mutable_consent_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
   *c.mutable_record_time() = TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
   return c;
-}
-
-// One audit entry for a change of customer `id` in the same transaction.
-void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
-                 const std::string& action, const std::vector<v1::FieldChange>& changes) {
-  v1::HistoryEntry entry;
-  for (const auto& c : changes) *entry.add_changes() = c;
-  std::string json;
-  google::protobuf::util::MessageToJsonString(entry, &json);
-  db::Exec(tx, "customer_insert_audit_entry", scope.tenant, id, action,
-           scope.actor.empty() ? std::string("service") : scope.actor, scope.request_id, json);
-}
-
-std::string IdOf(const Customer& c) { return c.name().substr(std::string("customers/").size()); }
-
-absl::Status NotFound(const std::string& id) {
-  return absl::NotFoundError(absl::StrCat("customers/", id, " not found"));
 }
 
 }  // namespace
@@ -441,7 +336,7 @@ absl::StatusOr<ListCustomersResponse> CustomerStore::List(const server::CallScop
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   const char* dir = desc ? "DESC" : "ASC";
   const std::string sql = absl::StrCat(
-      "SELECT ", kColumns,
+      "SELECT ", kCustomerColumns,
       " FROM customer.customers c WHERE c.tenant_id = $1 AND c.delete_time IS NULL AND ", keyset,
       " AND ", filter.sql, " ORDER BY c.create_time ", dir, ", c.id ", dir, " LIMIT ",
       page_size + 1);
@@ -664,6 +559,9 @@ absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
     erased = RowToCustomer(db::Exec(tx, "customer_erase_customer", scope.tenant, id)[0]);
     db::Exec(tx, "customer_erase_order_details", scope.tenant, id);
     db::Exec(tx, "customer_erase_behavior_events", scope.tenant, id);
+    db::Exec(tx, "customer_erase_identities", scope.tenant, id);
+    db::Exec(tx, "customer_erase_merges", scope.tenant, id);
+    db::Exec(tx, "customer_erase_duplicate_pairs", scope.tenant, id);
     db::Exec(tx, "customer_redact_audit_entries", scope.tenant, id);
     db::Exec(tx, "customer_delete_idempotent_responses", scope.tenant, erased.name());
     // Published events keep their place in the stream, without the values.
@@ -729,7 +627,7 @@ absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
       "addresses = EXCLUDED.addresses, demographics = EXCLUDED.demographics, preferences = "
       "EXCLUDED.preferences, update_time = now(), version = customers.version + 1 "
       "RETURNING *, (xmax = 0) AS inserted) SELECT ",
-      kColumns, ", c.inserted FROM c");
+      kCustomerColumns, ", c.inserted FROM c");
   int64_t created = 0, updated = 0;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
     created = updated = 0;
@@ -738,14 +636,14 @@ absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
     written.reserve(result.size());
     for (const auto& row : result) {
       written.push_back(RowToCustomer(row));
-      (row[22].as<bool>() ? created : updated) += 1;
+      (row[kCustomerColumnCount].as<bool>() ? created : updated) += 1;
     }
     std::vector<events::PendingEvent> pending;
     std::vector<std::string> audit_params = {
         scope.tenant, scope.actor.empty() ? "service" : scope.actor, scope.request_id};
     std::vector<std::string> audit_values;
     for (size_t i = 0; i < written.size(); ++i) {
-      const bool inserted = result[i][22].as<bool>();
+      const bool inserted = result[i][kCustomerColumnCount].as<bool>();
       pending.push_back(
           {inserted ? "customer.created" : "customer.updated", written[i].name(), &written[i]});
       audit_values.push_back(
@@ -808,7 +706,7 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
                           " = $4::numeric AND c.id > $5::uuid))");
   }
   const std::string sql =
-      absl::StrCat("SELECT ", kColumns, ", ", rank,
+      absl::StrCat("SELECT ", kCustomerColumns, ", ", rank,
                    "::text FROM customer.customers c WHERE c.tenant_id = $1 "
                    "AND c.delete_time IS NULL AND (",
                    words_match, " OR ", exact, " OR starts_with(lower(c.email), lower($3))) AND ",
@@ -824,7 +722,7 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
     if (static_cast<int>(rows.size()) > page_size) {
       const auto& last = rows[n - 1];
       response.set_next_page_token(
-          tokens_.Encode({last[22].as<std::string>(), last[0].as<std::string>()}, fingerprint));
+          tokens_.Encode({last[kCustomerColumnCount].as<std::string>(), last[0].as<std::string>()}, fingerprint));
     }
     return absl::OkStatus();
   }));

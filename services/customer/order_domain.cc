@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "services/customer/identity_domain.h"
 
 namespace crm::customer {
 
@@ -28,15 +29,26 @@ bool IsCurrencyCode(absl::string_view s) {
 std::string OrderStatusName(OrderStatus status) { return v1::OrderStatus_Name(status); }
 
 absl::Status ValidateOrder(Order* o, absl::Time now) {
-  if (o->customer().empty() && !o->customer_external_id().empty()) {
+  const int named = (o->customer().empty() ? 0 : 1) + (o->customer_external_id().empty() ? 0 : 1) +
+                    (o->has_customer_identity() ? 1 : 0);
+  if (named != 1) {
+    return Bad("customer", "give exactly one of customer, customer_external_id, customer_identity");
+  }
+  if (!o->customer_external_id().empty()) {
+    // The shop's own id is one kind of identifier: resolved the same way.
     CRM_RETURN_IF_ERROR(
         api::CheckText("order.customer_external_id", o->customer_external_id(), 128));
+    auto* identity = o->mutable_customer_identity();
+    identity->set_kind(v1::IDENTITY_KIND_EXTERNAL_ID);
+    identity->set_source(kShopSource);
+    identity->set_value(o->customer_external_id());
+    o->clear_customer_external_id();
+  } else if (o->has_customer_identity()) {
+    CRM_RETURN_IF_ERROR(
+        NormalizeIdentity(o->mutable_customer_identity(), "order.customer_identity"));
   } else {
     std::string id;
     CRM_RETURN_IF_ERROR(api::ParseResourceName("order.customer", o->customer(), "customers", &id));
-    if (!o->customer_external_id().empty()) {
-      return Bad("customer_external_id", "give either customer or customer_external_id");
-    }
   }
   if (o->order_id().empty()) return Bad("order_id", "required");
   CRM_RETURN_IF_ERROR(api::CheckText("order.order_id", o->order_id(), 128));

@@ -16,6 +16,8 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_store.h"
+#include "services/customer/identity_domain.h"
+#include "services/customer/identity_store.h"
 #include "services/customer/import_errors.h"
 #include "services/customer/order_domain.h"
 
@@ -60,9 +62,6 @@ const std::map<std::string, std::string>& Statements() {
                     "update_time = now() WHERE tenant_id = $1 AND id = $2::uuid RETURNING *) "
                     "SELECT ",
                     kOrderColumns, " FROM o")},
-      {"customer_resolve_external_ids",
-       "SELECT external_id, id::text FROM customer.customers WHERE tenant_id = $1 AND "
-       "external_id = ANY($2::text[]) AND delete_time IS NULL"},
       {"customer_find_live_customer_ids",
        "SELECT id::text FROM customer.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) "
        "AND delete_time IS NULL"},
@@ -139,30 +138,13 @@ std::string CustomerId(const Order& o) {
   return o.customer().size() > kPrefix ? o.customer().substr(kPrefix) : "";
 }
 
-// A Postgres text[] literal with every element quoted.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ",";
-    out += "\"";
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += "\"";
+// "no customer" naming the identifier the way the caller gave it.
+std::string NoCustomer(const v1::Identity& identity) {
+  if (identity.kind() == v1::IDENTITY_KIND_EXTERNAL_ID && identity.source() == kShopSource) {
+    return absl::StrCat("order.customer_external_id: no customer '", identity.value(), "'");
   }
-  return out + "}";
-}
-
-// customer external id → customer uuid, for the live customers among `ids`.
-std::map<std::string, std::string> ResolveExternalIds(pqxx::work& tx, const std::string& tenant,
-                                                      const std::vector<std::string>& ids) {
-  std::map<std::string, std::string> out;
-  if (ids.empty()) return out;
-  for (const auto& row : db::Exec(tx, "customer_resolve_external_ids", tenant, TextArray(ids))) {
-    out[row[0].as<std::string>()] = row[1].as<std::string>();
-  }
-  return out;
+  return absl::StrCat("order.customer_identity: no customer with ",
+                      v1::IdentityKind_Name(identity.kind()), " '", identity.value(), "'");
 }
 
 }  // namespace
@@ -178,11 +160,8 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
     std::string customer_id = CustomerId(order);
     if (customer_id.empty()) {
-      auto found = ResolveExternalIds(tx, scope.tenant, {order.customer_external_id()});
-      if (found.empty()) {
-        return absl::NotFoundError(absl::StrCat("order.customer_external_id: no customer '",
-                                                order.customer_external_id(), "'"));
-      }
+      auto found = ResolveIdentities(tx, scope.tenant, {order.customer_identity()});
+      if (found.empty()) return absl::NotFoundError(NoCustomer(order.customer_identity()));
       customer_id = found.begin()->second;
     }
     // A known order id: the same content is a retry, different content a conflict.
@@ -344,15 +323,16 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
       RecordImportError(summary, rows[i], reason);
     };
     // Resolve every customer of the chunk in two statements.
-    std::vector<std::string> external_ids, uuids;
+    std::vector<v1::Identity> identities;
+    std::vector<std::string> uuids;
     for (const auto& o : orders) {
       if (CustomerId(o).empty()) {
-        external_ids.push_back(o.customer_external_id());
+        identities.push_back(o.customer_identity());
       } else {
         uuids.push_back(CustomerId(o));
       }
     }
-    const auto by_external = ResolveExternalIds(tx, scope.tenant, external_ids);
+    const auto by_identity = ResolveIdentities(tx, scope.tenant, identities);
     std::set<std::string> live;
     if (!uuids.empty()) {
       for (const auto& row : db::Exec(tx, "customer_find_live_customer_ids", scope.tenant,
@@ -366,10 +346,9 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
       const Order& o = orders[i];
       std::string id = CustomerId(o);
       if (id.empty()) {
-        auto it = by_external.find(o.customer_external_id());
-        if (it == by_external.end()) {
-          fail(i, absl::StrCat("order.customer_external_id: no customer '",
-                               o.customer_external_id(), "'"));
+        auto it = by_identity.find(IdentityKey(o.customer_identity()));
+        if (it == by_identity.end()) {
+          fail(i, NoCustomer(o.customer_identity()));
           continue;
         }
         id = it->second;

@@ -1,0 +1,139 @@
+#include "services/customer/customer_rows.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/base/log.h"
+#include "common/db/transaction.h"
+#include "services/customer/customer_domain.h"
+
+namespace crm::customer {
+
+using crm::customer::v1::Customer;
+using google::protobuf::util::TimeUtil;
+
+// Columns every read returns, in the order RowToCustomer expects.
+const char kCustomerColumns[] =
+    "c.id::text, COALESCE(c.external_id, ''), COALESCE(c.email, ''), "
+    "COALESCE(c.phone, ''), COALESCE(c.given_name, ''), COALESCE(c.family_name, ''), "
+    "COALESCE(c.locale, ''), COALESCE(c.country, ''), array_to_string(c.tags, ','), "
+    "jsonb_build_object('attributes', c.attributes, 'addresses', c.addresses, "
+    "'demographics', c.demographics, 'preferences', c.preferences, 'identities', "
+    "(SELECT COALESCE(jsonb_agg(jsonb_build_object('kind', i.kind, 'source', i.source, "
+    "'value', i.value, 'createTime', to_char(i.create_time AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')) ORDER BY i.kind, i.source, i.value), '[]') "
+    "FROM customer.identities i WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id))::text, "
+    "(EXTRACT(EPOCH FROM c.create_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.update_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.delete_time) * 1000000)::bigint, c.version, "
+    "(EXTRACT(EPOCH FROM c.first_order_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.last_order_time) * 1000000)::bigint, c.order_count, "
+    "c.total_spent_minor, c.orders_in_currency, COALESCE(c.facts_currency, ''), "
+    "(EXTRACT(EPOCH FROM c.last_seen_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM c.erase_time) * 1000000)::bigint, COALESCE(c.merged_into::text, '')";
+
+std::string TagsLiteral(const Customer& c) {
+  // Tags are validated to [a-z0-9_.:-], so no quoting is needed.
+  return absl::StrCat("{", absl::StrJoin(c.tags(), ","), "}");
+}
+
+// The JSON-stored parts of a customer, as one object for one parameter.
+std::string DetailsJson(const Customer& c) {
+  Customer only;
+  *only.mutable_attributes() = c.attributes();
+  *only.mutable_addresses() = c.addresses();
+  if (c.has_demographics()) *only.mutable_demographics() = c.demographics();
+  if (c.has_preferences()) *only.mutable_preferences() = c.preferences();
+  std::string json;
+  google::protobuf::util::MessageToJsonString(only, &json);
+  return json;
+}
+
+Customer RowToCustomer(const pqxx::row& row) {
+  Customer c;
+  c.set_name(absl::StrCat("customers/", row[0].as<std::string>()));
+  c.set_external_id(row[1].as<std::string>());
+  c.set_email(row[2].as<std::string>());
+  c.set_phone(row[3].as<std::string>());
+  c.set_given_name(row[4].as<std::string>());
+  c.set_family_name(row[5].as<std::string>());
+  c.set_locale(row[6].as<std::string>());
+  c.set_country(row[7].as<std::string>());
+  const std::string tags = row[8].as<std::string>();
+  if (!tags.empty()) {
+    for (absl::string_view t : absl::StrSplit(tags, ',')) c.add_tags(std::string(t));
+  }
+  Customer details;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(row[9].as<std::string>(), &details, options);
+  if (!parsed.ok()) {
+    log::Error("stored customer details unreadable",
+               {{"customer", c.name()}, {"error", parsed.ToString()}});
+  }
+  *c.mutable_attributes() = details.attributes();
+  *c.mutable_addresses() = details.addresses();
+  *c.mutable_identities() = details.identities();
+  // Empty objects stay unset, so an untouched customer has no such field.
+  if (details.demographics().ByteSizeLong() > 0) {
+    *c.mutable_demographics() = details.demographics();
+  }
+  if (details.preferences().ByteSizeLong() > 0) {
+    *c.mutable_preferences() = details.preferences();
+  }
+  *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
+  *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
+  if (!row[12].is_null()) {
+    *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(row[12].as<int64_t>());
+  }
+  c.set_etag(EtagOf(row[13].as<int64_t>()));
+  if (!row[21].is_null()) {
+    *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(row[21].as<int64_t>());
+  }
+  if (!row[20].is_null()) {
+    auto* f = c.mutable_facts();
+    if (!row[14].is_null()) {
+      *f->mutable_first_order_time() = TimeUtil::MicrosecondsToTimestamp(row[14].as<int64_t>());
+      *f->mutable_last_order_time() = TimeUtil::MicrosecondsToTimestamp(row[15].as<int64_t>());
+    }
+    f->set_order_count(row[16].as<int64_t>());
+    f->set_total_spent_minor(row[17].as<int64_t>());
+    const int64_t in_currency = row[18].as<int64_t>();
+    f->set_average_order_value_minor(in_currency > 0 ? f->total_spent_minor() / in_currency : 0);
+    f->set_currency_code(row[19].as<std::string>());
+    *f->mutable_last_seen_time() = TimeUtil::MicrosecondsToTimestamp(row[20].as<int64_t>());
+  }
+  const std::string merged_into = row[22].as<std::string>();
+  if (!merged_into.empty()) c.set_merged_into(absl::StrCat("customers/", merged_into));
+  return c;
+}
+
+db::TxOptions TxFor(const server::CallScope& scope) {
+  db::TxOptions options;
+  options.tenant = scope.tenant;
+  options.deadline = scope.deadline;
+  return options;
+}
+
+// One audit entry for a change of customer `id` in the same transaction.
+void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
+                 const std::string& action, const std::vector<v1::FieldChange>& changes) {
+  v1::HistoryEntry entry;
+  for (const auto& c : changes) *entry.add_changes() = c;
+  std::string json;
+  google::protobuf::util::MessageToJsonString(entry, &json);
+  db::Exec(tx, "customer_insert_audit_entry", scope.tenant, id, action,
+           scope.actor.empty() ? std::string("service") : scope.actor, scope.request_id, json);
+}
+
+std::string IdOf(const Customer& c) { return c.name().substr(std::string("customers/").size()); }
+
+absl::Status NotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("customers/", id, " not found"));
+}
+
+}  // namespace crm::customer

@@ -1,0 +1,46 @@
+// How a customer row is read and written, shared by the stores of the
+// customer service: the column list every read selects, its decoding, and
+// the audit entry every change appends.
+#pragma once
+
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/db/transaction.h"
+#include "common/server/call.h"
+#include "crm/customer/v1/customer_service.pb.h"
+
+namespace crm::customer {
+
+// Columns every customer read selects from `customer.customers c`, in the
+// order RowToCustomer expects.
+extern const char kCustomerColumns[];
+// How many columns that is: a statement's own extra columns start here.
+inline constexpr int kCustomerColumnCount = 23;
+
+crm::customer::v1::Customer RowToCustomer(const pqxx::row& row);
+
+// `{tag,...}` for a text[] parameter (tags are validated, no quoting needed).
+std::string TagsLiteral(const crm::customer::v1::Customer& c);
+
+// The JSON-stored parts of a customer (attributes, addresses, demographics,
+// preferences) as one object for one parameter.
+std::string DetailsJson(const crm::customer::v1::Customer& c);
+
+// Transaction options of a call: its tenant and deadline.
+db::TxOptions TxFor(const server::CallScope& scope);
+
+// One audit entry for a change of customer `id`, in the same transaction.
+void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
+                 const std::string& action,
+                 const std::vector<crm::customer::v1::FieldChange>& changes);
+
+// The uuid of `customers/{uuid}`.
+std::string IdOf(const crm::customer::v1::Customer& c);
+
+// NOT_FOUND naming `customers/{id}`.
+absl::Status NotFound(const std::string& id);
+
+}  // namespace crm::customer

@@ -1,0 +1,684 @@
+#include "services/customer/identity_store.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/base/status.h"
+#include "common/db/arrays.h"
+#include "common/db/transaction.h"
+#include "common/events/outbox.h"
+#include "services/customer/customer_domain.h"
+#include "services/customer/customer_rows.h"
+#include "services/customer/customer_store.h"
+#include "services/customer/identity_domain.h"
+
+namespace crm::customer {
+
+using google::protobuf::util::TimeUtil;
+using v1::Customer;
+using v1::Identity;
+
+namespace {
+
+constexpr char kMergeRetention[] = "30 days";
+
+const std::map<std::string, std::string>& Statements() {
+  static const auto* statements = new std::map<std::string, std::string>{
+      // $2 kinds, $3 sources, $4 values (arrays of one length).
+      {"customer_resolve_identities",
+       "SELECT q.kind, q.source, q.value, COALESCE("
+       "(SELECT i.customer_id FROM customer.identities i JOIN customer.customers c ON "
+       "c.tenant_id = i.tenant_id AND c.id = i.customer_id AND c.delete_time IS NULL WHERE "
+       "i.tenant_id = $1 AND i.kind = q.kind AND i.source = q.source AND i.value = q.value), "
+       "(SELECT c.id FROM customer.customers c WHERE q.kind = 1 AND c.tenant_id = $1 AND "
+       "lower(c.email) = q.value AND c.delete_time IS NULL ORDER BY c.create_time, c.id LIMIT "
+       "1), "
+       "(SELECT c.id FROM customer.customers c WHERE q.kind = 2 AND c.tenant_id = $1 AND "
+       "c.phone = q.value AND c.delete_time IS NULL ORDER BY c.create_time, c.id LIMIT 1), "
+       "(SELECT c.id FROM customer.customers c WHERE q.kind = 3 AND q.source = 'shop' AND "
+       "c.tenant_id = $1 AND c.external_id = q.value AND c.delete_time IS NULL))::text "
+       "FROM unnest($2::smallint[], $3::text[], $4::text[]) AS q(kind, source, value)"},
+      {"customer_identity_owner",
+       "SELECT i.customer_id::text, c.delete_time IS NOT NULL FROM customer.identities i JOIN "
+       "customer.customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id WHERE "
+       "i.tenant_id = $1 AND i.kind = $2 AND i.source = $3 AND i.value = $4 FOR UPDATE OF i"},
+      {"customer_put_identity",
+       "INSERT INTO customer.identities (tenant_id, kind, source, value, customer_id) VALUES "
+       "($1, $2, $3, $4, $5::uuid) ON CONFLICT (tenant_id, kind, source, value) DO UPDATE SET "
+       "customer_id = EXCLUDED.customer_id, create_time = now()"},
+      {"customer_add_identity_if_free",
+       "INSERT INTO customer.identities (tenant_id, kind, source, value, customer_id) VALUES "
+       "($1, $2, $3, $4, $5::uuid) ON CONFLICT DO NOTHING RETURNING 1"},
+      {"customer_remove_identity",
+       "DELETE FROM customer.identities WHERE tenant_id = $1 AND kind = $2 AND source = $3 AND "
+       "value = $4 AND customer_id = $5::uuid RETURNING 1"},
+      {"customer_lock_key", "SELECT pg_advisory_xact_lock(hashtext($1))"},
+      {"customer_insert_anonymous_customer",
+       "INSERT INTO customer.customers (tenant_id) VALUES ($1) RETURNING id::text"},
+      {"customer_move_identities",
+       "UPDATE customer.identities SET customer_id = $3::uuid WHERE tenant_id = $1 AND "
+       "customer_id = $2::uuid RETURNING kind, source, value"},
+      {"customer_move_orders",
+       "UPDATE customer.orders SET customer_id = $3::uuid, update_time = now() WHERE tenant_id "
+       "= $1 AND customer_id = $2::uuid RETURNING id::text"},
+      {"customer_move_events",
+       "UPDATE customer.behavior_events SET customer_id = $3::uuid WHERE tenant_id = $1 AND "
+       "customer_id = $2::uuid RETURNING event_id"},
+      {"customer_move_consents",
+       "UPDATE customer.consent_records SET customer_id = $3::uuid WHERE tenant_id = $1 AND "
+       "customer_id = $2::uuid RETURNING id"},
+      // Moves back what a merge moved: $3 the merge's `moved` JSON.
+      {"customer_return_orders",
+       "UPDATE customer.orders SET customer_id = $2::uuid, update_time = now() WHERE tenant_id "
+       "= $1 AND id = ANY(ARRAY(SELECT jsonb_array_elements_text(($3::jsonb) -> "
+       "'orders'))::uuid[])"},
+      {"customer_return_events",
+       "UPDATE customer.behavior_events SET customer_id = $2::uuid WHERE tenant_id = $1 AND "
+       "event_id = ANY(ARRAY(SELECT jsonb_array_elements_text(($3::jsonb) -> 'events')))"},
+      {"customer_return_consents",
+       "UPDATE customer.consent_records SET customer_id = $2::uuid WHERE tenant_id = $1 AND "
+       "customer_id = $4::uuid AND id = ANY(ARRAY(SELECT jsonb_array_elements_text(($3::jsonb) "
+       "-> 'consents'))::bigint[])"},
+      {"customer_write_profile",
+       absl::StrCat("WITH c AS (UPDATE customer.customers SET external_id = NULLIF($3, ''), "
+                    "email = NULLIF($4, ''), phone = NULLIF($5, ''), given_name = NULLIF($6, "
+                    "''), family_name = NULLIF($7, ''), locale = NULLIF($8, ''), country = "
+                    "NULLIF($9, ''), tags = $10::text[], attributes = "
+                    "COALESCE(($11::jsonb)->'attributes', '{}'), addresses = "
+                    "COALESCE(($11::jsonb)->'addresses', '[]'), demographics = "
+                    "COALESCE(($11::jsonb)->'demographics', '{}'), preferences = "
+                    "COALESCE(($11::jsonb)->'preferences', '{}'), update_time = now(), version = "
+                    "version + 1 WHERE tenant_id = $1 AND id = $2::uuid RETURNING *) SELECT ",
+                    kCustomerColumns, " FROM c")},
+      {"customer_mark_merged",
+       "UPDATE customer.customers SET merged_into = $3::uuid, delete_time = now(), update_time "
+       "= now(), version = version + 1 WHERE tenant_id = $1 AND id = $2::uuid"},
+      {"customer_unmark_merged",
+       "UPDATE customer.customers SET merged_into = NULL, delete_time = NULL, update_time = "
+       "now(), version = version + 1 WHERE tenant_id = $1 AND id = $2::uuid"},
+      {"customer_carry_last_seen",
+       "UPDATE customer.customers s SET last_seen_time = GREATEST(s.last_seen_time, "
+       "m.last_seen_time) FROM customer.customers m WHERE s.tenant_id = $1 AND s.id = $2::uuid "
+       "AND m.tenant_id = $1 AND m.id = $3::uuid"},
+      {"customer_insert_merge",
+       "INSERT INTO customer.merges (tenant_id, survivor_id, merged_id, survivor_before, "
+       "merged_before, survivor_after, moved, expire_time) VALUES ($1, $2::uuid, $3::uuid, $4, "
+       "$5, $6, $7::jsonb, now() + interval '30 days') RETURNING id::text, (EXTRACT(EPOCH FROM "
+       "merge_time) * 1000000)::bigint, (EXTRACT(EPOCH FROM expire_time) * 1000000)::bigint"},
+      {"customer_lock_merge",
+       "SELECT survivor_id::text, merged_id::text, survivor_before, merged_before, "
+       "survivor_after, moved::text, (EXTRACT(EPOCH FROM merge_time) * 1000000)::bigint, "
+       "(EXTRACT(EPOCH FROM expire_time) * 1000000)::bigint, expire_time > now(), unmerge_time "
+       "IS NOT NULL FROM customer.merges WHERE tenant_id = $1 AND id = $2::uuid FOR UPDATE"},
+      {"customer_finish_unmerge",
+       "UPDATE customer.merges SET unmerge_time = now() WHERE tenant_id = $1 AND id = $2::uuid"},
+      {"customer_drop_old_scans",
+       "DELETE FROM customer.duplicate_scans WHERE tenant_id = $1 AND create_time < now() - "
+       "interval '1 hour'"},
+      {"customer_new_scan_id", "SELECT gen_random_uuid()::text"},
+      // The duplicate scan: equal e-mails and phones (own or identities) by
+      // hash join, similar names by trigram similarity within a postal code.
+      {"customer_scan_duplicates",
+       "INSERT INTO customer.duplicate_scans (tenant_id, scan_id, customer_a, customer_b, "
+       "score, reasons) "
+       "WITH active AS MATERIALIZED (SELECT id, lower(email) AS email, phone, "
+       "lower(btrim(coalesce(given_name, '') || ' ' || coalesce(family_name, ''))) AS "
+       "full_name, upper(replace(addresses -> 0 -> 'address' ->> 'postalCode', ' ', '')) AS "
+       "postal, lower(addresses -> 0 -> 'address' -> 'lines' ->> 0) AS line FROM "
+       "customer.customers WHERE tenant_id = $1 AND delete_time IS NULL), "
+       "emails AS (SELECT id, email FROM active WHERE email IS NOT NULL UNION SELECT a.id, "
+       "i.value FROM customer.identities i JOIN active a ON a.id = i.customer_id WHERE "
+       "i.tenant_id = $1 AND i.kind = 1), "
+       "phones AS (SELECT id, phone FROM active WHERE phone IS NOT NULL UNION SELECT a.id, "
+       "i.value FROM customer.identities i JOIN active a ON a.id = i.customer_id WHERE "
+       "i.tenant_id = $1 AND i.kind = 2), "
+       "fuzzy AS (SELECT a.id AS x, b.id AS y, similarity(a.full_name, b.full_name) AS ns, "
+       "COALESCE(similarity(a.line, b.line), 0) AS ls FROM active a JOIN active b ON a.postal "
+       "= b.postal AND a.id < b.id WHERE a.full_name <> '' AND b.full_name <> ''), "
+       "evidence AS (SELECT DISTINCT x, y, reason, s FROM ("
+       "SELECT a.id AS x, b.id AS y, 'email' AS reason, 0.9::float8 AS s FROM emails a JOIN "
+       "emails b ON a.email = b.email AND a.id < b.id "
+       "UNION ALL SELECT a.id, b.id, 'phone', 0.8 FROM phones a JOIN phones b ON a.phone = "
+       "b.phone AND a.id < b.id "
+       "UNION ALL SELECT x, y, 'name+address ' || to_char(0.5 * ns + 0.4 * ls, 'FM0.00'), 0.5 * "
+       "ns + 0.4 * ls FROM fuzzy WHERE ns >= 0.5) e) "
+       "SELECT $1, $2::uuid, x, y, (1 - exp(sum(ln(1 - s))))::real, array_agg(reason ORDER BY "
+       "s DESC, reason) FROM evidence GROUP BY x, y"},
+      {"customer_count_scan",
+       "SELECT count(*) FROM customer.duplicate_scans WHERE tenant_id = $1 AND scan_id = "
+       "$2::uuid AND score >= $3::real"},
+      {"customer_page_scan",
+       "SELECT d.customer_a::text, d.customer_b::text, d.score::text, array_to_string(d.reasons, "
+       "'|') FROM customer.duplicate_scans d JOIN customer.customers a ON a.tenant_id = $1 AND "
+       "a.id = d.customer_a AND a.delete_time IS NULL JOIN customer.customers b ON b.tenant_id "
+       "= $1 AND b.id = d.customer_b AND b.delete_time IS NULL WHERE d.tenant_id = $1 AND "
+       "d.scan_id = $2::uuid AND d.score >= $3::real AND ($4 = '' OR d.score < $4::real OR "
+       "(d.score = $4::real AND (d.customer_a, d.customer_b) > ($5::uuid, $6::uuid))) ORDER BY "
+       "d.score DESC, d.customer_a, d.customer_b LIMIT $7"},
+  };
+  return *statements;
+}
+
+Customer Lock(pqxx::work& tx, const std::string& tenant, const std::string& id, bool* found) {
+  auto rows = db::Exec(tx, "customer_lock_customer", tenant, id);
+  *found = !rows.empty();
+  return *found ? RowToCustomer(rows[0]) : Customer();
+}
+
+Customer Read(pqxx::work& tx, const std::string& tenant, const std::string& id) {
+  return RowToCustomer(db::Exec(tx, "customer_get_customer", tenant, id)[0]);
+}
+
+Customer WriteProfile(pqxx::work& tx, const std::string& tenant, const std::string& id,
+                      const Customer& c) {
+  return RowToCustomer(db::Exec(tx, "customer_write_profile", tenant, id, c.external_id(),
+                                c.email(), c.phone(), c.given_name(), c.family_name(), c.locale(),
+                                c.country(), TagsLiteral(c), DetailsJson(c))[0]);
+}
+
+std::string CustomerName(const std::string& id) { return absl::StrCat("customers/", id); }
+
+Identity ParseIdentityKey(const std::string& key) {
+  std::vector<std::string> parts = absl::StrSplit(key, absl::MaxSplits('/', 2));
+  Identity identity;
+  int kind = 0;
+  if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &kind)) {
+    identity.set_kind(static_cast<v1::IdentityKind>(kind));
+    identity.set_source(parts[1]);
+    identity.set_value(parts[2]);
+  }
+  return identity;
+}
+
+void PutIdentity(pqxx::work& tx, const std::string& tenant, const Identity& identity,
+                 const std::string& customer_id) {
+  db::Exec(tx, "customer_put_identity", tenant, static_cast<int>(identity.kind()),
+           identity.source(), identity.value(), customer_id);
+}
+
+// Who owns `identity`: "" for nobody or a deleted customer.
+std::string ActiveOwner(pqxx::work& tx, const std::string& tenant, const Identity& identity) {
+  auto rows = db::Exec(tx, "customer_identity_owner", tenant, static_cast<int>(identity.kind()),
+                       identity.source(), identity.value());
+  if (rows.empty() || rows[0][1].as<bool>()) return "";
+  return rows[0][0].as<std::string>();
+}
+
+void AddToList(google::protobuf::Struct* s, const std::string& key, const std::string& value) {
+  (*s->mutable_fields())[key].mutable_list_value()->add_values()->set_string_value(value);
+}
+
+std::vector<std::string> ListOf(const google::protobuf::Struct& s, const std::string& key) {
+  std::vector<std::string> out;
+  auto it = s.fields().find(key);
+  if (it == s.fields().end()) return out;
+  for (const auto& v : it->second.list_value().values()) out.push_back(v.string_value());
+  return out;
+}
+
+int64_t CountOf(const google::protobuf::Struct& s, const std::string& key) {
+  return static_cast<int64_t>(ListOf(s, key).size());
+}
+
+std::string Bytes(const Customer& c) { return c.SerializeAsString(); }
+
+Customer FromBytes(const pqxx::field& field) {
+  pqxx::binarystring bytes(field);
+  Customer c;
+  c.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  return c;
+}
+
+absl::Status Refresh(pqxx::work& tx, const std::string& tenant,
+                     const std::vector<std::string>& ids) {
+  db::Exec(tx, "customer_refresh_customer_facts", tenant,
+           absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
+  return absl::OkStatus();
+}
+
+// Folds `merged_id` into `survivor_id` inside `tx` (see MergeCustomers).
+absl::Status MergeInTx(pqxx::work& tx, const server::CallScope& scope,
+                       const std::string& survivor_id, const std::string& merged_id,
+                       const v1::MergeCustomersRequest& request,
+                       v1::MergeCustomersResponse* response) {
+  const std::string& tenant = scope.tenant;
+  // Lock in a fixed order, so crossing merges cannot deadlock.
+  bool found_first = false, found_second = false;
+  const bool survivor_first = survivor_id < merged_id;
+  Customer first = Lock(tx, tenant, survivor_first ? survivor_id : merged_id, &found_first);
+  Customer second = Lock(tx, tenant, survivor_first ? merged_id : survivor_id, &found_second);
+  const Customer& survivor = survivor_first ? first : second;
+  const Customer& merged = survivor_first ? second : first;
+  if (!(survivor_first ? found_first : found_second)) return NotFound(survivor_id);
+  if (!(survivor_first ? found_second : found_first)) return NotFound(merged_id);
+  for (const Customer* c : {&survivor, &merged}) {
+    if (c->has_delete_time()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(c->name(), " is deleted", c->merged_into().empty() ? "" : " (merged)"));
+    }
+  }
+  CRM_ASSIGN_OR_RETURN(Customer profile, MergeProfiles(survivor, merged, request));
+
+  google::protobuf::Struct moved;
+  for (const auto& row : db::Exec(tx, "customer_move_orders", tenant, merged_id, survivor_id)) {
+    AddToList(&moved, "orders", row[0].as<std::string>());
+  }
+  for (const auto& row : db::Exec(tx, "customer_move_events", tenant, merged_id, survivor_id)) {
+    AddToList(&moved, "events", row[0].as<std::string>());
+  }
+  for (const auto& row : db::Exec(tx, "customer_move_consents", tenant, merged_id, survivor_id)) {
+    AddToList(&moved, "consents", row[0].as<std::string>());
+  }
+  for (const auto& row : db::Exec(tx, "customer_move_identities", tenant, merged_id, survivor_id)) {
+    AddToList(&moved, "identities",
+              absl::StrCat(row[0].as<int>(), "/", row[1].as<std::string>(), "/",
+                           row[2].as<std::string>()));
+  }
+  // The merged customer goes first, freeing its external_id for the survivor.
+  db::Exec(tx, "customer_mark_merged", tenant, merged_id, survivor_id);
+  WriteProfile(tx, tenant, survivor_id, profile);
+  for (const auto& identity : DisplacedIdentifiers(survivor, merged, profile)) {
+    if (!db::Exec(tx, "customer_add_identity_if_free", tenant, static_cast<int>(identity.kind()),
+                  identity.source(), identity.value(), survivor_id)
+             .empty()) {
+      AddToList(&moved, "added", IdentityKey(identity));
+    }
+  }
+  db::Exec(tx, "customer_carry_last_seen", tenant, survivor_id, merged_id);
+  CRM_RETURN_IF_ERROR(Refresh(tx, tenant, {survivor_id, merged_id}));
+  const Customer after = Read(tx, tenant, survivor_id);
+  const Customer merged_after = Read(tx, tenant, merged_id);
+
+  std::string moved_json;
+  google::protobuf::util::MessageToJsonString(moved, &moved_json);
+  const std::string before_bytes = Bytes(survivor), merged_bytes = Bytes(merged),
+                    after_bytes = Bytes(after);
+  auto inserted = db::Exec(tx, "customer_insert_merge", tenant, survivor_id, merged_id,
+                           pqxx::binarystring(before_bytes.data(), before_bytes.size()),
+                           pqxx::binarystring(merged_bytes.data(), merged_bytes.size()),
+                           pqxx::binarystring(after_bytes.data(), after_bytes.size()), moved_json);
+  v1::MergeRecord record;
+  record.set_name(absl::StrCat("merges/", inserted[0][0].as<std::string>()));
+  record.set_survivor(survivor.name());
+  record.set_merged(merged.name());
+  *record.mutable_merge_time() = TimeUtil::MicrosecondsToTimestamp(inserted[0][1].as<int64_t>());
+  *record.mutable_expire_time() = TimeUtil::MicrosecondsToTimestamp(inserted[0][2].as<int64_t>());
+  record.set_moved_orders(CountOf(moved, "orders"));
+  record.set_moved_events(CountOf(moved, "events"));
+  record.set_moved_consents(CountOf(moved, "consents"));
+  record.set_moved_identities(CountOf(moved, "identities") + CountOf(moved, "added"));
+
+  AppendAudit(tx, scope, survivor_id, "merged", DiffCustomers(survivor, after));
+  AppendAudit(tx, scope, merged_id, "merged_into", DiffCustomers(merged, merged_after));
+  events::AppendEvent(tx, kSchema, tenant, "customer.merged", after.name(), record);
+  *response->mutable_customer() = after;
+  *response->mutable_merge() = record;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ResolveIdentities(pqxx::work& tx, const std::string& tenant,
+                                                     const std::vector<Identity>& identities) {
+  std::map<std::string, std::string> out;
+  if (identities.empty()) return out;
+  std::vector<std::string> kinds, sources, values;
+  for (const auto& identity : identities) {
+    kinds.push_back(absl::StrCat(static_cast<int>(identity.kind())));
+    sources.push_back(identity.source());
+    values.push_back(identity.value());
+  }
+  for (const auto& row : db::Exec(tx, "customer_resolve_identities", tenant, db::TextArray(kinds),
+                                  db::TextArray(sources), db::TextArray(values))) {
+    if (row[3].is_null()) continue;
+    Identity identity;
+    identity.set_kind(static_cast<v1::IdentityKind>(row[0].as<int>()));
+    identity.set_source(row[1].as<std::string>());
+    identity.set_value(row[2].as<std::string>());
+    out[IdentityKey(identity)] = row[3].as<std::string>();
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ResolveAnonymousIds(pqxx::work& tx,
+                                                       const server::CallScope& scope,
+                                                       const std::vector<std::string>& ids) {
+  std::vector<Identity> identities;
+  for (const auto& id : std::set<std::string>(ids.begin(), ids.end())) {
+    Identity identity;
+    identity.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
+    identity.set_value(id);
+    identities.push_back(identity);
+  }
+  const auto known = ResolveIdentities(tx, scope.tenant, identities);
+  std::map<std::string, std::string> out;
+  for (const auto& identity : identities) {
+    auto it = known.find(IdentityKey(identity));
+    if (it != known.end()) {
+      out[identity.value()] = it->second;
+      continue;
+    }
+    // A new visitor; the lock makes concurrent first events of one visitor
+    // create one profile.
+    db::Exec(tx, "customer_lock_key", absl::StrCat(scope.tenant, "/", IdentityKey(identity)));
+    const auto again = ResolveIdentities(tx, scope.tenant, {identity});
+    if (!again.empty()) {
+      out[identity.value()] = again.begin()->second;
+      continue;
+    }
+    const std::string id =
+        db::Exec(tx, "customer_insert_anonymous_customer", scope.tenant)[0][0].as<std::string>();
+    PutIdentity(tx, scope.tenant, identity, id);
+    const Customer created = Read(tx, scope.tenant, id);
+    AppendAudit(tx, scope, id, "created", DiffCustomers(Customer(), created));
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.created", created.name(), created);
+    out[identity.value()] = id;
+  }
+  return out;
+}
+
+IdentityStore::IdentityStore(db::Pool& pool, api::PageTokenCodec tokens)
+    : pool_(pool), tokens_(std::move(tokens)) {
+  for (const auto& [name, sql] : Statements()) pool_.Prepare(name, sql);
+}
+
+absl::StatusOr<Customer> IdentityStore::AddIdentity(const server::CallScope& scope,
+                                                    const std::string& id,
+                                                    const Identity& identity) {
+  Customer updated;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    bool found = false;
+    const Customer current = Lock(tx, scope.tenant, id, &found);
+    if (!found) return NotFound(id);
+    if (current.has_delete_time()) {
+      return absl::FailedPreconditionError(absl::StrCat(current.name(), " is deleted"));
+    }
+    db::Exec(tx, "customer_lock_key", absl::StrCat(scope.tenant, "/", IdentityKey(identity)));
+    const std::string owner = ActiveOwner(tx, scope.tenant, identity);
+    if (owner == id) {
+      updated = current;
+      return absl::OkStatus();
+    }
+    if (!owner.empty()) {
+      return absl::AlreadyExistsError(absl::StrCat("identity: belongs to ", CustomerName(owner),
+                                                   "; merge the two with MergeCustomers"));
+    }
+    PutIdentity(tx, scope.tenant, identity, id);
+    updated = Read(tx, scope.tenant, id);
+    AppendAudit(tx, scope, id, "identity_added", DiffCustomers(current, updated));
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.updated", updated.name(), updated);
+    return absl::OkStatus();
+  }));
+  return updated;
+}
+
+absl::StatusOr<Customer> IdentityStore::RemoveIdentity(const server::CallScope& scope,
+                                                       const std::string& id,
+                                                       const Identity& identity) {
+  Customer updated;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    bool found = false;
+    const Customer current = Lock(tx, scope.tenant, id, &found);
+    if (!found) return NotFound(id);
+    if (db::Exec(tx, "customer_remove_identity", scope.tenant, static_cast<int>(identity.kind()),
+                 identity.source(), identity.value(), id)
+            .empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("identity: ", current.name(), " has no identity ", IdentityKey(identity)));
+    }
+    updated = Read(tx, scope.tenant, id);
+    AppendAudit(tx, scope, id, "identity_removed", DiffCustomers(current, updated));
+    events::AppendEvent(tx, kSchema, scope.tenant, "customer.updated", updated.name(), updated);
+    return absl::OkStatus();
+  }));
+  return updated;
+}
+
+absl::StatusOr<v1::IdentifyCustomerResponse> IdentityStore::Identify(
+    const server::CallScope& scope, const v1::IdentifyCustomerRequest& request) {
+  v1::IdentifyCustomerResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    response.Clear();
+    const std::string& tenant = scope.tenant;
+    std::vector<Identity> all(request.identities().begin(), request.identities().end());
+    Identity anonymous;
+    if (!request.anonymous_id().empty()) {
+      anonymous.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
+      anonymous.set_value(request.anonymous_id());
+      all.push_back(anonymous);
+    }
+    // Concurrent identifies of the same identifiers run one after another.
+    std::set<std::string> keys;
+    for (const auto& identity : all) keys.insert(absl::StrCat(tenant, "/", IdentityKey(identity)));
+    for (const auto& key : keys) db::Exec(tx, "customer_lock_key", key);
+
+    const auto resolved = ResolveIdentities(tx, tenant, all);
+    std::set<std::string> known;
+    for (const auto& identity : request.identities()) {
+      auto it = resolved.find(IdentityKey(identity));
+      if (it != resolved.end()) known.insert(it->second);
+    }
+    if (known.size() > 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("identities: name different customers (", CustomerName(*known.begin()), ", ",
+                       CustomerName(*known.rbegin()), "); merge them first"));
+    }
+    std::string anonymous_owner;
+    bool anonymous_profile = false;
+    if (!request.anonymous_id().empty()) {
+      auto it = resolved.find(IdentityKey(anonymous));
+      if (it != resolved.end()) {
+        anonymous_owner = it->second;
+        anonymous_profile = IsAnonymousProfile(Read(tx, tenant, anonymous_owner));
+      }
+    }
+    std::string customer_id;
+    if (!known.empty()) {
+      customer_id = *known.begin();
+    } else if (anonymous_profile) {
+      customer_id = anonymous_owner;  // the visitor's profile becomes known
+    } else {
+      customer_id =
+          db::Exec(tx, "customer_insert_anonymous_customer", tenant)[0][0].as<std::string>();
+      response.set_created(true);
+    }
+    bool found = false;
+    const Customer before = Lock(tx, tenant, customer_id, &found);
+    if (!found) return NotFound(customer_id);
+    if (anonymous_profile && anonymous_owner != customer_id) {
+      v1::MergeCustomersRequest stitch;
+      v1::MergeCustomersResponse merged;
+      CRM_RETURN_IF_ERROR(MergeInTx(tx, scope, customer_id, anonymous_owner, stitch, &merged));
+      *response.mutable_merge() = merged.merge();
+    }
+    for (const auto& identity : all) {
+      if (identity.kind() == v1::IDENTITY_KIND_ANONYMOUS_ID && !anonymous_owner.empty() &&
+          !anonymous_profile && anonymous_owner != customer_id) {
+        continue;  // a shared device: the id stays with whoever identified on it first
+      }
+      PutIdentity(tx, tenant, identity, customer_id);
+    }
+    // A new customer takes its first e-mail and phone as its own.
+    Customer after = Read(tx, tenant, customer_id);
+    if (response.created() || IsAnonymousProfile(before)) {
+      Customer profile = after;
+      for (const auto& identity : request.identities()) {
+        if (identity.kind() == v1::IDENTITY_KIND_EMAIL && profile.email().empty()) {
+          profile.set_email(identity.value());
+        } else if (identity.kind() == v1::IDENTITY_KIND_PHONE && profile.phone().empty()) {
+          profile.set_phone(identity.value());
+        }
+      }
+      after = WriteProfile(tx, tenant, customer_id, profile);
+    }
+    AppendAudit(tx, scope, customer_id, response.created() ? "created" : "identified",
+                DiffCustomers(response.created() ? Customer() : before, after));
+    events::AppendEvent(tx, kSchema, tenant,
+                        response.created() ? "customer.created" : "customer.updated", after.name(),
+                        after);
+    *response.mutable_customer() = after;
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::MergeCustomersResponse> IdentityStore::Merge(
+    const server::CallScope& scope, const std::string& survivor_id, const std::string& merged_id,
+    const v1::MergeCustomersRequest& request) {
+  v1::MergeCustomersResponse response;
+  db::TxOptions options = TxFor(scope);
+  options.rollback = request.validate_only();
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+    response.Clear();
+    return MergeInTx(tx, scope, survivor_id, merged_id, request, &response);
+  }));
+  if (request.validate_only()) response.mutable_merge()->clear_name();
+  return response;
+}
+
+absl::StatusOr<v1::UnmergeCustomerResponse> IdentityStore::Unmerge(const server::CallScope& scope,
+                                                                   const std::string& merge_id) {
+  v1::UnmergeCustomerResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    const std::string& tenant = scope.tenant;
+    auto rows = db::Exec(tx, "customer_lock_merge", tenant, merge_id);
+    if (rows.empty()) {
+      return absl::NotFoundError(absl::StrCat("merges/", merge_id, " not found"));
+    }
+    const auto& m = rows[0];
+    if (m[9].as<bool>()) {
+      return absl::FailedPreconditionError(absl::StrCat("merges/", merge_id, " is already undone"));
+    }
+    if (!m[8].as<bool>()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "merges/", merge_id, " is past its retention window (", kMergeRetention, ")"));
+    }
+    const std::string survivor_id = m[0].as<std::string>(), merged_id = m[1].as<std::string>();
+    const Customer survivor_before = FromBytes(m[2]), merged_before = FromBytes(m[3]),
+                   survivor_after = FromBytes(m[4]);
+    google::protobuf::Struct moved;
+    google::protobuf::util::JsonStringToMessage(m[5].as<std::string>(), &moved);
+    bool found_first = false, found_second = false;
+    const bool survivor_first = survivor_id < merged_id;
+    const Customer first = Lock(tx, tenant, survivor_first ? survivor_id : merged_id, &found_first);
+    const Customer second =
+        Lock(tx, tenant, survivor_first ? merged_id : survivor_id, &found_second);
+    const Customer& survivor = survivor_first ? first : second;
+    const Customer& merged = survivor_first ? second : first;
+    if (!found_first || !found_second || survivor.has_erase_time() || merged.has_erase_time()) {
+      return absl::FailedPreconditionError("one of the merged customers was erased");
+    }
+    if (survivor.has_delete_time()) {
+      return absl::FailedPreconditionError(absl::StrCat(survivor.name(), " is deleted"));
+    }
+    // The survivor gives back what the merge gave it, then the merged
+    // customer returns (its external_id may be the one handed back).
+    WriteProfile(tx, tenant, survivor_id,
+                 RestoreSurvivor(survivor_before, survivor_after, survivor));
+    for (const auto& key : ListOf(moved, "added")) {
+      const Identity identity = ParseIdentityKey(key);
+      db::Exec(tx, "customer_remove_identity", tenant, static_cast<int>(identity.kind()),
+               identity.source(), identity.value(), survivor_id);
+    }
+    for (const auto& key : ListOf(moved, "identities")) {
+      PutIdentity(tx, tenant, ParseIdentityKey(key), merged_id);
+    }
+    const std::string moved_json = m[5].as<std::string>();
+    db::Exec(tx, "customer_return_orders", tenant, merged_id, moved_json);
+    db::Exec(tx, "customer_return_events", tenant, merged_id, moved_json);
+    db::Exec(tx, "customer_return_consents", tenant, merged_id, moved_json, survivor_id);
+    WriteProfile(tx, tenant, merged_id, merged_before);
+    try {
+      pqxx::subtransaction unmark(tx, "unmark_merged");
+      db::Exec(unmark, "customer_unmark_merged", tenant, merged_id);
+      unmark.commit();
+    } catch (const pqxx::unique_violation&) {
+      return absl::FailedPreconditionError(absl::StrCat(merged.name(), ": its external_id '",
+                                                        merged_before.external_id(),
+                                                        "' now belongs to another customer"));
+    }
+    CRM_RETURN_IF_ERROR(Refresh(tx, tenant, {survivor_id, merged_id}));
+    db::Exec(tx, "customer_finish_unmerge", tenant, merge_id);
+    *response.mutable_survivor() = Read(tx, tenant, survivor_id);
+    *response.mutable_restored() = Read(tx, tenant, merged_id);
+    AppendAudit(tx, scope, survivor_id, "unmerged", DiffCustomers(survivor, response.survivor()));
+    AppendAudit(tx, scope, merged_id, "unmerged", DiffCustomers(merged, response.restored()));
+    v1::MergeRecord record;
+    record.set_name(absl::StrCat("merges/", merge_id));
+    record.set_survivor(survivor.name());
+    record.set_merged(merged.name());
+    *record.mutable_merge_time() = TimeUtil::MicrosecondsToTimestamp(m[6].as<int64_t>());
+    *record.mutable_expire_time() = TimeUtil::MicrosecondsToTimestamp(m[7].as<int64_t>());
+    events::AppendEvent(tx, kSchema, tenant, "customer.unmerged", survivor.name(), record);
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicates(
+    const server::CallScope& scope, const v1::ListDuplicateCandidatesRequest& request) {
+  CRM_ASSIGN_OR_RETURN(int page_size, api::EffectivePageSize(request.page_size(), 50, 1000));
+  if (request.min_score() < 0 || request.min_score() > 1) {
+    return absl::InvalidArgumentError("min_score: must be between 0 and 1");
+  }
+  const std::string min_score = absl::StrCat(request.min_score() == 0 ? 0.5 : request.min_score());
+  const std::string fingerprint = absl::StrCat("duplicates\n", min_score);
+  std::vector<std::string> key;
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(key, tokens_.Decode(request.page_token(), fingerprint));
+    if (key.size() != 4) return absl::InvalidArgumentError("page_token: malformed");
+  }
+  v1::ListDuplicateCandidatesResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+    response.Clear();
+    std::string scan_id;
+    if (key.empty()) {
+      db::Exec(tx, "customer_drop_old_scans", scope.tenant);
+      scan_id = db::Exec(tx, "customer_new_scan_id")[0][0].as<std::string>();
+      db::Exec(tx, "customer_scan_duplicates", scope.tenant, scan_id);
+    } else {
+      scan_id = key[0];
+    }
+    response.set_total_size(
+        db::Exec(tx, "customer_count_scan", scope.tenant, scan_id, min_score)[0][0].as<int64_t>());
+    if (!key.empty() && response.total_size() == 0) {
+      return absl::FailedPreconditionError(
+          "page_token: the scan has expired (kept 1 hour); start again without page_token");
+    }
+    const std::string after_score = key.empty() ? "" : key[1];
+    const std::string after_a = key.empty() ? "00000000-0000-0000-0000-000000000000" : key[2];
+    const std::string after_b = key.empty() ? "00000000-0000-0000-0000-000000000000" : key[3];
+    auto rows = db::Exec(tx, "customer_page_scan", scope.tenant, scan_id, min_score, after_score,
+                         after_a, after_b, page_size + 1);
+    const int n = std::min(static_cast<int>(rows.size()), page_size);
+    for (int i = 0; i < n; ++i) {
+      auto* candidate = response.add_candidates();
+      candidate->set_customer(CustomerName(rows[i][0].as<std::string>()));
+      candidate->set_other(CustomerName(rows[i][1].as<std::string>()));
+      double score = 0;
+      absl::SimpleAtod(rows[i][2].as<std::string>(), &score);
+      candidate->set_score(score);
+      for (absl::string_view reason : absl::StrSplit(rows[i][3].as<std::string>(), '|')) {
+        candidate->add_reasons(std::string(reason));
+      }
+    }
+    if (static_cast<int>(rows.size()) > page_size) {
+      const auto& last = rows[n - 1];
+      response.set_next_page_token(
+          tokens_.Encode({scan_id, last[2].as<std::string>(), last[0].as<std::string>(),
+                          last[1].as<std::string>()},
+                         fingerprint));
+    }
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+}  // namespace crm::customer
