@@ -91,6 +91,10 @@ const std::map<std::string, std::string>& Statements() {
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
                     kCustomerColumns, " FROM c")},
+      {"customer_list_merged_into",
+       "WITH RECURSIVE m AS (SELECT id FROM customer.customers WHERE tenant_id = $1 AND "
+       "merged_into = $2::uuid UNION SELECT c.id FROM customer.customers c JOIN m ON "
+       "c.merged_into = m.id WHERE c.tenant_id = $1) SELECT id::text FROM m"},
       {"customer_erase_identities",
        "DELETE FROM customer.identities WHERE tenant_id = $1 AND customer_id = $2::uuid"},
       {"customer_erase_merges",
@@ -556,25 +560,34 @@ absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
       erased = current;
       return absl::OkStatus();
     }
-    erased = RowToCustomer(db::Exec(tx, "customer_erase_customer", scope.tenant, id)[0]);
-    db::Exec(tx, "customer_erase_order_details", scope.tenant, id);
-    db::Exec(tx, "customer_erase_behavior_events", scope.tenant, id);
-    db::Exec(tx, "customer_erase_identities", scope.tenant, id);
-    db::Exec(tx, "customer_erase_merges", scope.tenant, id);
-    db::Exec(tx, "customer_erase_duplicate_pairs", scope.tenant, id);
-    db::Exec(tx, "customer_redact_audit_entries", scope.tenant, id);
-    db::Exec(tx, "customer_delete_idempotent_responses", scope.tenant, erased.name());
-    // Published events keep their place in the stream, without the values.
-    google::protobuf::Any any;
-    any.PackFrom(erased);
-    std::string bytes = any.SerializeAsString();
-    db::Exec(tx, "customer_redact_outbox_payloads", scope.tenant, erased.name(),
-             pqxx::binarystring(bytes.data(), bytes.size()));
-    for (const auto& order : LoadCustomerOrders(tx, scope.tenant, id)) {
-      any.PackFrom(order);
-      bytes = any.SerializeAsString();
-      db::Exec(tx, "customer_redact_outbox_payloads", scope.tenant, order.name(),
+    // The customers merged into this one are the same person: erased too.
+    std::vector<std::string> ids = {id};
+    for (const auto& row : db::Exec(tx, "customer_list_merged_into", scope.tenant, id)) {
+      ids.push_back(row[0].as<std::string>());
+    }
+    for (const auto& target : ids) {
+      db::Exec(tx, "customer_erase_identities", scope.tenant, target);
+      Customer gone =
+          RowToCustomer(db::Exec(tx, "customer_erase_customer", scope.tenant, target)[0]);
+      if (target == id) erased = gone;
+      db::Exec(tx, "customer_erase_order_details", scope.tenant, target);
+      db::Exec(tx, "customer_erase_behavior_events", scope.tenant, target);
+      db::Exec(tx, "customer_erase_merges", scope.tenant, target);
+      db::Exec(tx, "customer_erase_duplicate_pairs", scope.tenant, target);
+      db::Exec(tx, "customer_redact_audit_entries", scope.tenant, target);
+      db::Exec(tx, "customer_delete_idempotent_responses", scope.tenant, gone.name());
+      // Published events keep their place in the stream, without the values.
+      google::protobuf::Any any;
+      any.PackFrom(gone);
+      std::string bytes = any.SerializeAsString();
+      db::Exec(tx, "customer_redact_outbox_payloads", scope.tenant, gone.name(),
                pqxx::binarystring(bytes.data(), bytes.size()));
+      for (const auto& order : LoadCustomerOrders(tx, scope.tenant, target)) {
+        any.PackFrom(order);
+        bytes = any.SerializeAsString();
+        db::Exec(tx, "customer_redact_outbox_payloads", scope.tenant, order.name(),
+                 pqxx::binarystring(bytes.data(), bytes.size()));
+      }
     }
     AppendAudit(tx, scope, id, "erased", {});
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.erased", erased.name(), erased);

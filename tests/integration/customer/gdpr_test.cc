@@ -183,5 +183,49 @@ TEST_CASE("export holds everything; erase leaves no personal value anywhere",
   CHECK(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), reuse, &out).ok());
 }
 
+TEST_CASE("erasing a survivor erases its identities, merges and the customers merged into it",
+          "[integration][gdpr]") {
+  CustomerHarness h("gdpr_merge");
+  CreateCustomerRequest create;
+  create.mutable_customer()->set_email("erin.original@example.com");
+  create.mutable_customer()->set_given_name("Erin");
+  Customer erin;
+  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), create, &erin).ok());
+  create.mutable_customer()->set_email("erin.new@example.com");
+  create.mutable_customer()->set_family_name("Zyxwabbly");
+  create.mutable_customer()->set_external_id("ext-erin-42");
+  Customer duplicate;
+  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), create, &duplicate).ok());
+  v1::AddIdentityRequest add;
+  add.set_name(erin.name());
+  add.mutable_identity()->set_kind(v1::IDENTITY_KIND_PHONE);
+  add.mutable_identity()->set_value("+447700900999");
+  Customer out;
+  REQUIRE(h.stub().AddIdentity(CustomerHarness::Ctx().get(), add, &out).ok());
+  v1::MergeCustomersRequest merge;
+  merge.set_survivor(erin.name());
+  merge.set_merged(duplicate.name());
+  v1::MergeCustomersResponse merged;
+  REQUIRE(h.stub().MergeCustomers(CustomerHarness::Ctx().get(), merge, &merged).ok());
+  v1::ListDuplicateCandidatesRequest scan;
+  v1::ListDuplicateCandidatesResponse pairs;
+  REQUIRE(h.stub().ListDuplicateCandidates(CustomerHarness::Ctx().get(), scan, &pairs).ok());
+  CHECK_FALSE(Leaks(h.db_url()).empty());
+
+  v1::EraseCustomerRequest erase;
+  erase.set_name(erin.name());
+  v1::EraseCustomerResponse erased;
+  REQUIRE(h.stub().EraseCustomer(CustomerHarness::Ctx().get(), erase, &erased).ok());
+  const std::vector<std::string> leaks = Leaks(h.db_url());
+  INFO(leaks.size() << " leaks, first: " << (leaks.empty() ? "" : leaks.front()));
+  CHECK(leaks.empty());
+  CHECK(erased.customer().identities_size() == 0);
+  v1::UnmergeCustomerRequest unmerge;
+  unmerge.set_name(merged.merge().name());
+  v1::UnmergeCustomerResponse undone;
+  CHECK(h.stub().UnmergeCustomer(CustomerHarness::Ctx().get(), unmerge, &undone).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace crm::testing
