@@ -59,7 +59,7 @@ absl::Status ValidateOrder(Order* o, absl::Time now) {
   if (!IsCurrencyCode(o->currency_code())) {
     return Bad("currency_code", "must be an ISO-4217 code in upper case, e.g. EUR");
   }
-  if (o->line_items_size() > 500) return Bad("line_items", "at most 500");
+  if (o->line_items_size() > 2000) return Bad("line_items", "at most 2000");
   int64_t sum = 0;
   for (int i = 0; i < o->line_items_size(); ++i) {
     const auto& li = o->line_items(i);

@@ -4,6 +4,9 @@
 //
 // customers: create | get NAME | list | update NAME | delete NAME | import --csv FILE
 //   (import columns: external_id,email,given_name,family_name,country,phone,tags)
+// orders: import --csv FILE (columns: order_id,customer_external_id,order_time,
+//   status,currency_code,refunded_minor,sales_channel,sku,product_name,category,
+//   quantity,unit_price_minor; one line per order line)
 // consent: record NAME | check NAME | list NAME [--history]
 // apikeys: create | revoke NAME | list (with --admin_token_file)
 // health
@@ -32,6 +35,7 @@
 #include "common/server/health_client.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/gateway/v1/api_key_service.grpc.pb.h"
+#include "tools/crmctl/csv_import.h"
 
 ABSL_FLAG(std::string, addr, crm::EnvOr("CRM_ADDR", std::string("127.0.0.1:50051")),
           "Gateway (or service) address");
@@ -143,51 +147,73 @@ Customer CustomerFromFlags(google::protobuf::FieldMask* mask) {
   return c;
 }
 
+// Opens --csv with a progress bar; prints why and returns null on failure.
+std::unique_ptr<crm::crmctl::CsvSource> OpenCsv() {
+  const std::string path = absl::GetFlag(FLAGS_csv);
+  if (path.empty()) {
+    std::fprintf(stderr, "error: --csv FILE required\n");
+    return nullptr;
+  }
+  auto source = crm::crmctl::CsvSource::Open(path);
+  if (!source.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(source.status().message()).c_str());
+    return nullptr;
+  }
+  std::vector<std::string> header;
+  (*source)->Next(&header);
+  return std::move(source).value();
+}
+
+// A context for a long client stream: credentials, no deadline.
+void PrepareStream(grpc::ClientContext* ctx) {
+  if (!absl::GetFlag(FLAGS_key).empty()) {
+    ctx->AddMetadata("authorization", absl::StrCat("Bearer ", absl::GetFlag(FLAGS_key)));
+  }
+  if (!absl::GetFlag(FLAGS_tenant).empty()) {
+    ctx->AddMetadata("x-crm-tenant", absl::GetFlag(FLAGS_tenant));
+  }
+}
+
+// Prints the refused rows (as CSV lines) and the summary; 0 if none failed.
+template <typename Summary, typename LineOf>
+int ReportImport(const grpc::Status& status, const Summary& summary, const char* what,
+                 LineOf line_of) {
+  if (!status.ok()) return Report(status);
+  for (const auto& e : summary.errors()) {
+    std::fprintf(stderr, "line %lld: %s\n", static_cast<long long>(line_of(e.row())),
+                 e.reason().c_str());
+  }
+  std::fprintf(stderr, "imported %lld %s: %lld created, %lld updated, %lld failed\n",
+               static_cast<long long>(summary.received()), what,
+               static_cast<long long>(summary.created()), static_cast<long long>(summary.updated()),
+               static_cast<long long>(summary.failed()));
+  return summary.failed() == 0 ? 0 : 1;
+}
+
 // Streams the CSV to ImportCustomers in chunks; the server upserts by
 // external_id and reports bad rows, which are printed with their CSV line.
 int CustomersImport(CustomerService::Stub& stub) {
-  const std::string path = absl::GetFlag(FLAGS_csv);
-  std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path.empty()) {
-    std::fprintf(stderr, "error: --csv FILE required\n");
-    return 2;
-  }
-  if (path != "-") {
-    file.open(path);
-    if (!file) {
-      std::fprintf(stderr, "error: cannot open %s\n", path.c_str());
-      return 2;
-    }
-    in = &file;
-  }
-  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto csv = OpenCsv();
+  if (csv == nullptr) return 2;
+  crm::crmctl::ProgressBar progress("customers", csv->total_bytes());
   grpc::ClientContext ctx;
-  if (!absl::GetFlag(FLAGS_key).empty()) {
-    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", absl::GetFlag(FLAGS_key)));
-  }
-  if (!absl::GetFlag(FLAGS_tenant).empty()) {
-    ctx.AddMetadata("x-crm-tenant", absl::GetFlag(FLAGS_tenant));
-  }
+  PrepareStream(&ctx);
   crm::customer::v1::ImportCustomersResponse summary;
   auto writer = stub.ImportCustomers(&ctx, &summary);
   crm::customer::v1::ImportCustomersRequest chunk;
-  std::string line;
-  std::getline(*in, line);  // header
-  size_t sent = 0;
+  std::vector<int64_t> lines;  // CSV line of each row sent
   bool stream_ok = true;
   auto flush = [&] {
     if (chunk.customers_size() == 0 || !stream_ok) return;
     stream_ok = writer->Write(chunk);
-    sent += chunk.customers_size();
     chunk.Clear();
-    if (tty) std::fprintf(stderr, "\r%zu rows sent", sent);
+    progress.Update(csv->bytes_read(), static_cast<int64_t>(lines.size()));
   };
-  while (std::getline(*in, line)) {
-    if (line.empty()) continue;
-    std::vector<std::string> f = absl::StrSplit(line, ',');
+  std::vector<std::string> f;
+  while (stream_ok && csv->Next(&f)) {
     f.resize(7);
     Customer* c = chunk.add_customers();
+    lines.push_back(csv->line());
     c->set_external_id(f[0]);
     c->set_email(f[1]);
     c->set_given_name(f[2]);
@@ -202,17 +228,73 @@ int CustomersImport(CustomerService::Stub& stub) {
   flush();
   writer->WritesDone();
   grpc::Status s = writer->Finish();
-  if (tty) std::fprintf(stderr, "\r\033[K");
-  if (!s.ok()) return Report(s);
-  for (const auto& e : summary.errors()) {
-    std::fprintf(stderr, "line %lld: %s\n", static_cast<long long>(e.row() + 2),
-                 e.reason().c_str());
+  progress.Finish();
+  return ReportImport(s, summary, "customers", [&](int64_t row) {
+    return row >= 0 && row < static_cast<int64_t>(lines.size()) ? lines[row] : -1;
+  });
+}
+
+// Streams order lines (csv_import.h has the columns) to ImportOrders, one
+// order per run of lines with the same order_id, in chunks of up to 500
+// orders or 1 MiB.
+int OrdersImport(CustomerService::Stub& stub) {
+  auto csv = OpenCsv();
+  if (csv == nullptr) return 2;
+  crm::crmctl::ProgressBar progress("orders", csv->total_bytes());
+  grpc::ClientContext ctx;
+  PrepareStream(&ctx);
+  crm::customer::v1::ImportOrdersResponse summary;
+  auto writer = stub.ImportOrders(&ctx, &summary);
+  crm::customer::v1::ImportOrdersRequest chunk;
+  std::vector<int64_t> lines;  // first CSV line of each order sent
+  int64_t local_failures = 0;
+  bool stream_ok = true;
+  auto flush = [&] {
+    if (chunk.orders_size() == 0 || !stream_ok) return;
+    stream_ok = writer->Write(chunk);
+    chunk.Clear();
+    progress.Update(csv->bytes_read(), csv->line());
+  };
+  crm::crmctl::OrderAssembler assembler;
+  auto send = [&](std::optional<crm::customer::v1::Order> order) {
+    if (!order) return;
+    lines.push_back(assembler.first_line_of_done());
+    *chunk.add_orders() = std::move(*order);
+    if (chunk.orders_size() == 500 || chunk.ByteSizeLong() > (1 << 20)) flush();
+  };
+  std::vector<std::string> f;
+  while (stream_ok && csv->Next(&f)) {
+    std::optional<crm::customer::v1::Order> done;
+    absl::Status s = assembler.Add(f, csv->line(), &done);
+    if (!s.ok()) {
+      ++local_failures;
+      std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    }
+    send(std::move(done));
   }
-  std::fprintf(stderr, "imported %lld rows: %lld created, %lld updated, %lld failed\n",
-               static_cast<long long>(summary.received()),
-               static_cast<long long>(summary.created()), static_cast<long long>(summary.updated()),
-               static_cast<long long>(summary.failed()));
-  return summary.failed() == 0 ? 0 : 1;
+  send(assembler.Flush());
+  flush();
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  progress.Finish();
+  const int code = ReportImport(s, summary, "orders", [&](int64_t row) {
+    return row >= 0 && row < static_cast<int64_t>(lines.size()) ? lines[row] : -1;
+  });
+  if (s.ok()) {
+    std::fprintf(stderr, "%lld unchanged; %lld malformed lines not sent\n",
+                 static_cast<long long>(summary.unchanged()),
+                 static_cast<long long>(local_failures));
+  }
+  return code != 0 ? code : (local_failures == 0 ? 0 : 1);
+}
+
+int Orders(const std::vector<char*>& args) {
+  if (args.size() < 3 || std::string(args[2]) != "import") {
+    std::fprintf(stderr, "usage: crmctl orders import --csv FILE\n");
+    return 2;
+  }
+  auto stub = CustomerService::NewStub(Channel());
+  return OrdersImport(*stub);
 }
 
 int Customers(const std::vector<char*>& args) {
@@ -412,7 +494,7 @@ int ApiKeys(const std::vector<char*>& args) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "crmctl [flags] customers create|get|list|update|delete|import | consent "
+      "crmctl [flags] customers create|get|list|update|delete|import | orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
@@ -422,6 +504,7 @@ int main(int argc, char** argv) {
   }
   const std::string group = args[1];
   if (group == "customers") return Customers(args);
+  if (group == "orders") return Orders(args);
   if (group == "apikeys") return ApiKeys(args);
   if (group == "consent") return Consents(args);
   if (group == "health") {
