@@ -2,7 +2,8 @@
 //
 // crmctl [--addr host:port] [--key KEY | CRM_API_KEY] <group> <verb> [args]
 //
-// customers: create | get NAME | list | update NAME | delete NAME | import --csv FILE
+// customers: create | get NAME | list | update NAME | delete NAME | import --csv FILE |
+//   duplicates | merge SURVIVOR --merged NAME [--validate_only] | unmerge merges/ID
 //   (import columns: external_id,email,given_name,family_name,country,phone,tags)
 // orders: import --csv FILE (columns: order_id,customer_external_id,order_time,
 //   status,currency_code,refunded_minor,sales_channel,sku,product_name,category,
@@ -59,6 +60,9 @@ ABSL_FLAG(int, page_size, 0, "list page size");
 ABSL_FLAG(std::string, page_token, "", "list page token");
 ABSL_FLAG(bool, all, false, "list: follow next_page_token to the end (prints one JSON per line)");
 ABSL_FLAG(std::string, csv, "", "import: CSV file ('-' for stdin)");
+ABSL_FLAG(double, min_score, 0, "duplicates: lowest score listed (default 0.5)");
+ABSL_FLAG(std::string, merged, "", "merge: the customer folded into the survivor");
+ABSL_FLAG(bool, validate_only, false, "merge: preview only");
 ABSL_FLAG(std::string, channel, "", "consent: email | sms | push | phone");
 ABSL_FLAG(std::string, purpose, "", "consent: marketing | transactional");
 ABSL_FLAG(std::string, status, "", "consent record: granted | denied");
@@ -299,7 +303,9 @@ int Orders(const std::vector<char*>& args) {
 
 int Customers(const std::vector<char*>& args) {
   if (args.size() < 3) {
-    std::fprintf(stderr, "usage: crmctl customers create|get|list|update|delete|import\n");
+    std::fprintf(
+        stderr,
+        "usage: crmctl customers create|get|list|update|delete|import|duplicates|merge|unmerge\n");
     return 2;
   }
   auto stub = CustomerService::NewStub(Channel());
@@ -374,6 +380,38 @@ int Customers(const std::vector<char*>& args) {
     return 0;
   }
   if (verb == "import") return CustomersImport(*stub);
+  if (verb == "duplicates") {
+    crm::customer::v1::ListDuplicateCandidatesRequest request;
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    request.set_min_score(absl::GetFlag(FLAGS_min_score));
+    crm::customer::v1::ListDuplicateCandidatesResponse response;
+    grpc::Status s = stub->ListDuplicateCandidates(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "merge") {
+    // crmctl customers merge SURVIVOR --merged NAME [--validate_only]
+    crm::customer::v1::MergeCustomersRequest request;
+    request.set_survivor(name);
+    request.set_merged(absl::GetFlag(FLAGS_merged));
+    request.set_validate_only(absl::GetFlag(FLAGS_validate_only));
+    crm::customer::v1::MergeCustomersResponse response;
+    grpc::Status s = stub->MergeCustomers(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "unmerge") {
+    crm::customer::v1::UnmergeCustomerRequest request;
+    request.set_name(name);
+    crm::customer::v1::UnmergeCustomerResponse response;
+    grpc::Status s = stub->UnmergeCustomer(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
   std::fprintf(stderr, "unknown verb: customers %s\n", verb.c_str());
   return 2;
 }
@@ -494,7 +532,8 @@ int ApiKeys(const std::vector<char*>& args) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "crmctl [flags] customers create|get|list|update|delete|import | orders import | consent "
+      "crmctl [flags] customers create|get|list|update|delete|import|duplicates|merge|unmerge | "
+      "orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
