@@ -123,34 +123,41 @@ const std::map<std::string, std::string>& Statements() {
        "DELETE FROM customer.duplicate_scans WHERE tenant_id = $1 AND create_time < now() - "
        "interval '1 hour'"},
       {"customer_new_scan_id", "SELECT gen_random_uuid()::text"},
-      // The duplicate scan: equal e-mails and phones (own or identities) by
-      // hash join, similar names by trigram similarity within a postal code.
+      // The duplicate scan (docs/api.md): customers sharing an e-mail or a
+      // phone (own or identity) in groups of 2 to 50; names compared by
+      // trigram similarity only within a block of one postal code and family
+      // initial (2 to 200 customers). Larger groups are placeholders
+      // ("noreply@…"), not one person, and are skipped.
       {"customer_scan_duplicates",
        "INSERT INTO customer.duplicate_scans (tenant_id, scan_id, customer_a, customer_b, "
        "score, reasons) "
        "WITH active AS MATERIALIZED (SELECT id, lower(email) AS email, phone, "
        "lower(btrim(coalesce(given_name, '') || ' ' || coalesce(family_name, ''))) AS "
-       "full_name, upper(replace(addresses -> 0 -> 'address' ->> 'postalCode', ' ', '')) AS "
-       "postal, lower(addresses -> 0 -> 'address' -> 'lines' ->> 0) AS line FROM "
-       "customer.customers WHERE tenant_id = $1 AND delete_time IS NULL), "
-       "emails AS (SELECT id, email FROM active WHERE email IS NOT NULL UNION SELECT a.id, "
-       "i.value FROM customer.identities i JOIN active a ON a.id = i.customer_id WHERE "
-       "i.tenant_id = $1 AND i.kind = 1), "
-       "phones AS (SELECT id, phone FROM active WHERE phone IS NOT NULL UNION SELECT a.id, "
-       "i.value FROM customer.identities i JOIN active a ON a.id = i.customer_id WHERE "
-       "i.tenant_id = $1 AND i.kind = 2), "
-       "fuzzy AS (SELECT a.id AS x, b.id AS y, similarity(a.full_name, b.full_name) AS ns, "
-       "COALESCE(similarity(a.line, b.line), 0) AS ls FROM active a JOIN active b ON a.postal "
-       "= b.postal AND a.id < b.id WHERE a.full_name <> '' AND b.full_name <> ''), "
-       "evidence AS (SELECT DISTINCT x, y, reason, s FROM ("
-       "SELECT a.id AS x, b.id AS y, 'email' AS reason, 0.9::float8 AS s FROM emails a JOIN "
-       "emails b ON a.email = b.email AND a.id < b.id "
-       "UNION ALL SELECT a.id, b.id, 'phone', 0.8 FROM phones a JOIN phones b ON a.phone = "
-       "b.phone AND a.id < b.id "
-       "UNION ALL SELECT x, y, 'name+address ' || to_char(0.5 * ns + 0.4 * ls, 'FM0.00'), 0.5 * "
-       "ns + 0.4 * ls FROM fuzzy WHERE ns >= 0.5) e) "
+       "full_name, upper(replace(addresses -> 0 -> 'address' ->> 'postalCode', ' ', '')) || "
+       "lower(left(family_name, 1)) AS block, lower(addresses -> 0 -> 'address' -> 'lines' "
+       "->> 0) AS line FROM customer.customers WHERE tenant_id = $1 AND delete_time IS NULL), "
+       "keys AS MATERIALIZED (SELECT 1 AS kind, email AS k, id FROM active WHERE email IS NOT "
+       "NULL UNION ALL SELECT 2, phone, id FROM active WHERE phone IS NOT NULL UNION ALL "
+       "SELECT i.kind, i.value, a.id FROM customer.identities i JOIN active a ON a.id = "
+       "i.customer_id WHERE i.tenant_id = $1 AND i.kind IN (1, 2)), "
+       "shared AS (SELECT kind, k FROM keys GROUP BY kind, k HAVING count(*) BETWEEN 2 AND 50), "
+       "pairs AS (SELECT a.id AS x, b.id AS y, s.kind FROM shared s JOIN keys a ON a.kind = "
+       "s.kind AND a.k = s.k JOIN keys b ON b.kind = s.kind AND b.k = s.k AND a.id < b.id), "
+       "blocks AS (SELECT array_agg(id) AS ids, array_agg(full_name) AS names, array_agg(line) "
+       "AS lines FROM active WHERE block IS NOT NULL AND full_name <> '' GROUP BY block HAVING "
+       "count(*) BETWEEN 2 AND 200), "
+       "fuzzy AS (SELECT b.ids[i] AS x, b.ids[j] AS y, similarity(b.names[i], b.names[j]) AS "
+       "ns, COALESCE(similarity(b.lines[i], b.lines[j]), 0) AS ls FROM blocks b, "
+       "generate_subscripts(b.ids, 1) i, generate_subscripts(b.ids, 1) j WHERE b.ids[i] < "
+       "b.ids[j]), "
+       "evidence AS (SELECT DISTINCT x, y, reason, s FROM (SELECT x, y, CASE kind WHEN 1 THEN "
+       "'email' ELSE 'phone' END AS reason, CASE kind WHEN 1 THEN 0.9 ELSE 0.8 END::float8 AS "
+       "s FROM pairs UNION ALL SELECT x, y, 'name+address ' || to_char(0.5 * ns + 0.4 * ls, "
+       "'FM0.00'), 0.5 * ns + 0.4 * ls FROM fuzzy WHERE ns >= 0.5) e) "
        "SELECT $1, $2::uuid, x, y, (1 - exp(sum(ln(1 - s))))::real, array_agg(reason ORDER BY "
        "s DESC, reason) FROM evidence GROUP BY x, y"},
+      // Sorts and hashes of the scan stay in memory.
+      {"customer_scan_memory", "SET LOCAL work_mem = '64MB'"},
       {"customer_count_scan",
        "SELECT count(*) FROM customer.duplicate_scans WHERE tenant_id = $1 AND scan_id = "
        "$2::uuid AND score >= $3::real"},
@@ -642,6 +649,7 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
     if (key.empty()) {
       db::Exec(tx, "customer_drop_old_scans", scope.tenant);
       scan_id = db::Exec(tx, "customer_new_scan_id")[0][0].as<std::string>();
+      db::Exec(tx, "customer_scan_memory");
       db::Exec(tx, "customer_scan_duplicates", scope.tenant, scan_id);
     } else {
       scan_id = key[0];
