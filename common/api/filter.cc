@@ -226,7 +226,8 @@ class Compiler {
         if (op != ":") {
           return Error(op_tok.pos, absl::StrCat("'", field->name, "' supports only ':'"));
         }
-        return absl::StrCat("(", Param(v), " = ANY(", field->sql, "))");
+        // Containment, so that a GIN index on the column can answer it.
+        return absl::StrCat("(", field->sql, " @> ARRAY[", Param(v), "]::text[])");
       case FieldType::kJsonStringList:
         if (op != ":") {
           return Error(op_tok.pos, absl::StrCat("'", field->name, "' supports only ':'"));

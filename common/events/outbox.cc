@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/db/arrays.h"
 
 namespace crm::events {
 
@@ -45,20 +46,21 @@ void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view ten
 void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
                   const std::vector<PendingEvent>& events) {
   if (events.empty()) return;
-  std::string sql =
-      absl::StrCat("INSERT INTO ", schema, ".outbox (tenant_id, type, subject, payload) VALUES ");
-  std::vector<std::string> params = {std::string(tenant)};
-  for (size_t i = 0; i < events.size(); ++i) {
+  // One array per column: one statement text however many events.
+  std::vector<std::string> types, subjects, payloads;
+  for (const auto& event : events) {
     google::protobuf::Any any;
-    any.PackFrom(*events[i].payload);
-    const size_t p = params.size();
-    absl::StrAppend(&sql, i == 0 ? "" : ", ", "($1, $", p + 1, ", $", p + 2, ", decode($", p + 3,
-                    ", 'base64'))");
-    params.push_back(events[i].type);
-    params.push_back(events[i].subject);
-    params.push_back(absl::Base64Escape(any.SerializeAsString()));
+    any.PackFrom(*event.payload);
+    types.push_back(event.type);
+    subjects.push_back(event.subject);
+    payloads.push_back(absl::Base64Escape(any.SerializeAsString()));
   }
-  tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+  tx.exec_params(absl::StrCat("INSERT INTO ", schema,
+                              ".outbox (tenant_id, type, subject, payload) SELECT $1, u.type, "
+                              "u.subject, decode(u.payload, 'base64') FROM unnest($2::text[], "
+                              "$3::text[], $4::text[]) AS u(type, subject, payload)"),
+                 std::string(tenant), db::TextArray(types), db::TextArray(subjects),
+                 db::TextArray(payloads));
   tx.exec_params("SELECT pg_notify($1, $2)", NotifyChannel(schema), std::string(tenant));
 }
 

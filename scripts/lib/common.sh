@@ -72,6 +72,9 @@ crm_pg_start() {
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   local opts="-p $port -k $base/run -c listen_addresses=127.0.0.1 -c max_connections=200"
+  # A working set of a million customers fits (the default 128MB does not);
+  # CRM_PG_SHARED_BUFFERS overrides it on small machines.
+  opts="$opts -c shared_buffers=${CRM_PG_SHARED_BUFFERS:-1GB}"
   if [ "$durable" = no ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi

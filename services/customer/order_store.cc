@@ -13,6 +13,7 @@
 #include "common/api/filter.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
+#include "common/db/arrays.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_store.h"
@@ -68,6 +69,48 @@ const std::map<std::string, std::string>& Statements() {
       {"customer_lock_customer_for_order",
        "SELECT delete_time IS NOT NULL FROM customer.customers WHERE tenant_id = $1 AND id = "
        "$2::uuid FOR UPDATE"},
+      // A chunk of ImportOrders, one array per column: new order ids are
+      // recorded; known ones take the imported status, amounts and lines.
+      {"customer_import_orders",
+       "WITH o AS (INSERT INTO customer.orders AS x (tenant_id, customer_id, order_id, status, "
+       "currency_code, total_minor, refunded_minor, details, sales_channel, order_time, "
+       "request_hash) SELECT $1, u.customer_id, u.order_id, u.status, u.currency_code, "
+       "u.total_minor, u.refunded_minor, u.details::jsonb, NULLIF(u.sales_channel, ''), "
+       "'epoch'::timestamptz + u.micros * interval '1 microsecond', u.request_hash FROM "
+       "unnest($2::uuid[], $3::text[], $4::smallint[], $5::text[], $6::bigint[], $7::bigint[], "
+       "$8::text[], $9::text[], $10::bigint[], $11::text[]) AS u(customer_id, order_id, status, "
+       "currency_code, total_minor, refunded_minor, details, sales_channel, micros, "
+       "request_hash) ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = "
+       "EXCLUDED.status, refunded_minor = EXCLUDED.refunded_minor, total_minor = "
+       "EXCLUDED.total_minor, details = EXCLUDED.details, update_time = now() WHERE "
+       "x.customer_id = EXCLUDED.customer_id AND (x.status, x.refunded_minor, x.total_minor, "
+       "x.details) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.refunded_minor, "
+       "EXCLUDED.total_minor, EXCLUDED.details) RETURNING *, (xmax = 0) AS inserted) "
+       "SELECT o.id::text, o.customer_id::text, o.order_id, o.status, o.currency_code, "
+       "o.total_minor, o.refunded_minor, COALESCE(o.sales_channel, ''), (EXTRACT(EPOCH FROM "
+       "o.order_time) * 1000000)::bigint, (EXTRACT(EPOCH FROM o.create_time) * "
+       "1000000)::bigint, (EXTRACT(EPOCH FROM o.update_time) * 1000000)::bigint, o.inserted "
+       "FROM o"},
+      // Adds new orders to the facts of their customers without reading the
+      // customers' other orders ($2.. arrays: customer, count, net money,
+      // currency, first and last order time). A customer whose money would
+      // move to another currency (the new orders are older than its first)
+      // is left out, and is not returned: the caller recomputes it.
+      {"customer_add_to_facts",
+       "UPDATE customer.customers c SET order_count = c.order_count + d.n, total_spent_minor = "
+       "c.total_spent_minor + CASE WHEN COALESCE(c.facts_currency, d.currency) = d.currency "
+       "THEN d.spent ELSE 0 END, orders_in_currency = c.orders_in_currency + CASE WHEN "
+       "COALESCE(c.facts_currency, d.currency) = d.currency THEN d.n ELSE 0 END, "
+       "facts_currency = COALESCE(c.facts_currency, d.currency), first_order_time = "
+       "LEAST(c.first_order_time, d.first_time), last_order_time = GREATEST(c.last_order_time, "
+       "d.last_time), last_seen_time = GREATEST(c.last_seen_time, d.last_time) FROM (SELECT "
+       "u.id, u.n, u.spent, u.currency, 'epoch'::timestamptz + u.first_us * interval '1 "
+       "microsecond' AS first_time, 'epoch'::timestamptz + u.last_us * interval '1 "
+       "microsecond' AS last_time FROM unnest($2::uuid[], $3::bigint[], $4::bigint[], "
+       "$5::text[], $6::bigint[], $7::bigint[]) AS u(id, n, spent, currency, first_us, "
+       "last_us)) d WHERE c.tenant_id = $1 AND c.id = d.id AND (c.facts_currency IS NULL OR "
+       "c.first_order_time < d.first_time OR (c.facts_currency = d.currency AND "
+       "c.first_order_time <= d.first_time)) RETURNING c.id::text"},
       // Facts of the customers in $2 (an array) from their orders; cancelled
       // orders count for nothing, money is summed in the first order's currency.
       {"customer_refresh_customer_facts",
@@ -145,6 +188,77 @@ std::string NoCustomer(const v1::Identity& identity) {
   }
   return absl::StrCat("order.customer_identity: no customer with ",
                       v1::IdentityKind_Name(identity.kind()), " '", identity.value(), "'");
+}
+
+// What new orders add to their customers' facts.
+class FactsDelta {
+ public:
+  void Add(const std::string& customer, const Order& o) {
+    if (o.status() == v1::ORDER_STATUS_CANCELLED) return;  // counts for nothing
+    Entry& e = entries_[customer];
+    const int64_t micros = TimeUtil::TimestampToMicroseconds(o.order_time());
+    if (e.n == 0) {
+      e.currency = o.currency_code();
+      e.first = e.last = micros;
+    } else if (e.currency != o.currency_code()) {
+      e.mixed = true;
+    }
+    e.n += 1;
+    e.spent += o.total_minor() - o.refunded_minor();
+    e.first = std::min(e.first, micros);
+    e.last = std::max(e.last, micros);
+  }
+
+  // Applies the deltas; returns the customers that need a recompute.
+  std::set<std::string> Apply(pqxx::work& tx, const std::string& tenant,
+                              const std::set<std::string>& skip) const {
+    std::vector<std::string> ids, counts, spent, currencies, firsts, lasts;
+    std::set<std::string> recompute;
+    for (const auto& [id, e] : entries_) {
+      if (skip.count(id) > 0) continue;
+      if (e.mixed) {
+        recompute.insert(id);
+        continue;
+      }
+      ids.push_back(id);
+      counts.push_back(absl::StrCat(e.n));
+      spent.push_back(absl::StrCat(e.spent));
+      currencies.push_back(e.currency);
+      firsts.push_back(absl::StrCat(e.first));
+      lasts.push_back(absl::StrCat(e.last));
+    }
+    if (ids.empty()) return recompute;
+    std::set<std::string> done;
+    for (const auto& row :
+         db::Exec(tx, "customer_add_to_facts", tenant, db::TextArray(ids), db::TextArray(counts),
+                  db::TextArray(spent), db::TextArray(currencies), db::TextArray(firsts),
+                  db::TextArray(lasts))) {
+      done.insert(row[0].as<std::string>());
+    }
+    for (const auto& id : ids) {
+      if (done.count(id) == 0) recompute.insert(id);
+    }
+    return recompute;
+  }
+
+ private:
+  struct Entry {
+    int64_t n = 0, spent = 0, first = 0, last = 0;
+    std::string currency;
+    bool mixed = false;
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+// Brings the facts of the customers of a chunk up to date: new orders are
+// added, customers with changed orders (and the exceptions) recomputed.
+void ApplyFacts(pqxx::work& tx, const std::string& tenant, const FactsDelta& delta,
+                std::set<std::string> recompute) {
+  std::set<std::string> more = delta.Apply(tx, tenant, recompute);
+  recompute.insert(more.begin(), more.end());
+  if (recompute.empty()) return;
+  db::Exec(tx, "customer_refresh_customer_facts", tenant,
+           absl::StrCat("{", absl::StrJoin(recompute, ","), "}"));
 }
 
 }  // namespace
@@ -359,10 +473,11 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
       customer_of[i] = id;
       last[o.order_id()] = i;
     }
-    std::vector<std::string> params = {scope.tenant};
-    std::vector<std::string> values;
-    std::set<std::string> touched;
-    size_t kept = 0;
+    // The kept rows as one array per column: a fixed, prepared statement
+    // whatever the chunk size.
+    std::vector<std::string> customer_ids, order_ids, statuses, currencies, totals, refunds,
+        details, channels, times, request_hashes;
+    std::map<std::string, size_t> row_of;  // order_id → index into `orders`
     for (size_t i = 0; i < orders.size(); ++i) {
       if (customer_of[i].empty()) continue;
       if (last[orders[i].order_id()] != i) {
@@ -370,52 +485,61 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
         continue;
       }
       const Order& o = orders[i];
-      const size_t p = params.size();
-      values.push_back(absl::StrCat("($1, $", p + 1, "::uuid, $", p + 2, ", $", p + 3,
-                                    "::smallint, $", p + 4, ", $", p + 5, "::bigint, $", p + 6,
-                                    "::bigint, $", p + 7, "::jsonb, NULLIF($", p + 8,
-                                    ", ''), 'epoch'::timestamptz + $", p + 9,
-                                    "::bigint * interval '1 microsecond', $", p + 10, ")"));
-      params.push_back(customer_of[i]);
-      params.push_back(o.order_id());
-      params.push_back(absl::StrCat(static_cast<int>(o.status())));
-      params.push_back(o.currency_code());
-      params.push_back(absl::StrCat(o.total_minor()));
-      params.push_back(absl::StrCat(o.refunded_minor()));
-      params.push_back(DetailsJson(o));
-      params.push_back(o.sales_channel());
-      params.push_back(absl::StrCat(TimeUtil::TimestampToMicroseconds(o.order_time())));
-      params.push_back(hashes[i]);
-      touched.insert(customer_of[i]);
-      ++kept;
+      customer_ids.push_back(customer_of[i]);
+      order_ids.push_back(o.order_id());
+      statuses.push_back(absl::StrCat(static_cast<int>(o.status())));
+      currencies.push_back(o.currency_code());
+      totals.push_back(absl::StrCat(o.total_minor()));
+      refunds.push_back(absl::StrCat(o.refunded_minor()));
+      details.push_back(DetailsJson(o));
+      channels.push_back(o.sales_channel());
+      times.push_back(absl::StrCat(TimeUtil::TimestampToMicroseconds(o.order_time())));
+      request_hashes.push_back(hashes[i]);
+      row_of[o.order_id()] = i;
     }
-    if (values.empty()) return absl::OkStatus();
-    const std::string sql = absl::StrCat(
-        "WITH o AS (INSERT INTO customer.orders (tenant_id, customer_id, order_id, status, "
-        "currency_code, total_minor, refunded_minor, details, sales_channel, order_time, "
-        "request_hash) VALUES ",
-        absl::StrJoin(values, ", "),
-        " ON CONFLICT (tenant_id, order_id) DO UPDATE SET status = EXCLUDED.status, "
-        "refunded_minor = EXCLUDED.refunded_minor, total_minor = EXCLUDED.total_minor, details "
-        "= EXCLUDED.details, update_time = now() WHERE orders.customer_id = "
-        "EXCLUDED.customer_id AND (orders.status, orders.refunded_minor, orders.total_minor, "
-        "orders.details) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.refunded_minor, "
-        "EXCLUDED.total_minor, EXCLUDED.details) RETURNING *, (xmax = 0) AS inserted) SELECT ",
-        kOrderColumns, ", o.inserted FROM o");
-    auto result = db::ExecDynamic(tx, "customer_import_orders", sql, params);
+    if (order_ids.empty()) return absl::OkStatus();
+    auto result =
+        db::Exec(tx, "customer_import_orders", scope.tenant, db::TextArray(customer_ids),
+                 db::TextArray(order_ids), db::TextArray(statuses), db::TextArray(currencies),
+                 db::TextArray(totals), db::TextArray(refunds), db::TextArray(details),
+                 db::TextArray(channels), db::TextArray(times), db::TextArray(request_hashes));
+    // The stored orders: the database's columns, the input's lines.
     std::vector<Order> written;
     written.reserve(result.size());
     std::vector<events::PendingEvent> pending;
-    for (const auto& row : result) written.push_back(RowToOrder(row));
-    for (size_t i = 0; i < written.size(); ++i) {
-      const bool inserted = result[i][13].as<bool>();
+    FactsDelta delta;
+    std::set<std::string> recompute;
+    for (const auto& row : result) {
+      const Order& input = orders[row_of.at(row[2].as<std::string>())];
+      Order o;
+      o.set_name(absl::StrCat("orders/", row[0].as<std::string>()));
+      o.set_customer(absl::StrCat("customers/", row[1].as<std::string>()));
+      o.set_order_id(row[2].as<std::string>());
+      o.set_status(static_cast<v1::OrderStatus>(row[3].as<int>()));
+      o.set_currency_code(row[4].as<std::string>());
+      o.set_total_minor(row[5].as<int64_t>());
+      o.set_refunded_minor(row[6].as<int64_t>());
+      *o.mutable_line_items() = input.line_items();
+      *o.mutable_discount_codes() = input.discount_codes();
+      o.set_sales_channel(row[7].as<std::string>());
+      *o.mutable_order_time() = TimeUtil::MicrosecondsToTimestamp(row[8].as<int64_t>());
+      *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[9].as<int64_t>());
+      *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
+      const bool inserted = row[11].as<bool>();
       (inserted ? created : updated) += 1;
-      pending.push_back(
-          {inserted ? "order.recorded" : "order.status_changed", written[i].name(), &written[i]});
+      if (inserted) {
+        delta.Add(row[1].as<std::string>(), o);
+      } else {
+        recompute.insert(row[1].as<std::string>());
+      }
+      written.push_back(std::move(o));
     }
-    unchanged += static_cast<int64_t>(kept - written.size());
-    db::Exec(tx, "customer_refresh_customer_facts", scope.tenant,
-             absl::StrCat("{", absl::StrJoin(touched, ","), "}"));
+    for (size_t i = 0; i < written.size(); ++i) {
+      pending.push_back({result[i][11].as<bool>() ? "order.recorded" : "order.status_changed",
+                         written[i].name(), &written[i]});
+    }
+    unchanged += static_cast<int64_t>(order_ids.size() - written.size());
+    ApplyFacts(tx, scope.tenant, delta, recompute);
     events::AppendEvents(tx, kSchema, scope.tenant, pending);
     return absl::OkStatus();
   }));

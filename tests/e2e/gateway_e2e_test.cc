@@ -643,6 +643,36 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   CHECK(std::count(out.begin(), out.end(), '\n') == 2);
   std::remove(csv.c_str());
 
+  // Orders import: the lines of one order make one order; an unknown
+  // customer is reported and makes the exit non-zero.
+  const std::string orders = absl::StrCat("/tmp/crm-e2e-orders-", getpid(), ".csv");
+  WriteFile(orders,
+            "order_id,customer_external_id,order_time,status,currency_code,refunded_minor,"
+            "sales_channel,sku,product_name,category,quantity,unit_price_minor\n"
+            "o-1,imp-1,2024-05-01T10:00:00Z,paid,GBP,0,web,MUG,\"Mug, large\",home,2,450\n"
+            "o-1,imp-1,2024-05-01T10:00:00Z,paid,GBP,0,web,TEA,Tea,food,1,300\n"
+            "o-2,nobody,2024-05-02T10:00:00Z,paid,GBP,0,web,MUG,Mug,home,1,450\n");
+  out = crmctl({"orders", "import", "--csv=" + orders}, &code);
+  CHECK(code == 1);
+  std::remove(orders.c_str());
+  out = crmctl({"customers", "list", "--filter=facts.total_spent_minor = 1200"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("imp-1") != std::string::npos);
+
+  // Duplicates and a merge preview through the gateway.
+  out = crmctl({"customers", "create", "--email=CLI@example.com", "--given_name=Cleo"}, &code);
+  REQUIRE(code == 0);
+  const std::string twin =
+      out.substr(out.find("customers/"), std::string("customers/").size() + 36);
+  out = crmctl({"customers", "duplicates"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find(twin) != std::string::npos);
+  out = crmctl({"customers", "merge", name, "--merged=" + twin, "--validate_only"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("\"merged\": \"" + twin) != std::string::npos);
+  out = crmctl({"customers", "get", twin}, &code);
+  CHECK(out.find("delete_time") == std::string::npos);  // only a preview
+
   out = crmctl({"consent", "record", name, "--channel=email", "--purpose=marketing",
                 "--status=granted", "--source=cli", "--text_version=v1"},
                &code);

@@ -109,5 +109,57 @@ TEST_CASE("orders import in bulk, idempotently, and keep facts current", "[integ
         grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_CASE("facts added by imports equal facts recomputed from all orders",
+          "[integration][import]") {
+  CustomerHarness h("import_facts");
+  std::vector<v1::Customer> customers;
+  for (int i = 0; i < 4; ++i) {
+    v1::CreateCustomerRequest req;
+    req.mutable_customer()->set_external_id("f-" + std::to_string(i));
+    v1::Customer c;
+    REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), req, &c).ok());
+    customers.push_back(c);
+  }
+  auto order = [](int customer, const std::string& id, const std::string& currency, int64_t total,
+                  v1::OrderStatus status, int64_t days_ago) {
+    v1::Order o = Order("f-" + std::to_string(customer), id, total, status, days_ago);
+    o.set_currency_code(currency);
+    return o;
+  };
+  // Chunk 1 starts everyone; chunk 2 adds in every way the shortcut must
+  // handle: same currency later (added), an older order in another currency
+  // (recomputed), two currencies at once (recomputed), a cancelled order and
+  // a change of a known order (recomputed).
+  ImportOrders(h, {{order(0, "a1", "GBP", 1000, v1::ORDER_STATUS_PAID, 30),
+                    order(1, "b1", "GBP", 2000, v1::ORDER_STATUS_PAID, 30),
+                    order(2, "c1", "EUR", 3000, v1::ORDER_STATUS_PAID, 30),
+                    order(3, "d1", "GBP", 500, v1::ORDER_STATUS_CANCELLED, 40),
+                    order(3, "d2", "GBP", 700, v1::ORDER_STATUS_PAID, 35)},
+                   {order(0, "a2", "GBP", 1500, v1::ORDER_STATUS_PAID, 10),
+                    order(1, "b0", "USD", 900, v1::ORDER_STATUS_PAID, 60),
+                    order(2, "c2", "EUR", 100, v1::ORDER_STATUS_PAID, 5),
+                    order(2, "c3", "GBP", 100, v1::ORDER_STATUS_PAID, 4),
+                    order(3, "d3", "GBP", 50, v1::ORDER_STATUS_CANCELLED, 1),
+                    order(3, "d2", "GBP", 700, v1::ORDER_STATUS_REFUNDED, 35)}});
+  for (const auto& c : customers) {
+    v1::GetCustomerRequest get;
+    get.set_name(c.name());
+    v1::Customer imported;
+    REQUIRE(h.stub().GetCustomer(CustomerHarness::Ctx().get(), get, &imported).ok());
+    // RecordOrder recomputes from every order; a cancelled order adds nothing.
+    v1::RecordOrderRequest record;
+    *record.mutable_order() = Order("", "x-" + c.external_id(), 1, v1::ORDER_STATUS_CANCELLED, 2);
+    record.mutable_order()->clear_customer_external_id();
+    record.mutable_order()->set_customer(c.name());
+    v1::Order recorded;
+    REQUIRE(h.stub().RecordOrder(CustomerHarness::Ctx().get(), record, &recorded).ok());
+    v1::Customer recomputed;
+    REQUIRE(h.stub().GetCustomer(CustomerHarness::Ctx().get(), get, &recomputed).ok());
+    INFO(c.external_id() << "\nimported: " << imported.facts().DebugString()
+                         << "recomputed: " << recomputed.facts().DebugString());
+    CHECK(imported.facts().SerializeAsString() == recomputed.facts().SerializeAsString());
+  }
+}
+
 }  // namespace
 }  // namespace crm::testing

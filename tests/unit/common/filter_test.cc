@@ -51,7 +51,7 @@ TEST_CASE("comparisons compile to parameterised SQL", "[filter]") {
   CHECK(f.sql == "(c.country IS DISTINCT FROM $1)");
 
   f = Ok("tags:\"vip\"");
-  CHECK(f.sql == "($1 = ANY(c.tags))");
+  CHECK(f.sql == "(c.tags @> ARRAY[$1]::text[])");
 
   f = Ok("email:\"example.com\"");
   CHECK(f.sql == "(strpos(lower(c.email), lower($1)) > 0)");
@@ -74,9 +74,9 @@ TEST_CASE("comparisons compile to parameterised SQL", "[filter]") {
 
 TEST_CASE("boolean structure and precedence", "[filter]") {
   auto f = Ok("country = \"GB\" AND tags:\"vip\" OR country = \"FR\"");
-  CHECK(f.sql == "(((c.country = $1) AND ($2 = ANY(c.tags))) OR (c.country = $3))");
+  CHECK(f.sql == "(((c.country = $1) AND (c.tags @> ARRAY[$2]::text[])) OR (c.country = $3))");
   f = Ok("country = \"GB\" AND (tags:\"vip\" OR NOT tags:\"churned\")");
-  CHECK(f.sql == "((c.country = $1) AND (($2 = ANY(c.tags)) OR (NOT ($3 = ANY(c.tags)))))");
+  CHECK(f.sql == "((c.country = $1) AND ((c.tags @> ARRAY[$2]::text[]) OR (NOT (c.tags @> ARRAY[$3]::text[]))))");
   f = Ok("-country = \"GB\"");
   CHECK(f.sql == "(NOT (c.country = $1))");
   CHECK(f.params.size() == 1);
