@@ -734,8 +734,8 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
     for (int i = 0; i < n; ++i) *response.add_customers() = RowToCustomer(rows[i]);
     if (static_cast<int>(rows.size()) > page_size) {
       const auto& last = rows[n - 1];
-      response.set_next_page_token(
-          tokens_.Encode({last[kCustomerColumnCount].as<std::string>(), last[0].as<std::string>()}, fingerprint));
+      response.set_next_page_token(tokens_.Encode(
+          {last[kCustomerColumnCount].as<std::string>(), last[0].as<std::string>()}, fingerprint));
     }
     return absl::OkStatus();
   }));

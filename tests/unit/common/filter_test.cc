@@ -76,7 +76,9 @@ TEST_CASE("boolean structure and precedence", "[filter]") {
   auto f = Ok("country = \"GB\" AND tags:\"vip\" OR country = \"FR\"");
   CHECK(f.sql == "(((c.country = $1) AND (c.tags @> ARRAY[$2]::text[])) OR (c.country = $3))");
   f = Ok("country = \"GB\" AND (tags:\"vip\" OR NOT tags:\"churned\")");
-  CHECK(f.sql == "((c.country = $1) AND ((c.tags @> ARRAY[$2]::text[]) OR (NOT (c.tags @> ARRAY[$3]::text[]))))");
+  CHECK(f.sql ==
+        "((c.country = $1) AND ((c.tags @> ARRAY[$2]::text[]) OR (NOT (c.tags @> "
+        "ARRAY[$3]::text[]))))");
   f = Ok("-country = \"GB\"");
   CHECK(f.sql == "(NOT (c.country = $1))");
   CHECK(f.params.size() == 1);
