@@ -41,4 +41,4 @@ SELECT 'bench', 'dup-' || g, 'USER' || g || '@Example.com',
        timestamptz '2025-01-01' + g * interval '1 second'
 FROM generate_series(1, :dupes) g
 JOIN customer.customers c ON c.tenant_id = 'bench' AND c.external_id = 'ext-' || (g * 97);
-ANALYZE customer.customers;
+VACUUM ANALYZE customer.customers;

@@ -158,6 +158,9 @@ const std::map<std::string, std::string>& Statements() {
        "s DESC, reason) FROM evidence GROUP BY x, y"},
       // Sorts and hashes of the scan stay in memory.
       {"customer_scan_memory", "SET LOCAL work_mem = '64MB'"},
+      {"customer_scan_exists",
+       "SELECT 1 FROM customer.duplicate_scans WHERE tenant_id = $1 AND scan_id = $2::uuid "
+       "LIMIT 1"},
       {"customer_count_scan",
        "SELECT count(*) FROM customer.duplicate_scans WHERE tenant_id = $1 AND scan_id = "
        "$2::uuid AND score >= $3::real"},
@@ -640,7 +643,7 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
   std::vector<std::string> key;
   if (!request.page_token().empty()) {
     CRM_ASSIGN_OR_RETURN(key, tokens_.Decode(request.page_token(), fingerprint));
-    if (key.size() != 4) return absl::InvalidArgumentError("page_token: malformed");
+    if (key.size() != 5) return absl::InvalidArgumentError("page_token: malformed");
   }
   v1::ListDuplicateCandidatesResponse response;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
@@ -654,11 +657,18 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
     } else {
       scan_id = key[0];
     }
-    response.set_total_size(
-        db::Exec(tx, "customer_count_scan", scope.tenant, scan_id, min_score)[0][0].as<int64_t>());
-    if (!key.empty() && response.total_size() == 0) {
+    // The count of a scan is taken once, on its first page.
+    if (key.empty()) {
+      response.set_total_size(
+          db::Exec(tx, "customer_count_scan", scope.tenant, scan_id, min_score)[0][0]
+              .as<int64_t>());
+    } else if (db::Exec(tx, "customer_scan_exists", scope.tenant, scan_id).empty()) {
       return absl::FailedPreconditionError(
           "page_token: the scan has expired (kept 1 hour); start again without page_token");
+    } else {
+      int64_t total = 0;
+      absl::SimpleAtoi(key[4], &total);
+      response.set_total_size(total);
     }
     const std::string after_score = key.empty() ? "" : key[1];
     const std::string after_a = key.empty() ? "00000000-0000-0000-0000-000000000000" : key[2];
@@ -681,7 +691,7 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
       const auto& last = rows[n - 1];
       response.set_next_page_token(
           tokens_.Encode({scan_id, last[2].as<std::string>(), last[0].as<std::string>(),
-                          last[1].as<std::string>()},
+                          last[1].as<std::string>(), absl::StrCat(response.total_size())},
                          fingerprint));
     }
     return absl::OkStatus();
