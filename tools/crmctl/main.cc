@@ -256,7 +256,7 @@ class OrderLane {
   void Add(crm::customer::v1::Order order, int64_t line) {
     lines_.push_back(line);
     *chunk_.add_orders() = std::move(order);
-    if (chunk_.orders_size() == 500 || chunk_.ByteSizeLong() > (1 << 20)) Flush();
+    if (chunk_.orders_size() == 1000 || chunk_.ByteSizeLong() > (1 << 20)) Flush();
   }
 
   // Sends what is left and waits for the summary; errors carry CSV lines.
@@ -317,7 +317,7 @@ class OrderLane {
 };
 
 // Streams order lines (csv_import.h has the columns) to ImportOrders, one
-// order per run of lines with the same order_id, in chunks of up to 500
+// order per run of lines with the same order_id, in chunks of up to 1000
 // orders or 1 MiB, over --parallel streams; all orders of one customer go
 // through the same stream, so they are applied in file order.
 int OrdersImport(CustomerService::Stub& stub) {
