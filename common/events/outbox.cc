@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/db/arrays.h"
+#include "common/db/transaction.h"
 
 namespace crm::events {
 
@@ -43,6 +44,9 @@ void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view ten
   tx.exec_params("SELECT pg_notify($1, $2)", NotifyChannel(schema), std::string(tenant));
 }
 
+// The name AppendEvents reports its time under (crm_db_query_duration_seconds).
+const std::string kAppendEventsQuery = "outbox_append_events";
+
 void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
                   const std::vector<PendingEvent>& events) {
   if (events.empty()) return;
@@ -55,6 +59,7 @@ void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view te
     subjects.push_back(event.subject);
     payloads.push_back(absl::Base64Escape(any.SerializeAsString()));
   }
+  db::QueryTimer timer(kAppendEventsQuery);
   tx.exec_params(absl::StrCat("INSERT INTO ", schema,
                               ".outbox (tenant_id, type, subject, payload) SELECT $1, u.type, "
                               "u.subject, decode(u.payload, 'base64') FROM unnest($2::text[], "
