@@ -4,7 +4,7 @@
 -- common UK family names, one of 250,000 postal codes (about four customers each), every other
 -- customer with a phone. The last :dupes rows are second profiles of earlier
 -- customers: the e-mail in other case, a typo in the given name, the same
--- address.
+-- address. Ends with a checkpoint, so measurements start from a quiet disk.
 CREATE TEMP TABLE names AS SELECT
   ARRAY['Oliver','Amelia','George','Isla','Harry','Ava','Noah','Mia','Jack','Ivy','Leo',
         'Lily','Arthur','Freya','Muhammad','Florence','Oscar','Grace','Charlie','Sophia',
@@ -42,3 +42,4 @@ SELECT 'bench', 'dup-' || g, 'USER' || g || '@Example.com',
 FROM generate_series(1, :dupes) g
 JOIN customer.customers c ON c.tenant_id = 'bench' AND c.external_id = 'ext-' || (g * 97);
 VACUUM ANALYZE customer.customers;
+CHECKPOINT;
