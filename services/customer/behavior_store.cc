@@ -36,9 +36,6 @@ std::string PropertiesJson(const v1::BehaviorEvent& e) {
 }  // namespace
 
 BehaviorStore::BehaviorStore(db::Pool& pool) : pool_(pool) {
-  pool_.Prepare("customer_find_live_customers",
-                "SELECT id::text FROM customer.customers WHERE tenant_id = $1 AND id = "
-                "ANY($2::uuid[]) AND delete_time IS NULL");
   pool_.Prepare("customer_touch_last_seen",
                 "UPDATE customer.customers c SET last_seen_time = GREATEST(c.last_seen_time, "
                 "'epoch'::timestamptz + v.micros * interval '1 microsecond') FROM (SELECT "
@@ -88,7 +85,9 @@ absl::Status BehaviorStore::Track(const server::CallScope& scope,
     // UUIDs were validated, so the array literal needs no quoting.
     const std::string id_array = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
     std::set<std::string> live;
-    for (const auto& row : db::Exec(tx, "customer_find_live_customers", scope.tenant, id_array)) {
+    // Prepared by OrderStore; the service always has both stores.
+    for (const auto& row :
+         db::Exec(tx, "customer_find_live_customer_ids", scope.tenant, id_array)) {
       live.insert(row[0].as<std::string>());
     }
     // One multi-row INSERT: $1 tenant, then 6 parameters per event.

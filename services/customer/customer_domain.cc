@@ -255,11 +255,8 @@ absl::Status ValidateBehaviorEvent(v1::BehaviorEvent* e, absl::Time now, absl::s
   } else if (e->has_identity()) {
     CRM_RETURN_IF_ERROR(NormalizeIdentity(e->mutable_identity(), absl::StrCat(path, ".identity")));
   } else {
-    v1::Identity anonymous;
-    anonymous.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
-    anonymous.set_value(e->anonymous_id());
-    CRM_RETURN_IF_ERROR(NormalizeIdentity(&anonymous, absl::StrCat(path, ".anonymous_id")));
-    e->set_anonymous_id(anonymous.value());
+    CRM_RETURN_IF_ERROR(
+        NormalizeAnonymousId(e->mutable_anonymous_id(), absl::StrCat(path, ".anonymous_id")));
   }
   if (e->type() <= v1::BEHAVIOR_EVENT_TYPE_UNSPECIFIED ||
       e->type() > v1::BEHAVIOR_EVENT_TYPE_CUSTOM) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/base/log.h"
+#include "common/db/arrays.h"
 #include "common/db/transaction.h"
 #include "services/customer/customer_domain.h"
 
@@ -120,14 +121,28 @@ db::TxOptions TxFor(const server::CallScope& scope) {
 }
 
 // One audit entry for a change of customer `id` in the same transaction.
+void AppendAudits(pqxx::work& tx, const server::CallScope& scope,
+                  const std::vector<std::string>& ids, const std::string& action,
+                  const std::vector<std::vector<v1::FieldChange>>& changes) {
+  if (ids.empty()) return;
+  std::vector<std::string> entries;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    v1::HistoryEntry entry;
+    if (i < changes.size()) {
+      for (const auto& c : changes[i]) *entry.add_changes() = c;
+    }
+    std::string json;
+    google::protobuf::util::MessageToJsonString(entry, &json);
+    entries.push_back(std::move(json));
+  }
+  db::Exec(tx, "customer_insert_audit_entries", scope.tenant, action,
+           scope.actor.empty() ? std::string("service") : scope.actor, scope.request_id,
+           db::TextArray(ids), db::TextArray(entries));
+}
+
 void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
                  const std::string& action, const std::vector<v1::FieldChange>& changes) {
-  v1::HistoryEntry entry;
-  for (const auto& c : changes) *entry.add_changes() = c;
-  std::string json;
-  google::protobuf::util::MessageToJsonString(entry, &json);
-  db::Exec(tx, "customer_insert_audit_entry", scope.tenant, id, action,
-           scope.actor.empty() ? std::string("service") : scope.actor, scope.request_id, json);
+  AppendAudits(tx, scope, {id}, action, {changes});
 }
 
 std::string IdOf(const Customer& c) { return c.name().substr(std::string("customers/").size()); }

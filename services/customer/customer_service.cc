@@ -405,11 +405,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::IdentifyCustomer(
       CRM_RETURN_IF_ERROR(NormalizeIdentity(identity, path));
     }
     if (!normalized.anonymous_id().empty()) {
-      v1::Identity anonymous;
-      anonymous.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
-      anonymous.set_value(normalized.anonymous_id());
-      CRM_RETURN_IF_ERROR(NormalizeIdentity(&anonymous, "anonymous_id"));
-      normalized.set_anonymous_id(anonymous.value());
+      CRM_RETURN_IF_ERROR(NormalizeAnonymousId(normalized.mutable_anonymous_id(), "anonymous_id"));
     }
     CRM_ASSIGN_OR_RETURN(*response, identities_.Identify(scope, normalized));
     return absl::OkStatus();

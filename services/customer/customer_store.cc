@@ -53,6 +53,10 @@ const std::map<std::string, std::string>& Statements() {
                     "COALESCE(($10::jsonb)->'demographics', '{}'), "
                     "COALESCE(($10::jsonb)->'preferences', '{}')) RETURNING *) SELECT ",
                     kCustomerColumns, " FROM c")},
+      {"customer_get_customers",
+       absl::StrCat("SELECT ", kCustomerColumns,
+                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = "
+                    "ANY($2::uuid[])")},
       {"customer_get_customer",
        absl::StrCat("SELECT ", kCustomerColumns,
                     " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid")},
@@ -123,9 +127,10 @@ const std::map<std::string, std::string>& Statements() {
        "'UTF8') in response) > 0"},
       {"customer_redact_outbox_payloads",
        "UPDATE customer.outbox SET payload = $3 WHERE tenant_id = $1 AND subject = $2"},
-      {"customer_insert_audit_entry",
+      {"customer_insert_audit_entries",
        "INSERT INTO customer.audit_log (tenant_id, customer_id, action, actor, request_id, "
-       "changes) VALUES ($1, $2::uuid, $3, $4, $5, COALESCE(($6::jsonb)->'changes', '[]'))"},
+       "changes) SELECT $1, u.id, $2, $3, $4, COALESCE((u.entry::jsonb)->'changes', '[]') FROM "
+       "unnest($5::uuid[], $6::text[]) AS u(id, entry)"},
       {"customer_list_audit_entries",
        "SELECT id, action, actor, request_id, jsonb_build_object('changes', changes)::text, "
        "(EXTRACT(EPOCH FROM change_time) * 1000000)::bigint FROM customer.audit_log WHERE "
@@ -652,23 +657,15 @@ absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
       (row[kCustomerColumnCount].as<bool>() ? created : updated) += 1;
     }
     std::vector<events::PendingEvent> pending;
-    std::vector<std::string> audit_params = {
-        scope.tenant, scope.actor.empty() ? "service" : scope.actor, scope.request_id};
-    std::vector<std::string> audit_values;
+    std::vector<std::string> ids;
     for (size_t i = 0; i < written.size(); ++i) {
       const bool inserted = result[i][kCustomerColumnCount].as<bool>();
       pending.push_back(
           {inserted ? "customer.created" : "customer.updated", written[i].name(), &written[i]});
-      audit_values.push_back(
-          absl::StrCat("($1, $", audit_params.size() + 1, "::uuid, 'imported', $2, $3, '[]')"));
-      audit_params.push_back(IdOf(written[i]));
+      ids.push_back(IdOf(written[i]));
     }
     events::AppendEvents(tx, kSchema, scope.tenant, pending);
-    db::ExecDynamic(tx, "customer_import_audit_entries",
-                    absl::StrCat("INSERT INTO customer.audit_log (tenant_id, customer_id, "
-                                 "action, actor, request_id, changes) VALUES ",
-                                 absl::StrJoin(audit_values, ", ")),
-                    audit_params);
+    AppendAudits(tx, scope, ids, "imported", {});
     return absl::OkStatus();
   }));
   summary->set_created(summary->created() + created);

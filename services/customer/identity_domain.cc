@@ -131,6 +131,20 @@ absl::Status NormalizeIdentity(Identity* identity, absl::string_view path) {
   return absl::OkStatus();
 }
 
+Identity AnonymousIdentity(const std::string& value) {
+  Identity identity;
+  identity.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
+  identity.set_value(value);
+  return identity;
+}
+
+absl::Status NormalizeAnonymousId(std::string* value, absl::string_view path) {
+  Identity identity = AnonymousIdentity(*value);
+  CRM_RETURN_IF_ERROR(NormalizeIdentity(&identity, path));
+  *value = identity.value();
+  return absl::OkStatus();
+}
+
 std::string IdentityKey(const Identity& identity) {
   return absl::StrCat(static_cast<int>(identity.kind()), "/", identity.source(), "/",
                       identity.value());

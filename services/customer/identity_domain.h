@@ -20,6 +20,13 @@ inline constexpr char kShopSource[] = "shop";
 // `path`, e.g. "identity.value: ...".
 absl::Status NormalizeIdentity(crm::customer::v1::Identity* identity, absl::string_view path);
 
+// The identity of a visitor's cookie or device id (not yet checked).
+crm::customer::v1::Identity AnonymousIdentity(const std::string& value);
+
+// Checks and normalises an anonymous id in place; messages name `path`
+// as NormalizeIdentity does.
+absl::Status NormalizeAnonymousId(std::string* value, absl::string_view path);
+
 // "kind/source/value": one string per identifier, for maps and sets.
 std::string IdentityKey(const crm::customer::v1::Identity& identity);
 

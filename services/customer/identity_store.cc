@@ -59,9 +59,16 @@ const std::map<std::string, std::string>& Statements() {
       {"customer_remove_identity",
        "DELETE FROM customer.identities WHERE tenant_id = $1 AND kind = $2 AND source = $3 AND "
        "value = $4 AND customer_id = $5::uuid RETURNING 1"},
-      {"customer_lock_key", "SELECT pg_advisory_xact_lock(hashtext($1))"},
-      {"customer_insert_anonymous_customer",
-       "INSERT INTO customer.customers (tenant_id) VALUES ($1) RETURNING id::text"},
+      // Advisory locks on the keys in $1, always taken in the same order.
+      {"customer_lock_keys",
+       "SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT DISTINCT unnest($1::text[]) AS k "
+       "ORDER BY 1) s"},
+      {"customer_insert_anonymous_customers",
+       "INSERT INTO customer.customers (tenant_id) SELECT $1 FROM generate_series(1, $2) "
+       "RETURNING id::text"},
+      {"customer_add_anonymous_identities",
+       "INSERT INTO customer.identities (tenant_id, kind, source, value, customer_id) SELECT $1, "
+       "4, '', u.value, u.id FROM unnest($2::text[], $3::uuid[]) AS u(value, id)"},
       {"customer_move_identities",
        "UPDATE customer.identities SET customer_id = $3::uuid WHERE tenant_id = $1 AND "
        "customer_id = $2::uuid RETURNING kind, source, value"},
@@ -182,6 +189,27 @@ Customer Lock(pqxx::work& tx, const std::string& tenant, const std::string& id, 
   return *found ? RowToCustomer(rows[0]) : Customer();
 }
 
+// The two customers of a merge, locked in id order so that crossing merges
+// cannot deadlock. NOT_FOUND names the one that is missing.
+struct MergePair {
+  Customer survivor, merged;
+};
+absl::StatusOr<MergePair> LockPair(pqxx::work& tx, const std::string& tenant,
+                                   const std::string& survivor_id, const std::string& merged_id) {
+  MergePair pair;
+  bool found_survivor = false, found_merged = false;
+  if (survivor_id < merged_id) {
+    pair.survivor = Lock(tx, tenant, survivor_id, &found_survivor);
+    pair.merged = Lock(tx, tenant, merged_id, &found_merged);
+  } else {
+    pair.merged = Lock(tx, tenant, merged_id, &found_merged);
+    pair.survivor = Lock(tx, tenant, survivor_id, &found_survivor);
+  }
+  if (!found_survivor) return NotFound(survivor_id);
+  if (!found_merged) return NotFound(merged_id);
+  return pair;
+}
+
 Customer Read(pqxx::work& tx, const std::string& tenant, const std::string& id) {
   return RowToCustomer(db::Exec(tx, "customer_get_customer", tenant, id)[0]);
 }
@@ -259,15 +287,9 @@ absl::Status MergeInTx(pqxx::work& tx, const server::CallScope& scope,
                        const v1::MergeCustomersRequest& request,
                        v1::MergeCustomersResponse* response) {
   const std::string& tenant = scope.tenant;
-  // Lock in a fixed order, so crossing merges cannot deadlock.
-  bool found_first = false, found_second = false;
-  const bool survivor_first = survivor_id < merged_id;
-  Customer first = Lock(tx, tenant, survivor_first ? survivor_id : merged_id, &found_first);
-  Customer second = Lock(tx, tenant, survivor_first ? merged_id : survivor_id, &found_second);
-  const Customer& survivor = survivor_first ? first : second;
-  const Customer& merged = survivor_first ? second : first;
-  if (!(survivor_first ? found_first : found_second)) return NotFound(survivor_id);
-  if (!(survivor_first ? found_second : found_first)) return NotFound(merged_id);
+  CRM_ASSIGN_OR_RETURN(const MergePair pair, LockPair(tx, tenant, survivor_id, merged_id));
+  const Customer& survivor = pair.survivor;
+  const Customer& merged = pair.merged;
   for (const Customer* c : {&survivor, &merged}) {
     if (c->has_delete_time()) {
       return absl::FailedPreconditionError(
@@ -362,35 +384,59 @@ std::map<std::string, std::string> ResolveAnonymousIds(pqxx::work& tx,
                                                        const std::vector<std::string>& ids) {
   std::vector<Identity> identities;
   for (const auto& id : std::set<std::string>(ids.begin(), ids.end())) {
-    Identity identity;
-    identity.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
-    identity.set_value(id);
-    identities.push_back(identity);
+    identities.push_back(AnonymousIdentity(id));
   }
-  const auto known = ResolveIdentities(tx, scope.tenant, identities);
   std::map<std::string, std::string> out;
-  for (const auto& identity : identities) {
-    auto it = known.find(IdentityKey(identity));
-    if (it != known.end()) {
-      out[identity.value()] = it->second;
-      continue;
+  auto take_known = [&](std::vector<Identity> wanted) {
+    const auto known = ResolveIdentities(tx, scope.tenant, wanted);
+    std::vector<Identity> missing;
+    for (auto& identity : wanted) {
+      auto it = known.find(IdentityKey(identity));
+      if (it == known.end()) {
+        missing.push_back(std::move(identity));
+      } else {
+        out[identity.value()] = it->second;
+      }
     }
-    // A new visitor; the lock makes concurrent first events of one visitor
-    // create one profile.
-    db::Exec(tx, "customer_lock_key", absl::StrCat(scope.tenant, "/", IdentityKey(identity)));
-    const auto again = ResolveIdentities(tx, scope.tenant, {identity});
-    if (!again.empty()) {
-      out[identity.value()] = again.begin()->second;
-      continue;
-    }
-    const std::string id =
-        db::Exec(tx, "customer_insert_anonymous_customer", scope.tenant)[0][0].as<std::string>();
-    PutIdentity(tx, scope.tenant, identity, id);
-    const Customer created = Read(tx, scope.tenant, id);
-    AppendAudit(tx, scope, id, "created", DiffCustomers(Customer(), created));
-    events::AppendEvent(tx, kSchema, scope.tenant, "customer.created", created.name(), created);
-    out[identity.value()] = id;
+    return missing;
+  };
+  std::vector<Identity> unknown = take_known(std::move(identities));
+  if (unknown.empty()) return out;
+  // New visitors: the locks make concurrent first events of one visitor
+  // create one profile; whoever waited finds it on the second look.
+  std::vector<std::string> keys;
+  for (const auto& identity : unknown) {
+    keys.push_back(absl::StrCat(scope.tenant, "/", IdentityKey(identity)));
   }
+  db::Exec(tx, "customer_lock_keys", db::TextArray(keys));
+  unknown = take_known(std::move(unknown));
+  if (unknown.empty()) return out;
+  std::vector<std::string> values, created_ids;
+  for (const auto& row : db::Exec(tx, "customer_insert_anonymous_customers", scope.tenant,
+                                  static_cast<int64_t>(unknown.size()))) {
+    created_ids.push_back(row[0].as<std::string>());
+  }
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    values.push_back(unknown[i].value());
+    out[unknown[i].value()] = created_ids[i];
+  }
+  db::Exec(tx, "customer_add_anonymous_identities", scope.tenant, db::TextArray(values),
+           db::TextArray(created_ids));
+  std::vector<Customer> created;
+  for (const auto& row :
+       db::Exec(tx, "customer_get_customers", scope.tenant, db::TextArray(created_ids))) {
+    created.push_back(RowToCustomer(row));
+  }
+  std::vector<std::string> audited;
+  std::vector<std::vector<v1::FieldChange>> changes;
+  std::vector<events::PendingEvent> pending;
+  for (const auto& c : created) {
+    audited.push_back(IdOf(c));
+    changes.push_back(DiffCustomers(Customer(), c));
+    pending.push_back({"customer.created", c.name(), &c});
+  }
+  AppendAudits(tx, scope, audited, "created", changes);
+  events::AppendEvents(tx, kSchema, scope.tenant, pending);
   return out;
 }
 
@@ -410,7 +456,8 @@ absl::StatusOr<Customer> IdentityStore::AddIdentity(const server::CallScope& sco
     if (current.has_delete_time()) {
       return absl::FailedPreconditionError(absl::StrCat(current.name(), " is deleted"));
     }
-    db::Exec(tx, "customer_lock_key", absl::StrCat(scope.tenant, "/", IdentityKey(identity)));
+    db::Exec(tx, "customer_lock_keys",
+             db::TextArray({absl::StrCat(scope.tenant, "/", IdentityKey(identity))}));
     const std::string owner = ActiveOwner(tx, scope.tenant, identity);
     if (owner == id) {
       updated = current;
@@ -458,16 +505,13 @@ absl::StatusOr<v1::IdentifyCustomerResponse> IdentityStore::Identify(
     response.Clear();
     const std::string& tenant = scope.tenant;
     std::vector<Identity> all(request.identities().begin(), request.identities().end());
-    Identity anonymous;
-    if (!request.anonymous_id().empty()) {
-      anonymous.set_kind(v1::IDENTITY_KIND_ANONYMOUS_ID);
-      anonymous.set_value(request.anonymous_id());
-      all.push_back(anonymous);
-    }
+    const Identity anonymous = AnonymousIdentity(request.anonymous_id());
+    if (!request.anonymous_id().empty()) all.push_back(anonymous);
     // Concurrent identifies of the same identifiers run one after another.
-    std::set<std::string> keys;
-    for (const auto& identity : all) keys.insert(absl::StrCat(tenant, "/", IdentityKey(identity)));
-    for (const auto& key : keys) db::Exec(tx, "customer_lock_key", key);
+    std::vector<std::string> keys;
+    for (const auto& identity : all)
+      keys.push_back(absl::StrCat(tenant, "/", IdentityKey(identity)));
+    db::Exec(tx, "customer_lock_keys", db::TextArray(keys));
 
     const auto resolved = ResolveIdentities(tx, tenant, all);
     std::set<std::string> known;
@@ -495,8 +539,8 @@ absl::StatusOr<v1::IdentifyCustomerResponse> IdentityStore::Identify(
     } else if (anonymous_profile) {
       customer_id = anonymous_owner;  // the visitor's profile becomes known
     } else {
-      customer_id =
-          db::Exec(tx, "customer_insert_anonymous_customer", tenant)[0][0].as<std::string>();
+      customer_id = db::Exec(tx, "customer_insert_anonymous_customers", tenant, int64_t{1})[0][0]
+                        .as<std::string>();
       response.set_created(true);
     }
     bool found = false;
@@ -575,16 +619,12 @@ absl::StatusOr<v1::UnmergeCustomerResponse> IdentityStore::Unmerge(const server:
                    survivor_after = FromBytes(m[4]);
     google::protobuf::Struct moved;
     google::protobuf::util::JsonStringToMessage(m[5].as<std::string>(), &moved);
-    bool found_first = false, found_second = false;
-    const bool survivor_first = survivor_id < merged_id;
-    const Customer first = Lock(tx, tenant, survivor_first ? survivor_id : merged_id, &found_first);
-    const Customer second =
-        Lock(tx, tenant, survivor_first ? merged_id : survivor_id, &found_second);
-    const Customer& survivor = survivor_first ? first : second;
-    const Customer& merged = survivor_first ? second : first;
-    if (!found_first || !found_second || survivor.has_erase_time() || merged.has_erase_time()) {
+    auto pair = LockPair(tx, tenant, survivor_id, merged_id);
+    if (!pair.ok() || pair->survivor.has_erase_time() || pair->merged.has_erase_time()) {
       return absl::FailedPreconditionError("one of the merged customers was erased");
     }
+    const Customer& survivor = pair->survivor;
+    const Customer& merged = pair->merged;
     if (survivor.has_delete_time()) {
       return absl::FailedPreconditionError(absl::StrCat(survivor.name(), " is deleted"));
     }
