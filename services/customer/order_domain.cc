@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/validation.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "services/customer/identity_domain.h"
 
@@ -182,6 +183,45 @@ const std::vector<api::FilterField>& OrderFilterFields() {
       {"order_time", "o.order_time", FieldType::kTimestamp, false},
   };
   return *fields;
+}
+
+std::string OrderDetailsJson(const Order& order) {
+  std::string json = "{";
+  auto text = [&json](const char* key, const std::string& value) {
+    if (value.empty()) return;
+    if (json.back() != '{') json += ',';
+    absl::StrAppend(&json, "\"", key, "\":\"", log::JsonEscape(value), "\"");
+  };
+  auto number = [&json](const char* key, int64_t value) {
+    if (value == 0) return;
+    if (json.back() != '{') json += ',';
+    absl::StrAppend(&json, "\"", key, "\":\"", value, "\"");
+  };
+  if (order.line_items_size() > 0) {
+    json += "\"lineItems\":[";
+    for (int i = 0; i < order.line_items_size(); ++i) {
+      const v1::LineItem& item = order.line_items(i);
+      if (i > 0) json += ',';
+      json += '{';
+      text("sku", item.sku());
+      text("productName", item.product_name());
+      text("category", item.category());
+      number("quantity", item.quantity());
+      number("unitPriceMinor", item.unit_price_minor());
+      json += '}';
+    }
+    json += ']';
+  }
+  if (order.discount_codes_size() > 0) {
+    if (json.back() != '{') json += ',';
+    json += "\"discountCodes\":[";
+    for (int i = 0; i < order.discount_codes_size(); ++i) {
+      if (i > 0) json += ',';
+      absl::StrAppend(&json, "\"", log::JsonEscape(order.discount_codes(i)), "\"");
+    }
+    json += ']';
+  }
+  return json + "}";
 }
 
 }  // namespace crm::customer

@@ -29,6 +29,11 @@ absl::Status ApplyStatusChange(const crm::customer::v1::UpdateOrderStatusRequest
 
 std::string OrderStatusName(crm::customer::v1::OrderStatus status);
 
+// The order's line items and discount codes as the protobuf JSON mapping
+// writes them (camelCase names, int64 as strings, defaults left out): the
+// `details` column. Written directly, as it is on every imported order.
+std::string OrderDetailsJson(const crm::customer::v1::Order& order);
+
 // The fields ListOrders may filter on.
 const std::vector<api::FilterField>& OrderFilterFields();
 

@@ -134,15 +134,6 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-std::string DetailsJson(const Order& o) {
-  Order only;
-  *only.mutable_line_items() = o.line_items();
-  *only.mutable_discount_codes() = o.discount_codes();
-  std::string json;
-  google::protobuf::util::MessageToJsonString(only, &json);
-  return json;
-}
-
 Order RowToOrder(const pqxx::row& row) {
   Order o;
   o.set_name(absl::StrCat("orders/", row[0].as<std::string>()));
@@ -303,7 +294,7 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
       pqxx::subtransaction insert(tx, "insert_order");
       rows = db::Exec(insert, "customer_insert_order", scope.tenant, customer_id, order.order_id(),
                       static_cast<int>(order.status()), order.currency_code(), order.total_minor(),
-                      order.refunded_minor(), DetailsJson(order), order.sales_channel(),
+                      order.refunded_minor(), OrderDetailsJson(order), order.sales_channel(),
                       TimeUtil::TimestampToMicroseconds(order.order_time()), request_hash);
       insert.commit();
     } catch (const pqxx::unique_violation&) {
@@ -491,7 +482,7 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
       currencies.push_back(o.currency_code());
       totals.push_back(absl::StrCat(o.total_minor()));
       refunds.push_back(absl::StrCat(o.refunded_minor()));
-      details.push_back(DetailsJson(o));
+      details.push_back(OrderDetailsJson(o));
       channels.push_back(o.sales_channel());
       times.push_back(absl::StrCat(TimeUtil::TimestampToMicroseconds(o.order_time())));
       request_hashes.push_back(hashes[i]);

@@ -161,5 +161,57 @@ TEST_CASE("facts added by imports equal facts recomputed from all orders",
   }
 }
 
+TEST_CASE("an import applies its chunks in order and stops at a chunk it refuses",
+          "[integration][import]") {
+  CustomerHarness h("import_order_of_chunks");
+  v1::CreateCustomerRequest create;
+  create.mutable_customer()->set_external_id("c-1");
+  v1::Customer customer;
+  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), create, &customer).ok());
+  // Thirty one-order chunks sent back to back, each a later state of the
+  // same order: the stream reads ahead, so only applying them in order
+  // leaves the last state.
+  std::vector<std::vector<v1::Order>> chunks;
+  for (int i = 0; i < 30; ++i) {
+    v1::Order o = Order("c-1", "o-1", 1000, v1::ORDER_STATUS_PAID, 10);
+    if (i > 0) o.set_status(v1::ORDER_STATUS_PARTIALLY_REFUNDED);
+    o.set_refunded_minor(i * 10);
+    chunks.push_back({o});
+  }
+  v1::ImportOrdersResponse summary = ImportOrders(h, chunks);
+  CHECK(summary.received() == 30);
+  CHECK(summary.created() == 1);
+  CHECK(summary.updated() == 29);
+  pqxx::connection conn(h.db_url());
+  {
+    pqxx::nontransaction tx(conn);
+    CHECK(tx.exec("SELECT refunded_minor FROM customer.orders WHERE order_id = 'o-1'")[0][0]
+              .as<int>() == 290);
+  }
+
+  // A message of 1001 orders ends the stream with INVALID_ARGUMENT; the
+  // chunk before it is applied, the one after it is not.
+  auto ctx = CustomerHarness::Ctx();
+  v1::ImportOrdersResponse refused;
+  auto writer = h.stub().ImportOrders(ctx.get(), &refused);
+  v1::ImportOrdersRequest before, too_big, after;
+  *before.add_orders() = Order("c-1", "before", 100, v1::ORDER_STATUS_PAID, 3);
+  for (int i = 0; i < 1001; ++i) {
+    *too_big.add_orders() = Order("c-1", "big-" + std::to_string(i), 100, v1::ORDER_STATUS_PAID, 2);
+  }
+  *after.add_orders() = Order("c-1", "after", 100, v1::ORDER_STATUS_PAID, 1);
+  writer->Write(before);
+  writer->Write(too_big);
+  writer->Write(after);  // may fail: the server has ended the stream
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "orders: at most 1000 per message");
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec("SELECT order_id FROM customer.orders WHERE order_id <> 'o-1'")[0][0]
+            .as<std::string>() == "before");
+  CHECK(tx.exec("SELECT count(*) FROM customer.orders")[0][0].as<int>() == 2);
+}
+
 }  // namespace
 }  // namespace crm::testing

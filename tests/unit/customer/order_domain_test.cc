@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "google/protobuf/util/json_util.h"
+
 namespace crm::customer {
 namespace {
 
@@ -93,6 +95,36 @@ TEST_CASE("order life cycle and refunds", "[order]") {
   req.set_status(v1::ORDER_STATUS_REFUNDED);
   req.set_expected_status(v1::ORDER_STATUS_PAID);
   CHECK(ApplyStatusChange(req, &o, &changed).code() == absl::StatusCode::kAborted);
+}
+
+TEST_CASE("order details JSON is what the protobuf JSON mapping writes", "[order]") {
+  auto same_as_protobuf = [](const v1::Order& o) {
+    v1::Order only;
+    *only.mutable_line_items() = o.line_items();
+    *only.mutable_discount_codes() = o.discount_codes();
+    std::string expected;
+    REQUIRE(google::protobuf::util::MessageToJsonString(only, &expected).ok());
+    v1::Order parsed;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(OrderDetailsJson(o), &parsed).ok());
+    CHECK(parsed.SerializeAsString() == only.SerializeAsString());
+    return OrderDetailsJson(o) == expected;
+  };
+  v1::Order o = Valid();
+  CHECK(same_as_protobuf(o));
+  CHECK(OrderDetailsJson(o) ==
+        R"({"lineItems":[{"sku":"MUG-1","quantity":"3","unitPriceMinor":"450"}]})");
+  auto* li = o.add_line_items();
+  li->set_sku("TEA \"Earl\" Grey\\1");
+  li->set_product_name("Thé\tvert\n\x01");
+  li->set_category("drinks");
+  li->set_quantity(-2);
+  o.add_discount_codes("WELCOME10");
+  o.add_discount_codes("");
+  v1::Order only_codes;
+  only_codes.add_discount_codes("X");
+  CHECK(same_as_protobuf(only_codes));
+  CHECK(OrderDetailsJson(v1::Order()) == "{}");
+  CHECK(same_as_protobuf(o));
 }
 
 }  // namespace
