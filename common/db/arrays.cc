@@ -11,15 +11,10 @@ std::string TextArray(const std::vector<std::string>& values) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
     out += '"';
-    const std::string& v = values[i];
-    size_t from = 0;
-    for (size_t at = v.find_first_of("\"\\"); at != std::string::npos;
-         at = v.find_first_of("\"\\", at + 1)) {
-      out.append(v, from, at - from);
-      out += '\\';
-      from = at;
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
     }
-    out.append(v, from, std::string::npos);
     out += '"';
   }
   out += '}';

@@ -255,8 +255,9 @@ class OrderLane {
   // Queues an order first seen on CSV line `line`; sends full chunks.
   void Add(crm::customer::v1::Order order, int64_t line) {
     lines_.push_back(line);
+    chunk_bytes_ += order.ByteSizeLong();
     *chunk_.add_orders() = std::move(order);
-    if (chunk_.orders_size() == 1000 || chunk_.ByteSizeLong() > (1 << 20)) Flush();
+    if (chunk_.orders_size() == 1000 || chunk_bytes_ > (1 << 20)) Flush();
   }
 
   // Sends what is left and waits for the summary; errors carry CSV lines.
@@ -285,6 +286,7 @@ class OrderLane {
     cv_.wait(lock, [this] { return queue_.size() < 4; });  // bounded: the file is not read ahead
     queue_.push_back(std::move(chunk_));
     chunk_.Clear();
+    chunk_bytes_ = 0;
     cv_.notify_all();
   }
 
@@ -309,6 +311,7 @@ class OrderLane {
   std::unique_ptr<grpc::ClientWriter<crm::customer::v1::ImportOrdersRequest>> writer_;
   std::vector<int64_t> lines_;
   crm::customer::v1::ImportOrdersRequest chunk_;
+  size_t chunk_bytes_ = 0;  // of the orders in chunk_, near enough its size
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<crm::customer::v1::ImportOrdersRequest> queue_;
