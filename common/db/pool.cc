@@ -56,8 +56,10 @@ absl::StatusOr<Pool::Lease> Pool::Acquire(absl::Time deadline) {
   }
   std::unique_ptr<pqxx::connection> conn;
   if (!idle_.empty()) {
-    conn = std::move(idle_.front());
-    idle_.pop_front();
+    // The most recently used connection: its backend has the working set
+    // mapped and cached, where a long-idle one would start cold.
+    conn = std::move(idle_.back());
+    idle_.pop_back();
   } else {
     ++open_;
     lock.unlock();
