@@ -213,5 +213,37 @@ TEST_CASE("an import applies its chunks in order and stops at a chunk it refuses
   CHECK(tx.exec("SELECT count(*) FROM customer.orders")[0][0].as<int>() == 2);
 }
 
+TEST_CASE("an import cancelled while chunks are applied and queued leaves the service working",
+          "[integration][import]") {
+  CustomerHarness h("import_cancelled");
+  v1::CreateCustomerRequest create;
+  create.mutable_customer()->set_external_id("c-1");
+  v1::Customer customer;
+  REQUIRE(h.stub().CreateCustomer(CustomerHarness::Ctx().get(), create, &customer).ok());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto ctx = CustomerHarness::Ctx();
+    v1::ImportOrdersResponse summary;
+    auto writer = h.stub().ImportOrders(ctx.get(), &summary);
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      v1::ImportOrdersRequest req;
+      for (int i = 0; i < 1000; ++i) {
+        *req.add_orders() = Order("c-1", absl::StrCat("x-", attempt, "-", chunk, "-", i), 100,
+                                  v1::ORDER_STATUS_PAID, 1);
+      }
+      if (!writer->Write(req)) break;
+    }
+    ctx->TryCancel();  // chunks are being applied and one waits
+    CHECK(writer->Finish().error_code() == grpc::StatusCode::CANCELLED);
+  }
+  // The service still imports; what was applied before the cancel stays whole.
+  v1::ImportOrdersResponse after =
+      ImportOrders(h, {{Order("c-1", "after", 100, v1::ORDER_STATUS_PAID, 1)}});
+  CHECK(after.created() == 1);
+  pqxx::connection conn(h.db_url());
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec("SELECT count(*) % 1000 FROM customer.orders WHERE order_id LIKE 'x-%'")[0][0]
+            .as<int>() == 0);
+}
+
 }  // namespace
 }  // namespace crm::testing
