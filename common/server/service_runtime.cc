@@ -35,8 +35,9 @@ absl::Status ServiceRuntime::Start() { return runner_->Start(); }
 void ServiceRuntime::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  runner_->Shutdown();
-  executor_->Shutdown();
+  // A runtime whose migrations failed never got a server or an executor.
+  if (runner_ != nullptr) runner_->Shutdown();
+  if (executor_ != nullptr) executor_->Shutdown();
 }
 
 absl::StatusOr<int> ServiceRuntime::MigrateOnly(const std::string& db_url,

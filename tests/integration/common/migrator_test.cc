@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "common/server/service_runtime.h"
 #include "tests/testing/test_db.h"
 
 namespace crm::testing {
@@ -74,6 +75,24 @@ TEST_CASE("an edited applied migration stops the service", "[integration][migrat
   CHECK_FALSE(*newer_migrator.IsCurrent());
   CHECK(*newer_migrator.Migrate() == 1);
   CHECK(*newer_migrator.IsCurrent());
+}
+
+TEST_CASE("a service whose migration fails reports it and stops cleanly",
+          "[integration][migrator]") {
+  const std::string url = CreateDatabase("mig");
+  std::vector<db::MigrationFile> files = Files();
+  // The state an operator can leave behind: an object the migration creates
+  // already exists.
+  ExecSql(url, "CREATE SCHEMA mig; CREATE TABLE mig.widgets (id int);");
+  server::RuntimeConfig config;
+  config.name = "mig";
+  config.schema = "mig";
+  config.db_url = url;
+  config.db_pool_size = 1;
+  auto runtime = server::ServiceRuntime::Create(config, files);
+  REQUIRE_FALSE(runtime.ok());
+  INFO(runtime.status().ToString());
+  CHECK(runtime.status().code() == absl::StatusCode::kInternal);
 }
 
 }  // namespace
