@@ -234,8 +234,10 @@ class Compiler {
         }
         return absl::StrCat("(", field->sql, " @> jsonb_build_array(", Param(v), "::text))");
       case FieldType::kString: {
-        const std::string lhs =
-            field->case_insensitive ? absl::StrCat("lower(", field->sql, ")") : field->sql;
+        const std::string lhs = !field->case_insensitive ? field->sql
+                                : !field->lowered_sql.empty()
+                                    ? field->lowered_sql
+                                    : absl::StrCat("lower(", field->sql, ")");
         auto rhs = [&](std::string value) {
           std::string p = Param(std::move(value));
           return field->case_insensitive ? absl::StrCat("lower(", p, ")") : p;

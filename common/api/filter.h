@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,10 +27,23 @@ namespace crm::api {
 enum class FieldType { kString, kNumber, kBool, kTimestamp, kStringList, kJsonStringList };
 
 struct FilterField {
+  FilterField() = default;
+  FilterField(std::string name, std::string sql, FieldType type = FieldType::kString,
+              bool case_insensitive = false, std::string lowered_sql = "")
+      : name(std::move(name)),
+        sql(std::move(sql)),
+        type(type),
+        case_insensitive(case_insensitive),
+        lowered_sql(std::move(lowered_sql)) {}
+
   std::string name;  // as written in filters, e.g. "create_time"
   std::string sql;   // SQL expression it compiles to, e.g. "c.create_time"
   FieldType type = FieldType::kString;
   bool case_insensitive = false;  // compare lower(sql) = lower(value)
+  // A stored column holding lower(sql), compared in its place: row-level
+  // security lets an index answer only leakproof conditions, and lower() is
+  // not leakproof.
+  std::string lowered_sql;
 };
 
 struct CompiledFilter {

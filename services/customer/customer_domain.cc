@@ -437,11 +437,11 @@ const std::vector<api::FilterField>& CustomerFilterFields() {
   using api::FieldType;
   static const auto* fields = [] {
     auto* all = new std::vector<api::FilterField>{
-        {"email", "c.email", FieldType::kString, true},
+        {"email", "c.email", FieldType::kString, true, "c.email_norm"},
         {"external_id", "c.external_id", FieldType::kString, false},
         {"phone", "c.phone", FieldType::kString, false},
-        {"given_name", "c.given_name", FieldType::kString, true},
-        {"family_name", "c.family_name", FieldType::kString, true},
+        {"given_name", "c.given_name", FieldType::kString, true, "c.given_name_norm"},
+        {"family_name", "c.family_name", FieldType::kString, true, "c.family_name_norm"},
         {"locale", "c.locale", FieldType::kString, false},
         {"country", "c.country", FieldType::kString, false},
         {"tags", "c.tags", FieldType::kStringList, false},

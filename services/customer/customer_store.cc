@@ -680,47 +680,59 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
   if (query.empty()) return absl::InvalidArgumentError("query: required");
   CRM_RETURN_IF_ERROR(api::CheckText("query", query, 200));
   CRM_ASSIGN_OR_RETURN(int page_size, api::EffectivePageSize(request.page_size(), 20, 100));
-  // Every word of the query as a prefix of a word of the customer.
-  std::vector<std::string> words;
+  // $1 tenant, $2 the query, $3/$4 keyset position, $5.. the query's words
+  // (lower-cased letters and digits). Every condition compares a stored
+  // lower-cased column with a leakproof operator, so an index answers it
+  // under row-level security (migration 0012).
+  std::vector<std::string> params = {scope.tenant, query, "", ""};
+  std::vector<std::string> word_matches, whole_words;
   std::string word;
   for (char ch : query + " ") {
     if (absl::ascii_isalnum(static_cast<unsigned char>(ch))) {
       word += absl::ascii_tolower(static_cast<unsigned char>(ch));
     } else if (!word.empty()) {
-      words.push_back(word + ":*");
+      params.push_back(word);
+      const std::string p = absl::StrCat("$", params.size());
+      // A word starts the given name, the family name or the e-mail.
+      word_matches.push_back(absl::StrCat("(starts_with(c.given_name_norm, ", p,
+                                          ") OR starts_with(c.family_name_norm, ", p,
+                                          ") OR starts_with(c.email_norm, ", p, "))"));
+      whole_words.push_back(
+          absl::StrCat("(c.given_name_norm = ", p, " OR c.family_name_norm = ", p, ")::int"));
       word.clear();
     }
   }
-  const std::string tsquery = absl::StrJoin(words, " & ");
-  const std::string document =
-      "to_tsvector('simple', coalesce(c.given_name, '') || ' ' || coalesce(c.family_name, '') "
-      "|| ' ' || coalesce(c.email, '') || ' ' || coalesce(c.phone, '') || ' ' || "
-      "coalesce(c.external_id, ''))";
-  const std::string exact = "(lower(c.email) = lower($3) OR c.phone = $3 OR c.external_id = $3)";
+  if (word_matches.size() > 8) {
+    return absl::InvalidArgumentError("query: at most 8 words");
+  }
+  const std::string exact = "(c.email_norm = lower($2) OR c.phone = $2 OR c.external_id = $2)";
+  const std::string email_prefix = "starts_with(c.email_norm, lower($2))";
   const std::string words_match =
-      words.empty() ? "FALSE" : absl::StrCat(document, " @@ to_tsquery('simple', $2)");
-  const std::string rank = absl::StrCat(
-      "round((CASE WHEN ", exact, " THEN 2 WHEN starts_with(lower(c.email), lower($3)) THEN 1.5 ",
-      words.empty() ? "ELSE 0"
-                    : absl::StrCat("ELSE ts_rank(", document, ", to_tsquery('simple', $2))"),
-      " END)::numeric, 6)");
+      word_matches.empty() ? "FALSE" : absl::StrCat("(", absl::StrJoin(word_matches, " AND "), ")");
+  // Exact identifiers first, then e-mail prefixes, then name matches, more
+  // for each word that is a whole name.
+  const std::string rank =
+      absl::StrCat("(CASE WHEN ", exact, " THEN 2 WHEN ", email_prefix, " THEN 1.5 ",
+                   whole_words.empty()
+                       ? "ELSE 1"
+                       : absl::StrCat("ELSE round(1 + 0.4 * (", absl::StrJoin(whole_words, " + "),
+                                      ")::numeric / ", whole_words.size(), ", 6)"),
+                   " END)::numeric");
   const std::string fingerprint = absl::StrCat("search\n", query);
-  std::vector<std::string> params = {scope.tenant, tsquery.empty() ? "x" : tsquery, query, "", ""};
-  std::string keyset = "($4 = '' AND $5 = '')";
+  std::string keyset = "($3 = '' AND $4 = '')";
   if (!request.page_token().empty()) {
     CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), fingerprint));
     if (key.size() != 2) return absl::InvalidArgumentError("page_token: invalid token");
-    params[3] = key[0];
-    params[4] = key[1];
-    keyset = absl::StrCat("(", rank, " < $4::numeric OR (", rank,
-                          " = $4::numeric AND c.id > $5::uuid))");
+    params[2] = key[0];
+    params[3] = key[1];
+    keyset = absl::StrCat("(", rank, " < $3::numeric OR (", rank,
+                          " = $3::numeric AND c.id > $4::uuid))");
   }
-  const std::string sql =
-      absl::StrCat("SELECT ", kCustomerColumns, ", ", rank,
-                   "::text FROM customer.customers c WHERE c.tenant_id = $1 "
-                   "AND c.delete_time IS NULL AND (",
-                   words_match, " OR ", exact, " OR starts_with(lower(c.email), lower($3))) AND ",
-                   keyset, " ORDER BY ", rank, " DESC, c.id LIMIT ", page_size + 1);
+  const std::string sql = absl::StrCat(
+      "SELECT ", kCustomerColumns, ", ", rank,
+      "::text FROM customer.customers c WHERE c.tenant_id = $1 AND c.delete_time IS NULL AND (",
+      exact, " OR ", email_prefix, " OR ", words_match, ") AND ", keyset, " ORDER BY ", rank,
+      " DESC, c.id LIMIT ", page_size + 1);
   v1::SearchCustomersResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;

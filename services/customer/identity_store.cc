@@ -38,7 +38,7 @@ const std::map<std::string, std::string>& Statements() {
        "c.tenant_id = i.tenant_id AND c.id = i.customer_id AND c.delete_time IS NULL WHERE "
        "i.tenant_id = $1 AND i.kind = q.kind AND i.source = q.source AND i.value = q.value), "
        "(SELECT c.id FROM customer.customers c WHERE q.kind = 1 AND c.tenant_id = $1 AND "
-       "lower(c.email) = q.value AND c.delete_time IS NULL ORDER BY c.create_time, c.id LIMIT "
+       "c.email_norm = q.value AND c.delete_time IS NULL ORDER BY c.create_time, c.id LIMIT "
        "1), "
        "(SELECT c.id FROM customer.customers c WHERE q.kind = 2 AND c.tenant_id = $1 AND "
        "c.phone = q.value AND c.delete_time IS NULL ORDER BY c.create_time, c.id LIMIT 1), "
@@ -138,7 +138,7 @@ const std::map<std::string, std::string>& Statements() {
       {"customer_scan_duplicates",
        "INSERT INTO customer.duplicate_scans (tenant_id, scan_id, customer_a, customer_b, "
        "score, reasons) "
-       "WITH active AS MATERIALIZED (SELECT id, lower(email) AS email, phone, "
+       "WITH active AS MATERIALIZED (SELECT id, email_norm AS email, phone, "
        "lower(btrim(coalesce(given_name, '') || ' ' || coalesce(family_name, ''))) AS "
        "full_name, upper(replace(addresses -> 0 -> 'address' ->> 'postalCode', ' ', '')) || "
        "lower(left(family_name, 1)) AS block, lower(addresses -> 0 -> 'address' -> 'lines' "

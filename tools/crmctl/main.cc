@@ -386,9 +386,9 @@ int Orders(const std::vector<char*>& args) {
 
 int Customers(const std::vector<char*>& args) {
   if (args.size() < 3) {
-    std::fprintf(
-        stderr,
-        "usage: crmctl customers create|get|list|update|delete|import|duplicates|merge|unmerge\n");
+    std::fprintf(stderr,
+                 "usage: crmctl customers "
+                 "create|get|list|search|update|delete|import|duplicates|merge|unmerge\n");
     return 2;
   }
   auto stub = CustomerService::NewStub(Channel());
@@ -430,6 +430,17 @@ int Customers(const std::vector<char*>& args) {
     request.set_etag(absl::GetFlag(FLAGS_etag));
     Customer response;
     grpc::Status s = stub->UpdateCustomer(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(response) << "\n";
+    return 0;
+  }
+  if (verb == "search") {
+    crm::customer::v1::SearchCustomersRequest request;
+    request.set_query(name);
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    crm::customer::v1::SearchCustomersResponse response;
+    grpc::Status s = stub->SearchCustomers(&ctx, request, &response);
     if (!s.ok()) return Report(s);
     std::cout << Json(response) << "\n";
     return 0;
@@ -615,7 +626,8 @@ int ApiKeys(const std::vector<char*>& args) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "crmctl [flags] customers create|get|list|update|delete|import|duplicates|merge|unmerge | "
+      "crmctl [flags] customers "
+      "create|get|list|search|update|delete|import|duplicates|merge|unmerge | "
       "orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | health");

@@ -36,7 +36,8 @@ ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "Target address (loopback)");
 ABSL_FLAG(std::string, key, "", "API key (through the gateway)");
 ABSL_FLAG(std::string, tenant, "", "x-crm-tenant (direct to a service)");
 ABSL_FLAG(std::string, rpc, "get_customer",
-          "get_customer | list_customers | health | import_orders");
+          "get_customer | list_customers | search_customers | health | import_orders");
+ABSL_FLAG(std::string, query, "Morgan", "Query for search_customers");
 ABSL_FLAG(std::string, csv, "", "Orders CSV for import_orders");
 ABSL_FLAG(std::string, filter, "country = \"FR\"", "Filter for list_customers");
 ABSL_FLAG(int, page_size, 50, "Page size for list_customers");
@@ -164,8 +165,8 @@ int ImportOrders(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
-  if (rpc != "get_customer" && rpc != "list_customers" && rpc != "health" &&
-      rpc != "import_orders") {
+  if (rpc != "get_customer" && rpc != "list_customers" && rpc != "search_customers" &&
+      rpc != "health" && rpc != "import_orders") {
     std::fprintf(stderr, "unknown --rpc %s\n", rpc.c_str());
     return 2;
   }
@@ -210,6 +211,14 @@ int main(int argc, char** argv) {
           grpc::ClientContext ctx;
           Stamp(&ctx);
           ok = stub->GetCustomer(&ctx, request, &response).ok();
+        } else if (rpc == "search_customers") {
+          crm::customer::v1::SearchCustomersRequest request;
+          request.set_query(absl::GetFlag(FLAGS_query));
+          request.set_page_size(absl::GetFlag(FLAGS_page_size));
+          crm::customer::v1::SearchCustomersResponse response;
+          grpc::ClientContext ctx;
+          Stamp(&ctx);
+          ok = stub->SearchCustomers(&ctx, request, &response).ok();
         } else {
           crm::customer::v1::ListCustomersRequest request;
           request.set_filter(absl::GetFlag(FLAGS_filter));

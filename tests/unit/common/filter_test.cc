@@ -13,6 +13,7 @@ const std::vector<FilterField>& Fields() {
       {"create_time", "c.create_time", FieldType::kTimestamp, false},
       {"total", "c.total", FieldType::kNumber, false},
       {"active", "c.active", FieldType::kBool, false},
+      {"stored_email", "c.email", FieldType::kString, true, "c.email_norm"},
   };
   return *fields;
 }
@@ -46,6 +47,12 @@ TEST_CASE("comparisons compile to parameterised SQL", "[filter]") {
 
   f = Ok("email = 'Ann@Example.com'");
   CHECK(f.sql == "(lower(c.email) = lower($1))");
+  // A stored lower-cased column stands in for lower(column); the value is
+  // still lower-cased (a constant, so the comparison stays leakproof).
+  f = Ok("stored_email = 'Ann@Example.com'");
+  CHECK(f.sql == "(c.email_norm = lower($1))");
+  f = Ok("stored_email = 'Ann*'");
+  CHECK(f.sql == "starts_with(c.email_norm, lower($1))");
 
   f = Ok("country != \"GB\"");
   CHECK(f.sql == "(c.country IS DISTINCT FROM $1)");
