@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 
 namespace crm::api {
@@ -226,6 +227,10 @@ class Compiler {
         if (op != ":") {
           return Error(op_tok.pos, absl::StrCat("'", field->name, "' supports only ':'"));
         }
+        if (!field->indexable_sql.empty()) {
+          return absl::StrCat("(", absl::StrReplaceAll(field->indexable_sql, {{"{}", Param(v)}}),
+                              ")");
+        }
         // Containment, so that a GIN index on the column can answer it.
         return absl::StrCat("(", field->sql, " @> ARRAY[", Param(v), "]::text[])");
       case FieldType::kJsonStringList:
@@ -235,8 +240,8 @@ class Compiler {
         return absl::StrCat("(", field->sql, " @> jsonb_build_array(", Param(v), "::text))");
       case FieldType::kString: {
         const std::string lhs = !field->case_insensitive ? field->sql
-                                : !field->lowered_sql.empty()
-                                    ? field->lowered_sql
+                                : !field->indexable_sql.empty()
+                                    ? field->indexable_sql
                                     : absl::StrCat("lower(", field->sql, ")");
         auto rhs = [&](std::string value) {
           std::string p = Param(std::move(value));

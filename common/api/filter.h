@@ -29,21 +29,23 @@ enum class FieldType { kString, kNumber, kBool, kTimestamp, kStringList, kJsonSt
 struct FilterField {
   FilterField() = default;
   FilterField(std::string name, std::string sql, FieldType type = FieldType::kString,
-              bool case_insensitive = false, std::string lowered_sql = "")
+              bool case_insensitive = false, std::string indexable_sql = "")
       : name(std::move(name)),
         sql(std::move(sql)),
         type(type),
         case_insensitive(case_insensitive),
-        lowered_sql(std::move(lowered_sql)) {}
+        indexable_sql(std::move(indexable_sql)) {}
 
   std::string name;  // as written in filters, e.g. "create_time"
   std::string sql;   // SQL expression it compiles to, e.g. "c.create_time"
   FieldType type = FieldType::kString;
   bool case_insensitive = false;  // compare lower(sql) = lower(value)
-  // A stored column holding lower(sql), compared in its place: row-level
-  // security lets an index answer only leakproof conditions, and lower() is
-  // not leakproof.
-  std::string lowered_sql;
+  // What an index can answer under row-level security, which lets an index
+  // answer only leakproof conditions. For a case-insensitive kString: a
+  // stored column holding lower(sql), compared in its place (lower() is not
+  // leakproof). For a kStringList: the membership test that `:` compiles
+  // to, `{}` standing for the value's parameter (`@>` is not leakproof).
+  std::string indexable_sql;
 };
 
 struct CompiledFilter {

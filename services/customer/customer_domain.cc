@@ -444,7 +444,9 @@ const std::vector<api::FilterField>& CustomerFilterFields() {
         {"family_name", "c.family_name", FieldType::kString, true, "c.family_name_norm"},
         {"locale", "c.locale", FieldType::kString, false},
         {"country", "c.country", FieldType::kString, false},
-        {"tags", "c.tags", FieldType::kStringList, false},
+        {"tags", "c.tags", FieldType::kStringList, false,
+         "c.id IN (SELECT t.customer_id FROM customer.customer_tags t WHERE t.tenant_id = "
+         "c.tenant_id AND t.tag = {})"},
         {"create_time", "c.create_time", FieldType::kTimestamp, false},
         {"update_time", "c.update_time", FieldType::kTimestamp, false},
         {"demographics.gender", "(c.demographics->>'gender')", FieldType::kString, false},

@@ -231,7 +231,8 @@ TEST_CASE("filters select the right customers", "[integration][customer]") {
   c.set_country("GB");
   c.add_tags("vip");
   c.set_email("Ann@Example.com");
-  MustCreate(h, "acme", c);
+  const Customer ann = MustCreate(h, "acme", c);
+  MustCreate(h, "globex", c);  // another tenant's vip
   c.clear_tags();
   c.set_email("bob@example.com");
   MustCreate(h, "acme", c);
@@ -259,6 +260,18 @@ TEST_CASE("filters select the right customers", "[integration][customer]") {
   CHECK(count("create_time < \"2000-01-01T00:00:00Z\"") == 0);
   CHECK(count("email = \"x'); DELETE FROM customer.customers; --\"") == 0);
   CHECK(count("") == 3);
+
+  // Tag filters follow every change of the tags (they read a table kept in
+  // step by a trigger): Ann loses "vip" and gains "gold".
+  UpdateCustomerRequest update;
+  update.mutable_customer()->set_name(ann.name());
+  update.mutable_customer()->add_tags("gold");
+  update.mutable_update_mask()->add_paths("tags");
+  Customer updated;
+  REQUIRE(h.stub().UpdateCustomer(CustomerHarness::Ctx().get(), update, &updated).ok());
+  CHECK(count("tags:\"vip\"") == 0);
+  CHECK(count("tags:\"gold\"") == 1);
+  CHECK(count("NOT tags:\"gold\"") == 2);
 }
 
 TEST_CASE("keyset pagination over 10,000 customers loses and repeats nothing",

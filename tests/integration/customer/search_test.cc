@@ -113,6 +113,7 @@ TEST_CASE("customer lookups are answered by indexes under row-level security",
         c->set_given_name("Given" + n);
         c->set_family_name("Family" + n);
         c->set_country(i % 2 == 0 ? "GB" : (i % 3 == 0 ? "FR" : "DE"));
+        if (i % 100 == 0) c->add_tags("vip");
       }
       REQUIRE(writer->Write(req));
     }
@@ -127,8 +128,9 @@ TEST_CASE("customer lookups are answered by indexes under row-level security",
   ExecSql(h.db_url(),
           "DO $$ BEGIN CREATE ROLE rls_probe; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
           "GRANT USAGE ON SCHEMA customer TO rls_probe;"
-          "GRANT SELECT ON customer.customers, customer.identities TO rls_probe;"
-          "ANALYZE customer.customers;");
+          "GRANT SELECT ON customer.customers, customer.identities, customer.customer_tags TO "
+          "rls_probe;"
+          "ANALYZE customer.customers; ANALYZE customer.customer_tags;");
   pqxx::connection conn(h.db_url());
   pqxx::work tx(conn);
   tx.exec("SET LOCAL ROLE rls_probe");
@@ -143,6 +145,9 @@ TEST_CASE("customer lookups are answered by indexes under row-level security",
       {"c.phone = '+447700900001'", "phone"},
       {"c.external_id = 'shop-1'", "external_id"},
       {"c.country = 'GB'", "country"},
+      {"c.id IN (SELECT t.customer_id FROM customer.customer_tags t WHERE t.tenant_id = "
+       "c.tenant_id AND t.tag = 'vip')",
+       "tag = "},
   };
   for (const auto& [condition, column] : lookups) {
     std::string index_conditions, plan;

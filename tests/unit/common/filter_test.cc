@@ -14,6 +14,8 @@ const std::vector<FilterField>& Fields() {
       {"total", "c.total", FieldType::kNumber, false},
       {"active", "c.active", FieldType::kBool, false},
       {"stored_email", "c.email", FieldType::kString, true, "c.email_norm"},
+      {"labels", "c.labels", FieldType::kStringList, false,
+       "c.id IN (SELECT id FROM l WHERE v = {})"},
   };
   return *fields;
 }
@@ -53,6 +55,10 @@ TEST_CASE("comparisons compile to parameterised SQL", "[filter]") {
   CHECK(f.sql == "(c.email_norm = lower($1))");
   f = Ok("stored_email = 'Ann*'");
   CHECK(f.sql == "starts_with(c.email_norm, lower($1))");
+  // A list field with a membership test compiles ':' to it.
+  f = Ok("labels:\"vip\"", 3);
+  CHECK(f.sql == "(c.id IN (SELECT id FROM l WHERE v = $3))");
+  CHECK(f.params == std::vector<std::string>{"vip"});
 
   f = Ok("country != \"GB\"");
   CHECK(f.sql == "(c.country IS DISTINCT FROM $1)");
