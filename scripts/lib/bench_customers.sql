@@ -42,4 +42,5 @@ SELECT 'bench', 'dup-' || g, 'USER' || g || '@Example.com',
 FROM generate_series(1, :dupes) g
 JOIN customer.customers c ON c.tenant_id = 'bench' AND c.external_id = 'ext-' || (g * 97);
 VACUUM ANALYZE customer.customers;
+VACUUM ANALYZE customer.customer_tags;
 CHECKPOINT;

@@ -445,8 +445,9 @@ const std::vector<api::FilterField>& CustomerFilterFields() {
         {"locale", "c.locale", FieldType::kString, false},
         {"country", "c.country", FieldType::kString, false},
         {"tags", "c.tags", FieldType::kStringList, false,
-         "c.id IN (SELECT t.customer_id FROM customer.customer_tags t WHERE t.tenant_id = "
-         "c.tenant_id AND t.tag = {})"},
+         // Uncorrelated, so that Postgres joins it rather than probing per
+         // customer; row-level security keeps it to the caller's tenant.
+         "c.id IN (SELECT t.customer_id FROM customer.customer_tags t WHERE t.tag = {})"},
         {"create_time", "c.create_time", FieldType::kTimestamp, false},
         {"update_time", "c.update_time", FieldType::kTimestamp, false},
         {"demographics.gender", "(c.demographics->>'gender')", FieldType::kString, false},
