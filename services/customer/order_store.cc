@@ -16,6 +16,7 @@
 #include "common/db/arrays.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "services/customer/customer_rows.h"
 #include "services/customer/customer_store.h"
 #include "services/customer/identity_domain.h"
 #include "services/customer/identity_store.h"
@@ -87,7 +88,7 @@ const std::map<std::string, std::string>& Statements() {
        "x.details) IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.refunded_minor, "
        "EXCLUDED.total_minor, EXCLUDED.details) RETURNING *, (xmax = 0) AS inserted) "
        "SELECT o.id::text, o.customer_id::text, o.order_id, o.status, o.currency_code, "
-       "o.total_minor, o.refunded_minor, COALESCE(o.sales_channel, ''), (EXTRACT(EPOCH FROM "
+       "o.total_minor, o.refunded_minor, NULL, COALESCE(o.sales_channel, ''), (EXTRACT(EPOCH FROM "
        "o.order_time) * 1000000)::bigint, (EXTRACT(EPOCH FROM o.create_time) * "
        "1000000)::bigint, (EXTRACT(EPOCH FROM o.update_time) * 1000000)::bigint, o.inserted "
        "FROM o"},
@@ -134,7 +135,10 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-Order RowToOrder(const pqxx::row& row) {
+// An order row of the statements above; the lines come from `lines` when
+// the caller has them (an import, which need not parse back what it wrote),
+// else from the stored details.
+Order RowToOrder(const pqxx::row& row, const Order* lines = nullptr) {
   Order o;
   o.set_name(absl::StrCat("orders/", row[0].as<std::string>()));
   o.set_customer(absl::StrCat("customers/", row[1].as<std::string>()));
@@ -144,27 +148,23 @@ Order RowToOrder(const pqxx::row& row) {
   o.set_total_minor(row[5].as<int64_t>());
   o.set_refunded_minor(row[6].as<int64_t>());
   Order details;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(row[7].as<std::string>(), &details, options);
-  if (!parsed.ok()) {
-    log::Error("stored order details unreadable", {{"order", o.name()}});
+  if (lines == nullptr) {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    const auto parsed =
+        google::protobuf::util::JsonStringToMessage(row[7].as<std::string>(), &details, options);
+    if (!parsed.ok()) {
+      log::Error("stored order details unreadable", {{"order", o.name()}});
+    }
+    lines = &details;
   }
-  *o.mutable_line_items() = details.line_items();
-  *o.mutable_discount_codes() = details.discount_codes();
+  *o.mutable_line_items() = lines->line_items();
+  *o.mutable_discount_codes() = lines->discount_codes();
   o.set_sales_channel(row[8].as<std::string>());
   *o.mutable_order_time() = TimeUtil::MicrosecondsToTimestamp(row[9].as<int64_t>());
   *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
   *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
   return o;
-}
-
-db::TxOptions TxFor(const server::CallScope& scope) {
-  db::TxOptions options;
-  options.tenant = scope.tenant;
-  options.deadline = scope.deadline;
-  return options;
 }
 
 std::string CustomerId(const Order& o) {
@@ -501,22 +501,8 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
     FactsDelta delta;
     std::set<std::string> recompute;
     for (const auto& row : result) {
-      const Order& input = orders[row_of.at(row[2].as<std::string>())];
-      Order o;
-      o.set_name(absl::StrCat("orders/", row[0].as<std::string>()));
-      o.set_customer(absl::StrCat("customers/", row[1].as<std::string>()));
-      o.set_order_id(row[2].as<std::string>());
-      o.set_status(static_cast<v1::OrderStatus>(row[3].as<int>()));
-      o.set_currency_code(row[4].as<std::string>());
-      o.set_total_minor(row[5].as<int64_t>());
-      o.set_refunded_minor(row[6].as<int64_t>());
-      *o.mutable_line_items() = input.line_items();
-      *o.mutable_discount_codes() = input.discount_codes();
-      o.set_sales_channel(row[7].as<std::string>());
-      *o.mutable_order_time() = TimeUtil::MicrosecondsToTimestamp(row[8].as<int64_t>());
-      *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[9].as<int64_t>());
-      *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
-      const bool inserted = row[11].as<bool>();
+      Order o = RowToOrder(row, &orders[row_of.at(row[2].as<std::string>())]);
+      const bool inserted = row[12].as<bool>();
       (inserted ? created : updated) += 1;
       if (inserted) {
         delta.Add(row[1].as<std::string>(), o);
@@ -526,7 +512,7 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
       written.push_back(std::move(o));
     }
     for (size_t i = 0; i < written.size(); ++i) {
-      pending.push_back({result[i][11].as<bool>() ? "order.recorded" : "order.status_changed",
+      pending.push_back({result[i][12].as<bool>() ? "order.recorded" : "order.status_changed",
                          written[i].name(), &written[i]});
     }
     unchanged += static_cast<int64_t>(order_ids.size() - written.size());
