@@ -9,6 +9,24 @@ function(crm_target_defaults target)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
 
+# crm_proto_library(NAME <area> DIR crm/<area>/v1 [DEPS <proto libraries>])
+# Generates C++ messages and gRPC stubs for every .proto of DIR (relative to
+# protos/) into one static library crm_proto_<area>. Call it from
+# protos/CMakeLists.txt so that generated paths mirror the import paths.
+function(crm_proto_library)
+  cmake_parse_arguments(ARG "" "NAME;DIR" "DEPS" ${ARGN})
+  set(lib crm_proto_${ARG_NAME})
+  file(GLOB files CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+       ${CMAKE_CURRENT_SOURCE_DIR}/${ARG_DIR}/*.proto)
+  add_library(${lib} STATIC ${files})
+  protobuf_generate(TARGET ${lib} LANGUAGE cpp)
+  protobuf_generate(TARGET ${lib} LANGUAGE grpc
+    GENERATE_EXTENSIONS .grpc.pb.h .grpc.pb.cc
+    PLUGIN "protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>")
+  target_include_directories(${lib} PUBLIC ${CMAKE_CURRENT_BINARY_DIR})
+  target_link_libraries(${lib} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${ARG_DEPS})
+endfunction()
+
 # crm_embed_migrations(<target> <dir>): compiles every NNNN_*.sql file of <dir>
 # into <target> as crm::db::Migration values returned by
 # <namespace>::EmbeddedMigrations(). The files are read at configure time and
@@ -43,14 +61,15 @@ ${body}  };
 endfunction()
 
 # crm_service(NAME <svc> SOURCES ... [MIGRATIONS <dir>] [DEPS ...])
-# Builds crm_<svc>_lib from SOURCES (everything but main.cc) and the binary
+# Builds crm_<svc>_lib from SOURCES (everything but main.cc), linked with
+# common/ and the service's own contracts (crm_proto_<svc>), and the binary
 # crm-<svc> from main.cc.
 function(crm_service)
   cmake_parse_arguments(ARG "" "NAME;MIGRATIONS" "SOURCES;DEPS" ${ARGN})
   set(lib crm_${ARG_NAME}_lib)
   add_library(${lib} STATIC ${ARG_SOURCES})
   crm_target_defaults(${lib})
-  target_link_libraries(${lib} PUBLIC crm_common crm_protos ${ARG_DEPS})
+  target_link_libraries(${lib} PUBLIC crm_common crm_proto_${ARG_NAME} ${ARG_DEPS})
   if(ARG_MIGRATIONS)
     crm_embed_migrations(${lib} "${ARG_MIGRATIONS}" "crm::${ARG_NAME}")
   endif()

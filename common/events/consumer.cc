@@ -12,12 +12,10 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "common/server/call.h"
-#include "crm/events/v1/event_feed.grpc.pb.h"
 
 namespace crm::events {
 
-FeedConsumer::FeedConsumer(std::shared_ptr<grpc::Channel> feed, db::Pool& pool,
-                           ConsumerOptions options, ApplyFn apply)
+FeedConsumer::FeedConsumer(SubscribeFn feed, db::Pool& pool, ConsumerOptions options, ApplyFn apply)
     : feed_(std::move(feed)), pool_(pool), options_(std::move(options)), apply_(std::move(apply)) {}
 
 absl::StatusOr<std::string> FeedConsumer::StoredCursor() {
@@ -69,14 +67,13 @@ absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event)
 absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_time,
                                           const std::atomic<bool>* stop) {
   CRM_ASSIGN_OR_RETURN(std::string cursor, StoredCursor());
-  auto stub = crm::events::v1::EventFeed::NewStub(feed_);
   grpc::ClientContext ctx;
   ctx.AddMetadata(server::kTenantHeader, options_.tenant);
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + max_time));
   crm::events::v1::SubscribeRequest request;
   request.set_after_cursor(cursor);
   for (const auto& t : options_.types) request.add_types(t);
-  auto reader = stub->Subscribe(&ctx, request);
+  auto reader = feed_(&ctx, request);
   crm::events::v1::SubscribeResponse response;
   int applied = 0;
   absl::Status failure;

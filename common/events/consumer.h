@@ -10,6 +10,8 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <atomic>
 #include <functional>
@@ -34,10 +36,25 @@ struct ConsumerOptions {
 
 using ApplyFn = std::function<absl::Status(pqxx::work&, const crm::events::v1::Event&)>;
 
+// Opens a Subscribe stream on one producer's feed.
+using SubscribeFn =
+    std::function<std::unique_ptr<grpc::ClientReaderInterface<crm::events::v1::SubscribeResponse>>(
+        grpc::ClientContext*, const crm::events::v1::SubscribeRequest&)>;
+
+// The feed of the producer whose generated feed service is `Feed` (e.g.
+// crm::customer::v1::EventFeedService), reached over `channel`.
+template <typename Feed>
+SubscribeFn FeedOf(std::shared_ptr<grpc::Channel> channel) {
+  std::shared_ptr<typename Feed::Stub> stub = Feed::NewStub(std::move(channel));
+  return [stub](grpc::ClientContext* ctx, const crm::events::v1::SubscribeRequest& request)
+             -> std::unique_ptr<grpc::ClientReaderInterface<crm::events::v1::SubscribeResponse>> {
+    return stub->Subscribe(ctx, request);
+  };
+}
+
 class FeedConsumer {
  public:
-  FeedConsumer(std::shared_ptr<grpc::Channel> feed, db::Pool& pool, ConsumerOptions options,
-               ApplyFn apply);
+  FeedConsumer(SubscribeFn feed, db::Pool& pool, ConsumerOptions options, ApplyFn apply);
 
   // The stored cursor ("" before the first event).
   absl::StatusOr<std::string> StoredCursor();
@@ -55,7 +72,7 @@ class FeedConsumer {
   // Applies one event and stores its cursor; false if it was a duplicate.
   absl::StatusOr<bool> ApplyOne(const crm::events::v1::Event& event);
 
-  std::shared_ptr<grpc::Channel> feed_;
+  SubscribeFn feed_;
   db::Pool& pool_;
   ConsumerOptions options_;
   ApplyFn apply_;

@@ -27,8 +27,7 @@ constexpr int kBatch = 500;
 // read task of ours is queued or running.
 class FeedStream final : public grpc::ServerWriteReactor<SubscribeResponse> {
  public:
-  FeedStream(EventFeedService* service, server::CallScope scope, Cursor after,
-             std::set<std::string> types)
+  FeedStream(EventFeed* service, server::CallScope scope, Cursor after, std::set<std::string> types)
       : service_(service), scope_(std::move(scope)), cursor_(after), types_(std::move(types)) {
     service_->Register(this);
     Wake();
@@ -159,7 +158,7 @@ class FeedStream final : public grpc::ServerWriteReactor<SubscribeResponse> {
     if (del) delete this;
   }
 
-  EventFeedService* service_;
+  EventFeed* service_;
   const server::CallScope scope_;
   std::mutex mu_;
   Cursor cursor_;  // last event read (not necessarily written yet)
@@ -175,20 +174,20 @@ class FeedStream final : public grpc::ServerWriteReactor<SubscribeResponse> {
   std::atomic<bool> retry_{false};
 };
 
-EventFeedService::EventFeedService(db::Pool& pool, server::Executor& executor, std::string schema,
-                                   std::string listen_url)
+EventFeed::EventFeed(db::Pool& pool, server::Executor& executor, std::string schema,
+                     std::string listen_url)
     : pool_(pool),
       executor_(executor),
       schema_(std::move(schema)),
       listen_url_(std::move(listen_url)) {}
 
-EventFeedService::~EventFeedService() { Stop(); }
+EventFeed::~EventFeed() { Stop(); }
 
-void EventFeedService::Start() {
+void EventFeed::Start() {
   listener_ = std::thread([this] { ListenLoop(); });
 }
 
-void EventFeedService::Stop() {
+void EventFeed::Stop() {
   if (stopping_.exchange(true)) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -197,7 +196,7 @@ void EventFeedService::Stop() {
   if (listener_.joinable()) listener_.join();
 }
 
-grpc::ServerWriteReactor<SubscribeResponse>* EventFeedService::Subscribe(
+grpc::ServerWriteReactor<SubscribeResponse>* EventFeed::Subscribe(
     grpc::CallbackServerContext* context, const crm::events::v1::SubscribeRequest* request) {
   auto reject = [](grpc::Status status) {
     class Rejected : public grpc::ServerWriteReactor<SubscribeResponse> {
@@ -218,18 +217,18 @@ grpc::ServerWriteReactor<SubscribeResponse>* EventFeedService::Subscribe(
   return new FeedStream(this, *std::move(scope), *cursor, std::move(types));
 }
 
-void EventFeedService::Register(FeedStream* stream) {
+void EventFeed::Register(FeedStream* stream) {
   std::lock_guard<std::mutex> lock(mu_);
   streams_.insert(stream);
   if (stopping_.load()) stream->End();
 }
 
-void EventFeedService::Unregister(FeedStream* stream) {
+void EventFeed::Unregister(FeedStream* stream) {
   std::lock_guard<std::mutex> lock(mu_);
   streams_.erase(stream);
 }
 
-void EventFeedService::WakeAll(const std::string* tenant, bool only_retrying) {
+void EventFeed::WakeAll(const std::string* tenant, bool only_retrying) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto* s : streams_) {
     if (tenant != nullptr && s->tenant() != *tenant) continue;
@@ -253,7 +252,7 @@ class Receiver final : public pqxx::notification_receiver {
 
 }  // namespace
 
-void EventFeedService::ListenLoop() {
+void EventFeed::ListenLoop() {
   const std::string channel = NotifyChannel(schema_);
   while (!stopping_.load()) {
     try {

@@ -1,7 +1,9 @@
-// crm.events.v1.EventFeed over a service's outbox. One listener connection
-// per process waits on LISTEN/NOTIFY; streams hold no thread while idle:
-// a notification wakes the streams of that tenant, which read the outbox on
-// the shared executor and write with the callback API.
+// A service's event feed over its outbox, served as
+// crm.<svc>.v1.EventFeedService/Subscribe (FeedService<> below adapts it to
+// the service's generated feed). One listener connection per process waits
+// on LISTEN/NOTIFY; streams hold no thread while idle: a notification wakes
+// the streams of that tenant, which read the outbox on the shared executor
+// and write with the callback API.
 #pragma once
 
 #include <atomic>
@@ -14,18 +16,17 @@
 #include "common/db/pool.h"
 #include "common/server/call.h"
 #include "common/server/executor.h"
-#include "crm/events/v1/event_feed.grpc.pb.h"
+#include "crm/events/v1/event_feed.pb.h"
 
 namespace crm::events {
 
 class FeedStream;
 
-class EventFeedService final : public crm::events::v1::EventFeed::CallbackService {
+class EventFeed {
  public:
   // `listen_url` is a connection string for the dedicated LISTEN connection.
-  EventFeedService(db::Pool& pool, server::Executor& executor, std::string schema,
-                   std::string listen_url);
-  ~EventFeedService() override;
+  EventFeed(db::Pool& pool, server::Executor& executor, std::string schema, std::string listen_url);
+  ~EventFeed();
 
   // Starts the listener thread.
   void Start();
@@ -33,9 +34,9 @@ class EventFeedService final : public crm::events::v1::EventFeed::CallbackServic
   // cursor elsewhere) and stops the listener. Call before server shutdown.
   void Stop();
 
+  // The Subscribe handler of every feed service.
   grpc::ServerWriteReactor<crm::events::v1::SubscribeResponse>* Subscribe(
-      grpc::CallbackServerContext* context,
-      const crm::events::v1::SubscribeRequest* request) override;
+      grpc::CallbackServerContext* context, const crm::events::v1::SubscribeRequest* request);
 
   // For FeedStream.
   void Register(FeedStream* stream);
@@ -56,6 +57,23 @@ class EventFeedService final : public crm::events::v1::EventFeed::CallbackServic
   std::set<FeedStream*> streams_;
   std::atomic<bool> stopping_{false};
   std::thread listener_;
+};
+
+// Serves `feed` as a service's own generated feed service `Svc` (e.g.
+// crm::customer::v1::EventFeedService), whose Subscribe takes the
+// crm.events.v1 messages.
+template <typename Svc>
+class FeedService final : public Svc::CallbackService {
+ public:
+  explicit FeedService(EventFeed& feed) : feed_(feed) {}
+  grpc::ServerWriteReactor<crm::events::v1::SubscribeResponse>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const crm::events::v1::SubscribeRequest* request) override {
+    return feed_.Subscribe(context, request);
+  }
+
+ private:
+  EventFeed& feed_;
 };
 
 }  // namespace crm::events

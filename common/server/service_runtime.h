@@ -1,56 +1,119 @@
-// What every service process assembles the same way: a connection pool, its
-// schema's migrations, the executor for blocking work, and the server runner
-// whose health follows the database and the migrations. A service adds its
-// handlers to runner() between Create() and Start().
+// A service process, assembled the same way for every service: connection
+// pool, the schema's migrations, the executor for blocking work, page-token
+// codec, the server runner (health follows the database and the migrations),
+// the service's handlers, and, when it has one, its event feed. A service
+// describes itself in a ServiceDefinition; ServiceMain (service_main.h) runs
+// it from flags, tests start it in-process with ServiceRuntime::Start.
 #pragma once
 
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/api/page_token.h"
 #include "common/db/migrator.h"
 #include "common/db/pool.h"
+#include "common/events/event_feed.h"
 #include "common/server/executor.h"
 #include "common/server/runner.h"
 
 namespace crm::server {
 
+// Settings every service process has; ServiceMain fills them from the shared
+// flags, tests set the fields they need.
 struct RuntimeConfig {
-  std::string name;    // service name: metrics labels, logs
-  std::string schema;  // the service's own Postgres schema
   std::string db_url;
   int db_pool_size = 8;      // also the number of worker threads
   int queue_capacity = 256;  // requests waiting for a worker
   bool migrate = true;       // apply migrations at start
+  // HMAC secret of page tokens, the same on every replica (>= 16 bytes);
+  // empty: a per-process random secret (tokens do not survive a restart).
+  std::string page_token_secret;
   ServerOptions server;
+};
+
+// What a service owns beyond the runtime (stores, handlers): kept alive
+// until the runtime has drained.
+class Component {
+ public:
+  virtual ~Component() = default;
+};
+
+class ServiceRuntime;
+
+struct ServiceDefinition {
+  std::string name;    // "customer": logs, metrics labels
+  std::string schema;  // the service's own Postgres schema
+  // Defaults of the shared flags for this service.
+  int grpc_port = 0;
+  int metrics_port = -1;
+  int db_pool_size = 8;
+  int queue_capacity = 256;
+  std::vector<db::MigrationFile> migrations;
+  // Builds the stores and handlers and registers the handlers with
+  // runtime.runner() (and the feed with runtime.ServeEventFeed<>()).
+  std::function<absl::StatusOr<std::unique_ptr<Component>>(ServiceRuntime&)> wire;
+  // Optional one-shot command selected by the service's own flags (e.g. the
+  // gateway's --create_api_key): returns the exit code to end with instead
+  // of serving, or nullopt to serve.
+  std::function<std::optional<int>(const RuntimeConfig&)> command;
 };
 
 class ServiceRuntime {
  public:
-  static absl::StatusOr<std::unique_ptr<ServiceRuntime>> Create(
-      const RuntimeConfig& config, std::vector<db::MigrationFile> migrations);
+  // Connects, migrates (unless config.migrate is false), wires the service,
+  // starts serving and starts the event feed.
+  static absl::StatusOr<std::unique_ptr<ServiceRuntime>> Start(const RuntimeConfig& config,
+                                                               const ServiceDefinition& service);
   ~ServiceRuntime();
 
+  const std::string& name() const { return name_; }
+  const std::string& schema() const { return schema_; }
   db::Pool& pool() { return *pool_; }
   Executor& executor() { return *executor_; }
   ServerRunner& runner() { return *runner_; }
+  const api::PageTokenCodec& page_tokens() const { return *page_tokens_; }
+  int port() const { return runner_->port(); }
+  int metrics_port() const { return runner_->metrics_port(); }
 
-  // Starts serving; health turns SERVING once the migrations are current.
-  absl::Status Start();
-  // Drains the server, then the executor. Idempotent.
+  // Serves this service's outbox as its generated feed service `Svc`
+  // (crm.<svc>.v1.EventFeedService). Call from `wire`.
+  template <typename Svc>
+  void ServeEventFeed() {
+    auto service = std::make_unique<events::FeedService<Svc>>(EnableFeed());
+    runner_->AddService(service.get());
+    feed_service_ = std::move(service);
+  }
+
+  // Ends the event streams, drains the server, then the executor. Idempotent.
   void Shutdown();
+  // Waits for SIGTERM/SIGINT, then Shutdown().
+  void RunUntilSignal();
 
   // The Kubernetes migration Job's path: apply and return how many ran.
-  static absl::StatusOr<int> MigrateOnly(const std::string& db_url, const std::string& schema,
-                                         std::vector<db::MigrationFile> migrations);
+  static absl::StatusOr<int> MigrateOnly(const std::string& db_url,
+                                         const ServiceDefinition& service);
 
  private:
   ServiceRuntime() = default;
+  events::EventFeed& EnableFeed();
+
+  std::string name_;
+  std::string schema_;
+  std::string db_url_;
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<db::Migrator> migrator_;
   std::unique_ptr<Executor> executor_;
+  std::unique_ptr<api::PageTokenCodec> page_tokens_;
   std::unique_ptr<ServerRunner> runner_;
+  std::unique_ptr<events::EventFeed> feed_;
+  std::unique_ptr<grpc::Service> feed_service_;
+  std::unique_ptr<Component> component_;
   bool shut_down_ = false;
 };
 

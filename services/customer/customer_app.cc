@@ -1,53 +1,44 @@
 #include "services/customer/customer_app.h"
 
-#include "common/base/status.h"
+#include <memory>
+
+#include "crm/customer/v1/event_feed_service.grpc.pb.h"
+#include "services/customer/customer_service.h"
 
 namespace crm::customer {
+namespace {
 
-absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
-  if (config.page_token_secret.size() < 16) {
-    return absl::InvalidArgumentError("page token secret must be at least 16 bytes");
-  }
-  std::unique_ptr<App> app(new App());
-  server::RuntimeConfig rt{
-      "customer",     kSchema,      config.db_url, config.db_pool_size, config.queue_capacity,
-      config.migrate, config.server};
-  CRM_ASSIGN_OR_RETURN(app->runtime_, server::ServiceRuntime::Create(rt, EmbeddedMigrations()));
-  server::ServiceRuntime& runtime = *app->runtime_;
-  app->store_ = std::make_unique<CustomerStore>(runtime.pool(),
-                                                api::PageTokenCodec(config.page_token_secret));
-  app->orders_ =
-      std::make_unique<OrderStore>(runtime.pool(), api::PageTokenCodec(config.page_token_secret));
-  app->behavior_ = std::make_unique<BehaviorStore>(runtime.pool());
-  app->identities_ = std::make_unique<IdentityStore>(runtime.pool(),
-                                                     api::PageTokenCodec(config.page_token_secret));
-  app->service_ = std::make_unique<CustomerServiceImpl>(
-      *app->store_, *app->orders_, *app->behavior_, *app->identities_, runtime.executor());
-  app->feed_ = std::make_unique<events::EventFeedService>(runtime.pool(), runtime.executor(),
-                                                          kSchema, config.db_url);
-  runtime.runner().AddService(app->service_.get());
-  runtime.runner().AddService(app->feed_.get());
-  CRM_RETURN_IF_ERROR(runtime.Start());
-  app->feed_->Start();
-  return app;
-}
+struct Wiring final : server::Component {
+  explicit Wiring(server::ServiceRuntime& rt)
+      : customers(rt.pool(), rt.page_tokens()),
+        orders(rt.pool(), rt.page_tokens()),
+        behavior(rt.pool()),
+        identities(rt.pool(), rt.page_tokens()),
+        service(customers, orders, behavior, identities, rt.executor()) {}
+  CustomerStore customers;
+  OrderStore orders;
+  BehaviorStore behavior;
+  IdentityStore identities;
+  CustomerServiceImpl service;
+};
 
-App::~App() { Shutdown(); }
+}  // namespace
 
-void App::Shutdown() {
-  if (runtime_ == nullptr) return;
-  feed_->Stop();  // open streams end first, so the drain is not held up by them
-  runtime_->Shutdown();
-}
-
-void App::RunUntilSignal() {
-  // End the event streams as soon as the signal arrives, then drain.
-  runtime_->runner().RunUntilSignal([this] { feed_->Stop(); });
-  Shutdown();
-}
-
-absl::StatusOr<int> MigrateOnly(const std::string& db_url) {
-  return server::ServiceRuntime::MigrateOnly(db_url, kSchema, EmbeddedMigrations());
+server::ServiceDefinition Definition() {
+  server::ServiceDefinition d;
+  d.name = "customer";
+  d.schema = kSchema;
+  d.grpc_port = 50061;
+  d.metrics_port = 9461;
+  d.db_pool_size = 8;
+  d.migrations = EmbeddedMigrations();
+  d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
+    auto wiring = std::make_unique<Wiring>(rt);
+    rt.runner().AddService(&wiring->service);
+    rt.ServeEventFeed<crm::customer::v1::EventFeedService>();
+    return wiring;
+  };
+  return d;
 }
 
 }  // namespace crm::customer

@@ -1,49 +1,55 @@
 #include "services/gateway/gateway_app.h"
 
+#include <memory>
+
 #include "common/base/log.h"
 #include "common/base/status.h"
+#include "services/gateway/api_key_service.h"
+#include "services/gateway/api_key_store.h"
 
 namespace crm::gateway {
+namespace {
 
-absl::StatusOr<std::unique_ptr<App>> App::Start(const AppConfig& config) {
-  CRM_ASSIGN_OR_RETURN(std::vector<Route> routes, ParseRoutes(config.routes));
-  std::unique_ptr<App> app(new App());
-  server::RuntimeConfig rt{
-      "gateway",      kSchema,      config.db_url, config.db_pool_size, config.queue_capacity,
-      config.migrate, config.server};
-  CRM_ASSIGN_OR_RETURN(app->runtime_, server::ServiceRuntime::Create(rt, EmbeddedMigrations()));
-  server::ServiceRuntime& runtime = *app->runtime_;
-  app->keys_ = std::make_unique<ApiKeyStore>(runtime.pool(), config.key_cache_ttl);
-  app->admin_ =
-      std::make_unique<ApiKeyServiceImpl>(*app->keys_, runtime.executor(), config.admin_token);
-  app->proxy_ = std::make_unique<Proxy>(routes, *app->keys_, runtime.executor(), config.proxy);
-  runtime.runner().AddService(app->admin_.get());
-  runtime.runner().SetGenericService(app->proxy_.get());
-  CRM_RETURN_IF_ERROR(runtime.Start());
-  for (const auto& r : routes) {
-    log::Info("route", {{"package", r.package}, {"backend", r.address}});
-  }
-  return app;
-}
+struct Wiring final : server::Component {
+  Wiring(server::ServiceRuntime& rt, const GatewayOptions& options,
+         const std::vector<Route>& routes)
+      : keys(rt.pool(), options.key_cache_ttl),
+        admin(keys, rt.executor(), options.admin_token),
+        proxy(routes, keys, rt.executor(), options.proxy) {}
+  ApiKeyStore keys;
+  ApiKeyServiceImpl admin;
+  Proxy proxy;
+};
 
-App::~App() { Shutdown(); }
+}  // namespace
 
-void App::Shutdown() {
-  if (runtime_ != nullptr) runtime_->Shutdown();
-}
-
-void App::RunUntilSignal() {
-  runtime_->runner().RunUntilSignal();
-  Shutdown();
-}
-
-absl::StatusOr<int> MigrateOnly(const std::string& db_url) {
-  return server::ServiceRuntime::MigrateOnly(db_url, kSchema, EmbeddedMigrations());
+server::ServiceDefinition Definition(const GatewayOptions& options) {
+  server::ServiceDefinition d;
+  d.name = "gateway";
+  d.schema = kSchema;
+  d.grpc_port = 50051;
+  d.metrics_port = 9451;
+  d.db_pool_size = 4;
+  d.queue_capacity = 1024;
+  d.migrations = EmbeddedMigrations();
+  d.wire =
+      [options](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
+    CRM_ASSIGN_OR_RETURN(std::vector<Route> routes, ParseRoutes(options.routes));
+    auto wiring = std::make_unique<Wiring>(rt, options, routes);
+    rt.runner().AddService(&wiring->admin);
+    rt.runner().SetGenericService(&wiring->proxy);
+    for (const auto& r : routes) {
+      log::Info("route", {{"package", r.package}, {"backend", r.address}});
+    }
+    return wiring;
+  };
+  return d;
 }
 
 absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> CreateApiKeyOffline(
     const std::string& db_url, const crm::gateway::v1::ApiKey& key) {
-  CRM_RETURN_IF_ERROR(MigrateOnly(db_url).status());
+  server::ServiceDefinition d = Definition(GatewayOptions());
+  CRM_RETURN_IF_ERROR(server::ServiceRuntime::MigrateOnly(db_url, d).status());
   db::Pool pool(db::PoolOptions{db_url, 1, "gateway-cli"});
   ApiKeyStore store(pool, absl::ZeroDuration());
   return store.Create(key);

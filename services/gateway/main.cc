@@ -1,5 +1,6 @@
-// crm-gateway: composition root. Flags (with CRM_* environment fallbacks)
-// → config → App; or, with --create_api_key, create a key and print it once.
+// crm-gateway: the gateway binary. Its own flags besides the shared ones
+// (docs/operations.md); with --create_api_key it creates a key, prints it
+// once and exits.
 #include <cstdio>
 #include <cstdlib>
 
@@ -7,8 +8,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_split.h"
 #include "common/base/env.h"
-#include "common/base/log.h"
-#include "common/server/process_flags.h"
+#include "common/server/service_main.h"
 #include "services/gateway/gateway_app.h"
 
 ABSL_FLAG(std::string, routes, crm::EnvOr("CRM_ROUTES", std::string("")),
@@ -53,34 +53,26 @@ int CreateApiKey(const std::string& db_url) {
   return EXIT_SUCCESS;
 }
 
+crm::gateway::GatewayOptions OptionsFromFlags() {
+  crm::gateway::GatewayOptions options;
+  options.routes = absl::GetFlag(FLAGS_routes);
+  options.admin_token = crm::ReadSecretFile(absl::GetFlag(FLAGS_admin_token_file));
+  options.key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_key_cache_ttl_ms));
+  options.proxy.default_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
+  options.proxy.rate_limit_qps = absl::GetFlag(FLAGS_rate_limit_qps);
+  options.proxy.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  return options;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  crm::server::BlockTerminationSignals();
-  absl::ParseCommandLine(argc, argv);
-  crm::log::SetServiceName("gateway");
-  auto flags = crm::server::ReadProcessFlags({50051, 9451, 4});
-  if (!flags.ok()) return crm::server::ExitWithError("bad configuration", flags.status());
-  const crm::server::RuntimeConfig& rt = flags->runtime;
-  if (flags->migrate_only) {
-    auto applied = crm::gateway::MigrateOnly(rt.db_url);
-    if (!applied.ok()) return crm::server::ExitWithError("migration failed", applied.status());
-    return EXIT_SUCCESS;
-  }
-  if (absl::GetFlag(FLAGS_create_api_key)) return CreateApiKey(rt.db_url);
-  crm::gateway::AppConfig config;
-  config.db_url = rt.db_url;
-  config.db_pool_size = rt.db_pool_size;
-  config.migrate = rt.migrate;
-  config.server = rt.server;
-  config.routes = absl::GetFlag(FLAGS_routes);
-  config.admin_token = crm::ReadSecretFile(absl::GetFlag(FLAGS_admin_token_file));
-  config.key_cache_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_key_cache_ttl_ms));
-  config.proxy.default_deadline = absl::Milliseconds(absl::GetFlag(FLAGS_default_deadline_ms));
-  config.proxy.rate_limit_qps = absl::GetFlag(FLAGS_rate_limit_qps);
-  config.proxy.rate_limit_burst = absl::GetFlag(FLAGS_rate_limit_burst);
-  auto app = crm::gateway::App::Start(config);
-  if (!app.ok()) return crm::server::ExitWithError("start failed", app.status());
-  (*app)->RunUntilSignal();
-  return EXIT_SUCCESS;
+  return crm::server::ServiceMain(argc, argv, [] {
+    crm::server::ServiceDefinition d = crm::gateway::Definition(OptionsFromFlags());
+    d.command = [](const crm::server::RuntimeConfig& config) -> std::optional<int> {
+      if (!absl::GetFlag(FLAGS_create_api_key)) return std::nullopt;
+      return CreateApiKey(config.db_url);
+    };
+    return d;
+  });
 }

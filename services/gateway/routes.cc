@@ -42,6 +42,8 @@ absl::StatusOr<MethodInfo> ParseMethod(absl::string_view path) {
 }
 
 std::string RequiredScope(const MethodInfo& method) {
+  // Every service's feed (crm.<svc>.v1.EventFeedService) is one area.
+  if (method.service == "EventFeedService") return "events.read";
   absl::string_view area = method.package;
   absl::ConsumePrefix(&area, "crm.");
   area = area.substr(0, area.find('.'));

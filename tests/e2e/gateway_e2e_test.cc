@@ -19,7 +19,7 @@
 #include "absl/time/clock.h"
 #include "common/server/health_client.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
-#include "crm/events/v1/event_feed.grpc.pb.h"
+#include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "crm/gateway/v1/api_key_service.grpc.pb.h"
 #include "tests/testing/net.h"
 #include "tests/testing/process.h"
@@ -89,12 +89,12 @@ class Suite {
             "--page_token_secret_file=" + dir_ + "/page_secret", "--shutdown_grace_seconds=15"},
         dir_ + "/customer.log");
     std::vector<std::string> gateway_args = {
-        "--db_url=" + gateway_url_, absl::StrCat("--grpc_port=", gateway_port_),
+        "--db_url=" + gateway_url_,
+        absl::StrCat("--grpc_port=", gateway_port_),
         absl::StrCat("--metrics_port=", gateway_metrics_),
-        // The event feed is routed too, to prove server streaming passes the proxy.
-        absl::StrCat("--routes=crm.customer.v1=127.0.0.1:", customer_port_,
-                     ",crm.events.v1=127.0.0.1:", customer_port_),
-        "--admin_token_file=" + dir_ + "/admin_token", "--key_cache_ttl_ms=200"};
+        absl::StrCat("--routes=crm.customer.v1=127.0.0.1:", customer_port_),
+        "--admin_token_file=" + dir_ + "/admin_token",
+        "--key_cache_ttl_ms=200"};
     gateway_args.insert(gateway_args.end(), extra_gateway_args.begin(), extra_gateway_args.end());
     gateway_ = std::make_unique<ChildProcess>(CRM_GATEWAY_BIN, gateway_args, dir_ + "/gateway.log");
     if (!WaitServing(customer_port_, 20000)) FAIL("customer not serving:\n" << customer_->Log());
@@ -385,7 +385,7 @@ TEST_CASE(
   // it must not hold up the drain.
   auto feed_channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", s.customer_port()),
                                           grpc::InsecureChannelCredentials());
-  auto feed = crm::events::v1::EventFeed::NewStub(feed_channel);
+  auto feed = crm::customer::v1::EventFeedService::NewStub(feed_channel);
   grpc::ClientContext feed_ctx;
   feed_ctx.AddMetadata("x-crm-tenant", "tenant-a");
   crm::events::v1::SubscribeRequest sub;
@@ -701,7 +701,7 @@ TEST_CASE("a server-streaming call passes through the gateway proxy", "[e2e]") {
   Suite s;
   const std::string key_a = s.CreateKey("tenant-a", "*");
   const std::string key_b = s.CreateKey("tenant-b", "*");
-  auto feed = crm::events::v1::EventFeed::NewStub(s.channel());
+  auto feed = crm::customer::v1::EventFeedService::NewStub(s.channel());
   Create(s, key_a, "first@example.com");
 
   grpc::ClientContext ctx;
@@ -745,6 +745,17 @@ TEST_CASE("a server-streaming call passes through the gateway proxy", "[e2e]") {
   }
   CHECK(resumed->Finish().error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
   CHECK(after == std::vector<std::string>{"third@example.com"});
+
+  // The feed needs events.read: a key with only customer.read is refused.
+  const std::string reader_key = s.CreateKey("tenant-a", "customer.read");
+  grpc::ClientContext scope_ctx;
+  scope_ctx.AddMetadata("authorization", "Bearer " + reader_key);
+  scope_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto refused = feed->Subscribe(&scope_ctx, crm::events::v1::SubscribeRequest());
+  CHECK_FALSE(refused->Read(&resp));
+  grpc::Status refused_status = refused->Finish();
+  CHECK(refused_status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(refused_status.error_message() == "API key lacks scope events.read");
 
   // Another tenant's key sees none of it.
   grpc::ClientContext b_ctx;

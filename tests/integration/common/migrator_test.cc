@@ -84,12 +84,14 @@ TEST_CASE("a service whose migration fails reports it and stops cleanly",
   // The state an operator can leave behind: an object the migration creates
   // already exists.
   ExecSql(url, "CREATE SCHEMA mig; CREATE TABLE mig.widgets (id int);");
+  server::ServiceDefinition service;
+  service.name = "mig";
+  service.schema = "mig";
+  service.migrations = files;
   server::RuntimeConfig config;
-  config.name = "mig";
-  config.schema = "mig";
   config.db_url = url;
   config.db_pool_size = 1;
-  auto runtime = server::ServiceRuntime::Create(config, files);
+  auto runtime = server::ServiceRuntime::Start(config, service);
   REQUIRE_FALSE(runtime.ok());
   INFO(runtime.status().ToString());
   CHECK(runtime.status().code() == absl::StatusCode::kInternal);

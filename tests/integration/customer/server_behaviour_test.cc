@@ -27,8 +27,9 @@ bool EventuallyHealth(CustomerHarness& h, server::HealthState want, absl::Durati
 }
 
 TEST_CASE("health is SERVING only while the database is reachable", "[integration][health]") {
-  CustomerHarness h(
-      "health", [](customer::AppConfig& c) { c.server.health_interval = absl::Milliseconds(100); });
+  CustomerHarness h("health", [](server::RuntimeConfig& c) {
+    c.server.health_interval = absl::Milliseconds(100);
+  });
   CHECK(EventuallyHealth(h, server::HealthState::kServing, absl::Seconds(2)));
   const std::string db = h.db_url().substr(h.db_url().rfind("dbname=") + 7);
   // Cut the database off: no new connections, existing ones terminated.
@@ -41,19 +42,19 @@ TEST_CASE("health is SERVING only while the database is reachable", "[integratio
 }
 
 TEST_CASE("health is NOT_SERVING until the migrations are applied", "[integration][health]") {
-  CustomerHarness h("nomig", [](customer::AppConfig& c) {
+  CustomerHarness h("nomig", [](server::RuntimeConfig& c) {
     c.migrate = false;
     c.server.health_interval = absl::Milliseconds(100);
   });
   CHECK(EventuallyHealth(h, server::HealthState::kNotServing, absl::Seconds(2)));
-  auto applied = customer::MigrateOnly(h.db_url());
+  auto applied = server::ServiceRuntime::MigrateOnly(h.db_url(), h.service());
   REQUIRE(applied.ok());
   CHECK(*applied == static_cast<int>(customer::EmbeddedMigrations().size()));
   CHECK(EventuallyHealth(h, server::HealthState::kServing, absl::Seconds(5)));
 }
 
 TEST_CASE("a saturated service answers RESOURCE_EXHAUSTED at once", "[integration][executor]") {
-  CustomerHarness h("busy", [](customer::AppConfig& c) {
+  CustomerHarness h("busy", [](server::RuntimeConfig& c) {
     c.db_pool_size = 1;
     c.queue_capacity = 1;
   });

@@ -40,6 +40,11 @@ TEST_CASE("scopes: reads need .read, everything else .write", "[gateway]") {
         "customer.read");
   CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/RecordConsent")) ==
         "customer.write");
+  // Every service's feed is one area of its own.
+  CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.EventFeedService/Subscribe")) ==
+        "events.read");
+  CHECK(RequiredScope(*ParseMethod("/crm.ticketing.v1.EventFeedService/Subscribe")) ==
+        "events.read");
   CHECK(HasScope({"customer.read"}, "customer.read"));
   CHECK_FALSE(HasScope({"customer.read"}, "customer.write"));
   CHECK(HasScope({"customer.*"}, "customer.write"));
