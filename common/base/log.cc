@@ -45,6 +45,10 @@ void SetServiceName(absl::string_view service) {
 
 void SetMinSeverity(Severity severity) { g_min_severity.store(static_cast<int>(severity)); }
 
+bool Enabled(Severity severity) {
+  return static_cast<int>(severity) >= g_min_severity.load(std::memory_order_relaxed);
+}
+
 std::string JsonEscape(absl::string_view in) {
   std::string out;
   out.reserve(in.size() + 2);

@@ -19,6 +19,10 @@ void SetServiceName(absl::string_view service);
 // Lines below this severity are dropped (default kInfo).
 void SetMinSeverity(Severity severity);
 
+// Whether a line of `severity` would be written: lets a caller skip building
+// fields nobody will read.
+bool Enabled(Severity severity);
+
 void Write(Severity severity, absl::string_view message, std::initializer_list<Field> fields = {});
 
 inline void Info(absl::string_view message, std::initializer_list<Field> fields = {}) {

@@ -95,7 +95,7 @@ absl::StatusOr<std::vector<Migration>> PlanMigrations(
 Migrator::Migrator(Pool& pool, std::string schema, std::vector<MigrationFile> files)
     : pool_(pool), schema_(std::move(schema)), files_(std::move(files)) {}
 
-absl::StatusOr<std::vector<AppliedMigration>> Migrator::ReadApplied(pqxx::work& tx) {
+absl::StatusOr<std::vector<AppliedMigration>> Migrator::ReadApplied(db::Tx& tx) {
   std::vector<AppliedMigration> applied;
   auto exists = tx.exec_params("SELECT to_regclass($1) IS NOT NULL",
                                absl::StrCat(schema_, ".schema_migrations"));
@@ -116,7 +116,7 @@ absl::StatusOr<int> Migrator::Migrate() {
   int applied_now = 0;
   TxOptions options;
   options.max_attempts = 3;
-  absl::Status status = RunInTransaction(pool_, options, [&](pqxx::work& tx) -> absl::Status {
+  absl::Status status = RunInTransaction(pool_, options, [&](db::Tx& tx) -> absl::Status {
     applied_now = 0;
     // Every replica serialises here; the loser sees the winner's work.
     tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
@@ -151,7 +151,7 @@ absl::StatusOr<bool> Migrator::IsCurrent() {
   options.read_only = true;
   options.max_attempts = 1;
   options.deadline = absl::Now() + absl::Seconds(5);
-  CRM_RETURN_IF_ERROR(RunInTransaction(pool_, options, [&](pqxx::work& tx) -> absl::Status {
+  CRM_RETURN_IF_ERROR(RunInTransaction(pool_, options, [&](db::Tx& tx) -> absl::Status {
     CRM_ASSIGN_OR_RETURN(auto applied, ReadApplied(tx));
     auto pending = PlanMigrations(embedded, applied);
     current = pending.ok() && pending->empty();

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/db/pool.h"
+#include "common/db/transaction.h"
 
 namespace crm::db {
 
@@ -51,7 +52,7 @@ class Migrator {
   absl::StatusOr<bool> IsCurrent();
 
  private:
-  absl::StatusOr<std::vector<AppliedMigration>> ReadApplied(pqxx::work& tx);
+  absl::StatusOr<std::vector<AppliedMigration>> ReadApplied(db::Tx& tx);
 
   Pool& pool_;
   std::string schema_;

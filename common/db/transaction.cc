@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/base/metrics.h"
@@ -111,6 +112,41 @@ absl::Status StatusFromException(std::exception_ptr error, absl::string_view wha
   }
 }
 
+namespace {
+
+// A read-committed (or other isolation) transaction whose BEGIN carries the
+// per-transaction settings, so that opening it is one round trip.
+class Transaction final : public pqxx::internal::basic_transaction {
+ public:
+  Transaction(pqxx::connection_base& conn, std::string begin_sql)
+      : pqxx::internal::namedclass("crm_transaction"),
+        pqxx::internal::basic_transaction(conn, "READ COMMITTED", pqxx::read_write),
+        begin_sql_(std::move(begin_sql)) {
+    Begin();
+  }
+  ~Transaction() noexcept override { End(); }
+
+ private:
+  void do_begin() override { direct_exec(begin_sql_.c_str()); }
+  const std::string begin_sql_;
+};
+
+// The settings every statement of a call runs under: statement timeout from
+// the remaining deadline, the tenant for row-level security.
+void AppendSettings(const TxOptions& options, absl::Duration remaining, pqxx::connection_base& conn,
+                    std::string* sql) {
+  if (options.deadline != absl::InfiniteFuture()) {
+    const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(remaining));
+    absl::StrAppend(sql, "SET LOCAL statement_timeout = ", ms, ";");
+  }
+  if (!options.tenant.empty()) {
+    absl::StrAppend(sql, "SELECT set_config('app.tenant_id', ", conn.quote(options.tenant),
+                    ", true);");
+  }
+}
+
+}  // namespace
+
 absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& fn) {
   absl::Status last;
   for (int attempt = 1; attempt <= std::max(1, options.max_attempts); ++attempt) {
@@ -121,22 +157,11 @@ absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& 
     auto lease = pool.Acquire(options.deadline);
     if (!lease.ok()) return lease.status();
     try {
-      pqxx::work tx(lease->conn());
-      // One round trip for every per-transaction setting.
-      std::string setup;
-      if (options.isolation != Isolation::kReadCommitted || options.read_only) {
-        absl::StrAppend(&setup, "SET TRANSACTION ISOLATION LEVEL ", IsolationSql(options.isolation),
-                        options.read_only ? " READ ONLY" : "", ";");
-      }
-      if (options.deadline != absl::InfiniteFuture()) {
-        const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(remaining));
-        absl::StrAppend(&setup, "SET LOCAL statement_timeout = ", ms, ";");
-      }
-      if (!options.tenant.empty()) {
-        absl::StrAppend(&setup, "SELECT set_config('app.tenant_id', ", tx.quote(options.tenant),
-                        ", true);");
-      }
-      if (!setup.empty()) tx.exec(setup);
+      // BEGIN and every setting in one round trip.
+      std::string begin = absl::StrCat("BEGIN ISOLATION LEVEL ", IsolationSql(options.isolation),
+                                       options.read_only ? " READ ONLY" : "", ";");
+      AppendSettings(options, remaining, lease->conn(), &begin);
+      Transaction tx(lease->conn(), std::move(begin));
       absl::Status status = fn(tx);
       if (!status.ok()) {
         tx.abort();
@@ -158,6 +183,33 @@ absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& 
     }
   }
   return last;
+}
+
+absl::StatusOr<pqxx::result> ReadOnceLiterals(Pool& pool, const TxOptions& options,
+                                              const std::string& name, const LiteralsFn& literals) {
+  const absl::Duration remaining = options.deadline - absl::Now();
+  if (remaining <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError("deadline exceeded before the database call");
+  }
+  auto lease = pool.Acquire(options.deadline);
+  if (!lease.ok()) return lease.status();
+  try {
+    pqxx::connection_base& conn = lease->conn();
+    // EXECUTE needs the statement on the server; once per connection.
+    conn.prepare_now(name);
+    // A multi-statement message runs as one implicit transaction, so SET
+    // LOCAL and set_config(..., true) hold for the statement and end with it.
+    std::string sql = "SET TRANSACTION READ ONLY;";
+    AppendSettings(options, remaining, conn, &sql);
+    pqxx::nontransaction tx(conn);
+    const std::vector<std::string> args = literals(tx);
+    absl::StrAppend(&sql, "EXECUTE ", name);
+    if (!args.empty()) absl::StrAppend(&sql, "(", absl::StrJoin(args, ", "), ")");
+    QueryTimer timer(name);
+    return tx.exec(sql);
+  } catch (...) {
+    return StatusFromException(std::current_exception(), name);
+  }
 }
 
 }  // namespace crm::db

@@ -2,14 +2,21 @@
 // exceptions become absl::Status, where the caller's remaining deadline
 // becomes statement_timeout, where the tenant is set for row-level security,
 // and where serialization failures and deadlocks are retried.
+//
+// Round trips: a transaction sends BEGIN and every setting in one message,
+// then its statements, then COMMIT. A read of one statement (ReadOnce) sends
+// the settings and the statement in one message: one round trip in all.
 #pragma once
 
 #include <functional>
+#include <pqxx/nontransaction>
 #include <pqxx/transaction>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
 
@@ -29,11 +36,23 @@ struct TxOptions {
   bool rollback = false;
 };
 
-using TxFn = std::function<absl::Status(pqxx::work&)>;
+// The transaction every store works in (a pqxx::work is one too, for tests).
+using Tx = pqxx::dbtransaction;
+using TxFn = std::function<absl::Status(Tx&)>;
 
 // Runs `fn` in a transaction and commits when it returns OK; rolls back
 // otherwise. Retries the whole of `fn` on serialization failure/deadlock.
 absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& fn);
+
+// Runs the one prepared statement `name` (registered with Pool::Prepare) as
+// a read in a single round trip: SET TRANSACTION READ ONLY, the statement
+// timeout from options.deadline, the tenant for row-level security and the
+// statement go in one message and run in one implicit transaction, exactly
+// as strict as RunInTransaction with read_only. Arguments are sent as
+// quoted literals (libpq escaping), NULL for a null value.
+template <typename... Args>
+absl::StatusOr<pqxx::result> ReadOnce(Pool& pool, const TxOptions& options, const std::string& name,
+                                      const Args&... args);
 
 // Maps an exception thrown by libpqxx (or anything else) to a status; logs
 // the detail that is not safe to return. `what` names the statement.
@@ -50,6 +69,18 @@ pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
                          const std::string& sql, const std::vector<std::string>& params);
 
 // --- implementation details ---
+using LiteralsFn = std::function<std::vector<std::string>(pqxx::transaction_base&)>;
+absl::StatusOr<pqxx::result> ReadOnceLiterals(Pool& pool, const TxOptions& options,
+                                              const std::string& name, const LiteralsFn& literals);
+
+template <typename... Args>
+absl::StatusOr<pqxx::result> ReadOnce(Pool& pool, const TxOptions& options, const std::string& name,
+                                      const Args&... args) {
+  return ReadOnceLiterals(pool, options, name, [&](pqxx::transaction_base& tx) {
+    return std::vector<std::string>{tx.quote(args)...};
+  });
+}
+
 class QueryTimer {
  public:
   explicit QueryTimer(const std::string& name);

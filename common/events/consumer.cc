@@ -23,7 +23,7 @@ absl::StatusOr<std::string> FeedConsumer::StoredCursor() {
   db::TxOptions tx_options;
   tx_options.tenant = options_.tenant;
   tx_options.deadline = absl::Now() + absl::Seconds(10);
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](db::Tx& tx) {
     auto rows = tx.exec_params(absl::StrCat("SELECT cursor FROM ", options_.schema,
                                             ".consumer_cursors WHERE tenant_id = $1 AND "
                                             "consumer = $2"),
@@ -40,7 +40,7 @@ absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event)
   db::TxOptions tx_options;
   tx_options.tenant = options_.tenant;
   tx_options.deadline = absl::Now() + absl::Seconds(30);
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](db::Tx& tx) {
     applied = false;
     // Lock the cursor row so two consumers of the same name never both apply.
     tx.exec_params(absl::StrCat("INSERT INTO ", options_.schema,

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
+#include "common/db/transaction.h"
 #include "crm/events/v1/event_feed.pb.h"
 
 namespace crm::events {
@@ -34,7 +35,7 @@ struct ConsumerOptions {
   std::vector<std::string> types;  // empty: all
 };
 
-using ApplyFn = std::function<absl::Status(pqxx::work&, const crm::events::v1::Event&)>;
+using ApplyFn = std::function<absl::Status(db::Tx&, const crm::events::v1::Event&)>;
 
 // Opens a Subscribe stream on one producer's feed.
 using SubscribeFn =

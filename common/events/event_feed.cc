@@ -127,7 +127,7 @@ class FeedStream final : public grpc::ServerWriteReactor<SubscribeResponse> {
     options.tenant = scope_.tenant;
     options.read_only = true;
     options.deadline = absl::Now() + absl::Seconds(10);
-    absl::Status status = db::RunInTransaction(service_->pool(), options, [&](pqxx::work& tx) {
+    absl::Status status = db::RunInTransaction(service_->pool(), options, [&](db::Tx& tx) {
       result = ReadEvents(tx, service_->schema(), scope_.tenant, from, kBatch);
       return absl::OkStatus();
     });

@@ -30,7 +30,7 @@ absl::StatusOr<Cursor> ParseCursor(absl::string_view text) {
 
 std::string NotifyChannel(absl::string_view schema) { return absl::StrCat("crm_events_", schema); }
 
-void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+void AppendEvent(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                  absl::string_view type, absl::string_view subject,
                  const google::protobuf::Message& payload) {
   google::protobuf::Any any;
@@ -47,7 +47,7 @@ void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view ten
 // The name AppendEvents reports its time under (crm_db_query_duration_seconds).
 const std::string kAppendEventsQuery = "outbox_append_events";
 
-void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+void AppendEvents(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                   const std::vector<PendingEvent>& events) {
   if (events.empty()) return;
   // One array per column: one statement text however many events.
@@ -69,7 +69,7 @@ void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view te
   tx.exec_params("SELECT pg_notify($1, $2)", NotifyChannel(schema), std::string(tenant));
 }
 
-ReadResult ReadEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                       const Cursor& after, int limit) {
   ReadResult out;
   const std::string tx_text = absl::StrCat(after.tx);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/db/transaction.h"
 #include "crm/events/v1/event_feed.pb.h"
 
 namespace crm::events {
@@ -36,7 +37,7 @@ absl::StatusOr<Cursor> ParseCursor(absl::string_view text);
 std::string NotifyChannel(absl::string_view schema);
 
 // Appends an event in `tx`; `payload` is packed into google.protobuf.Any.
-void AppendEvent(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+void AppendEvent(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                  absl::string_view type, absl::string_view subject,
                  const google::protobuf::Message& payload);
 
@@ -47,7 +48,7 @@ struct PendingEvent {
 };
 
 // Appends many events with one statement and one notification.
-void AppendEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+void AppendEvents(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                   const std::vector<PendingEvent>& events);
 
 struct ReadResult {
@@ -58,7 +59,7 @@ struct ReadResult {
 };
 
 // Reads up to `limit` events of `tenant` after `after`, in commit-safe order.
-ReadResult ReadEvents(pqxx::work& tx, absl::string_view schema, absl::string_view tenant,
+ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                       const Cursor& after, int limit);
 
 }  // namespace crm::events

@@ -34,6 +34,9 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(20);
   absl::Duration health_interval = absl::Seconds(2);
   int max_receive_message_bytes = 16 * 1024 * 1024;
+  // gRPC's reflection of this server's own services (the gateway answers
+  // reflection for the whole suite itself).
+  bool reflection = true;
 };
 
 // Call first thing in main(), before any thread starts, so that SIGTERM and

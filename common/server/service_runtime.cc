@@ -32,7 +32,9 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   rt->executor_ = std::make_unique<Executor>(config.db_pool_size, config.queue_capacity);
   rt->page_tokens_ = std::make_unique<api::PageTokenCodec>(std::move(secret));
-  rt->runner_ = std::make_unique<ServerRunner>(config.server);
+  ServerOptions server = config.server;
+  server.reflection = service.reflection;
+  rt->runner_ = std::make_unique<ServerRunner>(server);
   db::Migrator* migrator = rt->migrator_.get();
   rt->runner_->SetReadinessCheck([migrator]() -> absl::Status {
     CRM_ASSIGN_OR_RETURN(bool current, migrator->IsCurrent());

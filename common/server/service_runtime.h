@@ -54,6 +54,8 @@ struct ServiceDefinition {
   int metrics_port = -1;
   int db_pool_size = 8;
   int queue_capacity = 256;
+  // Serve gRPC's reflection of the process's own services.
+  bool reflection = true;
   std::vector<db::MigrationFile> migrations;
   // Builds the stores and handlers and registers the handlers with
   // runtime.runner() (and the feed with runtime.ServeEventFeed<>()).

@@ -52,7 +52,7 @@ absl::Status BehaviorStore::Track(const server::CallScope& scope,
   options.tenant = scope.tenant;
   options.deadline = scope.deadline;
   const int base_rejected = response->rejected_size();
-  return db::RunInTransaction(pool_, options, [&](pqxx::work& tx) -> absl::Status {
+  return db::RunInTransaction(pool_, options, [&](db::Tx& tx) -> absl::Status {
     // A retried transaction starts its own rejections afresh.
     while (response->rejected_size() > base_rejected) response->mutable_rejected()->RemoveLast();
     // Events naming their customer by an identifier or anonymous id get

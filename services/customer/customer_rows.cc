@@ -121,8 +121,8 @@ db::TxOptions TxFor(const server::CallScope& scope) {
 }
 
 // One audit entry for a change of customer `id` in the same transaction.
-void AppendAudits(pqxx::work& tx, const server::CallScope& scope,
-                  const std::vector<std::string>& ids, const std::string& action,
+void AppendAudits(db::Tx& tx, const server::CallScope& scope, const std::vector<std::string>& ids,
+                  const std::string& action,
                   const std::vector<std::vector<v1::FieldChange>>& changes) {
   if (ids.empty()) return;
   std::vector<std::string> entries;
@@ -140,7 +140,7 @@ void AppendAudits(pqxx::work& tx, const server::CallScope& scope,
            db::TextArray(ids), db::TextArray(entries));
 }
 
-void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
+void AppendAudit(db::Tx& tx, const server::CallScope& scope, const std::string& id,
                  const std::string& action, const std::vector<v1::FieldChange>& changes) {
   AppendAudits(tx, scope, {id}, action, {changes});
 }

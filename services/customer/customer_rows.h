@@ -34,12 +34,12 @@ db::TxOptions TxFor(const server::CallScope& scope);
 
 // One audit entry per customer of `ids`, each with the changes at its index
 // (none where `changes` is shorter), in one statement.
-void AppendAudits(pqxx::work& tx, const server::CallScope& scope,
-                  const std::vector<std::string>& ids, const std::string& action,
+void AppendAudits(db::Tx& tx, const server::CallScope& scope, const std::vector<std::string>& ids,
+                  const std::string& action,
                   const std::vector<std::vector<crm::customer::v1::FieldChange>>& changes);
 
 // One audit entry for a change of customer `id`, in the same transaction.
-void AppendAudit(pqxx::work& tx, const server::CallScope& scope, const std::string& id,
+void AppendAudit(db::Tx& tx, const server::CallScope& scope, const std::string& id,
                  const std::string& action,
                  const std::vector<crm::customer::v1::FieldChange>& changes);
 

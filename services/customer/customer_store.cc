@@ -173,7 +173,7 @@ absl::Status CheckEtag(const std::string& etag, const Customer& current) {
 
 // Idempotent writes (AIP-155): a retry with a known request_id gets the
 // stored response. Concurrent retries are serialised on an advisory lock.
-absl::StatusOr<bool> ReplayIdempotent(pqxx::work& tx, const server::CallScope& scope,
+absl::StatusOr<bool> ReplayIdempotent(db::Tx& tx, const server::CallScope& scope,
                                       const std::string& method, const std::string& request_id,
                                       const std::string& request_hash,
                                       google::protobuf::Message* response) {
@@ -192,7 +192,7 @@ absl::StatusOr<bool> ReplayIdempotent(pqxx::work& tx, const server::CallScope& s
   return true;
 }
 
-void StoreIdempotent(pqxx::work& tx, const server::CallScope& scope, const std::string& method,
+void StoreIdempotent(db::Tx& tx, const server::CallScope& scope, const std::string& method,
                      const std::string& request_id, const std::string& request_hash,
                      const google::protobuf::Message& response) {
   if (request_id.empty()) return;
@@ -224,7 +224,7 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
                                                const std::string& request_id,
                                                const std::string& request_hash) {
   Customer created;
-  absl::Status status = db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  absl::Status status = db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     CRM_ASSIGN_OR_RETURN(bool replayed, ReplayIdempotent(tx, scope, "CreateCustomer", request_id,
                                                          request_hash, &created));
     if (replayed) return absl::OkStatus();
@@ -251,16 +251,10 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
 }
 
 absl::StatusOr<Customer> CustomerStore::Get(const server::CallScope& scope, const std::string& id) {
-  Customer found;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
-    auto rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
-    if (rows.empty()) return NotFound(id);
-    found = RowToCustomer(rows[0]);
-    return absl::OkStatus();
-  }));
-  return found;
+  CRM_ASSIGN_OR_RETURN(pqxx::result rows, db::ReadOnce(pool_, TxFor(scope), "customer_get_customer",
+                                                       scope.tenant, id));
+  if (rows.empty()) return NotFound(id);
+  return RowToCustomer(rows[0]);
 }
 
 absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
@@ -268,7 +262,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
                                                const google::protobuf::FieldMask& mask,
                                                const std::string& etag) {
   Customer updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
@@ -294,7 +288,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
 absl::StatusOr<Customer> CustomerStore::Delete(const server::CallScope& scope,
                                                const std::string& id, const std::string& etag) {
   Customer deleted;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
@@ -352,7 +346,7 @@ absl::StatusOr<ListCustomersResponse> CustomerStore::List(const server::CallScop
   ListCustomersResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_list_customers", sql, params);
     const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
@@ -373,7 +367,7 @@ absl::StatusOr<v1::Consent> CustomerStore::RecordConsent(const server::CallScope
                                                          const std::string& request_id,
                                                          const std::string& request_hash) {
   v1::Consent recorded;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     CRM_ASSIGN_OR_RETURN(bool replayed, ReplayIdempotent(tx, scope, "RecordConsent", request_id,
                                                          request_hash, &recorded));
     if (replayed) return absl::OkStatus();
@@ -419,7 +413,7 @@ absl::StatusOr<v1::ListConsentsResponse> CustomerStore::ListConsents(
   v1::ListConsentsResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
     if (!request.history()) {
@@ -450,7 +444,7 @@ absl::StatusOr<v1::CheckConsentResponse> CustomerStore::CheckConsent(const serve
   v1::CheckConsentResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto customer_rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
     if (customer_rows.empty()) return NotFound(id);
@@ -486,7 +480,7 @@ absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
   v1::ListCustomerHistoryResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
     auto rows =
@@ -517,7 +511,7 @@ absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const serve
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
   options.isolation = db::Isolation::kRepeatableRead;  // one consistent snapshot
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     out.Clear();
     auto rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
@@ -557,7 +551,7 @@ absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const serve
 absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
                                               const std::string& id) {
   Customer erased;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
@@ -647,7 +641,7 @@ absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
       "RETURNING *, (xmax = 0) AS inserted) SELECT ",
       kCustomerColumns, ", c.inserted FROM c");
   int64_t created = 0, updated = 0;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     created = updated = 0;
     auto result = db::ExecDynamic(tx, "customer_import_customers", sql, params);
     std::vector<Customer> written;
@@ -736,7 +730,7 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
   v1::SearchCustomersResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_search_customers", sql, params);
     const int n = std::min<int>(static_cast<int>(rows.size()), page_size);

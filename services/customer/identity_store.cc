@@ -183,7 +183,7 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-Customer Lock(pqxx::work& tx, const std::string& tenant, const std::string& id, bool* found) {
+Customer Lock(db::Tx& tx, const std::string& tenant, const std::string& id, bool* found) {
   auto rows = db::Exec(tx, "customer_lock_customer", tenant, id);
   *found = !rows.empty();
   return *found ? RowToCustomer(rows[0]) : Customer();
@@ -194,7 +194,7 @@ Customer Lock(pqxx::work& tx, const std::string& tenant, const std::string& id, 
 struct MergePair {
   Customer survivor, merged;
 };
-absl::StatusOr<MergePair> LockPair(pqxx::work& tx, const std::string& tenant,
+absl::StatusOr<MergePair> LockPair(db::Tx& tx, const std::string& tenant,
                                    const std::string& survivor_id, const std::string& merged_id) {
   MergePair pair;
   bool found_survivor = false, found_merged = false;
@@ -210,11 +210,11 @@ absl::StatusOr<MergePair> LockPair(pqxx::work& tx, const std::string& tenant,
   return pair;
 }
 
-Customer Read(pqxx::work& tx, const std::string& tenant, const std::string& id) {
+Customer Read(db::Tx& tx, const std::string& tenant, const std::string& id) {
   return RowToCustomer(db::Exec(tx, "customer_get_customer", tenant, id)[0]);
 }
 
-Customer WriteProfile(pqxx::work& tx, const std::string& tenant, const std::string& id,
+Customer WriteProfile(db::Tx& tx, const std::string& tenant, const std::string& id,
                       const Customer& c) {
   return RowToCustomer(db::Exec(tx, "customer_write_profile", tenant, id, c.external_id(),
                                 c.email(), c.phone(), c.given_name(), c.family_name(), c.locale(),
@@ -235,14 +235,14 @@ Identity ParseIdentityKey(const std::string& key) {
   return identity;
 }
 
-void PutIdentity(pqxx::work& tx, const std::string& tenant, const Identity& identity,
+void PutIdentity(db::Tx& tx, const std::string& tenant, const Identity& identity,
                  const std::string& customer_id) {
   db::Exec(tx, "customer_put_identity", tenant, static_cast<int>(identity.kind()),
            identity.source(), identity.value(), customer_id);
 }
 
 // Who owns `identity`: "" for nobody or a deleted customer.
-std::string ActiveOwner(pqxx::work& tx, const std::string& tenant, const Identity& identity) {
+std::string ActiveOwner(db::Tx& tx, const std::string& tenant, const Identity& identity) {
   auto rows = db::Exec(tx, "customer_identity_owner", tenant, static_cast<int>(identity.kind()),
                        identity.source(), identity.value());
   if (rows.empty() || rows[0][1].as<bool>()) return "";
@@ -274,17 +274,15 @@ Customer FromBytes(const pqxx::field& field) {
   return c;
 }
 
-absl::Status Refresh(pqxx::work& tx, const std::string& tenant,
-                     const std::vector<std::string>& ids) {
+absl::Status Refresh(db::Tx& tx, const std::string& tenant, const std::vector<std::string>& ids) {
   db::Exec(tx, "customer_refresh_customer_facts", tenant,
            absl::StrCat("{", absl::StrJoin(ids, ","), "}"));
   return absl::OkStatus();
 }
 
 // Folds `merged_id` into `survivor_id` inside `tx` (see MergeCustomers).
-absl::Status MergeInTx(pqxx::work& tx, const server::CallScope& scope,
-                       const std::string& survivor_id, const std::string& merged_id,
-                       const v1::MergeCustomersRequest& request,
+absl::Status MergeInTx(db::Tx& tx, const server::CallScope& scope, const std::string& survivor_id,
+                       const std::string& merged_id, const v1::MergeCustomersRequest& request,
                        v1::MergeCustomersResponse* response) {
   const std::string& tenant = scope.tenant;
   CRM_ASSIGN_OR_RETURN(const MergePair pair, LockPair(tx, tenant, survivor_id, merged_id));
@@ -357,7 +355,7 @@ absl::Status MergeInTx(pqxx::work& tx, const server::CallScope& scope,
 
 }  // namespace
 
-std::map<std::string, std::string> ResolveIdentities(pqxx::work& tx, const std::string& tenant,
+std::map<std::string, std::string> ResolveIdentities(db::Tx& tx, const std::string& tenant,
                                                      const std::vector<Identity>& identities) {
   std::map<std::string, std::string> out;
   if (identities.empty()) return out;
@@ -379,8 +377,7 @@ std::map<std::string, std::string> ResolveIdentities(pqxx::work& tx, const std::
   return out;
 }
 
-std::map<std::string, std::string> ResolveAnonymousIds(pqxx::work& tx,
-                                                       const server::CallScope& scope,
+std::map<std::string, std::string> ResolveAnonymousIds(db::Tx& tx, const server::CallScope& scope,
                                                        const std::vector<std::string>& ids) {
   std::vector<Identity> identities;
   for (const auto& id : std::set<std::string>(ids.begin(), ids.end())) {
@@ -449,7 +446,7 @@ absl::StatusOr<Customer> IdentityStore::AddIdentity(const server::CallScope& sco
                                                     const std::string& id,
                                                     const Identity& identity) {
   Customer updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     bool found = false;
     const Customer current = Lock(tx, scope.tenant, id, &found);
     if (!found) return NotFound(id);
@@ -480,7 +477,7 @@ absl::StatusOr<Customer> IdentityStore::RemoveIdentity(const server::CallScope& 
                                                        const std::string& id,
                                                        const Identity& identity) {
   Customer updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     bool found = false;
     const Customer current = Lock(tx, scope.tenant, id, &found);
     if (!found) return NotFound(id);
@@ -501,7 +498,7 @@ absl::StatusOr<Customer> IdentityStore::RemoveIdentity(const server::CallScope& 
 absl::StatusOr<v1::IdentifyCustomerResponse> IdentityStore::Identify(
     const server::CallScope& scope, const v1::IdentifyCustomerRequest& request) {
   v1::IdentifyCustomerResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     response.Clear();
     const std::string& tenant = scope.tenant;
     std::vector<Identity> all(request.identities().begin(), request.identities().end());
@@ -589,7 +586,7 @@ absl::StatusOr<v1::MergeCustomersResponse> IdentityStore::Merge(
   v1::MergeCustomersResponse response;
   db::TxOptions options = TxFor(scope);
   options.rollback = request.validate_only();
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     return MergeInTx(tx, scope, survivor_id, merged_id, request, &response);
   }));
@@ -600,7 +597,7 @@ absl::StatusOr<v1::MergeCustomersResponse> IdentityStore::Merge(
 absl::StatusOr<v1::UnmergeCustomerResponse> IdentityStore::Unmerge(const server::CallScope& scope,
                                                                    const std::string& merge_id) {
   v1::UnmergeCustomerResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     const std::string& tenant = scope.tenant;
     auto rows = db::Exec(tx, "customer_lock_merge", tenant, merge_id);
     if (rows.empty()) {
@@ -686,7 +683,7 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
     if (key.size() != 5) return absl::InvalidArgumentError("page_token: malformed");
   }
   v1::ListDuplicateCandidatesResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     response.Clear();
     std::string scan_id;
     if (key.empty()) {

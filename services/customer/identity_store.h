@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/api/page_token.h"
 #include "common/db/pool.h"
+#include "common/db/transaction.h"
 #include "common/server/call.h"
 #include "crm/customer/v1/customer_service.pb.h"
 
@@ -20,13 +21,12 @@ namespace crm::customer {
 // (EXTERNAL_ID from source "shop") external id; several customers with the
 // same own e-mail or phone resolve to the oldest. Unknown ones are absent.
 std::map<std::string, std::string> ResolveIdentities(
-    pqxx::work& tx, const std::string& tenant,
+    db::Tx& tx, const std::string& tenant,
     const std::vector<crm::customer::v1::Identity>& identities);
 
 // Customers of the anonymous ids `ids`; an unknown id gets a new anonymous
 // profile (a customer with only that identity). Keyed by the id.
-std::map<std::string, std::string> ResolveAnonymousIds(pqxx::work& tx,
-                                                       const server::CallScope& scope,
+std::map<std::string, std::string> ResolveAnonymousIds(db::Tx& tx, const server::CallScope& scope,
                                                        const std::vector<std::string>& ids);
 
 class IdentityStore {

@@ -201,7 +201,7 @@ class FactsDelta {
   }
 
   // Applies the deltas; returns the customers that need a recompute.
-  std::set<std::string> Apply(pqxx::work& tx, const std::string& tenant,
+  std::set<std::string> Apply(db::Tx& tx, const std::string& tenant,
                               const std::set<std::string>& skip) const {
     std::vector<std::string> ids, counts, spent, currencies, firsts, lasts;
     std::set<std::string> recompute;
@@ -243,7 +243,7 @@ class FactsDelta {
 
 // Brings the facts of the customers of a chunk up to date: new orders are
 // added, customers with changed orders (and the exceptions) recomputed.
-void ApplyFacts(pqxx::work& tx, const std::string& tenant, const FactsDelta& delta,
+void ApplyFacts(db::Tx& tx, const std::string& tenant, const FactsDelta& delta,
                 std::set<std::string> recompute) {
   std::set<std::string> more = delta.Apply(tx, tenant, recompute);
   recompute.insert(more.begin(), more.end());
@@ -262,7 +262,7 @@ OrderStore::OrderStore(db::Pool& pool, api::PageTokenCodec tokens)
 absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const Order& order,
                                          const std::string& request_hash) {
   Order recorded;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     std::string customer_id = CustomerId(order);
     if (customer_id.empty()) {
       auto found = ResolveIdentities(tx, scope.tenant, {order.customer_identity()});
@@ -314,7 +314,7 @@ absl::StatusOr<Order> OrderStore::Get(const server::CallScope& scope, const std:
   Order found;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_get_order", scope.tenant, id);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("orders/", id, " not found"));
     found = RowToOrder(rows[0]);
@@ -327,7 +327,7 @@ absl::StatusOr<Order> OrderStore::UpdateStatus(const server::CallScope& scope,
                                                const std::string& id,
                                                const v1::UpdateOrderStatusRequest& request) {
   Order updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_get_order", scope.tenant, id);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("orders/", id, " not found"));
     const std::string customer_id = CustomerId(RowToOrder(rows[0]));
@@ -384,7 +384,7 @@ absl::StatusOr<v1::ListOrdersResponse> OrderStore::List(const server::CallScope&
   v1::ListOrdersResponse response;
   db::TxOptions options = TxFor(scope);
   options.read_only = true;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_list_orders", sql, params);
     const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
@@ -399,7 +399,7 @@ absl::StatusOr<v1::ListOrdersResponse> OrderStore::List(const server::CallScope&
   return response;
 }
 
-std::vector<Order> LoadCustomerOrders(pqxx::work& tx, const std::string& tenant,
+std::vector<Order> LoadCustomerOrders(db::Tx& tx, const std::string& tenant,
                                       const std::string& customer_id) {
   std::vector<Order> out;
   auto rows = tx.exec_params(absl::StrCat("SELECT ", kOrderColumns,
@@ -420,7 +420,7 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
   const int base_errors = summary->errors_size();
   const int64_t base_failed = summary->failed();
   int64_t created = 0, updated = 0, unchanged = 0;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
     created = updated = unchanged = 0;
     while (summary->errors_size() > base_errors) summary->mutable_errors()->RemoveLast();
     summary->set_failed(base_failed);

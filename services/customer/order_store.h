@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "common/api/page_token.h"
 #include "common/db/pool.h"
+#include "common/db/transaction.h"
 #include "common/server/call.h"
 #include "crm/customer/v1/customer_service.pb.h"
 
@@ -16,7 +17,7 @@ namespace crm::customer {
 
 // Every order of a customer, newest first, inside an open transaction (for
 // exports and erasure).
-std::vector<crm::customer::v1::Order> LoadCustomerOrders(pqxx::work& tx, const std::string& tenant,
+std::vector<crm::customer::v1::Order> LoadCustomerOrders(db::Tx& tx, const std::string& tenant,
                                                          const std::string& customer_id);
 
 class OrderStore {

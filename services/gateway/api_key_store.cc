@@ -77,7 +77,7 @@ absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> ApiKeyStore::Create(const
   const std::string secret = absl::StrCat("crm_", crypto::RandomToken(24));
   const std::string prefix = secret.substr(0, 12);
   crm::gateway::v1::CreateApiKeyResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
     auto rows = tx.exec_params(
         absl::StrCat("INSERT INTO gateway.api_keys (tenant_id, key_hash, prefix, scopes, "
                      "description) VALUES ($1, $2, $3, $4::text[], $5) RETURNING ",
@@ -95,7 +95,7 @@ absl::StatusOr<ApiKey> ApiKeyStore::Revoke(const std::string& name) {
   std::string id;
   CRM_RETURN_IF_ERROR(api::ParseResourceName("name", name, "apiKeys", &id));
   ApiKey out;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
     auto rows = tx.exec_params(
         absl::StrCat("UPDATE gateway.api_keys SET revoke_time = COALESCE(revoke_time, now()) "
                      "WHERE id = $1::uuid RETURNING ",
@@ -129,7 +129,7 @@ absl::StatusOr<crm::gateway::v1::ListApiKeysResponse> ApiKeyStore::List(
     return absl::InvalidArgumentError("page_token: invalid token");
   }
   crm::gateway::v1::ListApiKeysResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](pqxx::work& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
     // Key lists are small (tens per tenant): offset paging is fine here.
     auto rows =
         tx.exec_params(absl::StrCat("SELECT ", kColumns,
@@ -158,7 +158,7 @@ bool ApiKeyStore::LookupCached(const std::string& secret, absl::StatusOr<KeyInfo
 absl::StatusOr<KeyInfo> ApiKeyStore::Lookup(const std::string& secret) {
   const std::string hash = crypto::Sha256Hex(secret);
   absl::StatusOr<KeyInfo> result = absl::UnauthenticatedError("invalid or revoked API key");
-  absl::Status status = db::RunInTransaction(pool_, Tx(), [&](pqxx::work& tx) {
+  absl::Status status = db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "gateway_get_api_key_by_hash", hash);
     if (!rows.empty()) {
       KeyInfo info;

@@ -15,7 +15,9 @@ struct Wiring final : server::Component {
          const std::vector<Route>& routes)
       : keys(rt.pool(), options.key_cache_ttl),
         admin(keys, rt.executor(), options.admin_token),
-        proxy(routes, keys, rt.executor(), options.proxy) {}
+        proxy(routes, keys, rt.executor(), options.proxy,
+              {crm::gateway::v1::ApiKeyService::service_full_name(), "grpc.health.v1.Health",
+               "grpc.reflection.v1alpha.ServerReflection"}) {}
   ApiKeyStore keys;
   ApiKeyServiceImpl admin;
   Proxy proxy;
@@ -31,6 +33,8 @@ server::ServiceDefinition Definition(const GatewayOptions& options) {
   d.metrics_port = 9451;
   d.db_pool_size = 4;
   d.queue_capacity = 1024;
+  // The proxy answers reflection for every routed service and its own.
+  d.reflection = false;
   d.migrations = EmbeddedMigrations();
   d.wire =
       [options](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {

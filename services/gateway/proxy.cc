@@ -123,22 +123,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void Authenticate() {
-    const std::string auth = Header(ctx_, "authorization");
-    if (!absl::StartsWithIgnoreCase(auth, "bearer ") || auth.size() <= 7) {
-      Fail(absl::UnauthenticatedError("missing 'authorization: Bearer <api key>'"));
-      return;
-    }
-    secret_ = auth.substr(7);
-    absl::StatusOr<KeyInfo> cached;
-    if (proxy_->keys().LookupCached(secret_, &cached)) {
-      Authorized(std::move(cached));
-      return;
-    }
-    // Cache miss: the lookup blocks on the database, so it runs on the
-    // executor, never on a gRPC thread.
-    if (!proxy_->executor().TrySubmit([this] { Authorized(proxy_->keys().Lookup(secret_)); })) {
-      Fail(absl::ResourceExhaustedError("gateway busy; retry with backoff"));
-    }
+    proxy_->Authenticate(ctx_, [this](absl::StatusOr<KeyInfo> key) { Authorized(std::move(key)); });
   }
 
   void Authorized(absl::StatusOr<KeyInfo> key) {
@@ -162,13 +147,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
       Fail(absl::PermissionDeniedError(absl::StrCat("API key lacks scope ", scope)));
       return;
     }
-    absl::Duration retry_after;
-    if (!proxy_->limiter().Allow(key->id, absl::Now(), &retry_after)) {
-      const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(retry_after));
-      std::lock_guard<std::mutex> lock(mu_);
-      ctx_->AddTrailingMetadata("x-crm-retry-after-ms", absl::StrCat(ms));
-      Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-          absl::StrCat("rate limit of this API key exceeded; retry after ", ms, " ms"))));
+    if (absl::Status limited = proxy_->RateLimit(ctx_, *key); !limited.ok()) {
+      Fail(limited);
       return;
     }
     for (const auto& [k, v] : ctx_->client_metadata()) {
@@ -254,7 +234,6 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   std::string request_id_;
-  std::string secret_;
   std::mutex mu_;
   bool cancelled_ = false;
   bool backend_started_ = false;
@@ -265,14 +244,98 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   std::atomic<int> refs_{1};
 };
 
+// grpc.reflection.v1alpha for the whole suite (reflection.h): any valid API
+// key may describe the API; each request is answered on the executor,
+// because answering may ask a backend.
+class ReflectionCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ReflectionCall(Proxy* proxy, grpc::GenericCallbackServerContext* ctx) : proxy_(proxy), ctx_(ctx) {
+    proxy_->Authenticate(ctx_, [this](absl::StatusOr<KeyInfo> key) {
+      absl::Status admitted = key.ok() ? proxy_->RateLimit(ctx_, *key) : key.status();
+      if (!admitted.ok()) {
+        Finish(ToGrpcStatus(admitted));
+        return;
+      }
+      StartRead(&request_);
+    });
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status::OK);  // the client closed its side
+      return;
+    }
+    std::vector<grpc::Slice> slices;
+    request_.Dump(&slices);
+    std::string bytes;
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    const absl::Time caller = absl::FromChrono(ctx_->deadline());
+    const absl::Time deadline = std::min(caller, absl::Now() + absl::Seconds(10));
+    if (!proxy_->executor().TrySubmit([this, bytes = std::move(bytes), deadline] {
+          grpc::Slice answer(proxy_->reflection().Answer(bytes, deadline));
+          response_ = grpc::ByteBuffer(&answer, 1);
+          StartWrite(&response_);
+        })) {
+      Finish(ToGrpcStatus(absl::ResourceExhaustedError("gateway busy; retry with backoff")));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (ok) {
+      StartRead(&request_);
+    } else {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  Proxy* proxy_;
+  grpc::GenericCallbackServerContext* ctx_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
 }  // namespace
 
+void Proxy::Authenticate(grpc::GenericCallbackServerContext* ctx,
+                         std::function<void(absl::StatusOr<KeyInfo>)> done) {
+  const std::string auth = Header(ctx, "authorization");
+  if (!absl::StartsWithIgnoreCase(auth, "bearer ") || auth.size() <= 7) {
+    done(absl::UnauthenticatedError("missing 'authorization: Bearer <api key>'"));
+    return;
+  }
+  std::string secret = auth.substr(7);
+  absl::StatusOr<KeyInfo> cached;
+  if (keys_.LookupCached(secret, &cached)) {
+    done(std::move(cached));
+    return;
+  }
+  // Cache miss: the lookup blocks on the database, so it runs on the
+  // executor, never on a gRPC thread.
+  auto task = [this, secret = std::move(secret), done] { done(keys_.Lookup(secret)); };
+  if (!executor_.TrySubmit(task)) {
+    done(absl::ResourceExhaustedError("gateway busy; retry with backoff"));
+  }
+}
+
+absl::Status Proxy::RateLimit(grpc::GenericCallbackServerContext* ctx, const KeyInfo& key) {
+  absl::Duration retry_after;
+  if (limiter_.Allow(key.id, absl::Now(), &retry_after)) return absl::OkStatus();
+  const int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(retry_after));
+  ctx->AddTrailingMetadata("x-crm-retry-after-ms", absl::StrCat(ms));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("rate limit of this API key exceeded; retry after ", ms, " ms"));
+}
+
 Proxy::Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Executor& executor,
-             ProxyOptions options)
+             ProxyOptions options, std::vector<std::string> own_services)
     : keys_(keys),
       executor_(executor),
       options_(options),
       limiter_(options.rate_limit_qps, options.rate_limit_burst) {
+  std::vector<ReflectionMerger::Backend> reflection_backends;
   for (const auto& r : routes) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(16 * 1024 * 1024);
@@ -280,7 +343,10 @@ Proxy::Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Execut
     args.SetLoadBalancingPolicyName("round_robin");
     auto channel = grpc::CreateCustomChannel(r.address, grpc::InsecureChannelCredentials(), args);
     backends_[r.package] = Backend{channel, std::make_unique<grpc::GenericStub>(channel)};
+    reflection_backends.push_back({r.package, ReflectionOver(channel)});
   }
+  reflection_ =
+      std::make_unique<ReflectionMerger>(std::move(own_services), std::move(reflection_backends));
 }
 
 grpc::GenericStub* Proxy::StubFor(const std::string& package) {
@@ -289,6 +355,7 @@ grpc::GenericStub* Proxy::StubFor(const std::string& package) {
 }
 
 grpc::ServerGenericBidiReactor* Proxy::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
+  if (ctx->method() == kReflectionMethod) return new ReflectionCall(this, ctx);
   return new ProxyCall(this, ctx);
 }
 

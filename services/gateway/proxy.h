@@ -9,6 +9,7 @@
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "common/server/executor.h"
 #include "services/gateway/api_key_store.h"
 #include "services/gateway/rate_limiter.h"
+#include "services/gateway/reflection.h"
 #include "services/gateway/routes.h"
 
 namespace crm::gateway {
@@ -30,13 +32,20 @@ struct ProxyOptions {
 
 class Proxy final : public grpc::CallbackGenericService {
  public:
+  // `own_services`: what the gateway serves itself, for reflection.
   Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Executor& executor,
-        ProxyOptions options);
+        ProxyOptions options, std::vector<std::string> own_services);
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
-  // For ProxyCall.
+  // For the calls: authenticates the API key of a call and runs `done` with
+  // it (inline on a cache hit, else on the executor) or with the refusal.
+  void Authenticate(grpc::GenericCallbackServerContext* ctx,
+                    std::function<void(absl::StatusOr<KeyInfo>)> done);
+  // RESOURCE_EXHAUSTED (with x-crm-retry-after-ms) when the key is over its rate.
+  absl::Status RateLimit(grpc::GenericCallbackServerContext* ctx, const KeyInfo& key);
   grpc::GenericStub* StubFor(const std::string& package);
+  const ReflectionMerger& reflection() const { return *reflection_; }
   ApiKeyStore& keys() { return keys_; }
   server::Executor& executor() { return executor_; }
   const ProxyOptions& options() const { return options_; }
@@ -52,6 +61,7 @@ class Proxy final : public grpc::CallbackGenericService {
   server::Executor& executor_;
   ProxyOptions options_;
   RateLimiter limiter_;
+  std::unique_ptr<ReflectionMerger> reflection_;
 };
 
 }  // namespace crm::gateway

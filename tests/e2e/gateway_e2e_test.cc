@@ -535,6 +535,20 @@ TEST_CASE("many concurrent calls through the gateway all complete correctly", "[
 namespace crm::testing {
 namespace {
 
+TEST_CASE("a reflection client with no compiled-in protos calls the suite via the gateway",
+          "[e2e][reflection]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-reflect", "customer.*");
+  int code = -1;
+  const std::string out = RunCapture("/usr/bin/python3",
+                                     {CRM_REFLECTION_CLIENT, CRM_REFLECTION_STUBS,
+                                      absl::StrCat("127.0.0.1:", s.gateway_port()), key},
+                                     &code);
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(out.find("reflection client: ok") != std::string::npos);
+}
+
 TEST_CASE("a Python client generated from protos/ works through the gateway", "[e2e]") {
   Suite s;
   const std::string key = s.CreateKey("tenant-py", "customer.*");

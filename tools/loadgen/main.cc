@@ -14,11 +14,15 @@
 // Calls go only to the address given (use loopback addresses).
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -28,7 +32,6 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/server/health_client.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "tools/crmctl/csv_import.h"
 
@@ -41,7 +44,7 @@ ABSL_FLAG(std::string, query, "Morgan", "Query for search_customers");
 ABSL_FLAG(std::string, csv, "", "Orders CSV for import_orders");
 ABSL_FLAG(std::string, filter, "country = \"FR\"", "Filter for list_customers");
 ABSL_FLAG(int, page_size, 50, "Page size for list_customers");
-ABSL_FLAG(int, concurrency, 16, "Calls in flight (one client thread each)");
+ABSL_FLAG(int, concurrency, 16, "Calls in flight");
 ABSL_FLAG(int, channels, 4, "gRPC channels shared round-robin by the threads");
 ABSL_FLAG(double, duration_s, 10, "Measured duration");
 ABSL_FLAG(double, warmup_s, 2, "Unmeasured warm-up");
@@ -160,6 +163,111 @@ int ImportOrders(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
   return failed == 0 ? 0 : 1;
 }
 
+// Counts lanes still running; Wait() returns when all have stopped.
+class LaneSet {
+ public:
+  explicit LaneSet(int lanes) : running_(lanes) {}
+  void Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--running_ == 0) cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return running_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int running_;
+};
+
+// One call in flight at a time, issued again from the completion of the
+// last (callback API: no client thread per lane, so the load generator
+// takes as little of the shared CPU as it can).
+class Lane {
+ public:
+  Lane(std::string rpc, std::shared_ptr<grpc::Channel> channel,
+       const std::vector<std::string>* names, size_t first, absl::Time measure_from,
+       absl::Time until, LaneSet* set)
+      : rpc_(std::move(rpc)),
+        channel_(channel),
+        stub_(CustomerService::NewStub(channel)),
+        generic_(channel),
+        names_(names),
+        next_name_(first),
+        measure_from_(measure_from),
+        until_(until),
+        set_(set) {
+    grpc::Slice empty("");
+    health_request_ = grpc::ByteBuffer(&empty, 1);
+  }
+
+  void Next() {
+    begin_ = absl::Now();
+    if (begin_ >= until_) {
+      set_->Done();
+      return;
+    }
+    ctx_ = std::make_unique<grpc::ClientContext>();
+    Stamp(ctx_.get());
+    auto done = [this](grpc::Status s) { Completed(s.ok()); };
+    if (rpc_ == "health") {
+      generic_.UnaryCall(ctx_.get(), "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                         &health_request_, &health_response_, done);
+    } else if (rpc_ == "get_customer") {
+      get_.set_name((*names_)[next_name_++ % names_->size()]);
+      stub_->async()->GetCustomer(ctx_.get(), &get_, &customer_, done);
+    } else if (rpc_ == "search_customers") {
+      search_.set_query(absl::GetFlag(FLAGS_query));
+      search_.set_page_size(absl::GetFlag(FLAGS_page_size));
+      stub_->async()->SearchCustomers(ctx_.get(), &search_, &search_response_, done);
+    } else {
+      list_.set_filter(absl::GetFlag(FLAGS_filter));
+      list_.set_page_size(absl::GetFlag(FLAGS_page_size));
+      stub_->async()->ListCustomers(ctx_.get(), &list_, &list_response_, done);
+    }
+  }
+
+  std::vector<double>& latencies() { return latencies_; }
+  int64_t errors() const { return errors_; }
+
+ private:
+  void Completed(bool ok) {
+    const absl::Time end = absl::Now();
+    if (begin_ >= measure_from_) {
+      if (ok) {
+        latencies_.push_back(absl::ToDoubleMilliseconds(end - begin_));
+      } else {
+        ++errors_;
+      }
+    }
+    Next();
+  }
+
+  const std::string rpc_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<CustomerService::Stub> stub_;
+  grpc::GenericStub generic_;
+  const std::vector<std::string>* names_;
+  size_t next_name_;
+  const absl::Time measure_from_;
+  const absl::Time until_;
+  LaneSet* set_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  absl::Time begin_;
+  grpc::ByteBuffer health_request_;
+  grpc::ByteBuffer health_response_;
+  crm::customer::v1::GetCustomerRequest get_;
+  crm::customer::v1::Customer customer_;
+  crm::customer::v1::SearchCustomersRequest search_;
+  crm::customer::v1::SearchCustomersResponse search_response_;
+  crm::customer::v1::ListCustomersRequest list_;
+  crm::customer::v1::ListCustomersResponse list_response_;
+  std::vector<double> latencies_;
+  int64_t errors_ = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,56 +297,21 @@ int main(int argc, char** argv) {
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + absl::Seconds(absl::GetFlag(FLAGS_warmup_s));
   const absl::Time until = measure_from + absl::Seconds(absl::GetFlag(FLAGS_duration_s));
-  std::vector<std::vector<double>> latencies(concurrency);
-  std::vector<int64_t> errors(concurrency, 0);
-  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<Lane>> lanes;
+  LaneSet set(concurrency);
   for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&, t] {
-      auto channel = channels[t % channels.size()];
-      auto stub = CustomerService::NewStub(channel);
-      size_t i = static_cast<size_t>(t) * 7919;
-      for (;;) {
-        const absl::Time begin = absl::Now();
-        if (begin >= until) break;
-        bool ok = true;
-        if (rpc == "health") {
-          auto state = crm::server::CheckHealth(channel);
-          ok = state.ok() && *state == crm::server::HealthState::kServing;
-        } else if (rpc == "get_customer") {
-          crm::customer::v1::GetCustomerRequest request;
-          request.set_name(names[i++ % names.size()]);
-          crm::customer::v1::Customer response;
-          grpc::ClientContext ctx;
-          Stamp(&ctx);
-          ok = stub->GetCustomer(&ctx, request, &response).ok();
-        } else if (rpc == "search_customers") {
-          crm::customer::v1::SearchCustomersRequest request;
-          request.set_query(absl::GetFlag(FLAGS_query));
-          request.set_page_size(absl::GetFlag(FLAGS_page_size));
-          crm::customer::v1::SearchCustomersResponse response;
-          grpc::ClientContext ctx;
-          Stamp(&ctx);
-          ok = stub->SearchCustomers(&ctx, request, &response).ok();
-        } else {
-          crm::customer::v1::ListCustomersRequest request;
-          request.set_filter(absl::GetFlag(FLAGS_filter));
-          request.set_page_size(absl::GetFlag(FLAGS_page_size));
-          crm::customer::v1::ListCustomersResponse response;
-          grpc::ClientContext ctx;
-          Stamp(&ctx);
-          ok = stub->ListCustomers(&ctx, request, &response).ok();
-        }
-        const absl::Time end = absl::Now();
-        if (begin < measure_from) continue;
-        if (ok) {
-          latencies[t].push_back(absl::ToDoubleMilliseconds(end - begin));
-        } else {
-          ++errors[t];
-        }
-      }
-    });
+    lanes.push_back(std::make_unique<Lane>(rpc, channels[t % channels.size()], &names,
+                                           static_cast<size_t>(t) * 7919, measure_from, until,
+                                           &set));
   }
-  for (auto& th : threads) th.join();
+  for (auto& lane : lanes) lane->Next();
+  set.Wait();
+  std::vector<std::vector<double>> latencies;
+  std::vector<int64_t> errors;
+  for (auto& lane : lanes) {
+    latencies.push_back(std::move(lane->latencies()));
+    errors.push_back(lane->errors());
+  }
   std::vector<double> all;
   int64_t error_count = 0;
   for (int t = 0; t < concurrency; ++t) {

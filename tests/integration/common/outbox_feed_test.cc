@@ -49,7 +49,7 @@ TEST_CASE("an event is committed with its change and never without it", "[integr
   db::Pool pool(db::PoolOptions{h.db_url(), 1, "t"});
   db::TxOptions options;
   options.tenant = "acme";
-  absl::Status status = db::RunInTransaction(pool, options, [](pqxx::work& tx) {
+  absl::Status status = db::RunInTransaction(pool, options, [](db::Tx& tx) {
     Customer c;
     c.set_name("customers/x");
     events::AppendEvent(tx, "customer", "acme", "customer.updated", c.name(), c);
@@ -68,7 +68,7 @@ TEST_CASE("a consumer that reconnects gets every later event once", "[integratio
           "feedtest.applied (event_id text PRIMARY KEY, subject text NOT NULL);");
   db::Pool pool(db::PoolOptions{h.db_url(), 2, "consumer"});
   events::ConsumerOptions options{"feedtest", "test.projection", "acme", {"customer.created"}};
-  auto apply = [](pqxx::work& tx, const crm::events::v1::Event& e) {
+  auto apply = [](db::Tx& tx, const crm::events::v1::Event& e) {
     // A plain INSERT: a second delivery of one event would violate the key.
     tx.exec_params("INSERT INTO feedtest.applied (event_id, subject) VALUES ($1, $2)", e.id(),
                    e.subject());
