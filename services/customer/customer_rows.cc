@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/api/json.h"
 #include "common/base/log.h"
 #include "common/db/arrays.h"
 #include "common/db/transaction.h"
@@ -53,6 +54,14 @@ std::string DetailsJson(const Customer& c) {
   return json;
 }
 
+void ReadStoredJson(const char* json, google::protobuf::Message* message) {
+  const absl::Status parsed = api::MergeJson(json, message);
+  if (!parsed.ok()) {
+    log::Error("stored JSON unreadable",
+               {{"type", message->GetTypeName()}, {"error", std::string(parsed.message())}});
+  }
+}
+
 Customer RowToCustomer(const pqxx::row& row) {
   Customer c;
   c.set_name(absl::StrCat("customers/", row[0].as<std::string>()));
@@ -68,14 +77,7 @@ Customer RowToCustomer(const pqxx::row& row) {
     for (absl::string_view t : absl::StrSplit(tags, ',')) c.add_tags(std::string(t));
   }
   Customer details;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(row[9].as<std::string>(), &details, options);
-  if (!parsed.ok()) {
-    log::Error("stored customer details unreadable",
-               {{"customer", c.name()}, {"error", parsed.ToString()}});
-  }
+  ReadStoredJson(row[9].c_str(), &details);
   *c.mutable_attributes() = details.attributes();
   *c.mutable_addresses() = details.addresses();
   *c.mutable_identities() = details.identities();

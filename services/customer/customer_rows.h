@@ -46,6 +46,10 @@ void AppendAudit(db::Tx& tx, const server::CallScope& scope, const std::string& 
 // The uuid of `customers/{uuid}`.
 std::string IdOf(const crm::customer::v1::Customer& c);
 
+// Merges a jsonb value this service wrote into `message` (api::MergeJson);
+// an unreadable value is logged and leaves what it could not read unset.
+void ReadStoredJson(const char* json, google::protobuf::Message* message);
+
 // NOT_FOUND naming `customers/{id}`.
 absl::Status NotFound(const std::string& id);
 

@@ -486,11 +486,9 @@ absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
     auto rows =
         db::Exec(tx, "customer_list_audit_entries", scope.tenant, id, before, page_size + 1);
     const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
-    google::protobuf::util::JsonParseOptions parse;
-    parse.ignore_unknown_fields = true;
     for (int i = 0; i < n; ++i) {
       v1::HistoryEntry* e = response.add_entries();
-      google::protobuf::util::JsonStringToMessage(rows[i][4].as<std::string>(), e, parse);
+      ReadStoredJson(rows[i][4].c_str(), e);
       e->set_action(rows[i][1].as<std::string>());
       e->set_actor(rows[i][2].as<std::string>());
       e->set_request_id(rows[i][3].as<std::string>());
@@ -522,12 +520,10 @@ absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const serve
       *out.add_consents() = RowToConsent(row);
     }
     for (auto& o : LoadCustomerOrders(tx, scope.tenant, id)) *out.add_orders() = std::move(o);
-    google::protobuf::util::JsonParseOptions parse;
-    parse.ignore_unknown_fields = true;
     for (const auto& row : db::Exec(tx, "customer_list_audit_entries", scope.tenant, id, int64_t{0},
                                     int64_t{1} << 40)) {
       v1::HistoryEntry* e = out.add_history();
-      google::protobuf::util::JsonStringToMessage(row[4].as<std::string>(), e, parse);
+      ReadStoredJson(row[4].c_str(), e);
       e->set_action(row[1].as<std::string>());
       e->set_actor(row[2].as<std::string>());
       e->set_request_id(row[3].as<std::string>());
@@ -535,7 +531,7 @@ absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const serve
     }
     for (const auto& row : db::Exec(tx, "customer_list_behavior_events", scope.tenant, id)) {
       v1::BehaviorEvent* e = out.add_events();
-      google::protobuf::util::JsonStringToMessage(row[4].as<std::string>(), e, parse);
+      ReadStoredJson(row[4].c_str(), e);
       e->set_event_id(row[0].as<std::string>());
       e->set_customer(absl::StrCat("customers/", id));
       e->set_type(static_cast<v1::BehaviorEventType>(row[1].as<int>()));

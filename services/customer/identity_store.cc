@@ -615,7 +615,7 @@ absl::StatusOr<v1::UnmergeCustomerResponse> IdentityStore::Unmerge(const server:
     const Customer survivor_before = FromBytes(m[2]), merged_before = FromBytes(m[3]),
                    survivor_after = FromBytes(m[4]);
     google::protobuf::Struct moved;
-    google::protobuf::util::JsonStringToMessage(m[5].as<std::string>(), &moved);
+    ReadStoredJson(m[5].c_str(), &moved);
     auto pair = LockPair(tx, tenant, survivor_id, merged_id);
     if (!pair.ok() || pair->survivor.has_erase_time() || pair->merged.has_erase_time()) {
       return absl::FailedPreconditionError("one of the merged customers was erased");

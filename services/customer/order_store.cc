@@ -149,13 +149,7 @@ Order RowToOrder(const pqxx::row& row, const Order* lines = nullptr) {
   o.set_refunded_minor(row[6].as<int64_t>());
   Order details;
   if (lines == nullptr) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    const auto parsed =
-        google::protobuf::util::JsonStringToMessage(row[7].as<std::string>(), &details, options);
-    if (!parsed.ok()) {
-      log::Error("stored order details unreadable", {{"order", o.name()}});
-    }
+    ReadStoredJson(row[7].c_str(), &details);
     lines = &details;
   }
   *o.mutable_line_items() = lines->line_items();
