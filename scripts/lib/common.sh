@@ -125,3 +125,37 @@ crm_node_tools() {
   (cd "$dir" && npm install --no-audit --no-fund --silent --no-save "${CRM_NODE_TOOLS[@]}" >/dev/null)
   printf '%s' "$stamp" > "$dir/.stamp"
 }
+
+# --- the service table (deploy/services.tsv) ---------------------------------
+CRM_SERVICE_TABLE="$CRM_ROOT/deploy/services.tsv"
+# Rows without comments: name grpc_port metrics_port schema routes extensions
+crm_services() { grep -v '^[[:space:]]*#' "$CRM_SERVICE_TABLE" | awk 'NF'; }
+crm_service_names() { crm_services | awk '{print $1}'; }
+# Services behind the gateway (those with routes), in table order.
+crm_backends() { crm_services | awk '$5 != "-" {print $1}'; }
+# crm_service_col <name> <column number>
+crm_service_col() { crm_services | awk -v n="$1" -v c="$2" '$1 == n {print $c}'; }
+# The effective ports: CRM_<NAME>_PORT / CRM_<NAME>_METRICS_PORT, else the table's.
+crm_port() { local v="CRM_${1^^}_PORT"; echo "${!v:-$(crm_service_col "$1" 2)}"; }
+crm_metrics_port() { local v="CRM_${1^^}_METRICS_PORT"; echo "${!v:-$(crm_service_col "$1" 3)}"; }
+# crm_gateway_routes <address template>: "pkg=address,..." for every routed
+# package; {name} and {port} in the template become the service's name and
+# effective gRPC port, e.g. '127.0.0.1:{port}' or 'dns:///{name}:8080'.
+crm_gateway_routes() {
+  local svc pkg addr out=""
+  for svc in $(crm_backends); do
+    addr="${1//\{name\}/$svc}"
+    addr="${addr//\{port\}/$(crm_port "$svc")}"
+    for pkg in $(crm_service_col "$svc" 5 | tr ',' ' '); do
+      out="${out:+$out,}$pkg=$addr"
+    done
+  done
+  echo "$out"
+}
+# crm_service_database <pg base> <port> <database> <service>: the service's
+# role, schema and extensions (scripts/lib/service_database.sql).
+crm_service_database() {
+  crm_psql "$1" "$2" -d "$3" -v svc="$4" -v schema="$(crm_service_col "$4" 4)" \
+    -v extensions="$(crm_service_col "$4" 6)" \
+    -f "$CRM_ROOT/scripts/lib/service_database.sql" >/dev/null
+}

@@ -23,6 +23,7 @@
 #include "crm/gateway/v1/api_key_service.grpc.pb.h"
 #include "tests/testing/net.h"
 #include "tests/testing/process.h"
+#include "tests/testing/suite.h"
 #include "tests/testing/test_db.h"
 
 namespace crm::testing {
@@ -37,6 +38,7 @@ using crm::customer::v1::ListCustomersRequest;
 using crm::customer::v1::ListCustomersResponse;
 using crm::customer::v1::UpdateCustomerRequest;
 
+// The suite's admin token (tests/testing/suite.cc).
 constexpr char kAdminToken[] = "e2e-admin-token-0123456789";
 
 void WriteFile(const std::string& path, const std::string& content) {
@@ -44,100 +46,22 @@ void WriteFile(const std::string& path, const std::string& content) {
   out << content;
 }
 
-bool WaitServing(int port, int timeout_ms) {
-  auto channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
-  const absl::Time until = absl::Now() + absl::Milliseconds(timeout_ms);
-  while (absl::Now() < until) {
-    auto state = server::CheckHealth(channel, "", absl::Milliseconds(500));
-    if (state.ok() && *state == server::HealthState::kServing) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
-// Both binaries over a fresh database, each connecting as its own role.
-class Suite {
+// The suite (tests/testing/suite.h) with the customer service's stub and
+// the names these tests use.
+class Suite : public E2eSuite {
  public:
-  explicit Suite(std::vector<std::string> extra_gateway_args = {}) {
-    const std::string db = CreateDatabase("e2e");
-    ExecSql(db,
-            "DO $$ BEGIN CREATE ROLE crm_customer LOGIN; EXCEPTION WHEN duplicate_object OR "
-            "unique_violation THEN NULL; END $$;"
-            "DO $$ BEGIN CREATE ROLE crm_gateway LOGIN; EXCEPTION WHEN duplicate_object OR "
-            "unique_violation THEN NULL; END $$;"
-            "CREATE SCHEMA customer AUTHORIZATION crm_customer;"
-            "CREATE SCHEMA gateway AUTHORIZATION crm_gateway;"
-            // What the database owner provides (docs/operations.md).
-            "CREATE EXTENSION IF NOT EXISTS pg_trgm;");
-    db_url_ = db;
-    customer_url_ = WithParam(db, "user", "crm_customer");
-    gateway_url_ = WithParam(db, "user", "crm_gateway");
-    dir_ = absl::StrCat("/tmp/crm-e2e-", getpid());
-    ::mkdir(dir_.c_str(), 0700);
-    WriteFile(dir_ + "/admin_token", kAdminToken);
-    WriteFile(dir_ + "/page_secret", "e2e-page-token-secret-0123456789");
-    customer_port_ = FreePort();
-    customer_metrics_ = FreePort();
-    gateway_port_ = FreePort();
-    gateway_metrics_ = FreePort();
-    customer_ = std::make_unique<ChildProcess>(
-        CRM_CUSTOMER_BIN,
-        std::vector<std::string>{
-            "--db_url=" + customer_url_, absl::StrCat("--grpc_port=", customer_port_),
-            absl::StrCat("--metrics_port=", customer_metrics_),
-            "--page_token_secret_file=" + dir_ + "/page_secret", "--shutdown_grace_seconds=15"},
-        dir_ + "/customer.log");
-    std::vector<std::string> gateway_args = {
-        "--db_url=" + gateway_url_,
-        absl::StrCat("--grpc_port=", gateway_port_),
-        absl::StrCat("--metrics_port=", gateway_metrics_),
-        absl::StrCat("--routes=crm.customer.v1=127.0.0.1:", customer_port_),
-        "--admin_token_file=" + dir_ + "/admin_token",
-        "--key_cache_ttl_ms=200"};
-    gateway_args.insert(gateway_args.end(), extra_gateway_args.begin(), extra_gateway_args.end());
-    gateway_ = std::make_unique<ChildProcess>(CRM_GATEWAY_BIN, gateway_args, dir_ + "/gateway.log");
-    if (!WaitServing(customer_port_, 20000)) FAIL("customer not serving:\n" << customer_->Log());
-    if (!WaitServing(gateway_port_, 20000)) FAIL("gateway not serving:\n" << gateway_->Log());
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_port_),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = CustomerService::NewStub(channel_);
-  }
-
-  // Creates a key with the gateway's CLI, the way an operator would.
-  std::string CreateKey(const std::string& tenant, const std::string& scopes) {
-    int code = 0;
-    std::string out = RunCapture(CRM_GATEWAY_BIN,
-                                 {"--db_url=" + gateway_url_, "--create_api_key",
-                                  "--tenant=" + tenant, "--scopes=" + scopes},
-                                 &code);
-    REQUIRE(code == 0);
-    return std::string(absl::StripAsciiWhitespace(out));
-  }
-
-  static std::unique_ptr<grpc::ClientContext> Ctx(const std::string& key, int seconds = 10) {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    if (!key.empty()) ctx->AddMetadata("authorization", "Bearer " + key);
-    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(seconds)));
-    return ctx;
-  }
+  explicit Suite(std::vector<std::string> extra_gateway_args = {})
+      : E2eSuite(std::move(extra_gateway_args)), stub_(CustomerService::NewStub(channel())) {}
 
   CustomerService::Stub& stub() { return *stub_; }
-  std::shared_ptr<grpc::Channel> channel() { return channel_; }
-  ChildProcess& customer() { return *customer_; }
-  ChildProcess& gateway() { return *gateway_; }
-  int customer_port() const { return customer_port_; }
-  int customer_metrics() const { return customer_metrics_; }
-  int gateway_port() const { return gateway_port_; }
-  int gateway_metrics() const { return gateway_metrics_; }
-  const std::string& db_url() const { return db_url_; }
+  ChildProcess& customer() { return process("customer"); }
+  ChildProcess& gateway() { return process("gateway"); }
+  int customer_port() const { return port("customer"); }
+  int customer_metrics() const { return metrics_port("customer"); }
+  int gateway_port() const { return port("gateway"); }
+  int gateway_metrics() const { return metrics_port("gateway"); }
 
  private:
-  std::string db_url_, customer_url_, gateway_url_, dir_;
-  int customer_port_ = 0, customer_metrics_ = 0, gateway_port_ = 0, gateway_metrics_ = 0;
-  std::unique_ptr<ChildProcess> customer_;
-  std::unique_ptr<ChildProcess> gateway_;
-  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<CustomerService::Stub> stub_;
 };
 
