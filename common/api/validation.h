@@ -2,9 +2,12 @@
 // whose message starts with the field path, e.g. "customer.phone: ...".
 #pragma once
 
+#include <google/protobuf/generated_enum_reflection.h>
+
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace crm::api {
@@ -27,5 +30,29 @@ bool IsValidUtf8(absl::string_view s);
 // `field`.
 absl::Status ParseResourceName(absl::string_view field, absl::string_view name,
                                absl::string_view collection, std::string* id);
+
+// Enum fields, checked against the generated enum itself, so a value added
+// to the contract later is accepted without touching the check.
+// RequiredEnum refuses the zero value and numbers the enum does not define
+// ("<field>: required"); OptionalEnum only the latter ("<field>: unknown value").
+template <typename E>
+bool IsDefinedEnum(E value) {
+  return google::protobuf::GetEnumDescriptor<E>()->FindValueByNumber(static_cast<int>(value)) !=
+         nullptr;
+}
+template <typename E>
+absl::Status RequiredEnum(absl::string_view field, E value) {
+  if (static_cast<int>(value) == 0 || !IsDefinedEnum(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  }
+  return absl::OkStatus();
+}
+template <typename E>
+absl::Status OptionalEnum(absl::string_view field, E value) {
+  if (!IsDefinedEnum(value)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": unknown value"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace crm::api

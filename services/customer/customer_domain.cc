@@ -124,9 +124,7 @@ absl::Status ValidateProfileDetails(const Customer& c, absl::string_view prefix,
   for (int i = 0; i < c.addresses_size(); ++i) {
     const auto& a = c.addresses(i);
     const std::string f = absl::StrCat(F(prefix, "addresses"), "[", i, "]");
-    if (a.kind() <= v1::ADDRESS_KIND_UNSPECIFIED || a.kind() > v1::ADDRESS_KIND_OTHER) {
-      return absl::InvalidArgumentError(absl::StrCat(f, ".kind: required"));
-    }
+    CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(f, ".kind"), a.kind()));
     if (!a.has_address()) return absl::InvalidArgumentError(absl::StrCat(f, ".address: required"));
     const auto& pa = a.address();
     if (pa.lines_size() > 3) {
@@ -160,20 +158,15 @@ absl::Status ValidateProfileDetails(const Customer& c, absl::string_view prefix,
       return absl::InvalidArgumentError(absl::StrCat(f, ": must be between 1900-01-01 and today"));
     }
   }
-  if (d.gender() < v1::GENDER_UNSPECIFIED || d.gender() > v1::GENDER_PREFER_NOT_TO_SAY) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(F(prefix, "demographics"), ".gender: unknown value"));
-  }
+  CRM_RETURN_IF_ERROR(
+      api::OptionalEnum(absl::StrCat(F(prefix, "demographics"), ".gender"), d.gender()));
   const auto& p = c.preferences();
   if (!p.language().empty()) {
     CRM_RETURN_IF_ERROR(
         api::CheckLocale(absl::StrCat(F(prefix, "preferences"), ".language"), p.language()));
   }
-  if (p.preferred_channel() < v1::CONSENT_CHANNEL_UNSPECIFIED ||
-      p.preferred_channel() > v1::CONSENT_CHANNEL_PHONE) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(F(prefix, "preferences"), ".preferred_channel: unknown value"));
-  }
+  CRM_RETURN_IF_ERROR(api::OptionalEnum(
+      absl::StrCat(F(prefix, "preferences"), ".preferred_channel"), p.preferred_channel()));
   if (p.categories_size() > 50) {
     return absl::InvalidArgumentError(
         absl::StrCat(F(prefix, "preferences"), ".categories: at most 50"));
@@ -258,10 +251,7 @@ absl::Status ValidateBehaviorEvent(v1::BehaviorEvent* e, absl::Time now, absl::s
     CRM_RETURN_IF_ERROR(
         NormalizeAnonymousId(e->mutable_anonymous_id(), absl::StrCat(path, ".anonymous_id")));
   }
-  if (e->type() <= v1::BEHAVIOR_EVENT_TYPE_UNSPECIFIED ||
-      e->type() > v1::BEHAVIOR_EVENT_TYPE_CUSTOM) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ".type: required"));
-  }
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(path, ".type"), e->type()));
   if (e->type() == v1::BEHAVIOR_EVENT_TYPE_CUSTOM) {
     CRM_RETURN_IF_ERROR(api::CheckToken(absl::StrCat(path, ".custom_name"), e->custom_name(), 64));
   } else if (!e->custom_name().empty()) {
@@ -306,16 +296,9 @@ std::string PurposeName(v1::ConsentPurpose purpose) {
 }
 
 absl::Status ValidateConsent(v1::Consent* c, absl::Time now, absl::string_view prefix) {
-  if (c->channel() <= v1::CONSENT_CHANNEL_UNSPECIFIED || c->channel() > v1::CONSENT_CHANNEL_PHONE) {
-    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "channel"), ": required"));
-  }
-  if (c->purpose() <= v1::CONSENT_PURPOSE_UNSPECIFIED ||
-      c->purpose() > v1::CONSENT_PURPOSE_TRANSACTIONAL) {
-    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "purpose"), ": required"));
-  }
-  if (c->status() <= v1::CONSENT_STATUS_UNSPECIFIED || c->status() > v1::CONSENT_STATUS_DENIED) {
-    return absl::InvalidArgumentError(absl::StrCat(F(prefix, "status"), ": required"));
-  }
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(F(prefix, "channel"), c->channel()));
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(F(prefix, "purpose"), c->purpose()));
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(F(prefix, "status"), c->status()));
   CRM_RETURN_IF_ERROR(api::CheckToken(F(prefix, "source"), c->source(), 64));
   CRM_RETURN_IF_ERROR(api::CheckToken(F(prefix, "text_version"), c->text_version(), 64));
   if (!c->has_consent_time()) {

@@ -154,14 +154,8 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CheckConsent(grpc::CallbackServer
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     std::string id;
     CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
-    if (request->channel() <= v1::CONSENT_CHANNEL_UNSPECIFIED ||
-        request->channel() > v1::CONSENT_CHANNEL_PHONE) {
-      return absl::InvalidArgumentError("channel: required");
-    }
-    if (request->purpose() <= v1::CONSENT_PURPOSE_UNSPECIFIED ||
-        request->purpose() > v1::CONSENT_PURPOSE_TRANSACTIONAL) {
-      return absl::InvalidArgumentError("purpose: required");
-    }
+    CRM_RETURN_IF_ERROR(api::RequiredEnum("channel", request->channel()));
+    CRM_RETURN_IF_ERROR(api::RequiredEnum("purpose", request->purpose()));
     CRM_ASSIGN_OR_RETURN(*response,
                          store_.CheckConsent(scope, id, request->channel(), request->purpose()));
     return absl::OkStatus();

@@ -53,10 +53,7 @@ absl::Status ValidateOrder(Order* o, absl::Time now) {
   }
   if (o->order_id().empty()) return Bad("order_id", "required");
   CRM_RETURN_IF_ERROR(api::CheckText("order.order_id", o->order_id(), 128));
-  if (o->status() <= v1::ORDER_STATUS_UNSPECIFIED ||
-      o->status() > v1::ORDER_STATUS_PARTIALLY_REFUNDED) {
-    return Bad("status", "required");
-  }
+  if (!api::RequiredEnum("status", o->status()).ok()) return Bad("status", "required");
   if (!IsCurrencyCode(o->currency_code())) {
     return Bad("currency_code", "must be an ISO-4217 code in upper case, e.g. EUR");
   }
@@ -129,9 +126,7 @@ bool IsAllowedTransition(OrderStatus from, OrderStatus to) {
 absl::Status ApplyStatusChange(const v1::UpdateOrderStatusRequest& request, Order* order,
                                bool* changed) {
   const OrderStatus to = request.status();
-  if (to <= v1::ORDER_STATUS_UNSPECIFIED || to > v1::ORDER_STATUS_PARTIALLY_REFUNDED) {
-    return absl::InvalidArgumentError("status: required");
-  }
+  CRM_RETURN_IF_ERROR(api::RequiredEnum("status", to));
   if (request.expected_status() != v1::ORDER_STATUS_UNSPECIFIED &&
       request.expected_status() != order->status()) {
     return absl::AbortedError(

@@ -4,6 +4,7 @@
 #include "common/api/validation.h"
 #include "common/base/crypto.h"
 #include "common/base/log.h"
+#include "crm/customer/v1/consent.pb.h"
 
 namespace crm {
 namespace {
@@ -60,3 +61,28 @@ TEST_CASE("resource names and shared validators", "[validation]") {
 
 }  // namespace
 }  // namespace crm
+
+namespace crm::api {
+namespace {
+
+TEST_CASE("enum fields are checked against the generated enum", "[validation]") {
+  using crm::customer::v1::ConsentChannel;
+  CHECK(RequiredEnum("channel", crm::customer::v1::CONSENT_CHANNEL_EMAIL).ok());
+  CHECK(RequiredEnum("channel", crm::customer::v1::CONSENT_CHANNEL_UNSPECIFIED).message() ==
+        "channel: required");
+  // A number the enum does not define, as an older or newer client may send.
+  CHECK(RequiredEnum("channel", static_cast<ConsentChannel>(99)).message() == "channel: required");
+  CHECK(
+      OptionalEnum("preferences.preferred_channel", crm::customer::v1::CONSENT_CHANNEL_UNSPECIFIED)
+          .ok());
+  CHECK(OptionalEnum("preferences.preferred_channel", static_cast<ConsentChannel>(-3)).message() ==
+        "preferences.preferred_channel: unknown value");
+  // Every value the contract defines passes, whatever was added last.
+  const auto* d = google::protobuf::GetEnumDescriptor<ConsentChannel>();
+  for (int i = 1; i < d->value_count(); ++i) {
+    CHECK(RequiredEnum("channel", static_cast<ConsentChannel>(d->value(i)->number())).ok());
+  }
+}
+
+}  // namespace
+}  // namespace crm::api
