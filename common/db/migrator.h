@@ -42,9 +42,18 @@ absl::StatusOr<std::vector<Migration>> ParseMigrations(const std::vector<Migrati
 absl::StatusOr<std::vector<Migration>> PlanMigrations(const std::vector<Migration>& embedded,
                                                       const std::vector<AppliedMigration>& applied);
 
+// The kit's own migrations (common/db/kit_migrations): the tables every
+// service keeps in its schema (outbox, idempotency keys, consumer cursors,
+// retention bookkeeping). `{schema}` in them stands for the service's schema.
+std::vector<MigrationFile> KitMigrations();
+
 class Migrator {
  public:
-  Migrator(Pool& pool, std::string schema, std::vector<MigrationFile> files);
+  // `track` names the record table, <schema>.<track>_migrations: "schema"
+  // for a service's own files, "kit" for KitMigrations(), whose `{schema}`
+  // is replaced by `schema`.
+  Migrator(Pool& pool, std::string schema, std::vector<MigrationFile> files,
+           std::string track = "schema");
 
   // Applies pending migrations; returns how many this call applied.
   absl::StatusOr<int> Migrate();
@@ -57,6 +66,7 @@ class Migrator {
   Pool& pool_;
   std::string schema_;
   std::vector<MigrationFile> files_;
+  std::string table_;  // <schema>.<track>_migrations
 };
 
 }  // namespace crm::db

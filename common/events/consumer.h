@@ -1,12 +1,8 @@
 // The consumer side of an event feed: subscribes from the cursor stored in
 // the consumer's own schema and applies each event in one transaction with
 // the cursor update, so a redelivered event is never applied twice. The
-// cursor table DDL each consuming service's migration creates:
-//
-//   CREATE TABLE <schema>.consumer_cursors (
-//     tenant_id text NOT NULL, consumer text NOT NULL, cursor text NOT NULL,
-//     update_time timestamptz NOT NULL DEFAULT now(),
-//     PRIMARY KEY (tenant_id, consumer));
+// cursors live in <schema>.consumer_cursors, which the kit's migrations
+// create in every service's schema (common/db/kit_migrations).
 #pragma once
 
 #include <grpcpp/channel.h>

@@ -140,6 +140,12 @@ class FeedStream final : public grpc::ServerWriteReactor<SubscribeResponse> {
         if (!status.ok()) {
           retry_.store(true);
         } else {
+          if (result.pruned) {
+            FinishLocked(grpc::Status(
+                grpc::StatusCode::OUT_OF_RANGE,
+                "after_cursor: events after it were removed by retention; rebuild from a "
+                "snapshot, then subscribe with an empty cursor"));
+          }
           more_ = static_cast<int>(result.events.size()) == kBatch;
           if (result.held_back) retry_.store(true);
           for (auto& e : result.events) {

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/db/arrays.h"
 #include "common/db/transaction.h"
 
@@ -73,6 +74,17 @@ ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view te
                       const Cursor& after, int limit) {
   ReadResult out;
   const std::string tx_text = absl::StrCat(after.tx);
+  if (!(after == Cursor{})) {
+    auto pruned = tx.exec_params(
+        absl::StrCat(
+            "SELECT 1 FROM ", schema,
+            ".outbox_pruned WHERE tenant_id = $1 AND (tx_id, seq) > ($2::xid8, $3::bigint)"),
+        std::string(tenant), tx_text, after.seq);
+    if (!pruned.empty()) {
+      out.pruned = true;
+      return out;
+    }
+  }
   auto rows = tx.exec_params(
       absl::StrCat("SELECT tx_id::text, seq, id::text, type, subject, payload, "
                    "(EXTRACT(EPOCH FROM create_time) * 1000000)::bigint, "
@@ -103,6 +115,43 @@ ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view te
     out.events.push_back(std::move(e));
   }
   return out;
+}
+
+absl::StatusOr<int64_t> PruneOutbox(db::Pool& pool, const std::string& schema,
+                                    absl::Duration retention, int batch) {
+  const std::string sql = absl::StrCat(
+      "WITH doomed AS (SELECT tenant_id, tx_id, seq FROM ", schema,
+      ".outbox WHERE create_time < now() - $1::interval ORDER BY create_time LIMIT $2), "
+      "deleted AS (DELETE FROM ",
+      schema,
+      ".outbox o USING doomed d WHERE o.tenant_id = d.tenant_id AND o.tx_id = d.tx_id AND "
+      "o.seq = d.seq RETURNING o.tenant_id, o.tx_id, o.seq), "
+      "newest AS (SELECT DISTINCT ON (tenant_id) tenant_id, tx_id, seq FROM deleted "
+      "ORDER BY tenant_id, tx_id DESC, seq DESC), "
+      "marked AS (INSERT INTO ",
+      schema,
+      ".outbox_pruned AS p (tenant_id, tx_id, seq) SELECT tenant_id, tx_id, seq FROM newest "
+      "ON CONFLICT (tenant_id) DO UPDATE SET tx_id = EXCLUDED.tx_id, seq = EXCLUDED.seq, "
+      "update_time = now() WHERE (p.tx_id, p.seq) < (EXCLUDED.tx_id, EXCLUDED.seq) RETURNING 1) "
+      "SELECT (SELECT count(*) FROM deleted), (SELECT count(*) FROM marked)");
+  int64_t total = 0;
+  for (;;) {
+    int64_t deleted = 0;
+    db::TxOptions options;
+    options.deadline = absl::Now() + absl::Minutes(1);
+    absl::Status status = db::RunInTransaction(pool, options, [&](db::Tx& tx) {
+      // The housekeeping policy admits every tenant's rows to this statement.
+      tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+      auto rows = db::ExecDynamic(
+          tx, schema + "_prune_outbox", sql,
+          {absl::StrCat(absl::ToInt64Seconds(retention), " seconds"), absl::StrCat(batch)});
+      deleted = rows[0][0].as<int64_t>();
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    total += deleted;
+    if (deleted < batch) return total;
+  }
 }
 
 }  // namespace crm::events

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
 #include "common/db/transaction.h"
 #include "crm/events/v1/event_feed.pb.h"
 
@@ -56,10 +58,20 @@ struct ReadResult {
   // True when committed events exist after the last returned one that cannot
   // be released yet because an older transaction is still running.
   bool held_back = false;
+  // True when retention removed events after `after`: the reader has missed
+  // them and gets nothing (the feed answers OUT_OF_RANGE).
+  bool pruned = false;
 };
 
 // Reads up to `limit` events of `tenant` after `after`, in commit-safe order.
 ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view tenant,
                       const Cursor& after, int limit);
+
+// Retention: removes events older than `retention`, across tenants, oldest
+// first, in transactions of `batch` events, and records for each tenant the
+// newest event removed (<schema>.outbox_pruned), so that a reader behind it
+// is told instead of silently skipping. Returns how many it removed.
+absl::StatusOr<int64_t> PruneOutbox(db::Pool& pool, const std::string& schema,
+                                    absl::Duration retention, int batch = 1000);
 
 }  // namespace crm::events

@@ -32,6 +32,10 @@ ABSL_FLAG(int, shutdown_grace_seconds,
           "Time in-flight calls get to finish after SIGTERM");
 ABSL_FLAG(std::string, log_level, crm::EnvOr("CRM_LOG_LEVEL", std::string("info")),
           "debug (one line per call, with its request id) | info | warning | error");
+ABSL_FLAG(int, outbox_retention_hours,
+          static_cast<int>(crm::EnvOr("CRM_OUTBOX_RETENTION_HOURS", int64_t{24 * 7})),
+          "Events older than this are pruned from the outbox (consumers further behind get "
+          "OUT_OF_RANGE)");
 ABSL_FLAG(bool, migrate_only, false, "Apply the migrations and exit");
 ABSL_FLAG(bool, skip_migrations, false,
           "Do not apply migrations at start (a Job does); stay NOT_SERVING until current");
@@ -84,6 +88,10 @@ absl::StatusOr<RuntimeConfig> ReadSharedFlags(const ServiceDefinition& service) 
     }
   }
   config.migrate = !absl::GetFlag(FLAGS_skip_migrations);
+  if (absl::GetFlag(FLAGS_outbox_retention_hours) < 1) {
+    return absl::InvalidArgumentError("--outbox_retention_hours: at least 1");
+  }
+  config.outbox_retention = absl::Hours(absl::GetFlag(FLAGS_outbox_retention_hours));
   config.server.host = absl::GetFlag(FLAGS_host);
   const int grpc_port = absl::GetFlag(FLAGS_grpc_port);
   config.server.grpc_port = grpc_port >= 0 ? grpc_port : service.grpc_port;

@@ -4,6 +4,8 @@
 #include "common/base/crypto.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
+#include "common/db/idempotency.h"
+#include "common/events/outbox.h"
 
 namespace crm::server {
 
@@ -24,9 +26,13 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   rt->db_url_ = config.db_url;
   rt->pool_ =
       std::make_unique<db::Pool>(db::PoolOptions{config.db_url, config.db_pool_size, service.name});
-  rt->migrator_ = std::make_unique<db::Migrator>(*rt->pool_, service.schema, service.migrations);
+  rt->migrators_ = Migrators(*rt->pool_, service);
   if (config.migrate) {
-    CRM_ASSIGN_OR_RETURN(int applied, rt->migrator_->Migrate());
+    int applied = 0;
+    for (auto& m : rt->migrators_) {
+      CRM_ASSIGN_OR_RETURN(int n, m->Migrate());
+      applied += n;
+    }
     log::Info("migrations current",
               {{"schema", service.schema}, {"applied_now", absl::StrCat(applied)}});
   }
@@ -35,10 +41,12 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   ServerOptions server = config.server;
   server.reflection = service.reflection;
   rt->runner_ = std::make_unique<ServerRunner>(server);
-  db::Migrator* migrator = rt->migrator_.get();
-  rt->runner_->SetReadinessCheck([migrator]() -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(bool current, migrator->IsCurrent());
-    if (!current) return absl::FailedPreconditionError("migrations not current");
+  ServiceRuntime* self = rt.get();
+  rt->runner_->SetReadinessCheck([self]() -> absl::Status {
+    for (auto& m : self->migrators_) {
+      CRM_ASSIGN_OR_RETURN(bool current, m->IsCurrent());
+      if (!current) return absl::FailedPreconditionError("migrations not current");
+    }
     return absl::OkStatus();
   });
   if (service.wire) {
@@ -46,6 +54,24 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   CRM_RETURN_IF_ERROR(rt->runner_->Start());
   if (rt->feed_ != nullptr) rt->feed_->Start();
+  rt->housekeeping_interval_ = config.housekeeping_interval;
+  rt->outbox_retention_ = config.outbox_retention;
+  if (config.housekeeping_interval > absl::ZeroDuration()) {
+    rt->housekeeper_ = std::thread([self] {
+      std::unique_lock<std::mutex> lock(self->housekeeping_mu_);
+      while (!self->stop_housekeeping_) {
+        self->housekeeping_cv_.wait_for(lock,
+                                        absl::ToChronoMilliseconds(self->housekeeping_interval_));
+        if (self->stop_housekeeping_) break;
+        lock.unlock();
+        absl::Status status = self->Housekeep();
+        if (!status.ok()) {
+          log::Warning("housekeeping failed", {{"error", std::string(status.message())}});
+        }
+        lock.lock();
+      }
+    });
+  }
   return rt;
 }
 
@@ -58,9 +84,26 @@ events::EventFeed& ServiceRuntime::EnableFeed() {
   return *feed_;
 }
 
+absl::Status ServiceRuntime::Housekeep() {
+  CRM_ASSIGN_OR_RETURN(int64_t keys,
+                       db::PruneIdempotencyKeys(*pool_, schema_, db::kIdempotencyWindow));
+  CRM_ASSIGN_OR_RETURN(int64_t events, events::PruneOutbox(*pool_, schema_, outbox_retention_));
+  if (keys > 0 || events > 0) {
+    log::Info("housekeeping", {{"idempotency_keys_pruned", absl::StrCat(keys)},
+                               {"events_pruned", absl::StrCat(events)}});
+  }
+  return absl::OkStatus();
+}
+
 void ServiceRuntime::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  {
+    std::lock_guard<std::mutex> lock(housekeeping_mu_);
+    stop_housekeeping_ = true;
+  }
+  housekeeping_cv_.notify_all();
+  if (housekeeper_.joinable()) housekeeper_.join();
   // Open streams end first, so the drain is not held up by them.
   if (feed_ != nullptr) feed_->Stop();
   // A runtime whose migrations failed never got a server or an executor.
@@ -78,8 +121,23 @@ void ServiceRuntime::RunUntilSignal() {
 absl::StatusOr<int> ServiceRuntime::MigrateOnly(const std::string& db_url,
                                                 const ServiceDefinition& service) {
   db::Pool pool(db::PoolOptions{db_url, 1, service.name + "-migrate"});
-  db::Migrator migrator(pool, service.schema, service.migrations);
-  return migrator.Migrate();
+  int applied = 0;
+  for (auto& m : Migrators(pool, service)) {
+    CRM_ASSIGN_OR_RETURN(int n, m->Migrate());
+    applied += n;
+  }
+  return applied;
+}
+
+std::vector<std::unique_ptr<db::Migrator>> ServiceRuntime::Migrators(
+    db::Pool& pool, const ServiceDefinition& service) {
+  // The service's own first: services older than the kit created some of
+  // the kit's tables in theirs (db/kit_migrations uses IF NOT EXISTS).
+  std::vector<std::unique_ptr<db::Migrator>> migrators;
+  migrators.push_back(std::make_unique<db::Migrator>(pool, service.schema, service.migrations));
+  migrators.push_back(
+      std::make_unique<db::Migrator>(pool, service.schema, db::KitMigrations(), "kit"));
+  return migrators;
 }
 
 }  // namespace crm::server

@@ -8,10 +8,13 @@
 
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,6 +37,10 @@ struct RuntimeConfig {
   // HMAC secret of page tokens, the same on every replica (>= 16 bytes);
   // empty: a per-process random secret (tokens do not survive a restart).
   std::string page_token_secret;
+  // Housekeeping: how often expired idempotency keys and events older than
+  // `outbox_retention` are pruned (zero interval: never).
+  absl::Duration housekeeping_interval = absl::Minutes(5);
+  absl::Duration outbox_retention = absl::Hours(24 * 7);
   ServerOptions server;
 };
 
@@ -92,6 +99,10 @@ class ServiceRuntime {
     feed_service_ = std::move(service);
   }
 
+  // One round of housekeeping now (what the housekeeping thread runs every
+  // interval): prunes expired idempotency keys and events past retention.
+  absl::Status Housekeep();
+
   // Ends the event streams, drains the server, then the executor. Idempotent.
   void Shutdown();
   // Waits for SIGTERM/SIGINT, then Shutdown().
@@ -104,18 +115,26 @@ class ServiceRuntime {
  private:
   ServiceRuntime() = default;
   events::EventFeed& EnableFeed();
+  static std::vector<std::unique_ptr<db::Migrator>> Migrators(db::Pool& pool,
+                                                              const ServiceDefinition& service);
 
   std::string name_;
   std::string schema_;
   std::string db_url_;
   std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<db::Migrator> migrator_;
+  std::vector<std::unique_ptr<db::Migrator>> migrators_;  // the service's, then the kit's
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<api::PageTokenCodec> page_tokens_;
   std::unique_ptr<ServerRunner> runner_;
   std::unique_ptr<events::EventFeed> feed_;
   std::unique_ptr<grpc::Service> feed_service_;
   std::unique_ptr<Component> component_;
+  absl::Duration housekeeping_interval_;
+  absl::Duration outbox_retention_;
+  std::thread housekeeper_;
+  std::mutex housekeeping_mu_;
+  std::condition_variable housekeeping_cv_;
+  bool stop_housekeeping_ = false;
   bool shut_down_ = false;
 };
 

@@ -80,13 +80,6 @@ const std::map<std::string, std::string>& Statements() {
                     "update_time = now(), version = version + 1 WHERE tenant_id = $1 AND id = "
                     "$2::uuid RETURNING *) SELECT ",
                     kCustomerColumns, " FROM c")},
-      {"customer_get_idempotency_key",
-       "SELECT request_hash, response FROM customer.idempotency_keys WHERE tenant_id = $1 AND "
-       "method = $2 AND request_id = $3"},
-      {"customer_insert_idempotency_key",
-       "INSERT INTO customer.idempotency_keys (tenant_id, method, request_id, request_hash, "
-       "response) VALUES ($1, $2, $3, $4, $5)"},
-      {"customer_lock_request_id", "SELECT pg_advisory_xact_lock(hashtext($1))"},
       {"customer_erase_customer",
        absl::StrCat("WITH c AS (UPDATE customer.customers SET external_id = NULL, email = NULL, "
                     "phone = NULL, given_name = NULL, family_name = NULL, locale = NULL, "
@@ -171,36 +164,6 @@ absl::Status CheckEtag(const std::string& etag, const Customer& current) {
   return absl::OkStatus();
 }
 
-// Idempotent writes (AIP-155): a retry with a known request_id gets the
-// stored response. Concurrent retries are serialised on an advisory lock.
-absl::StatusOr<bool> ReplayIdempotent(db::Tx& tx, const server::CallScope& scope,
-                                      const std::string& method, const std::string& request_id,
-                                      const std::string& request_hash,
-                                      google::protobuf::Message* response) {
-  if (request_id.empty()) return false;
-  db::Exec(tx, "customer_lock_request_id",
-           absl::StrCat(scope.tenant, "/", method, "/", request_id));
-  auto prior = db::Exec(tx, "customer_get_idempotency_key", scope.tenant, method, request_id);
-  if (prior.empty()) return false;
-  if (prior[0][0].as<std::string>() != request_hash) {
-    return absl::InvalidArgumentError("request_id: already used for a different request");
-  }
-  pqxx::binarystring bytes(prior[0][1]);
-  if (!response->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::InternalError("stored response unreadable");
-  }
-  return true;
-}
-
-void StoreIdempotent(db::Tx& tx, const server::CallScope& scope, const std::string& method,
-                     const std::string& request_id, const std::string& request_hash,
-                     const google::protobuf::Message& response) {
-  if (request_id.empty()) return;
-  const std::string bytes = response.SerializeAsString();
-  db::Exec(tx, "customer_insert_idempotency_key", scope.tenant, method, request_id, request_hash,
-           pqxx::binarystring(bytes.data(), bytes.size()));
-}
-
 v1::Consent RowToConsent(const pqxx::row& row) {
   v1::Consent c;
   c.set_channel(static_cast<v1::ConsentChannel>(row[0].as<int>()));
@@ -216,7 +179,7 @@ v1::Consent RowToConsent(const pqxx::row& row) {
 }  // namespace
 
 CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
-    : pool_(pool), tokens_(std::move(tokens)) {
+    : pool_(pool), tokens_(std::move(tokens)), idempotency_(pool, kSchema) {
   for (const auto& [name, sql] : Statements()) pool_.Prepare(name, sql);
 }
 
@@ -225,8 +188,8 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
                                                const std::string& request_hash) {
   Customer created;
   absl::Status status = db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
-    CRM_ASSIGN_OR_RETURN(bool replayed, ReplayIdempotent(tx, scope, "CreateCustomer", request_id,
-                                                         request_hash, &created));
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "CreateCustomer",
+                                                            request_id, request_hash, &created));
     if (replayed) return absl::OkStatus();
     pqxx::result rows;
     try {
@@ -241,7 +204,7 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
           absl::StrCat("customer.external_id: a customer with this external_id already exists"));
     }
     created = RowToCustomer(rows[0]);
-    StoreIdempotent(tx, scope, "CreateCustomer", request_id, request_hash, created);
+    idempotency_.Store(tx, scope.tenant, "CreateCustomer", request_id, request_hash, created);
     AppendAudit(tx, scope, IdOf(created), "created", DiffCustomers(Customer(), created));
     events::AppendEvent(tx, kSchema, scope.tenant, "customer.created", created.name(), created);
     return absl::OkStatus();
@@ -368,8 +331,8 @@ absl::StatusOr<v1::Consent> CustomerStore::RecordConsent(const server::CallScope
                                                          const std::string& request_hash) {
   v1::Consent recorded;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
-    CRM_ASSIGN_OR_RETURN(bool replayed, ReplayIdempotent(tx, scope, "RecordConsent", request_id,
-                                                         request_hash, &recorded));
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "RecordConsent",
+                                                            request_id, request_hash, &recorded));
     if (replayed) return absl::OkStatus();
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
@@ -382,7 +345,7 @@ absl::StatusOr<v1::Consent> CustomerStore::RecordConsent(const server::CallScope
         static_cast<int>(consent.purpose()), static_cast<int>(consent.status()), consent.source(),
         consent.text_version(), TimeUtil::TimestampToMicroseconds(consent.consent_time()));
     recorded = RowToConsent(out[0]);
-    StoreIdempotent(tx, scope, "RecordConsent", request_id, request_hash, recorded);
+    idempotency_.Store(tx, scope.tenant, "RecordConsent", request_id, request_hash, recorded);
     v1::FieldChange change;
     change.set_field(absl::StrCat("consent.", ChannelName(recorded.channel()), ".",
                                   PurposeName(recorded.purpose())));

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/api/page_token.h"
+#include "common/db/idempotency.h"
 #include "common/db/pool.h"
 #include "common/server/call.h"
 #include "crm/customer/v1/customer_service.pb.h"
@@ -70,6 +71,7 @@ class CustomerStore {
  private:
   db::Pool& pool_;
   api::PageTokenCodec tokens_;
+  db::Idempotency idempotency_;
 };
 
 }  // namespace crm::customer

@@ -49,7 +49,8 @@ TEST_CASE("health is NOT_SERVING until the migrations are applied", "[integratio
   CHECK(EventuallyHealth(h, server::HealthState::kNotServing, absl::Seconds(2)));
   auto applied = server::ServiceRuntime::MigrateOnly(h.db_url(), h.service());
   REQUIRE(applied.ok());
-  CHECK(*applied == static_cast<int>(customer::EmbeddedMigrations().size()));
+  CHECK(*applied ==
+        static_cast<int>(customer::EmbeddedMigrations().size() + db::KitMigrations().size()));
   CHECK(EventuallyHealth(h, server::HealthState::kServing, absl::Seconds(5)));
 }
 
