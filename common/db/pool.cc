@@ -3,10 +3,13 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
+#include <cstdlib>
 #include <exception>
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/base/metrics.h"
@@ -30,9 +33,35 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)) {
 
 Pool::~Pool() = default;
 
+bool IsStatementName(absl::string_view name) {
+  std::vector<absl::string_view> parts = absl::StrSplit(name, '_');
+  if (parts.size() < 3) return false;
+  for (absl::string_view p : parts) {
+    if (p.empty() || !absl::ascii_islower(p[0])) return false;
+    for (char c : p) {
+      if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c)) return false;
+    }
+  }
+  return true;
+}
+
 void Pool::Prepare(std::string name, std::string sql) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!IsStatementName(name)) {
+    log::Error("statement name must be <service>_<verb>_<noun>", {{"query", name}});
+    std::abort();
+  }
+  for (const auto& [existing, existing_sql] : statements_) {
+    if (existing != name) continue;
+    if (existing_sql == sql) return;
+    log::Error("two statements share one name", {{"query", name}});
+    std::abort();
+  }
   statements_.emplace_back(std::move(name), std::move(sql));
+}
+
+void Pool::Prepare(const std::map<std::string, std::string>& statements) {
+  for (const auto& [name, sql] : statements) Prepare(name, sql);
 }
 
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Connect() {

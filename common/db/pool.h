@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
@@ -28,6 +29,9 @@ struct PoolOptions {
   int size = 8;
   std::string name = "default";  // metrics label
 };
+
+// <service>_<verb>_<noun>: [a-z][a-z0-9]* in at least three parts joined by '_'.
+bool IsStatementName(absl::string_view name);
 
 class Pool {
  public:
@@ -54,7 +58,12 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Registers a named statement on every connection, present and future.
+  // The name is the statement's identity everywhere (metrics label, log key):
+  // <service>_<verb>_<noun>, snake case. Registering a name again with the
+  // same SQL does nothing, so every store registers what it runs; the same
+  // name with other SQL is a programming error and stops the process.
   void Prepare(std::string name, std::string sql);
+  void Prepare(const std::map<std::string, std::string>& statements);
 
   // A connection, or UNAVAILABLE (cannot connect) / DEADLINE_EXCEEDED (none
   // free before `deadline`).

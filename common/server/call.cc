@@ -37,6 +37,19 @@ bool IsValidRequestId(absl::string_view id) {
   });
 }
 
+db::TxOptions TxFor(const CallScope& scope) {
+  db::TxOptions options;
+  options.tenant = scope.tenant;
+  options.deadline = scope.deadline;
+  return options;
+}
+
+db::TxOptions ReadTxFor(const CallScope& scope) {
+  db::TxOptions options = TxFor(scope);
+  options.read_only = true;
+  return options;
+}
+
 absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
                                         const CallOptions& options) {
   CallScope scope;

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/db/transaction.h"
 #include "common/server/executor.h"
 
 namespace crm::server {
@@ -35,6 +36,11 @@ struct CallOptions {
 bool IsValidTenant(absl::string_view tenant);
 // Request ids we accept from callers: 1 to 128 of [A-Za-z0-9_.:-].
 bool IsValidRequestId(absl::string_view id);
+
+// Transaction options of a call: its tenant (row-level security) and its
+// deadline (statement timeout). ReadTxFor adds READ ONLY.
+db::TxOptions TxFor(const CallScope& scope);
+db::TxOptions ReadTxFor(const CallScope& scope);
 
 // Reads metadata and builds the scope; echoes x-request-id in the initial
 // metadata. UNAUTHENTICATED when the tenant is missing or malformed.

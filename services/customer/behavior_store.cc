@@ -12,6 +12,7 @@
 #include "common/base/status.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "services/customer/customer_rows.h"
 #include "services/customer/customer_store.h"
 #include "services/customer/identity_domain.h"
 #include "services/customer/identity_store.h"
@@ -36,6 +37,7 @@ std::string PropertiesJson(const v1::BehaviorEvent& e) {
 }  // namespace
 
 BehaviorStore::BehaviorStore(db::Pool& pool) : pool_(pool) {
+  pool_.Prepare(SharedStatements());
   pool_.Prepare("customer_touch_last_seen",
                 "UPDATE customer.customers c SET last_seen_time = GREATEST(c.last_seen_time, "
                 "'epoch'::timestamptz + v.micros * interval '1 microsecond') FROM (SELECT "
@@ -85,7 +87,6 @@ absl::Status BehaviorStore::Track(const server::CallScope& scope,
     // UUIDs were validated, so the array literal needs no quoting.
     const std::string id_array = absl::StrCat("{", absl::StrJoin(ids, ","), "}");
     std::set<std::string> live;
-    // Prepared by OrderStore; the service always has both stores.
     for (const auto& row :
          db::Exec(tx, "customer_find_live_customer_ids", scope.tenant, id_array)) {
       live.insert(row[0].as<std::string>());

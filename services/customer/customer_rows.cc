@@ -37,6 +37,47 @@ const char kCustomerColumns[] =
     "(EXTRACT(EPOCH FROM c.last_seen_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM c.erase_time) * 1000000)::bigint, COALESCE(c.merged_into::text, '')";
 
+const std::map<std::string, std::string>& SharedStatements() {
+  static const auto* statements = new std::map<std::string, std::string>{
+      {"customer_get_customer",
+       absl::StrCat("SELECT ", kCustomerColumns,
+                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid")},
+      {"customer_get_customers",
+       absl::StrCat("SELECT ", kCustomerColumns,
+                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = "
+                    "ANY($2::uuid[])")},
+      {"customer_lock_customer",
+       absl::StrCat("SELECT ", kCustomerColumns,
+                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid "
+                    "FOR UPDATE")},
+      {"customer_insert_audit_entries",
+       "INSERT INTO customer.audit_log (tenant_id, customer_id, action, actor, request_id, "
+       "changes) SELECT $1, u.id, $2, $3, $4, COALESCE((u.entry::jsonb)->'changes', '[]') FROM "
+       "unnest($5::uuid[], $6::text[]) AS u(id, entry)"},
+      {"customer_refresh_customer_facts",
+       "WITH o AS (SELECT customer_id, order_time, currency_code, total_minor - refunded_minor "
+       "AS net, id FROM customer.orders WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
+       "AND status <> 4), "
+       "cur AS (SELECT DISTINCT ON (customer_id) customer_id, currency_code FROM o ORDER BY "
+       "customer_id, order_time, id), "
+       "agg AS (SELECT o.customer_id, min(o.order_time) AS first_time, max(o.order_time) AS "
+       "last_time, count(*) AS n, COALESCE(sum(o.net) FILTER (WHERE o.currency_code = "
+       "cur.currency_code), 0)::bigint AS spent, count(*) FILTER (WHERE o.currency_code = "
+       "cur.currency_code) AS n_cur, cur.currency_code FROM o JOIN cur USING (customer_id) "
+       "GROUP BY o.customer_id, cur.currency_code), "
+       "ids AS (SELECT DISTINCT unnest($2::uuid[]) AS id) "
+       "UPDATE customer.customers c SET first_order_time = agg.first_time, last_order_time = "
+       "agg.last_time, order_count = COALESCE(agg.n, 0), total_spent_minor = "
+       "COALESCE(agg.spent, 0), orders_in_currency = COALESCE(agg.n_cur, 0), facts_currency = "
+       "agg.currency_code, last_seen_time = GREATEST(c.last_seen_time, agg.last_time) FROM ids "
+       "LEFT JOIN agg ON agg.customer_id = ids.id WHERE c.tenant_id = $1 AND c.id = ids.id"},
+      {"customer_find_live_customer_ids",
+       "SELECT id::text FROM customer.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) "
+       "AND delete_time IS NULL"},
+  };
+  return *statements;
+}
+
 std::string TagsLiteral(const Customer& c) {
   // Tags are validated to [a-z0-9_.:-], so no quoting is needed.
   return absl::StrCat("{", absl::StrJoin(c.tags(), ","), "}");
@@ -113,13 +154,6 @@ Customer RowToCustomer(const pqxx::row& row) {
   const std::string merged_into = row[22].as<std::string>();
   if (!merged_into.empty()) c.set_merged_into(absl::StrCat("customers/", merged_into));
   return c;
-}
-
-db::TxOptions TxFor(const server::CallScope& scope) {
-  db::TxOptions options;
-  options.tenant = scope.tenant;
-  options.deadline = scope.deadline;
-  return options;
 }
 
 // One audit entry for a change of customer `id` in the same transaction.

@@ -3,6 +3,7 @@
 // the audit entry every change appends.
 #pragma once
 
+#include <map>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -22,15 +23,17 @@ inline constexpr int kCustomerColumnCount = 23;
 
 crm::customer::v1::Customer RowToCustomer(const pqxx::row& row);
 
+// Statements more than one store of the service runs (reading, locking and
+// auditing customers, refreshing facts). Every store prepares them along
+// with its own, so no store relies on another having been built.
+const std::map<std::string, std::string>& SharedStatements();
+
 // `{tag,...}` for a text[] parameter (tags are validated, no quoting needed).
 std::string TagsLiteral(const crm::customer::v1::Customer& c);
 
 // The JSON-stored parts of a customer (attributes, addresses, demographics,
 // preferences) as one object for one parameter.
 std::string DetailsJson(const crm::customer::v1::Customer& c);
-
-// Transaction options of a call: its tenant and deadline.
-db::TxOptions TxFor(const server::CallScope& scope);
 
 // One audit entry per customer of `ids`, each with the changes at its index
 // (none where `changes` is shorter), in one statement.

@@ -53,17 +53,6 @@ const std::map<std::string, std::string>& Statements() {
                     "COALESCE(($10::jsonb)->'demographics', '{}'), "
                     "COALESCE(($10::jsonb)->'preferences', '{}')) RETURNING *) SELECT ",
                     kCustomerColumns, " FROM c")},
-      {"customer_get_customers",
-       absl::StrCat("SELECT ", kCustomerColumns,
-                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = "
-                    "ANY($2::uuid[])")},
-      {"customer_get_customer",
-       absl::StrCat("SELECT ", kCustomerColumns,
-                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid")},
-      {"customer_lock_customer",
-       absl::StrCat("SELECT ", kCustomerColumns,
-                    " FROM customer.customers c WHERE c.tenant_id = $1 AND c.id = $2::uuid "
-                    "FOR UPDATE")},
       {"customer_update_customer",
        absl::StrCat("WITH c AS (UPDATE customer.customers SET email = NULLIF($3, ''), phone = "
                     "NULLIF($4, ''), given_name = NULLIF($5, ''), family_name = NULLIF($6, "
@@ -120,10 +109,6 @@ const std::map<std::string, std::string>& Statements() {
        "'UTF8') in response) > 0"},
       {"customer_redact_outbox_payloads",
        "UPDATE customer.outbox SET payload = $3 WHERE tenant_id = $1 AND subject = $2"},
-      {"customer_insert_audit_entries",
-       "INSERT INTO customer.audit_log (tenant_id, customer_id, action, actor, request_id, "
-       "changes) SELECT $1, u.id, $2, $3, $4, COALESCE((u.entry::jsonb)->'changes', '[]') FROM "
-       "unnest($5::uuid[], $6::text[]) AS u(id, entry)"},
       {"customer_list_audit_entries",
        "SELECT id, action, actor, request_id, jsonb_build_object('changes', changes)::text, "
        "(EXTRACT(EPOCH FROM change_time) * 1000000)::bigint FROM customer.audit_log WHERE "
@@ -180,14 +165,15 @@ v1::Consent RowToConsent(const pqxx::row& row) {
 
 CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
     : pool_(pool), tokens_(std::move(tokens)), idempotency_(pool, kSchema) {
-  for (const auto& [name, sql] : Statements()) pool_.Prepare(name, sql);
+  pool_.Prepare(SharedStatements());
+  pool_.Prepare(Statements());
 }
 
 absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, Customer customer,
                                                const std::string& request_id,
                                                const std::string& request_hash) {
   Customer created;
-  absl::Status status = db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  absl::Status status = db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "CreateCustomer",
                                                             request_id, request_hash, &created));
     if (replayed) return absl::OkStatus();
@@ -214,8 +200,8 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
 }
 
 absl::StatusOr<Customer> CustomerStore::Get(const server::CallScope& scope, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(pqxx::result rows, db::ReadOnce(pool_, TxFor(scope), "customer_get_customer",
-                                                       scope.tenant, id));
+  CRM_ASSIGN_OR_RETURN(pqxx::result rows, db::ReadOnce(pool_, server::TxFor(scope),
+                                                       "customer_get_customer", scope.tenant, id));
   if (rows.empty()) return NotFound(id);
   return RowToCustomer(rows[0]);
 }
@@ -225,7 +211,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
                                                const google::protobuf::FieldMask& mask,
                                                const std::string& etag) {
   Customer updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
@@ -251,7 +237,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
 absl::StatusOr<Customer> CustomerStore::Delete(const server::CallScope& scope,
                                                const std::string& id, const std::string& etag) {
   Customer deleted;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
@@ -307,8 +293,7 @@ absl::StatusOr<ListCustomersResponse> CustomerStore::List(const server::CallScop
       " AND ", filter.sql, " ORDER BY c.create_time ", dir, ", c.id ", dir, " LIMIT ",
       page_size + 1);
   ListCustomersResponse response;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_list_customers", sql, params);
@@ -330,7 +315,7 @@ absl::StatusOr<v1::Consent> CustomerStore::RecordConsent(const server::CallScope
                                                          const std::string& request_id,
                                                          const std::string& request_hash) {
   v1::Consent recorded;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "RecordConsent",
                                                             request_id, request_hash, &recorded));
     if (replayed) return absl::OkStatus();
@@ -374,8 +359,7 @@ absl::StatusOr<v1::ListConsentsResponse> CustomerStore::ListConsents(
     after_id = key[1];
   }
   v1::ListConsentsResponse response;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
@@ -405,8 +389,7 @@ absl::StatusOr<v1::CheckConsentResponse> CustomerStore::CheckConsent(const serve
                                                                      v1::ConsentChannel channel,
                                                                      v1::ConsentPurpose purpose) {
   v1::CheckConsentResponse response;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto customer_rows = db::Exec(tx, "customer_get_customer", scope.tenant, id);
@@ -441,8 +424,7 @@ absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
     }
   }
   v1::ListCustomerHistoryResponse response;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
@@ -469,8 +451,7 @@ absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
 absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const server::CallScope& scope,
                                                                      const std::string& id) {
   v1::ExportCustomerDataResponse out;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   options.isolation = db::Isolation::kRepeatableRead;  // one consistent snapshot
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     out.Clear();
@@ -510,7 +491,7 @@ absl::StatusOr<v1::ExportCustomerDataResponse> CustomerStore::Export(const serve
 absl::StatusOr<Customer> CustomerStore::Erase(const server::CallScope& scope,
                                               const std::string& id) {
   Customer erased;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_lock_customer", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
@@ -600,7 +581,7 @@ absl::Status CustomerStore::ImportBatch(const server::CallScope& scope,
       "RETURNING *, (xmax = 0) AS inserted) SELECT ",
       kCustomerColumns, ", c.inserted FROM c");
   int64_t created = 0, updated = 0;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     created = updated = 0;
     auto result = db::ExecDynamic(tx, "customer_import_customers", sql, params);
     std::vector<Customer> written;
@@ -687,8 +668,7 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
       exact, " OR ", email_prefix, " OR ", words_match, ") AND ", keyset, " ORDER BY ", rank,
       " DESC, c.id LIMIT ", page_size + 1);
   v1::SearchCustomersResponse response;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_search_customers", sql, params);

@@ -439,14 +439,15 @@ std::map<std::string, std::string> ResolveAnonymousIds(db::Tx& tx, const server:
 
 IdentityStore::IdentityStore(db::Pool& pool, api::PageTokenCodec tokens)
     : pool_(pool), tokens_(std::move(tokens)) {
-  for (const auto& [name, sql] : Statements()) pool_.Prepare(name, sql);
+  pool_.Prepare(SharedStatements());
+  pool_.Prepare(Statements());
 }
 
 absl::StatusOr<Customer> IdentityStore::AddIdentity(const server::CallScope& scope,
                                                     const std::string& id,
                                                     const Identity& identity) {
   Customer updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     bool found = false;
     const Customer current = Lock(tx, scope.tenant, id, &found);
     if (!found) return NotFound(id);
@@ -477,7 +478,7 @@ absl::StatusOr<Customer> IdentityStore::RemoveIdentity(const server::CallScope& 
                                                        const std::string& id,
                                                        const Identity& identity) {
   Customer updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     bool found = false;
     const Customer current = Lock(tx, scope.tenant, id, &found);
     if (!found) return NotFound(id);
@@ -498,7 +499,7 @@ absl::StatusOr<Customer> IdentityStore::RemoveIdentity(const server::CallScope& 
 absl::StatusOr<v1::IdentifyCustomerResponse> IdentityStore::Identify(
     const server::CallScope& scope, const v1::IdentifyCustomerRequest& request) {
   v1::IdentifyCustomerResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     response.Clear();
     const std::string& tenant = scope.tenant;
     std::vector<Identity> all(request.identities().begin(), request.identities().end());
@@ -584,7 +585,7 @@ absl::StatusOr<v1::MergeCustomersResponse> IdentityStore::Merge(
     const server::CallScope& scope, const std::string& survivor_id, const std::string& merged_id,
     const v1::MergeCustomersRequest& request) {
   v1::MergeCustomersResponse response;
-  db::TxOptions options = TxFor(scope);
+  db::TxOptions options = server::TxFor(scope);
   options.rollback = request.validate_only();
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
@@ -597,7 +598,7 @@ absl::StatusOr<v1::MergeCustomersResponse> IdentityStore::Merge(
 absl::StatusOr<v1::UnmergeCustomerResponse> IdentityStore::Unmerge(const server::CallScope& scope,
                                                                    const std::string& merge_id) {
   v1::UnmergeCustomerResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     const std::string& tenant = scope.tenant;
     auto rows = db::Exec(tx, "customer_lock_merge", tenant, merge_id);
     if (rows.empty()) {
@@ -683,7 +684,7 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
     if (key.size() != 5) return absl::InvalidArgumentError("page_token: malformed");
   }
   v1::ListDuplicateCandidatesResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     response.Clear();
     std::string scan_id;
     if (key.empty()) {

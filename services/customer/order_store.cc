@@ -64,9 +64,6 @@ const std::map<std::string, std::string>& Statements() {
                     "update_time = now() WHERE tenant_id = $1 AND id = $2::uuid RETURNING *) "
                     "SELECT ",
                     kOrderColumns, " FROM o")},
-      {"customer_find_live_customer_ids",
-       "SELECT id::text FROM customer.customers WHERE tenant_id = $1 AND id = ANY($2::uuid[]) "
-       "AND delete_time IS NULL"},
       {"customer_lock_customer_for_order",
        "SELECT delete_time IS NOT NULL FROM customer.customers WHERE tenant_id = $1 AND id = "
        "$2::uuid FOR UPDATE"},
@@ -114,23 +111,6 @@ const std::map<std::string, std::string>& Statements() {
        "c.first_order_time <= d.first_time)) RETURNING c.id::text"},
       // Facts of the customers in $2 (an array) from their orders; cancelled
       // orders count for nothing, money is summed in the first order's currency.
-      {"customer_refresh_customer_facts",
-       "WITH o AS (SELECT customer_id, order_time, currency_code, total_minor - refunded_minor "
-       "AS net, id FROM customer.orders WHERE tenant_id = $1 AND customer_id = ANY($2::uuid[]) "
-       "AND status <> 4), "
-       "cur AS (SELECT DISTINCT ON (customer_id) customer_id, currency_code FROM o ORDER BY "
-       "customer_id, order_time, id), "
-       "agg AS (SELECT o.customer_id, min(o.order_time) AS first_time, max(o.order_time) AS "
-       "last_time, count(*) AS n, COALESCE(sum(o.net) FILTER (WHERE o.currency_code = "
-       "cur.currency_code), 0)::bigint AS spent, count(*) FILTER (WHERE o.currency_code = "
-       "cur.currency_code) AS n_cur, cur.currency_code FROM o JOIN cur USING (customer_id) "
-       "GROUP BY o.customer_id, cur.currency_code), "
-       "ids AS (SELECT DISTINCT unnest($2::uuid[]) AS id) "
-       "UPDATE customer.customers c SET first_order_time = agg.first_time, last_order_time = "
-       "agg.last_time, order_count = COALESCE(agg.n, 0), total_spent_minor = "
-       "COALESCE(agg.spent, 0), orders_in_currency = COALESCE(agg.n_cur, 0), facts_currency = "
-       "agg.currency_code, last_seen_time = GREATEST(c.last_seen_time, agg.last_time) FROM ids "
-       "LEFT JOIN agg ON agg.customer_id = ids.id WHERE c.tenant_id = $1 AND c.id = ids.id"},
   };
   return *statements;
 }
@@ -250,13 +230,14 @@ void ApplyFacts(db::Tx& tx, const std::string& tenant, const FactsDelta& delta,
 
 OrderStore::OrderStore(db::Pool& pool, api::PageTokenCodec tokens)
     : pool_(pool), tokens_(std::move(tokens)) {
-  for (const auto& [name, sql] : Statements()) pool_.Prepare(name, sql);
+  pool_.Prepare(SharedStatements());
+  pool_.Prepare(Statements());
 }
 
 absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const Order& order,
                                          const std::string& request_hash) {
   Order recorded;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     std::string customer_id = CustomerId(order);
     if (customer_id.empty()) {
       auto found = ResolveIdentities(tx, scope.tenant, {order.customer_identity()});
@@ -306,8 +287,7 @@ absl::StatusOr<Order> OrderStore::Record(const server::CallScope& scope, const O
 
 absl::StatusOr<Order> OrderStore::Get(const server::CallScope& scope, const std::string& id) {
   Order found;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_get_order", scope.tenant, id);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("orders/", id, " not found"));
@@ -321,7 +301,7 @@ absl::StatusOr<Order> OrderStore::UpdateStatus(const server::CallScope& scope,
                                                const std::string& id,
                                                const v1::UpdateOrderStatusRequest& request) {
   Order updated;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     auto rows = db::Exec(tx, "customer_get_order", scope.tenant, id);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("orders/", id, " not found"));
     const std::string customer_id = CustomerId(RowToOrder(rows[0]));
@@ -376,8 +356,7 @@ absl::StatusOr<v1::ListOrdersResponse> OrderStore::List(const server::CallScope&
       "NULLIF($2, '')::uuid) AND ",
       keyset, " AND ", filter.sql, " ORDER BY o.order_time DESC, o.id DESC LIMIT ", page_size + 1);
   v1::ListOrdersResponse response;
-  db::TxOptions options = TxFor(scope);
-  options.read_only = true;
+  db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_list_orders", sql, params);
@@ -414,7 +393,7 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
   const int base_errors = summary->errors_size();
   const int64_t base_failed = summary->failed();
   int64_t created = 0, updated = 0, unchanged = 0;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, TxFor(scope), [&](db::Tx& tx) {
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     created = updated = unchanged = 0;
     while (summary->errors_size() > base_errors) summary->mutable_errors()->RemoveLast();
     summary->set_failed(base_failed);

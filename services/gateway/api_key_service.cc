@@ -12,7 +12,7 @@ ApiKeyServiceImpl::ApiKeyServiceImpl(ApiKeyStore& store, server::Executor& execu
     : store_(store), executor_(executor), admin_token_(std::move(admin_token)) {}
 
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::Run(grpc::CallbackServerContext* ctx,
-                                                 std::function<absl::Status()> work) {
+                                                 std::function<absl::Status(absl::Time)> work) {
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
   std::string auth = it == md.end() ? "" : std::string(it->second.data(), it->second.size());
@@ -21,19 +21,19 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::Run(grpc::CallbackServerContext* ct
   server::CallOptions options;
   options.require_tenant = false;
   return server::RunUnary(
-      ctx, executor_, options, [ok, work = std::move(work)](const server::CallScope&) {
+      ctx, executor_, options, [ok, work = std::move(work)](const server::CallScope& scope) {
         if (!ok) {
           return absl::UnauthenticatedError("admin API: missing or wrong admin token");
         }
-        return work();
+        return work(scope.deadline);
       });
 }
 
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(grpc::CallbackServerContext* ctx,
                                                           const v1::CreateApiKeyRequest* request,
                                                           v1::CreateApiKeyResponse* response) {
-  return Run(ctx, [=]() -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(*response, store_.Create(request->api_key()));
+  return Run(ctx, [=](absl::Time deadline) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(*response, store_.Create(request->api_key(), deadline));
     return absl::OkStatus();
   });
 }
@@ -41,8 +41,8 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::CreateApiKey(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::RevokeApiKey(grpc::CallbackServerContext* ctx,
                                                           const v1::RevokeApiKeyRequest* request,
                                                           v1::ApiKey* response) {
-  return Run(ctx, [=]() -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(*response, store_.Revoke(request->name()));
+  return Run(ctx, [=](absl::Time deadline) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(*response, store_.Revoke(request->name(), deadline));
     return absl::OkStatus();
   });
 }
@@ -50,8 +50,8 @@ grpc::ServerUnaryReactor* ApiKeyServiceImpl::RevokeApiKey(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* ApiKeyServiceImpl::ListApiKeys(grpc::CallbackServerContext* ctx,
                                                          const v1::ListApiKeysRequest* request,
                                                          v1::ListApiKeysResponse* response) {
-  return Run(ctx, [=]() -> absl::Status {
-    CRM_ASSIGN_OR_RETURN(*response, store_.List(*request));
+  return Run(ctx, [=](absl::Time deadline) -> absl::Status {
+    CRM_ASSIGN_OR_RETURN(*response, store_.List(*request, deadline));
     return absl::OkStatus();
   });
 }

@@ -26,7 +26,7 @@ class ApiKeyServiceImpl final : public crm::gateway::v1::ApiKeyService::Callback
 
  private:
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx,
-                                std::function<absl::Status()> work);
+                                std::function<absl::Status(absl::Time deadline)> work);
 
   ApiKeyStore& store_;
   server::Executor& executor_;

@@ -45,9 +45,9 @@ ApiKey RowToKey(const pqxx::row& row) {
   return k;
 }
 
-db::TxOptions Tx() {
+db::TxOptions Until(absl::Time deadline) {
   db::TxOptions options;
-  options.deadline = absl::Now() + absl::Seconds(10);
+  options.deadline = deadline;
   return options;
 }
 
@@ -57,9 +57,23 @@ ApiKeyStore::ApiKeyStore(db::Pool& pool, absl::Duration cache_ttl) : pool_(pool)
   pool_.Prepare("gateway_get_api_key_by_hash",
                 "SELECT id::text, tenant_id, array_to_string(scopes, ',') FROM "
                 "gateway.api_keys WHERE key_hash = $1 AND revoke_time IS NULL");
+  pool_.Prepare("gateway_insert_api_key",
+                absl::StrCat("INSERT INTO gateway.api_keys (tenant_id, key_hash, prefix, scopes, "
+                             "description) VALUES ($1, $2, $3, $4::text[], $5) RETURNING ",
+                             kColumns));
+  pool_.Prepare("gateway_revoke_api_key",
+                absl::StrCat("UPDATE gateway.api_keys SET revoke_time = COALESCE(revoke_time, "
+                             "now()) WHERE id = $1::uuid RETURNING ",
+                             kColumns));
+  // Key lists are small (tens per tenant): offset paging is fine here.
+  pool_.Prepare("gateway_list_api_keys",
+                absl::StrCat("SELECT ", kColumns,
+                             " FROM gateway.api_keys WHERE ($1 = '' OR tenant_id = $1) "
+                             "ORDER BY create_time DESC, id LIMIT $2 OFFSET $3"));
 }
 
-absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> ApiKeyStore::Create(const ApiKey& key) {
+absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> ApiKeyStore::Create(const ApiKey& key,
+                                                                           absl::Time deadline) {
   if (!server::IsValidTenant(key.tenant())) {
     return absl::InvalidArgumentError(
         "api_key.tenant: must be 1 to 63 characters of [a-z0-9-], starting alphanumeric");
@@ -77,13 +91,10 @@ absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> ApiKeyStore::Create(const
   const std::string secret = absl::StrCat("crm_", crypto::RandomToken(24));
   const std::string prefix = secret.substr(0, 12);
   crm::gateway::v1::CreateApiKeyResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
-    auto rows = tx.exec_params(
-        absl::StrCat("INSERT INTO gateway.api_keys (tenant_id, key_hash, prefix, scopes, "
-                     "description) VALUES ($1, $2, $3, $4::text[], $5) RETURNING ",
-                     kColumns),
-        key.tenant(), crypto::Sha256Hex(secret), prefix,
-        absl::StrCat("{", absl::StrJoin(key.scopes(), ","), "}"), key.description());
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Until(deadline), [&](db::Tx& tx) {
+    auto rows =
+        db::Exec(tx, "gateway_insert_api_key", key.tenant(), crypto::Sha256Hex(secret), prefix,
+                 absl::StrCat("{", absl::StrJoin(key.scopes(), ","), "}"), key.description());
     *response.mutable_api_key() = RowToKey(rows[0]);
     return absl::OkStatus();
   }));
@@ -91,16 +102,12 @@ absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> ApiKeyStore::Create(const
   return response;
 }
 
-absl::StatusOr<ApiKey> ApiKeyStore::Revoke(const std::string& name) {
+absl::StatusOr<ApiKey> ApiKeyStore::Revoke(const std::string& name, absl::Time deadline) {
   std::string id;
   CRM_RETURN_IF_ERROR(api::ParseResourceName("name", name, "apiKeys", &id));
   ApiKey out;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
-    auto rows = tx.exec_params(
-        absl::StrCat("UPDATE gateway.api_keys SET revoke_time = COALESCE(revoke_time, now()) "
-                     "WHERE id = $1::uuid RETURNING ",
-                     kColumns),
-        id);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Until(deadline), [&](db::Tx& tx) {
+    auto rows = db::Exec(tx, "gateway_revoke_api_key", id);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat(name, " not found"));
     out = RowToKey(rows[0]);
     return absl::OkStatus();
@@ -118,7 +125,7 @@ absl::StatusOr<ApiKey> ApiKeyStore::Revoke(const std::string& name) {
 }
 
 absl::StatusOr<crm::gateway::v1::ListApiKeysResponse> ApiKeyStore::List(
-    const crm::gateway::v1::ListApiKeysRequest& request) {
+    const crm::gateway::v1::ListApiKeysRequest& request, absl::Time deadline) {
   CRM_ASSIGN_OR_RETURN(int page_size, api::EffectivePageSize(request.page_size(), 50, 1000));
   if (!request.tenant().empty() && !server::IsValidTenant(request.tenant())) {
     return absl::InvalidArgumentError("tenant: malformed");
@@ -129,13 +136,8 @@ absl::StatusOr<crm::gateway::v1::ListApiKeysResponse> ApiKeyStore::List(
     return absl::InvalidArgumentError("page_token: invalid token");
   }
   crm::gateway::v1::ListApiKeysResponse response;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
-    // Key lists are small (tens per tenant): offset paging is fine here.
-    auto rows =
-        tx.exec_params(absl::StrCat("SELECT ", kColumns,
-                                    " FROM gateway.api_keys WHERE ($1 = '' OR tenant_id = $1) "
-                                    "ORDER BY create_time DESC, id LIMIT $2 OFFSET $3"),
-                       request.tenant(), page_size + 1, offset);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Until(deadline), [&](db::Tx& tx) {
+    auto rows = db::Exec(tx, "gateway_list_api_keys", request.tenant(), page_size + 1, offset);
     const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
     for (int i = 0; i < n; ++i) *response.add_api_keys() = RowToKey(rows[i]);
     if (static_cast<int>(rows.size()) > page_size) {
@@ -155,21 +157,18 @@ bool ApiKeyStore::LookupCached(const std::string& secret, absl::StatusOr<KeyInfo
   return true;
 }
 
-absl::StatusOr<KeyInfo> ApiKeyStore::Lookup(const std::string& secret) {
+absl::StatusOr<KeyInfo> ApiKeyStore::Lookup(const std::string& secret, absl::Time deadline) {
   const std::string hash = crypto::Sha256Hex(secret);
   absl::StatusOr<KeyInfo> result = absl::UnauthenticatedError("invalid or revoked API key");
-  absl::Status status = db::RunInTransaction(pool_, Tx(), [&](db::Tx& tx) {
-    auto rows = db::Exec(tx, "gateway_get_api_key_by_hash", hash);
-    if (!rows.empty()) {
-      KeyInfo info;
-      info.id = rows[0][0].as<std::string>();
-      info.tenant = rows[0][1].as<std::string>();
-      info.scopes = absl::StrSplit(rows[0][2].as<std::string>(), ',', absl::SkipEmpty());
-      result = std::move(info);
-    }
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;  // database trouble: do not cache
+  auto rows = db::ReadOnce(pool_, Until(deadline), "gateway_get_api_key_by_hash", hash);
+  if (!rows.ok()) return rows.status();  // database trouble: do not cache
+  if (!rows->empty()) {
+    KeyInfo info;
+    info.id = (*rows)[0][0].as<std::string>();
+    info.tenant = (*rows)[0][1].as<std::string>();
+    info.scopes = absl::StrSplit((*rows)[0][2].as<std::string>(), ',', absl::SkipEmpty());
+    result = std::move(info);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() > 100000) cache_.clear();  // bound memory under key spraying
   cache_[hash] = Entry{result, absl::Now() + ttl_};

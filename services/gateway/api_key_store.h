@@ -25,18 +25,19 @@ class ApiKeyStore {
  public:
   ApiKeyStore(db::Pool& pool, absl::Duration cache_ttl);
 
-  // Validates and creates; returns the stored key and the secret.
-  absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> Create(
-      const crm::gateway::v1::ApiKey& key);
-  absl::StatusOr<crm::gateway::v1::ApiKey> Revoke(const std::string& name);
+  // Validates and creates; returns the stored key and the secret. Every
+  // database call ends by `deadline` (the caller's).
+  absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> Create(const crm::gateway::v1::ApiKey& key,
+                                                                absl::Time deadline);
+  absl::StatusOr<crm::gateway::v1::ApiKey> Revoke(const std::string& name, absl::Time deadline);
   absl::StatusOr<crm::gateway::v1::ListApiKeysResponse> List(
-      const crm::gateway::v1::ListApiKeysRequest& request);
+      const crm::gateway::v1::ListApiKeysRequest& request, absl::Time deadline);
 
   // Cached lookup that never touches the database; false on a miss.
   bool LookupCached(const std::string& secret, absl::StatusOr<KeyInfo>* out);
   // Lookup through the database (blocking); UNAUTHENTICATED for an unknown
   // or revoked key. Caches the answer.
-  absl::StatusOr<KeyInfo> Lookup(const std::string& secret);
+  absl::StatusOr<KeyInfo> Lookup(const std::string& secret, absl::Time deadline);
 
  private:
   struct Entry {

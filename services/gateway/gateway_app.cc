@@ -56,7 +56,7 @@ absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> CreateApiKeyOffline(
   CRM_RETURN_IF_ERROR(server::ServiceRuntime::MigrateOnly(db_url, d).status());
   db::Pool pool(db::PoolOptions{db_url, 1, "gateway-cli"});
   ApiKeyStore store(pool, absl::ZeroDuration());
-  return store.Create(key);
+  return store.Create(key, absl::Now() + absl::Seconds(30));
 }
 
 }  // namespace crm::gateway

@@ -314,7 +314,11 @@ void Proxy::Authenticate(grpc::GenericCallbackServerContext* ctx,
   }
   // Cache miss: the lookup blocks on the database, so it runs on the
   // executor, never on a gRPC thread.
-  auto task = [this, secret = std::move(secret), done] { done(keys_.Lookup(secret)); };
+  const absl::Time caller = absl::FromChrono(ctx->deadline());
+  const absl::Time deadline = std::min(caller, absl::Now() + options_.default_deadline);
+  auto task = [this, secret = std::move(secret), deadline, done] {
+    done(keys_.Lookup(secret, deadline));
+  };
   if (!executor_.TrySubmit(task)) {
     done(absl::ResourceExhaustedError("gateway busy; retry with backoff"));
   }

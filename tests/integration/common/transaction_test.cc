@@ -36,9 +36,9 @@ struct RlsFixture {
     pool = std::make_unique<db::Pool>(db::PoolOptions{url, 1, "tx-test"});
     pool->Prepare("tx_get_item", "SELECT label FROM t.items WHERE id = $1");
     pool->Prepare("tx_get_any", "SELECT count(*) FROM t.items");
-    pool->Prepare("tx_sleep", "SELECT pg_sleep($1::float8)");
+    pool->Prepare("tx_sleep_seconds", "SELECT pg_sleep($1::float8)");
     pool->Prepare("tx_insert_item", "INSERT INTO t.items VALUES ($1, $2, $3) RETURNING id");
-    pool->Prepare("tx_settings",
+    pool->Prepare("tx_read_settings",
                   "SELECT COALESCE(current_setting('app.tenant_id', true), ''), "
                   "current_setting('statement_timeout'), current_setting('transaction_read_only')");
   }
@@ -87,7 +87,7 @@ TEST_CASE("ReadOnce: arguments are literals, never SQL", "[integration][db]") {
 TEST_CASE("ReadOnce: the deadline becomes the statement timeout", "[integration][db]") {
   RlsFixture f;
   const absl::Time start = absl::Now();
-  auto slow = db::ReadOnce(*f.pool, f.For("a", absl::Milliseconds(200)), "tx_sleep", 5.0);
+  auto slow = db::ReadOnce(*f.pool, f.For("a", absl::Milliseconds(200)), "tx_sleep_seconds", 5.0);
   CHECK(slow.status().code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(absl::Now() - start < absl::Seconds(4));
   auto late = db::ReadOnce(*f.pool, f.For("a", -absl::Seconds(1)), "tx_get_any");
@@ -106,7 +106,7 @@ TEST_CASE("ReadOnce: a read cannot write", "[integration][db]") {
 
 TEST_CASE("settings end with the read or transaction that made them", "[integration][db]") {
   RlsFixture f;
-  auto during = db::ReadOnce(*f.pool, f.For("a", absl::Seconds(30)), "tx_settings");
+  auto during = db::ReadOnce(*f.pool, f.For("a", absl::Seconds(30)), "tx_read_settings");
   REQUIRE(during.ok());
   CHECK((*during)[0][0].as<std::string>() == "a");
   CHECK((*during)[0][1].as<std::string>() != "0");
@@ -116,7 +116,7 @@ TEST_CASE("settings end with the read or transaction that made them", "[integrat
   REQUIRE(lease.ok());
   {
     pqxx::nontransaction tx(lease->conn());
-    auto after = tx.exec_prepared("tx_settings");
+    auto after = tx.exec_prepared("tx_read_settings");
     CHECK(after[0][0].as<std::string>().empty());
     CHECK(after[0][1].as<std::string>() == "0");
     CHECK(after[0][2].as<std::string>() == "off");
@@ -130,7 +130,7 @@ TEST_CASE("RunInTransaction: settings and isolation arrive with BEGIN", "[integr
   options.read_only = true;
   std::string tenant, timeout, read_only, isolation;
   absl::Status status = db::RunInTransaction(*f.pool, options, [&](db::Tx& tx) {
-    auto row = db::Exec(tx, "tx_settings")[0];
+    auto row = db::Exec(tx, "tx_read_settings")[0];
     tenant = row[0].as<std::string>();
     timeout = row[1].as<std::string>();
     read_only = row[2].as<std::string>();

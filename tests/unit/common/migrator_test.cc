@@ -58,3 +58,20 @@ TEST_CASE("a database missing an earlier migration is refused", "[migrator]") {
 
 }  // namespace
 }  // namespace crm::db
+
+namespace crm::db {
+namespace {
+
+TEST_CASE("statement names are <service>_<verb>_<noun>", "[db]") {
+  CHECK(IsStatementName("customer_get_customer"));
+  CHECK(IsStatementName("gateway_list_api_keys"));
+  CHECK(IsStatementName("kit2_prune_outbox"));
+  CHECK_FALSE(IsStatementName("get_customer"));
+  CHECK_FALSE(IsStatementName("customer_Get_customer"));
+  CHECK_FALSE(IsStatementName("customer__customer"));
+  CHECK_FALSE(IsStatementName("customer_get_customer;"));
+  CHECK_FALSE(IsStatementName(""));
+}
+
+}  // namespace
+}  // namespace crm::db
