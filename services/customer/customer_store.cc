@@ -16,6 +16,7 @@
 #include "common/api/validation.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
+#include "common/db/page.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_domain.h"
@@ -291,19 +292,19 @@ absl::StatusOr<ListCustomersResponse> CustomerStore::List(const server::CallScop
       "SELECT ", kCustomerColumns,
       " FROM customer.customers c WHERE c.tenant_id = $1 AND c.delete_time IS NULL AND ", keyset,
       " AND ", filter.sql, " ORDER BY c.create_time ", dir, ", c.id ", dir, " LIMIT ",
-      page_size + 1);
+      db::PageLimit(page_size));
   ListCustomersResponse response;
   db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_list_customers", sql, params);
-    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
-    for (int i = 0; i < n; ++i) *response.add_customers() = RowToCustomer(rows[i]);
-    if (static_cast<int>(rows.size()) > page_size) {
-      const auto& last = rows[n - 1];
-      response.set_next_page_token(tokens_.Encode(
-          {absl::StrCat(last[10].as<int64_t>()), last[0].as<std::string>()}, fingerprint));
-    }
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, fingerprint,
+        [&](const pqxx::row& row) { *response.add_customers() = RowToCustomer(row); },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{absl::StrCat(last[10].as<int64_t>()),
+                                          last[0].as<std::string>()};
+        }));
     return absl::OkStatus();
   }));
   return response;
@@ -371,14 +372,14 @@ absl::StatusOr<v1::ListConsentsResponse> CustomerStore::ListConsents(
     }
     auto rows = db::Exec(tx, "customer_list_consent_history", scope.tenant, id, after_id,
                          after_micros.empty() ? std::string("0") : after_micros,
-                         after_id.empty() ? std::string("0") : after_id, page_size + 1);
-    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
-    for (int i = 0; i < n; ++i) *response.add_consents() = RowToConsent(rows[i]);
-    if (static_cast<int>(rows.size()) > page_size) {
-      const auto& last = rows[n - 1];
-      response.set_next_page_token(tokens_.Encode(
-          {absl::StrCat(last[5].as<int64_t>()), absl::StrCat(last[7].as<int64_t>())}, fingerprint));
-    }
+                         after_id.empty() ? std::string("0") : after_id, db::PageLimit(page_size));
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, fingerprint,
+        [&](const pqxx::row& row) { *response.add_consents() = RowToConsent(row); },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{absl::StrCat(last[5].as<int64_t>()),
+                                          absl::StrCat(last[7].as<int64_t>())};
+        }));
     return absl::OkStatus();
   }));
   return response;
@@ -428,21 +429,21 @@ absl::StatusOr<v1::ListCustomerHistoryResponse> CustomerStore::ListHistory(
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     if (db::Exec(tx, "customer_get_customer", scope.tenant, id).empty()) return NotFound(id);
-    auto rows =
-        db::Exec(tx, "customer_list_audit_entries", scope.tenant, id, before, page_size + 1);
-    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
-    for (int i = 0; i < n; ++i) {
-      v1::HistoryEntry* e = response.add_entries();
-      ReadStoredJson(rows[i][4].c_str(), e);
-      e->set_action(rows[i][1].as<std::string>());
-      e->set_actor(rows[i][2].as<std::string>());
-      e->set_request_id(rows[i][3].as<std::string>());
-      *e->mutable_change_time() = TimeUtil::MicrosecondsToTimestamp(rows[i][5].as<int64_t>());
-    }
-    if (static_cast<int>(rows.size()) > page_size) {
-      response.set_next_page_token(
-          tokens_.Encode({absl::StrCat(rows[n - 1][0].as<int64_t>())}, fingerprint));
-    }
+    auto rows = db::Exec(tx, "customer_list_audit_entries", scope.tenant, id, before,
+                         db::PageLimit(page_size));
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, fingerprint,
+        [&](const pqxx::row& row) {
+          v1::HistoryEntry* e = response.add_entries();
+          ReadStoredJson(row[4].c_str(), e);
+          e->set_action(row[1].as<std::string>());
+          e->set_actor(row[2].as<std::string>());
+          e->set_request_id(row[3].as<std::string>());
+          *e->mutable_change_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
+        },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{absl::StrCat(last[0].as<int64_t>())};
+        }));
     return absl::OkStatus();
   }));
   return response;
@@ -666,19 +667,19 @@ absl::StatusOr<v1::SearchCustomersResponse> CustomerStore::Search(
       "SELECT ", kCustomerColumns, ", ", rank,
       "::text FROM customer.customers c WHERE c.tenant_id = $1 AND c.delete_time IS NULL AND (",
       exact, " OR ", email_prefix, " OR ", words_match, ") AND ", keyset, " ORDER BY ", rank,
-      " DESC, c.id LIMIT ", page_size + 1);
+      " DESC, c.id LIMIT ", db::PageLimit(page_size));
   v1::SearchCustomersResponse response;
   db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_search_customers", sql, params);
-    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
-    for (int i = 0; i < n; ++i) *response.add_customers() = RowToCustomer(rows[i]);
-    if (static_cast<int>(rows.size()) > page_size) {
-      const auto& last = rows[n - 1];
-      response.set_next_page_token(tokens_.Encode(
-          {last[kCustomerColumnCount].as<std::string>(), last[0].as<std::string>()}, fingerprint));
-    }
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, fingerprint,
+        [&](const pqxx::row& row) { *response.add_customers() = RowToCustomer(row); },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{last[kCustomerColumnCount].as<std::string>(),
+                                          last[0].as<std::string>()};
+        }));
     return absl::OkStatus();
   }));
   return response;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "common/base/status.h"
 #include "common/db/arrays.h"
+#include "common/db/page.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_domain.h"
@@ -712,26 +713,25 @@ absl::StatusOr<v1::ListDuplicateCandidatesResponse> IdentityStore::ListDuplicate
     const std::string after_a = key.empty() ? "00000000-0000-0000-0000-000000000000" : key[2];
     const std::string after_b = key.empty() ? "00000000-0000-0000-0000-000000000000" : key[3];
     auto rows = db::Exec(tx, "customer_page_scan", scope.tenant, scan_id, min_score, after_score,
-                         after_a, after_b, page_size + 1);
-    const int n = std::min(static_cast<int>(rows.size()), page_size);
-    for (int i = 0; i < n; ++i) {
-      auto* candidate = response.add_candidates();
-      candidate->set_customer(CustomerName(rows[i][0].as<std::string>()));
-      candidate->set_other(CustomerName(rows[i][1].as<std::string>()));
-      double score = 0;
-      absl::SimpleAtod(rows[i][2].as<std::string>(), &score);
-      candidate->set_score(score);
-      for (absl::string_view reason : absl::StrSplit(rows[i][3].as<std::string>(), '|')) {
-        candidate->add_reasons(std::string(reason));
-      }
-    }
-    if (static_cast<int>(rows.size()) > page_size) {
-      const auto& last = rows[n - 1];
-      response.set_next_page_token(
-          tokens_.Encode({scan_id, last[2].as<std::string>(), last[0].as<std::string>(),
-                          last[1].as<std::string>(), absl::StrCat(response.total_size())},
-                         fingerprint));
-    }
+                         after_a, after_b, db::PageLimit(page_size));
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, fingerprint,
+        [&](const pqxx::row& row) {
+          auto* candidate = response.add_candidates();
+          candidate->set_customer(CustomerName(row[0].as<std::string>()));
+          candidate->set_other(CustomerName(row[1].as<std::string>()));
+          double score = 0;
+          absl::SimpleAtod(row[2].as<std::string>(), &score);
+          candidate->set_score(score);
+          for (absl::string_view reason : absl::StrSplit(row[3].as<std::string>(), '|')) {
+            candidate->add_reasons(std::string(reason));
+          }
+        },
+        [&](const pqxx::row& last) {
+          return std::vector<std::string>{scan_id, last[2].as<std::string>(),
+                                          last[0].as<std::string>(), last[1].as<std::string>(),
+                                          absl::StrCat(response.total_size())};
+        }));
     return absl::OkStatus();
   }));
   return response;

@@ -14,6 +14,7 @@
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/db/arrays.h"
+#include "common/db/page.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/customer/customer_rows.h"
@@ -350,23 +351,24 @@ absl::StatusOr<v1::ListOrdersResponse> OrderStore::List(const server::CallScope&
         "microsecond', $4::uuid)";
   }
   params.insert(params.end(), filter.params.begin(), filter.params.end());
-  const std::string sql = absl::StrCat(
-      "SELECT ", kOrderColumns,
-      " FROM customer.orders o WHERE o.tenant_id = $1 AND ($2 = '' OR o.customer_id = "
-      "NULLIF($2, '')::uuid) AND ",
-      keyset, " AND ", filter.sql, " ORDER BY o.order_time DESC, o.id DESC LIMIT ", page_size + 1);
+  const std::string sql =
+      absl::StrCat("SELECT ", kOrderColumns,
+                   " FROM customer.orders o WHERE o.tenant_id = $1 AND ($2 = '' OR o.customer_id = "
+                   "NULLIF($2, '')::uuid) AND ",
+                   keyset, " AND ", filter.sql, " ORDER BY o.order_time DESC, o.id DESC LIMIT ",
+                   db::PageLimit(page_size));
   v1::ListOrdersResponse response;
   db::TxOptions options = server::ReadTxFor(scope);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     response.Clear();
     auto rows = db::ExecDynamic(tx, "customer_list_orders", sql, params);
-    const int n = std::min<int>(static_cast<int>(rows.size()), page_size);
-    for (int i = 0; i < n; ++i) *response.add_orders() = RowToOrder(rows[i]);
-    if (static_cast<int>(rows.size()) > page_size) {
-      const auto& last = rows[n - 1];
-      response.set_next_page_token(tokens_.Encode(
-          {absl::StrCat(last[9].as<int64_t>()), last[0].as<std::string>()}, fingerprint));
-    }
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, fingerprint,
+        [&](const pqxx::row& row) { *response.add_orders() = RowToOrder(row); },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{absl::StrCat(last[9].as<int64_t>()),
+                                          last[0].as<std::string>()};
+        }));
     return absl::OkStatus();
   }));
   return response;
