@@ -1,11 +1,15 @@
 #include "common/api/validation.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/base/crypto.h"
 
 namespace crm::api {
 namespace {
@@ -130,6 +134,17 @@ absl::Status ParseResourceName(absl::string_view field, absl::string_view name,
   if (!ok) return Bad(field, absl::StrCat("must be ", collection, "/{uuid}"));
   *id = absl::AsciiStrToLower(uuid);
   return absl::OkStatus();
+}
+
+std::string RequestFingerprint(const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return crypto::Sha256Hex(bytes);
 }
 
 }  // namespace crm::api

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <google/protobuf/generated_enum_reflection.h>
+#include <google/protobuf/message.h>
 
 #include <string>
 
@@ -30,6 +31,11 @@ bool IsValidUtf8(absl::string_view s);
 // `field`.
 absl::Status ParseResourceName(absl::string_view field, absl::string_view name,
                                absl::string_view collection, std::string* id);
+
+// A stable fingerprint of a request (SHA-256 of its deterministic
+// serialization: map fields make plain serialization order unstable), to
+// tell a retry of the same request from another under the same request_id.
+std::string RequestFingerprint(const google::protobuf::Message& request);
 
 // Enum fields, checked against the generated enum itself, so a value added
 // to the contract later is accepted without touching the check.

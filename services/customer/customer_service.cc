@@ -1,12 +1,8 @@
 #include "services/customer/customer_service.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api/validation.h"
-#include "common/base/crypto.h"
 #include "common/base/status.h"
 #include "common/server/import_stream.h"
 #include "services/customer/customer_domain.h"
@@ -17,22 +13,6 @@
 namespace crm::customer {
 
 using v1::Customer;
-
-namespace {
-
-// Map fields make plain serialization order unstable; hashes need stability.
-std::string DeterministicBytes(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
-
-}  // namespace
 
 CustomerServiceImpl::CustomerServiceImpl(CustomerStore& store, OrderStore& orders,
                                          BehaviorStore& behavior, IdentityStore& identities,
@@ -62,7 +42,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
     customer.clear_etag();
     NormalizeCustomer(&customer);
     CRM_RETURN_IF_ERROR(ValidateCustomer(customer, "customer"));
-    const std::string hash = crypto::Sha256Hex(DeterministicBytes(customer));
+    const std::string hash = api::RequestFingerprint(customer);
     CRM_ASSIGN_OR_RETURN(*response,
                          store_.Create(scope, std::move(customer), request->request_id(), hash));
     return absl::OkStatus();
@@ -131,7 +111,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RecordConsent(
     // so that a retry of the same request is recognised as the same.
     v1::RecordConsentRequest fingerprint = *request;
     fingerprint.clear_request_id();
-    const std::string hash = crypto::Sha256Hex(DeterministicBytes(fingerprint));
+    const std::string hash = api::RequestFingerprint(fingerprint);
     CRM_RETURN_IF_ERROR(ValidateConsent(&consent, absl::Now(), "consent"));
     CRM_ASSIGN_OR_RETURN(*response,
                          store_.RecordConsent(scope, id, consent, request->request_id(), hash));
@@ -172,7 +152,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RecordOrder(grpc::CallbackServerC
     order.clear_create_time();
     order.clear_update_time();
     // Fingerprint of what the shop sent: a retry of the same order matches.
-    const std::string hash = crypto::Sha256Hex(DeterministicBytes(order));
+    const std::string hash = api::RequestFingerprint(order);
     CRM_RETURN_IF_ERROR(ValidateOrder(&order, absl::Now()));
     CRM_ASSIGN_OR_RETURN(*response, orders_.Record(scope, order, hash));
     return absl::OkStatus();
@@ -332,7 +312,7 @@ grpc::ServerReadReactor<v1::ImportOrdersRequest>* CustomerServiceImpl::ImportOrd
           order.clear_name();
           order.clear_create_time();
           order.clear_update_time();
-          const std::string hash = crypto::Sha256Hex(DeterministicBytes(order));
+          const std::string hash = api::RequestFingerprint(order);
           absl::Status s = ValidateOrder(&order, now);
           if (!s.ok()) {
             RecordImportError(response, row, s.message());

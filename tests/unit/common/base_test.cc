@@ -5,6 +5,7 @@
 #include "common/base/crypto.h"
 #include "common/base/log.h"
 #include "crm/customer/v1/consent.pb.h"
+#include "crm/customer/v1/customer.pb.h"
 
 namespace crm {
 namespace {
@@ -82,6 +83,24 @@ TEST_CASE("enum fields are checked against the generated enum", "[validation]") 
   for (int i = 1; i < d->value_count(); ++i) {
     CHECK(RequiredEnum("channel", static_cast<ConsentChannel>(d->value(i)->number())).ok());
   }
+}
+
+}  // namespace
+}  // namespace crm::api
+
+namespace crm::api {
+namespace {
+
+TEST_CASE("request fingerprints are stable across map order", "[validation]") {
+  crm::customer::v1::Customer a, b;
+  for (int i = 0; i < 50; ++i)
+    (*a.mutable_attributes())["k" + std::to_string(i)].set_bool_value(true);
+  for (int i = 49; i >= 0; --i)
+    (*b.mutable_attributes())["k" + std::to_string(i)].set_bool_value(true);
+  CHECK(RequestFingerprint(a) == RequestFingerprint(b));
+  b.set_email("other@example.com");
+  CHECK(RequestFingerprint(a) != RequestFingerprint(b));
+  CHECK(RequestFingerprint(a).size() == 64);
 }
 
 }  // namespace
