@@ -4,10 +4,10 @@
 #include "absl/time/clock.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "common/server/import_errors.h"
 #include "common/server/import_stream.h"
 #include "services/customer/customer_domain.h"
 #include "services/customer/identity_domain.h"
-#include "services/customer/import_errors.h"
 #include "services/customer/order_domain.h"
 
 namespace crm::customer {
@@ -278,7 +278,7 @@ grpc::ServerReadReactor<v1::ImportCustomersRequest>* CustomerServiceImpl::Import
                   ? absl::InvalidArgumentError("customer.external_id: required to import")
                   : ValidateCustomer(c, "customer");
           if (!s.ok()) {
-            RecordImportError(response, row, s.message());
+            server::RecordImportError(response, row, s.message());
             continue;
           }
           valid.push_back(std::move(c));
@@ -315,7 +315,7 @@ grpc::ServerReadReactor<v1::ImportOrdersRequest>* CustomerServiceImpl::ImportOrd
           const std::string hash = api::RequestFingerprint(order);
           absl::Status s = ValidateOrder(&order, now);
           if (!s.ok()) {
-            RecordImportError(response, row, s.message());
+            server::RecordImportError(response, row, s.message());
             continue;
           }
           valid.push_back(std::move(order));

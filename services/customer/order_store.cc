@@ -17,11 +17,11 @@
 #include "common/db/page.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "common/server/import_errors.h"
 #include "services/customer/customer_rows.h"
 #include "services/customer/customer_store.h"
 #include "services/customer/identity_domain.h"
 #include "services/customer/identity_store.h"
-#include "services/customer/import_errors.h"
 #include "services/customer/order_domain.h"
 
 namespace crm::customer {
@@ -400,7 +400,7 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
     while (summary->errors_size() > base_errors) summary->mutable_errors()->RemoveLast();
     summary->set_failed(base_failed);
     auto fail = [&](size_t i, const std::string& reason) {
-      RecordImportError(summary, rows[i], reason);
+      server::RecordImportError(summary, rows[i], reason);
     };
     // Resolve every customer of the chunk in two statements.
     std::vector<v1::Identity> identities;

@@ -1,4 +1,5 @@
-// Per-row error accounting shared by the customer and order imports.
+// Per-row error accounting of streamed imports (with import_stream.h): every
+// refused row counted, the reasons of the first 1000 kept.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace crm::customer {
+namespace crm::server {
 
 inline constexpr int kMaxReportedImportErrors = 1000;
 
@@ -21,4 +22,4 @@ void RecordImportError(Summary* summary, int64_t row, absl::string_view reason) 
   }
 }
 
-}  // namespace crm::customer
+}  // namespace crm::server
