@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/client_callback.h>
+#include <prometheus/counter.h>
 
 #include <atomic>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "common/base/crypto.h"
 #include "common/base/log.h"
+#include "common/base/metrics.h"
 #include "common/base/status.h"
 #include "common/server/call.h"
 
@@ -42,16 +44,132 @@ bool IsValidHeaderKey(absl::string_view key) {
   return true;
 }
 
+// What every proxied call checks once its key is known: a route for the
+// method, the key's scope, its rate; then the backend call's metadata
+// (tenant, actor, request id, the caller's own headers) and deadline.
+// Returns the backend's stub.
+absl::StatusOr<grpc::GenericStub*> Admit(Proxy* proxy, grpc::GenericCallbackServerContext* ctx,
+                                         const KeyInfo& key, const std::string& request_id,
+                                         grpc::ClientContext* backend) {
+  auto method = ParseMethod(ctx->method());
+  if (!method.ok()) return absl::UnimplementedError("unknown method");
+  grpc::GenericStub* stub = proxy->StubFor(method->package);
+  if (stub == nullptr) {
+    return absl::UnimplementedError(
+        absl::StrCat("no route for ", method->package, " on this gateway"));
+  }
+  const std::string scope = RequiredScope(*method);
+  if (!HasScope(key.scopes, scope)) {
+    return absl::PermissionDeniedError(absl::StrCat("API key lacks scope ", scope));
+  }
+  CRM_RETURN_IF_ERROR(proxy->RateLimit(ctx, key));
+  for (const auto& [k, v] : ctx->client_metadata()) {
+    absl::string_view key_view(k.data(), k.size());
+    if (IsHopHeader(key_view) || !IsValidHeaderKey(key_view)) continue;
+    backend->AddMetadata(std::string(key_view), std::string(v.data(), v.size()));
+  }
+  backend->AddMetadata(server::kTenantHeader, key.tenant);
+  backend->AddMetadata(server::kActorHeader, absl::StrCat("apiKeys/", key.id));
+  backend->AddMetadata(server::kRequestIdHeader, request_id);
+  const absl::Time caller = absl::FromChrono(ctx->deadline());
+  const absl::Time fallback = absl::Now() + proxy->options().default_deadline;
+  backend->set_deadline(
+      absl::ToChronoTime(caller - absl::Now() < absl::Hours(24 * 365) ? caller : fallback));
+  return stub;
+}
+
+// The backend's metadata that goes back to the client (not the hop's own).
+void CopyBackendMetadata(const std::multimap<grpc::string_ref, grpc::string_ref>& from,
+                         bool initial, grpc::GenericCallbackServerContext* to) {
+  for (const auto& [k, v] : from) {
+    absl::string_view key(k.data(), k.size());
+    if (IsHopHeader(key) || (initial && key == server::kRequestIdHeader)) continue;
+    if (initial) {
+      to->AddInitialMetadata(std::string(key), std::string(v.data(), v.size()));
+    } else {
+      to->AddTrailingMetadata(std::string(key), std::string(v.data(), v.size()));
+    }
+  }
+}
+
+grpc::Status BackendStatus(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return status;
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("backend unavailable: ", status.error_message()));
+}
+
+std::string RequestIdOf(grpc::GenericCallbackServerContext* ctx) {
+  std::string id = Header(ctx, server::kRequestIdHeader);
+  if (!server::IsValidRequestId(id)) id = crypto::NewUuid();
+  ctx->AddInitialMetadata(server::kRequestIdHeader, id);
+  return id;
+}
+
+// crm_gateway_proxied_calls_total{path}: which proxy path calls took.
+prometheus::Counter& PathCounter(const std::string& path) {
+  static auto& family = prometheus::BuildCounter()
+                            .Name("crm_gateway_proxied_calls_total")
+                            .Help("Calls the gateway proxied, by path: unary (short) or stream")
+                            .Register(metrics::Registry());
+  return family.Add({{"path", path}});
+}
+
+// A unary method (the backend's reflection says so): one read, one unary
+// call to the backend, one write with the status. Three operations where
+// the streaming path below needs about ten.
+class UnaryCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  UnaryCall(Proxy* proxy, grpc::GenericCallbackServerContext* ctx)
+      : proxy_(proxy), ctx_(ctx), request_id_(RequestIdOf(ctx)) {
+    proxy_->Authenticate(ctx_, [this](absl::StatusOr<KeyInfo> key) {
+      absl::StatusOr<grpc::GenericStub*> stub =
+          key.ok() ? Admit(proxy_, ctx_, *key, request_id_, &client_ctx_) : key.status();
+      if (!stub.ok()) {
+        Finish(ToGrpcStatus(stub.status()));
+        return;
+      }
+      stub_ = *stub;
+      StartRead(&request_);
+    });
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "no request message"));
+      return;
+    }
+    stub_->UnaryCall(&client_ctx_, ctx_->method(), grpc::StubOptions(), &request_, &response_,
+                     [this](grpc::Status status) {
+                       CopyBackendMetadata(client_ctx_.GetServerInitialMetadata(), true, ctx_);
+                       CopyBackendMetadata(client_ctx_.GetServerTrailingMetadata(), false, ctx_);
+                       if (status.ok()) {
+                         StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
+                       } else {
+                         Finish(BackendStatus(status));
+                       }
+                     });
+  }
+
+  void OnCancel() override { client_ctx_.TryCancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  Proxy* proxy_;
+  grpc::GenericCallbackServerContext* ctx_;
+  const std::string request_id_;
+  grpc::ClientContext client_ctx_;
+  grpc::GenericStub* stub_ = nullptr;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
 // One proxied call. Both directions alternate one read with one write, so
 // each buffer has a single owner at a time. Deleted when the server side
 // and (if started) the backend side have both reported done.
 class ProxyCall final : public grpc::ServerGenericBidiReactor {
  public:
   ProxyCall(Proxy* proxy, grpc::GenericCallbackServerContext* ctx)
-      : proxy_(proxy), ctx_(ctx), backend_(this) {
-    request_id_ = Header(ctx, server::kRequestIdHeader);
-    if (!server::IsValidRequestId(request_id_)) request_id_ = crypto::NewUuid();
-    ctx_->AddInitialMetadata(server::kRequestIdHeader, request_id_);
+      : proxy_(proxy), ctx_(ctx), backend_(this), request_id_(RequestIdOf(ctx)) {
     Authenticate();
   }
 
@@ -127,43 +245,13 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   }
 
   void Authorized(absl::StatusOr<KeyInfo> key) {
-    if (!key.ok()) {
-      Fail(key.status());
+    absl::StatusOr<grpc::GenericStub*> admitted =
+        key.ok() ? Admit(proxy_, ctx_, *key, request_id_, &client_ctx_) : key.status();
+    if (!admitted.ok()) {
+      Fail(admitted.status());
       return;
     }
-    auto method = ParseMethod(ctx_->method());
-    if (!method.ok()) {
-      Fail(absl::UnimplementedError("unknown method"));
-      return;
-    }
-    grpc::GenericStub* stub = proxy_->StubFor(method->package);
-    if (stub == nullptr) {
-      Fail(absl::UnimplementedError(
-          absl::StrCat("no route for ", method->package, " on this gateway")));
-      return;
-    }
-    const std::string scope = RequiredScope(*method);
-    if (!HasScope(key->scopes, scope)) {
-      Fail(absl::PermissionDeniedError(absl::StrCat("API key lacks scope ", scope)));
-      return;
-    }
-    if (absl::Status limited = proxy_->RateLimit(ctx_, *key); !limited.ok()) {
-      Fail(limited);
-      return;
-    }
-    for (const auto& [k, v] : ctx_->client_metadata()) {
-      absl::string_view key_view(k.data(), k.size());
-      if (IsHopHeader(key_view) || !IsValidHeaderKey(key_view)) continue;
-      client_ctx_.AddMetadata(std::string(key_view), std::string(v.data(), v.size()));
-    }
-    client_ctx_.AddMetadata(server::kTenantHeader, key->tenant);
-    client_ctx_.AddMetadata(server::kActorHeader, absl::StrCat("apiKeys/", key->id));
-    client_ctx_.AddMetadata(server::kRequestIdHeader, request_id_);
-    const absl::Time caller = absl::FromChrono(ctx_->deadline());
-    const absl::Time fallback = absl::Now() + proxy_->options().default_deadline;
-    client_ctx_.set_deadline(
-        absl::ToChronoTime(caller - absl::Now() < absl::Hours(24 * 365) ? caller : fallback));
-
+    grpc::GenericStub* stub = *admitted;
     std::lock_guard<std::mutex> lock(mu_);
     if (cancelled_) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by client"));
@@ -182,11 +270,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
   void BackendInitialMetadata(bool ok) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!ok || initial_metadata_sent_) return;
-    for (const auto& [k, v] : client_ctx_.GetServerInitialMetadata()) {
-      absl::string_view key(k.data(), k.size());
-      if (key == server::kRequestIdHeader || IsHopHeader(key)) continue;
-      ctx_->AddInitialMetadata(std::string(key), std::string(v.data(), v.size()));
-    }
+    CopyBackendMetadata(client_ctx_.GetServerInitialMetadata(), true, ctx_);
   }
 
   void BackendReadDone(bool ok) {
@@ -212,17 +296,8 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
     {
       std::lock_guard<std::mutex> lock(mu_);
       backend_done_ = true;
-      for (const auto& [k, v] : client_ctx_.GetServerTrailingMetadata()) {
-        absl::string_view key(k.data(), k.size());
-        if (IsHopHeader(key)) continue;
-        ctx_->AddTrailingMetadata(std::string(key), std::string(v.data(), v.size()));
-      }
-      grpc::Status out = status;
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-        out = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                           absl::StrCat("backend unavailable: ", status.error_message()));
-      }
-      Finish(out);
+      CopyBackendMetadata(client_ctx_.GetServerTrailingMetadata(), false, ctx_);
+      Finish(BackendStatus(status));
     }
     Unref();
   }
@@ -351,6 +426,7 @@ Proxy::Proxy(const std::vector<Route>& routes, ApiKeyStore& keys, server::Execut
   }
   reflection_ =
       std::make_unique<ReflectionMerger>(std::move(own_services), std::move(reflection_backends));
+  method_kinds_ = std::make_unique<MethodKinds>(*reflection_, executor_);
 }
 
 grpc::GenericStub* Proxy::StubFor(const std::string& package) {
@@ -360,6 +436,13 @@ grpc::GenericStub* Proxy::StubFor(const std::string& package) {
 
 grpc::ServerGenericBidiReactor* Proxy::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
   if (ctx->method() == kReflectionMethod) return new ReflectionCall(this, ctx);
+  static prometheus::Counter& unary = PathCounter("unary");
+  static prometheus::Counter& stream = PathCounter("stream");
+  if (method_kinds_->Get(ctx->method()) == MethodKinds::Kind::kUnary) {
+    unary.Increment();
+    return new UnaryCall(this, ctx);
+  }
+  stream.Increment();
   return new ProxyCall(this, ctx);
 }
 

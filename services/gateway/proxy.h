@@ -46,6 +46,7 @@ class Proxy final : public grpc::CallbackGenericService {
   absl::Status RateLimit(grpc::GenericCallbackServerContext* ctx, const KeyInfo& key);
   grpc::GenericStub* StubFor(const std::string& package);
   const ReflectionMerger& reflection() const { return *reflection_; }
+  MethodKinds& method_kinds() { return *method_kinds_; }
   ApiKeyStore& keys() { return keys_; }
   server::Executor& executor() { return executor_; }
   const ProxyOptions& options() const { return options_; }
@@ -62,6 +63,7 @@ class Proxy final : public grpc::CallbackGenericService {
   ProxyOptions options_;
   RateLimiter limiter_;
   std::unique_ptr<ReflectionMerger> reflection_;
+  std::unique_ptr<MethodKinds> method_kinds_;
 };
 
 }  // namespace crm::gateway

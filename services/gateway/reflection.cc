@@ -326,4 +326,62 @@ std::string ReflectionMerger::Answer(const std::string& raw, absl::Time deadline
   }
 }
 
+MethodKinds::MethodKinds(const ReflectionMerger& reflection, server::Executor& executor)
+    : reflection_(reflection), executor_(executor) {}
+
+MethodKinds::Kind MethodKinds::Get(const std::string& path) {
+  std::string service;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = kinds_.find(path);
+    if (it != kinds_.end()) return it->second;
+    const size_t slash = path.rfind('/');
+    if (path.size() < 2 || path[0] != '/' || slash == 0 || slash == std::string::npos) {
+      return Kind::kUnknown;
+    }
+    service = path.substr(1, slash - 1);
+    auto asked = asked_.find(service);
+    const absl::Time now = absl::Now();
+    // Ask once; after a failed lookup (backend down) again 10 s later.
+    if (asked != asked_.end() && now - asked->second < absl::Seconds(10)) return Kind::kUnknown;
+    asked_[service] = now;
+  }
+  executor_.TrySubmit([this, service] { Learn(service); });
+  return Kind::kUnknown;
+}
+
+void MethodKinds::Learn(const std::string& service) {
+  UnknownFieldSet ask;
+  ask.AddLengthDelimited(kFileContainingSymbol, service);
+  const std::string answer = reflection_.Answer(Serialize(ask), absl::Now() + absl::Seconds(5));
+  std::unordered_map<std::string, Kind> learned;
+  UnknownFieldSet fields;
+  if (!fields.ParseFromString(answer)) return;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const UnknownField& f = fields.field(i);
+    if (f.number() != kFileDescriptorResponse || f.type() != UnknownField::TYPE_LENGTH_DELIMITED) {
+      continue;
+    }
+    UnknownFieldSet files;
+    if (!files.ParseFromString(f.length_delimited())) continue;
+    for (int j = 0; j < files.field_count(); ++j) {
+      google::protobuf::FileDescriptorProto file;
+      if (files.field(j).type() != UnknownField::TYPE_LENGTH_DELIMITED ||
+          !file.ParseFromString(files.field(j).length_delimited())) {
+        continue;
+      }
+      for (const auto& s : file.service()) {
+        const std::string full = absl::StrCat(file.package(), ".", s.name());
+        if (full != service) continue;
+        for (const auto& m : s.method()) {
+          learned[absl::StrCat("/", full, "/", m.name())] =
+              (m.client_streaming() || m.server_streaming()) ? Kind::kStreaming : Kind::kUnary;
+        }
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [path, kind] : learned) kinds_[path] = kind;
+}
+
 }  // namespace crm::gateway

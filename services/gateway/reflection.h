@@ -14,11 +14,14 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/executor.h"
 
 namespace crm::gateway {
 
@@ -54,6 +57,30 @@ class ReflectionMerger {
 
   std::vector<std::string> own_services_;
   std::vector<Backend> backends_;
+};
+
+// What kind of call each routed method is, learned from the backends'
+// reflection the first time a method of a service is seen (on the
+// executor, one question per service), so that unary calls can take the
+// proxy's short path. Until known, a method takes the streaming path, which
+// carries any kind of call.
+class MethodKinds {
+ public:
+  enum class Kind { kUnknown, kUnary, kStreaming };
+
+  MethodKinds(const ReflectionMerger& reflection, server::Executor& executor);
+
+  // The kind of `path` ("/pkg.Service/Method"); kUnknown starts learning it.
+  Kind Get(const std::string& path);
+  // Learns the methods of `service` now (blocking; for the executor and tests).
+  void Learn(const std::string& service);
+
+ private:
+  const ReflectionMerger& reflection_;
+  server::Executor& executor_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Kind> kinds_;
+  std::unordered_map<std::string, absl::Time> asked_;  // service → when last asked
 };
 
 }  // namespace crm::gateway

@@ -393,6 +393,52 @@ TEST_CASE(
 namespace crm::testing {
 namespace {
 
+TEST_CASE("unary calls take the gateway's short path once the backend described them", "[e2e]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-a", "*");
+  Customer c = Create(s, key, "unary@example.com");
+  GetCustomerRequest get;
+  get.set_name(c.name());
+  Customer got;
+  auto unary_calls = [&] {
+    return MetricSum(HttpGet(s.gateway_metrics(), "/metrics"), "crm_gateway_proxied_calls_total",
+                     {"path=\"unary\""});
+  };
+  // The first call of a service's method asks its reflection; later calls
+  // of its unary methods are proxied as unary calls.
+  REQUIRE(Eventually(
+      [&] {
+        REQUIRE(s.stub().GetCustomer(Suite::Ctx(key).get(), get, &got).ok());
+        return unary_calls() > 0;
+      },
+      absl::Seconds(10)));
+  const double before = unary_calls();
+
+  // On the short path: the answer, the request id echoed, errors with their
+  // message, metadata both ways, a deadline, another tenant's NOT_FOUND.
+  auto ctx = Suite::Ctx(key);
+  ctx->AddMetadata("x-request-id", "unary-trace-1");
+  REQUIRE(s.stub().GetCustomer(ctx.get(), get, &got).ok());
+  CHECK(got.email() == "unary@example.com");
+  auto md = ctx->GetServerInitialMetadata();
+  auto it = md.find("x-request-id");
+  REQUIRE(it != md.end());
+  CHECK(std::string(it->second.data(), it->second.size()) == "unary-trace-1");
+  GetCustomerRequest bad;
+  bad.set_name("customers/not-a-uuid");
+  grpc::Status st = s.stub().GetCustomer(Suite::Ctx(key).get(), bad, &got);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_FALSE(st.error_message().empty());
+  const std::string other = s.CreateKey("tenant-b", "*");
+  CHECK(s.stub().GetCustomer(Suite::Ctx(other).get(), get, &got).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  auto expired = Suite::Ctx(key);
+  expired->set_deadline(absl::ToChronoTime(absl::Now() - absl::Seconds(1)));
+  CHECK(s.stub().GetCustomer(expired.get(), get, &got).error_code() ==
+        grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK(unary_calls() >= before + 3);
+}
+
 TEST_CASE("the gateway propagates deadlines and cancellation to the backend", "[e2e]") {
   Suite s;
   const std::string key = s.CreateKey("tenant-a", "*");

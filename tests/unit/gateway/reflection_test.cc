@@ -156,3 +156,45 @@ TEST_CASE("reflection errors are responses, never a broken stream", "[gateway]")
 
 }  // namespace
 }  // namespace crm::gateway
+
+namespace crm::gateway {
+namespace {
+
+TEST_CASE("method kinds are learned from the owning backend's descriptors", "[gateway]") {
+  google::protobuf::FileDescriptorProto file;
+  file.set_name("crm/shop/v1/shop_service.proto");
+  file.set_package("crm.shop.v1");
+  auto* service = file.add_service();
+  service->set_name("ShopService");
+  auto* get = service->add_method();
+  get->set_name("GetThing");
+  auto* watch = service->add_method();
+  watch->set_name("WatchThings");
+  watch->set_server_streaming(true);
+  auto* upload = service->add_method();
+  upload->set_name("ImportThings");
+  upload->set_client_streaming(true);
+  int asked = 0;
+  ReflectionMerger merger(
+      {}, {{"crm.shop.v1", [&](const std::string&, absl::Time) -> absl::StatusOr<std::string> {
+              ++asked;
+              UnknownFieldSet files, response;
+              files.AddLengthDelimited(1, file.SerializeAsString());
+              response.AddLengthDelimited(4, Bytes(files));
+              return Bytes(response);
+            }}});
+  server::Executor executor(1, 4);
+  MethodKinds kinds(merger, executor);
+  kinds.Learn("crm.shop.v1.ShopService");
+  CHECK(asked == 1);
+  CHECK(kinds.Get("/crm.shop.v1.ShopService/GetThing") == MethodKinds::Kind::kUnary);
+  CHECK(kinds.Get("/crm.shop.v1.ShopService/WatchThings") == MethodKinds::Kind::kStreaming);
+  CHECK(kinds.Get("/crm.shop.v1.ShopService/ImportThings") == MethodKinds::Kind::kStreaming);
+  // Not described: unknown, so the streaming path (which carries anything).
+  CHECK(kinds.Get("/crm.shop.v1.ShopService/NoSuchMethod") == MethodKinds::Kind::kUnknown);
+  CHECK(kinds.Get("garbage") == MethodKinds::Kind::kUnknown);
+  executor.Shutdown();
+}
+
+}  // namespace
+}  // namespace crm::gateway
