@@ -145,16 +145,24 @@ void AppendSettings(const TxOptions& options, absl::Duration remaining, pqxx::co
   }
 }
 
+// A connection for work that still has time left before options.deadline;
+// `remaining` is that time (the statement timeout to set).
+absl::StatusOr<Pool::Lease> LeaseWithTimeLeft(Pool& pool, const TxOptions& options,
+                                              absl::Duration* remaining) {
+  *remaining = options.deadline - absl::Now();
+  if (*remaining <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError("deadline exceeded before the database call");
+  }
+  return pool.Acquire(options.deadline);
+}
+
 }  // namespace
 
 absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& fn) {
   absl::Status last;
   for (int attempt = 1; attempt <= std::max(1, options.max_attempts); ++attempt) {
-    const absl::Duration remaining = options.deadline - absl::Now();
-    if (remaining <= absl::ZeroDuration()) {
-      return absl::DeadlineExceededError("deadline exceeded before the database call");
-    }
-    auto lease = pool.Acquire(options.deadline);
+    absl::Duration remaining;
+    auto lease = LeaseWithTimeLeft(pool, options, &remaining);
     if (!lease.ok()) return lease.status();
     try {
       // BEGIN and every setting in one round trip.
@@ -187,11 +195,8 @@ absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& 
 
 absl::StatusOr<pqxx::result> ReadOnceLiterals(Pool& pool, const TxOptions& options,
                                               const std::string& name, const LiteralsFn& literals) {
-  const absl::Duration remaining = options.deadline - absl::Now();
-  if (remaining <= absl::ZeroDuration()) {
-    return absl::DeadlineExceededError("deadline exceeded before the database call");
-  }
-  auto lease = pool.Acquire(options.deadline);
+  absl::Duration remaining;
+  auto lease = LeaseWithTimeLeft(pool, options, &remaining);
   if (!lease.ok()) return lease.status();
   try {
     pqxx::connection_base& conn = lease->conn();
