@@ -103,6 +103,18 @@ void ReadStoredJson(const char* json, google::protobuf::Message* message) {
   }
 }
 
+v1::Consent RowToConsent(const pqxx::row& row) {
+  v1::Consent c;
+  c.set_channel(static_cast<v1::ConsentChannel>(row[0].as<int>()));
+  c.set_purpose(static_cast<v1::ConsentPurpose>(row[1].as<int>()));
+  c.set_status(static_cast<v1::ConsentStatus>(row[2].as<int>()));
+  c.set_source(row[3].as<std::string>());
+  c.set_text_version(row[4].as<std::string>());
+  *c.mutable_consent_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
+  *c.mutable_record_time() = TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
+  return c;
+}
+
 Customer RowToCustomer(const pqxx::row& row) {
   Customer c;
   c.set_name(absl::StrCat("customers/", row[0].as<std::string>()));

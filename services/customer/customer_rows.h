@@ -53,6 +53,13 @@ std::string IdOf(const crm::customer::v1::Customer& c);
 // an unreadable value is logged and leaves what it could not read unset.
 void ReadStoredJson(const char* json, google::protobuf::Message* message);
 
+// Page sizes of the customer service's lists (AIP-158).
+inline constexpr int kDefaultPageSize = 50;
+inline constexpr int kMaxPageSize = 1000;
+
+// A consent row (the columns of kConsentColumns in customer_store.cc).
+crm::customer::v1::Consent RowToConsent(const pqxx::row& row);
+
 // NOT_FOUND naming `customers/{id}`.
 absl::Status NotFound(const std::string& id);
 

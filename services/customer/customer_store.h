@@ -1,6 +1,8 @@
 // Customer persistence: every statement is tenant-scoped, runs in a
 // transaction with the caller's deadline, and writes its event to the outbox
-// in the same transaction.
+// in the same transaction. By resource: customer_store.cc (profiles, lists,
+// search, imports), customer_store_consent.cc, customer_store_gdpr.cc
+// (history, export, erasure).
 #pragma once
 
 #include <google/protobuf/field_mask.pb.h>

@@ -31,9 +31,6 @@ using v1::Order;
 
 namespace {
 
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 1000;
-
 constexpr char kOrderColumns[] =
     "o.id::text, o.customer_id::text, o.order_id, o.status, o.currency_code, o.total_minor, "
     "o.refunded_minor, o.details::text, COALESCE(o.sales_channel, ''), "
