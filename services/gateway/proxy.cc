@@ -340,10 +340,7 @@ class ReflectionCall final : public grpc::ServerGenericBidiReactor {
       Finish(grpc::Status::OK);  // the client closed its side
       return;
     }
-    std::vector<grpc::Slice> slices;
-    request_.Dump(&slices);
-    std::string bytes;
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    std::string bytes = BytesOf(request_);
     const absl::Time caller = absl::FromChrono(ctx_->deadline());
     const absl::Time deadline = std::min(caller, absl::Now() + absl::Seconds(10));
     if (!proxy_->executor().TrySubmit([this, bytes = std::move(bytes), deadline] {

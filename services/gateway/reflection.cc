@@ -127,30 +127,27 @@ std::string Files(const Request& request, const FileDescriptor* file) {
   return Respond(request, kFileDescriptorResponse, Serialize(files));
 }
 
-// The service names of a backend's ListServiceResponse.
-std::vector<std::string> ListedServices(const std::string& response) {
-  std::vector<std::string> names;
+// The length-delimited values of field `number` in the message `bytes`.
+std::vector<std::string> Values(const std::string& bytes, int number) {
+  std::vector<std::string> values;
   UnknownFieldSet fields;
-  if (!fields.ParseFromString(response)) return names;
+  if (!fields.ParseFromString(bytes)) return values;
   for (int i = 0; i < fields.field_count(); ++i) {
     const UnknownField& f = fields.field(i);
-    if (f.number() != kListServicesResponse || f.type() != UnknownField::TYPE_LENGTH_DELIMITED) {
-      continue;
+    if (f.number() == number && f.type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+      values.push_back(f.length_delimited());
     }
-    UnknownFieldSet list;
-    if (!list.ParseFromString(f.length_delimited())) continue;
-    for (int j = 0; j < list.field_count(); ++j) {
-      UnknownFieldSet service;  // ServiceResponse { string name = 1; }
-      if (list.field(j).type() != UnknownField::TYPE_LENGTH_DELIMITED ||
-          !service.ParseFromString(list.field(j).length_delimited())) {
-        continue;
-      }
-      for (int k = 0; k < service.field_count(); ++k) {
-        if (service.field(k).number() == 1 &&
-            service.field(k).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
-          names.push_back(service.field(k).length_delimited());
-        }
-      }
+  }
+  return values;
+}
+
+// The service names of a backend's ListServiceResponse
+// (list_services_response.service[].name).
+std::vector<std::string> ListedServices(const std::string& response) {
+  std::vector<std::string> names;
+  for (const auto& list : Values(response, kListServicesResponse)) {
+    for (const auto& service : Values(list, 1)) {
+      for (auto& name : Values(service, 1)) names.push_back(std::move(name));
     }
   }
   return names;
@@ -176,11 +173,7 @@ class Exchange final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     if (!got_response_) {
       return absl::UnavailableError(absl::StrCat("reflection: ", status_.error_message()));
     }
-    std::vector<grpc::Slice> slices;
-    response_.Dump(&slices);
-    std::string out;
-    for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    return out;
+    return BytesOf(response_);
   }
 
   void OnReadDone(bool ok) override {
@@ -205,6 +198,12 @@ class Exchange final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
 };
 
 }  // namespace
+
+std::string BytesOf(const grpc::ByteBuffer& buffer) {
+  grpc::Slice slice;
+  if (!buffer.DumpToSingleSlice(&slice).ok()) return "";
+  return std::string(reinterpret_cast<const char*>(slice.begin()), slice.size());
+}
 
 ReflectionExchange ReflectionOver(std::shared_ptr<grpc::Channel> channel) {
   auto stub = std::make_shared<grpc::GenericStub>(std::move(channel));
@@ -355,21 +354,11 @@ void MethodKinds::Learn(const std::string& service) {
   ask.AddLengthDelimited(kFileContainingSymbol, service);
   const std::string answer = reflection_.Answer(Serialize(ask), absl::Now() + absl::Seconds(5));
   std::unordered_map<std::string, Kind> learned;
-  UnknownFieldSet fields;
-  if (!fields.ParseFromString(answer)) return;
-  for (int i = 0; i < fields.field_count(); ++i) {
-    const UnknownField& f = fields.field(i);
-    if (f.number() != kFileDescriptorResponse || f.type() != UnknownField::TYPE_LENGTH_DELIMITED) {
-      continue;
-    }
-    UnknownFieldSet files;
-    if (!files.ParseFromString(f.length_delimited())) continue;
-    for (int j = 0; j < files.field_count(); ++j) {
+  // file_descriptor_response.file_descriptor_proto[]
+  for (const auto& files : Values(answer, kFileDescriptorResponse)) {
+    for (const auto& bytes : Values(files, 1)) {
       google::protobuf::FileDescriptorProto file;
-      if (files.field(j).type() != UnknownField::TYPE_LENGTH_DELIMITED ||
-          !file.ParseFromString(files.field(j).length_delimited())) {
-        continue;
-      }
+      if (!file.ParseFromString(bytes)) continue;
       for (const auto& s : file.service()) {
         const std::string full = absl::StrCat(file.package(), ".", s.name());
         if (full != service) continue;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <grpcpp/channel.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include <functional>
 #include <memory>
@@ -32,6 +33,9 @@ inline constexpr char kReflectionMethod[] =
 // service and returns its serialized response. Blocks: run on the executor.
 using ReflectionExchange =
     std::function<absl::StatusOr<std::string>(const std::string& request, absl::Time deadline)>;
+
+// The bytes of a message buffer.
+std::string BytesOf(const grpc::ByteBuffer& buffer);
 
 // The exchange over a real channel (one short stream per request).
 ReflectionExchange ReflectionOver(std::shared_ptr<grpc::Channel> channel);
