@@ -64,6 +64,14 @@ void Pool::Prepare(const std::map<std::string, std::string>& statements) {
   for (const auto& [name, sql] : statements) Prepare(name, sql);
 }
 
+std::string Pool::StatementSql(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [existing, sql] : statements_) {
+    if (existing == name) return sql;
+  }
+  return "";
+}
+
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Connect() {
   try {
     return std::make_unique<pqxx::connection>(options_.url);

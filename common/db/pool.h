@@ -65,6 +65,9 @@ class Pool {
   void Prepare(std::string name, std::string sql);
   void Prepare(const std::map<std::string, std::string>& statements);
 
+  // The SQL registered under `name`; empty when there is none.
+  std::string StatementSql(const std::string& name);
+
   // A connection, or UNAVAILABLE (cannot connect) / DEADLINE_EXCEEDED (none
   // free before `deadline`).
   absl::StatusOr<Lease> Acquire(absl::Time deadline);

@@ -61,8 +61,10 @@ bool IsRetryable(const absl::Status& status) {
 }  // namespace
 
 QueryTimer::QueryTimer(const std::string& name) : name_(name), start_(absl::Now()) {}
-QueryTimer::~QueryTimer() {
-  QueryHistogram(name_).Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+QueryTimer::~QueryTimer() { ObserveQuery(name_, absl::Now() - start_); }
+
+void ObserveQuery(const std::string& name, absl::Duration took) {
+  QueryHistogram(name).Observe(absl::ToDoubleSeconds(took));
 }
 
 pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name) {
@@ -79,12 +81,10 @@ pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
 absl::Status StatusFromException(std::exception_ptr error, absl::string_view what) {
   try {
     std::rethrow_exception(error);
-  } catch (const pqxx::unique_violation& e) {
-    return absl::AlreadyExistsError("already exists");
-  } catch (const pqxx::serialization_failure& e) {
-    return absl::AbortedError("transaction conflict (serialization failure); retry");
+  } catch (const pqxx::serialization_failure& e) {  // not a pqxx::sql_error in libpqxx 6
+    return StatusFromSqlState("40001", what, e.what());
   } catch (const pqxx::deadlock_detected& e) {
-    return absl::AbortedError("transaction conflict (deadlock); retry");
+    return StatusFromSqlState("40P01", what, e.what());
   } catch (const pqxx::broken_connection& e) {
     log::Warning("database connection lost", {{"query", std::string(what)}, {"error", e.what()}});
     return absl::UnavailableError("database unavailable");
@@ -92,24 +92,36 @@ absl::Status StatusFromException(std::exception_ptr error, absl::string_view wha
     log::Error("commit outcome unknown", {{"query", std::string(what)}, {"error", e.what()}});
     return absl::UnavailableError("database connection lost during commit; outcome unknown");
   } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    if (state == "57014") return absl::DeadlineExceededError("deadline exceeded in database");
-    if (state == "40001" || state == "40P01") {
-      return absl::AbortedError("transaction conflict; retry");
-    }
-    if (state == "22P02" || state == "22007" || state == "22008" || state == "22003" ||
-        state == "22021") {
-      return absl::InvalidArgumentError("invalid value");
-    }
-    log::Error("database error",
-               {{"query", std::string(what)}, {"sqlstate", state}, {"error", e.what()}});
-    return absl::InternalError("internal database error");
+    return StatusFromSqlState(e.sqlstate(), what, e.what());
   } catch (const std::exception& e) {
     log::Error("unexpected error", {{"query", std::string(what)}, {"error", e.what()}});
     return absl::InternalError("internal error");
   } catch (...) {
     return absl::InternalError("internal error");
   }
+}
+
+absl::Status StatusFromSqlState(const std::string& state, absl::string_view what,
+                                absl::string_view detail) {
+  if (state == "23505") return absl::AlreadyExistsError("already exists");
+  if (state == "40001") {
+    return absl::AbortedError("transaction conflict (serialization failure); retry");
+  }
+  if (state == "40P01") return absl::AbortedError("transaction conflict (deadlock); retry");
+  if (state == "57014") return absl::DeadlineExceededError("deadline exceeded in database");
+  // Connection exceptions; the server shutting down or ending the session.
+  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03") {
+    log::Warning("database connection lost",
+                 {{"query", std::string(what)}, {"sqlstate", state}, {"error", std::string(detail)}});
+    return absl::UnavailableError("database unavailable");
+  }
+  if (state == "22P02" || state == "22007" || state == "22008" || state == "22003" ||
+      state == "22021") {
+    return absl::InvalidArgumentError("invalid value");
+  }
+  log::Error("database error",
+             {{"query", std::string(what)}, {"sqlstate", state}, {"error", std::string(detail)}});
+  return absl::InternalError("internal database error");
 }
 
 namespace {
@@ -191,30 +203,6 @@ absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& 
     }
   }
   return last;
-}
-
-absl::StatusOr<pqxx::result> ReadOnceLiterals(Pool& pool, const TxOptions& options,
-                                              const std::string& name, const LiteralsFn& literals) {
-  absl::Duration remaining;
-  auto lease = LeaseWithTimeLeft(pool, options, &remaining);
-  if (!lease.ok()) return lease.status();
-  try {
-    pqxx::connection_base& conn = lease->conn();
-    // EXECUTE needs the statement on the server; once per connection.
-    conn.prepare_now(name);
-    // A multi-statement message runs as one implicit transaction, so SET
-    // LOCAL and set_config(..., true) hold for the statement and end with it.
-    std::string sql = "SET TRANSACTION READ ONLY;";
-    AppendSettings(options, remaining, conn, &sql);
-    pqxx::nontransaction tx(conn);
-    const std::vector<std::string> args = literals(tx);
-    absl::StrAppend(&sql, "EXECUTE ", name);
-    if (!args.empty()) absl::StrAppend(&sql, "(", absl::StrJoin(args, ", "), ")");
-    QueryTimer timer(name);
-    return tx.exec(sql);
-  } catch (...) {
-    return StatusFromException(std::current_exception(), name);
-  }
 }
 
 }  // namespace crm::db

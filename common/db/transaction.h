@@ -4,8 +4,8 @@
 // and where serialization failures and deadlocks are retried.
 //
 // Round trips: a transaction sends BEGIN and every setting in one message,
-// then its statements, then COMMIT. A read of one statement (ReadOnce) sends
-// the settings and the statement in one message: one round trip in all.
+// then its statements, then COMMIT. A read of one statement goes through
+// db::Reader instead: one round trip in all.
 #pragma once
 
 #include <functional>
@@ -44,19 +44,12 @@ using TxFn = std::function<absl::Status(Tx&)>;
 // otherwise. Retries the whole of `fn` on serialization failure/deadlock.
 absl::Status RunInTransaction(Pool& pool, const TxOptions& options, const TxFn& fn);
 
-// Runs the one prepared statement `name` (registered with Pool::Prepare) as
-// a read in a single round trip: SET TRANSACTION READ ONLY, the statement
-// timeout from options.deadline, the tenant for row-level security and the
-// statement go in one message and run in one implicit transaction, exactly
-// as strict as RunInTransaction with read_only. Arguments are sent as
-// quoted literals (libpq escaping), NULL for a null value.
-template <typename... Args>
-absl::StatusOr<pqxx::result> ReadOnce(Pool& pool, const TxOptions& options, const std::string& name,
-                                      const Args&... args);
-
 // Maps an exception thrown by libpqxx (or anything else) to a status; logs
 // the detail that is not safe to return. `what` names the statement.
 absl::Status StatusFromException(std::exception_ptr error, absl::string_view what);
+// The same for a Postgres error by its SQLSTATE; `detail` is logged only.
+absl::Status StatusFromSqlState(const std::string& state, absl::string_view what,
+                                absl::string_view detail);
 
 // Runs a named prepared statement and records its latency as
 // crm_db_query_duration_seconds{query=name}.
@@ -69,17 +62,8 @@ pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
                          const std::string& sql, const std::vector<std::string>& params);
 
 // --- implementation details ---
-using LiteralsFn = std::function<std::vector<std::string>(pqxx::transaction_base&)>;
-absl::StatusOr<pqxx::result> ReadOnceLiterals(Pool& pool, const TxOptions& options,
-                                              const std::string& name, const LiteralsFn& literals);
-
-template <typename... Args>
-absl::StatusOr<pqxx::result> ReadOnce(Pool& pool, const TxOptions& options, const std::string& name,
-                                      const Args&... args) {
-  return ReadOnceLiterals(pool, options, name, [&](pqxx::transaction_base& tx) {
-    return std::vector<std::string>{tx.quote(args)...};
-  });
-}
+// Records a statement's latency as crm_db_query_duration_seconds{query}.
+void ObserveQuery(const std::string& name, absl::Duration took);
 
 class QueryTimer {
  public:

@@ -78,6 +78,35 @@ absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
   return scope;
 }
 
+namespace {
+
+void FinishCall(grpc::ServerUnaryReactor* reactor, const CallScope& scope,
+                const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kInternal) {
+    log::Error("rpc failed", {{"request_id", scope.request_id},
+                              {"tenant", scope.tenant},
+                              {"error", std::string(status.message())}});
+  }
+  reactor->Finish(ToGrpcStatus(status));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* ctx, const CallOptions& options,
+                                  const std::function<void(const CallScope&, Finish)>& start) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::StatusOr<CallScope> scope = MakeCallScope(ctx, options);
+  if (!scope.ok()) {
+    reactor->Finish(ToGrpcStatus(scope.status()));
+    return reactor;
+  }
+  auto shared_scope = std::make_shared<CallScope>(std::move(scope).value());
+  start(*shared_scope, [reactor, shared_scope](const absl::Status& status) {
+    FinishCall(reactor, *shared_scope, status);
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& executor,
                                    const CallOptions& options,
                                    std::function<absl::Status(const CallScope&)> work) {
@@ -99,12 +128,7 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& e
     } else {
       status = work(*shared_scope);
     }
-    if (status.code() == absl::StatusCode::kInternal) {
-      log::Error("rpc failed", {{"request_id", shared_scope->request_id},
-                                {"tenant", shared_scope->tenant},
-                                {"error", std::string(status.message())}});
-    }
-    reactor->Finish(ToGrpcStatus(status));
+    FinishCall(reactor, *shared_scope, status);
   });
   if (!queued) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,

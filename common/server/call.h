@@ -54,4 +54,13 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& e
                                    const CallOptions& options,
                                    std::function<absl::Status(const CallScope&)> work);
 
+// Finishes a call started by RunRead, exactly once, from any thread.
+using Finish = std::function<void(absl::Status)>;
+
+// Runs `start` on the gRPC thread for work that does not block: it hands a
+// read to db::Reader, whose callback fills the response and calls `finish`.
+// No worker thread is taken while the database answers.
+grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* ctx, const CallOptions& options,
+                                  const std::function<void(const CallScope&, Finish)>& start);
+
 }  // namespace crm::server

@@ -22,6 +22,9 @@ ABSL_FLAG(std::string, db_url_file, crm::EnvOr("CRM_DB_URL_FILE", std::string(""
           "File holding the libpq connection string");
 ABSL_FLAG(int, db_pool_size, static_cast<int>(crm::EnvOr("CRM_DB_POOL_SIZE", int64_t{0})),
           "Database connections, also the worker threads (default: the service's own)");
+ABSL_FLAG(int, db_read_connections,
+          static_cast<int>(crm::EnvOr("CRM_DB_READ_CONNECTIONS", int64_t{2})),
+          "Database connections that carry pipelined single-statement reads");
 ABSL_FLAG(int, queue_capacity, static_cast<int>(crm::EnvOr("CRM_QUEUE_CAPACITY", int64_t{0})),
           "Requests waiting for a worker before RESOURCE_EXHAUSTED (default: the service's own)");
 ABSL_FLAG(std::string, page_token_secret_file,
@@ -77,6 +80,10 @@ absl::StatusOr<RuntimeConfig> ReadSharedFlags(const ServiceDefinition& service) 
   }
   const int pool = absl::GetFlag(FLAGS_db_pool_size);
   config.db_pool_size = pool > 0 ? pool : service.db_pool_size;
+  config.db_read_connections = absl::GetFlag(FLAGS_db_read_connections);
+  if (config.db_read_connections < 1) {
+    return absl::InvalidArgumentError("--db_read_connections: at least 1");
+  }
   const int queue = absl::GetFlag(FLAGS_queue_capacity);
   if (queue < 0) return absl::InvalidArgumentError("--queue_capacity: must be positive");
   config.queue_capacity = queue > 0 ? queue : service.queue_capacity;

@@ -37,6 +37,8 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
               {{"schema", service.schema}, {"applied_now", absl::StrCat(applied)}});
   }
   rt->executor_ = std::make_unique<Executor>(config.db_pool_size, config.queue_capacity);
+  rt->reader_ = std::make_unique<db::Reader>(
+      *rt->pool_, db::ReaderOptions{config.db_read_connections, config.queue_capacity});
   rt->page_tokens_ = std::make_unique<api::PageTokenCodec>(std::move(secret));
   ServerOptions server = config.server;
   server.reflection = service.reflection;

@@ -21,6 +21,7 @@
 #include "common/api/page_token.h"
 #include "common/db/migrator.h"
 #include "common/db/pool.h"
+#include "common/db/reader.h"
 #include "common/events/event_feed.h"
 #include "common/server/executor.h"
 #include "common/server/runner.h"
@@ -32,7 +33,8 @@ namespace crm::server {
 struct RuntimeConfig {
   std::string db_url;
   int db_pool_size = 8;      // also the number of worker threads
-  int queue_capacity = 256;  // requests waiting for a worker
+  int queue_capacity = 256;  // requests waiting for a worker (and reads in flight)
+  int db_read_connections = 2;  // db::Reader's own, for reads from gRPC callbacks
   bool migrate = true;       // apply migrations at start
   // HMAC secret of page tokens, the same on every replica (>= 16 bytes);
   // empty: a per-process random secret (tokens do not survive a restart).
@@ -84,6 +86,7 @@ class ServiceRuntime {
   const std::string& name() const { return name_; }
   const std::string& schema() const { return schema_; }
   db::Pool& pool() { return *pool_; }
+  db::Reader& reader() { return *reader_; }
   Executor& executor() { return *executor_; }
   ServerRunner& runner() { return *runner_; }
   const api::PageTokenCodec& page_tokens() const { return *page_tokens_; }
@@ -122,6 +125,7 @@ class ServiceRuntime {
   std::string schema_;
   std::string db_url_;
   std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<db::Reader> reader_;
   std::vector<std::unique_ptr<db::Migrator>> migrators_;  // the service's, then the kit's
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<api::PageTokenCodec> page_tokens_;

@@ -10,7 +10,7 @@ namespace {
 
 struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
-      : customers(rt.pool(), rt.page_tokens()),
+      : customers(rt.pool(), rt.reader(), rt.page_tokens()),
         orders(rt.pool(), rt.page_tokens()),
         behavior(rt.pool()),
         identities(rt.pool(), rt.page_tokens()),

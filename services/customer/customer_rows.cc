@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -115,17 +116,26 @@ v1::Consent RowToConsent(const pqxx::row& row) {
   return c;
 }
 
-Customer RowToCustomer(const pqxx::row& row) {
+namespace {
+
+template <typename Row>
+Customer CustomerFromRow(const Row& row) {
+  const auto text = [&row](int i) { return std::string(row[i].c_str()); };
+  const auto null = [&row](int i) { return row[i].is_null(); };
+  const auto number = [&row](int i) {
+    int64_t value = 0;
+    return absl::SimpleAtoi(row[i].c_str(), &value) ? value : 0;
+  };
   Customer c;
-  c.set_name(absl::StrCat("customers/", row[0].as<std::string>()));
-  c.set_external_id(row[1].as<std::string>());
-  c.set_email(row[2].as<std::string>());
-  c.set_phone(row[3].as<std::string>());
-  c.set_given_name(row[4].as<std::string>());
-  c.set_family_name(row[5].as<std::string>());
-  c.set_locale(row[6].as<std::string>());
-  c.set_country(row[7].as<std::string>());
-  const std::string tags = row[8].as<std::string>();
+  c.set_name(absl::StrCat("customers/", text(0)));
+  c.set_external_id(text(1));
+  c.set_email(text(2));
+  c.set_phone(text(3));
+  c.set_given_name(text(4));
+  c.set_family_name(text(5));
+  c.set_locale(text(6));
+  c.set_country(text(7));
+  const std::string tags = text(8);
   if (!tags.empty()) {
     for (absl::string_view t : absl::StrSplit(tags, ',')) c.add_tags(std::string(t));
   }
@@ -141,32 +151,37 @@ Customer RowToCustomer(const pqxx::row& row) {
   if (details.preferences().ByteSizeLong() > 0) {
     *c.mutable_preferences() = details.preferences();
   }
-  *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[10].as<int64_t>());
-  *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[11].as<int64_t>());
-  if (!row[12].is_null()) {
-    *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(row[12].as<int64_t>());
+  *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(number(10));
+  *c.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(number(11));
+  if (!null(12)) {
+    *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(number(12));
   }
-  c.set_etag(EtagOf(row[13].as<int64_t>()));
-  if (!row[21].is_null()) {
-    *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(row[21].as<int64_t>());
+  c.set_etag(EtagOf(number(13)));
+  if (!null(21)) {
+    *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(number(21));
   }
-  if (!row[20].is_null()) {
+  if (!null(20)) {
     auto* f = c.mutable_facts();
-    if (!row[14].is_null()) {
-      *f->mutable_first_order_time() = TimeUtil::MicrosecondsToTimestamp(row[14].as<int64_t>());
-      *f->mutable_last_order_time() = TimeUtil::MicrosecondsToTimestamp(row[15].as<int64_t>());
+    if (!null(14)) {
+      *f->mutable_first_order_time() = TimeUtil::MicrosecondsToTimestamp(number(14));
+      *f->mutable_last_order_time() = TimeUtil::MicrosecondsToTimestamp(number(15));
     }
-    f->set_order_count(row[16].as<int64_t>());
-    f->set_total_spent_minor(row[17].as<int64_t>());
-    const int64_t in_currency = row[18].as<int64_t>();
+    f->set_order_count(number(16));
+    f->set_total_spent_minor(number(17));
+    const int64_t in_currency = number(18);
     f->set_average_order_value_minor(in_currency > 0 ? f->total_spent_minor() / in_currency : 0);
-    f->set_currency_code(row[19].as<std::string>());
-    *f->mutable_last_seen_time() = TimeUtil::MicrosecondsToTimestamp(row[20].as<int64_t>());
+    f->set_currency_code(text(19));
+    *f->mutable_last_seen_time() = TimeUtil::MicrosecondsToTimestamp(number(20));
   }
-  const std::string merged_into = row[22].as<std::string>();
+  const std::string merged_into = text(22);
   if (!merged_into.empty()) c.set_merged_into(absl::StrCat("customers/", merged_into));
   return c;
 }
+
+}  // namespace
+
+Customer RowToCustomer(const pqxx::row& row) { return CustomerFromRow(row); }
+Customer RowToCustomer(const db::Row& row) { return CustomerFromRow(row); }
 
 // One audit entry for a change of customer `id` in the same transaction.
 void AppendAudits(db::Tx& tx, const server::CallScope& scope, const std::vector<std::string>& ids,

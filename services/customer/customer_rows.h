@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/db/rows.h"
 #include "common/db/transaction.h"
 #include "common/server/call.h"
 #include "crm/customer/v1/customer_service.pb.h"
@@ -21,7 +22,9 @@ extern const char kCustomerColumns[];
 // How many columns that is: a statement's own extra columns start here.
 inline constexpr int kCustomerColumnCount = 23;
 
+// A row from a transaction or from db::ReadOnce.
 crm::customer::v1::Customer RowToCustomer(const pqxx::row& row);
+crm::customer::v1::Customer RowToCustomer(const db::Row& row);
 
 // Statements more than one store of the service runs (reading, locking and
 // auditing customers, refreshing facts). Every store prepares them along

@@ -149,8 +149,8 @@ absl::Status CheckEtag(const std::string& etag, const Customer& current) {
 
 }  // namespace
 
-CustomerStore::CustomerStore(db::Pool& pool, api::PageTokenCodec tokens)
-    : pool_(pool), tokens_(std::move(tokens)), idempotency_(pool, kSchema) {
+CustomerStore::CustomerStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens)
+    : pool_(pool), reader_(reader), tokens_(std::move(tokens)), idempotency_(pool, kSchema) {
   pool_.Prepare(SharedStatements());
   pool_.Prepare(Statements());
 }
@@ -185,11 +185,16 @@ absl::StatusOr<Customer> CustomerStore::Create(const server::CallScope& scope, C
   return created;
 }
 
-absl::StatusOr<Customer> CustomerStore::Get(const server::CallScope& scope, const std::string& id) {
-  CRM_ASSIGN_OR_RETURN(pqxx::result rows, db::ReadOnce(pool_, server::TxFor(scope),
-                                                       "customer_get_customer", scope.tenant, id));
-  if (rows.empty()) return NotFound(id);
-  return RowToCustomer(rows[0]);
+void CustomerStore::Get(const server::CallScope& scope, const std::string& id,
+                        std::function<void(absl::StatusOr<Customer>)> done) {
+  reader_.Read(
+      server::TxFor(scope), "customer_get_customer",
+      [id, done = std::move(done)](absl::StatusOr<db::Rows> rows) {
+        if (!rows.ok()) return done(rows.status());
+        if (rows->empty()) return done(NotFound(id));
+        done(RowToCustomer((*rows)[0]));
+      },
+      scope.tenant, id);
 }
 
 absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,

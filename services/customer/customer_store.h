@@ -7,12 +7,14 @@
 
 #include <google/protobuf/field_mask.pb.h>
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/api/page_token.h"
 #include "common/db/idempotency.h"
 #include "common/db/pool.h"
+#include "common/db/reader.h"
 #include "common/server/call.h"
 #include "crm/customer/v1/customer_service.pb.h"
 
@@ -22,15 +24,16 @@ inline constexpr char kSchema[] = "customer";
 
 class CustomerStore {
  public:
-  CustomerStore(db::Pool& pool, api::PageTokenCodec tokens);
+  CustomerStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens);
 
   // `request_hash` fingerprints the request for request_id reuse checks.
   absl::StatusOr<crm::customer::v1::Customer> Create(const server::CallScope& scope,
                                                      crm::customer::v1::Customer customer,
                                                      const std::string& request_id,
                                                      const std::string& request_hash);
-  absl::StatusOr<crm::customer::v1::Customer> Get(const server::CallScope& scope,
-                                                  const std::string& id);
+  // Without a worker thread: `done` runs on the db::Reader's thread.
+  void Get(const server::CallScope& scope, const std::string& id,
+           std::function<void(absl::StatusOr<crm::customer::v1::Customer>)> done);
   absl::StatusOr<crm::customer::v1::Customer> Update(const server::CallScope& scope,
                                                      const std::string& id,
                                                      const crm::customer::v1::Customer& patch,
@@ -72,6 +75,7 @@ class CustomerStore {
 
  private:
   db::Pool& pool_;
+  db::Reader& reader_;
   api::PageTokenCodec tokens_;
   db::Idempotency idempotency_;
 };

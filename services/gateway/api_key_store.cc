@@ -53,7 +53,8 @@ db::TxOptions Until(absl::Time deadline) {
 
 }  // namespace
 
-ApiKeyStore::ApiKeyStore(db::Pool& pool, absl::Duration cache_ttl) : pool_(pool), ttl_(cache_ttl) {
+ApiKeyStore::ApiKeyStore(db::Pool& pool, db::Reader& reader, absl::Duration cache_ttl)
+    : pool_(pool), reader_(reader), ttl_(cache_ttl) {
   pool_.Prepare("gateway_get_api_key_by_hash",
                 "SELECT id::text, tenant_id, array_to_string(scopes, ',') FROM "
                 "gateway.api_keys WHERE key_hash = $1 AND revoke_time IS NULL");
@@ -157,22 +158,30 @@ bool ApiKeyStore::LookupCached(const std::string& secret, absl::StatusOr<KeyInfo
   return true;
 }
 
-absl::StatusOr<KeyInfo> ApiKeyStore::Lookup(const std::string& secret, absl::Time deadline) {
-  const std::string hash = crypto::Sha256Hex(secret);
-  absl::StatusOr<KeyInfo> result = absl::UnauthenticatedError("invalid or revoked API key");
-  auto rows = db::ReadOnce(pool_, Until(deadline), "gateway_get_api_key_by_hash", hash);
-  if (!rows.ok()) return rows.status();  // database trouble: do not cache
-  if (!rows->empty()) {
-    KeyInfo info;
-    info.id = (*rows)[0][0].as<std::string>();
-    info.tenant = (*rows)[0][1].as<std::string>();
-    info.scopes = absl::StrSplit((*rows)[0][2].as<std::string>(), ',', absl::SkipEmpty());
-    result = std::move(info);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (cache_.size() > 100000) cache_.clear();  // bound memory under key spraying
-  cache_[hash] = Entry{result, absl::Now() + ttl_};
-  return result;
+void ApiKeyStore::Lookup(const std::string& secret, absl::Time deadline,
+                         std::function<void(absl::StatusOr<KeyInfo>)> done) {
+  std::string hash = crypto::Sha256Hex(secret);
+  reader_.Read(
+      Until(deadline), "gateway_get_api_key_by_hash",
+      [this, hash, done = std::move(done)](absl::StatusOr<db::Rows> rows) {
+        if (!rows.ok()) return done(rows.status());  // database trouble: do not cache
+        absl::StatusOr<KeyInfo> result = absl::UnauthenticatedError("invalid or revoked API key");
+        if (!rows->empty()) {
+          KeyInfo info;
+          info.id = (*rows)[0][0].as<std::string>();
+          info.tenant = (*rows)[0][1].as<std::string>();
+          info.scopes =
+              absl::StrSplit((*rows)[0][2].as<std::string>(), ',', absl::SkipEmpty());
+          result = std::move(info);
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          if (cache_.size() > 100000) cache_.clear();  // bound memory under key spraying
+          cache_[hash] = Entry{result, absl::Now() + ttl_};
+        }
+        done(std::move(result));
+      },
+      hash);
 }
 
 }  // namespace crm::gateway

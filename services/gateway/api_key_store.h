@@ -3,6 +3,7 @@
 // touches the database and a revocation takes effect within the TTL.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
+#include "common/db/reader.h"
 #include "crm/gateway/v1/api_key_service.pb.h"
 
 namespace crm::gateway {
@@ -23,7 +25,7 @@ struct KeyInfo {
 
 class ApiKeyStore {
  public:
-  ApiKeyStore(db::Pool& pool, absl::Duration cache_ttl);
+  ApiKeyStore(db::Pool& pool, db::Reader& reader, absl::Duration cache_ttl);
 
   // Validates and creates; returns the stored key and the secret. Every
   // database call ends by `deadline` (the caller's).
@@ -35,9 +37,11 @@ class ApiKeyStore {
 
   // Cached lookup that never touches the database; false on a miss.
   bool LookupCached(const std::string& secret, absl::StatusOr<KeyInfo>* out);
-  // Lookup through the database (blocking); UNAUTHENTICATED for an unknown
-  // or revoked key. Caches the answer.
-  absl::StatusOr<KeyInfo> Lookup(const std::string& secret, absl::Time deadline);
+  // Lookup through the database without blocking: `done` runs on the
+  // db::Reader's thread. UNAUTHENTICATED for an unknown or revoked key.
+  // Caches the answer.
+  void Lookup(const std::string& secret, absl::Time deadline,
+              std::function<void(absl::StatusOr<KeyInfo>)> done);
 
  private:
   struct Entry {
@@ -45,6 +49,7 @@ class ApiKeyStore {
     absl::Time expires;
   };
   db::Pool& pool_;
+  db::Reader& reader_;
   const absl::Duration ttl_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> cache_;  // by key hash

@@ -13,7 +13,7 @@ namespace {
 struct Wiring final : server::Component {
   Wiring(server::ServiceRuntime& rt, const GatewayOptions& options,
          const std::vector<Route>& routes)
-      : keys(rt.pool(), options.key_cache_ttl),
+      : keys(rt.pool(), rt.reader(), options.key_cache_ttl),
         admin(keys, rt.executor(), options.admin_token),
         proxy(routes, keys, rt.executor(), options.proxy,
               {crm::gateway::v1::ApiKeyService::service_full_name(), "grpc.health.v1.Health",
@@ -55,7 +55,8 @@ absl::StatusOr<crm::gateway::v1::CreateApiKeyResponse> CreateApiKeyOffline(
   server::ServiceDefinition d = Definition(GatewayOptions());
   CRM_RETURN_IF_ERROR(server::ServiceRuntime::MigrateOnly(db_url, d).status());
   db::Pool pool(db::PoolOptions{db_url, 1, "gateway-cli"});
-  ApiKeyStore store(pool, absl::ZeroDuration());
+  db::Reader reader(pool, db::ReaderOptions{});
+  ApiKeyStore store(pool, reader, absl::ZeroDuration());
   return store.Create(key, absl::Now() + absl::Seconds(30));
 }
 
