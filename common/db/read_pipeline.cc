@@ -26,8 +26,8 @@ absl::Status QueueRead(pg_conn* pg, const TxOptions& options, const std::string&
   for (const std::string& p : params) values.push_back(p.c_str());
   const bool queued =
       PQsendQueryPrepared(pg, kReadSettingsStatement, 2, settings, nullptr, nullptr, 0) == 1 &&
-      PQsendQueryPrepared(pg, name.c_str(), static_cast<int>(values.size()), values.data(),
-                          nullptr, nullptr, 0) == 1 &&
+      PQsendQueryPrepared(pg, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                          nullptr, 0) == 1 &&
       PQpipelineSync(pg) == 1;
   if (!queued) return absl::UnavailableError("database unavailable");
   return absl::OkStatus();
@@ -45,8 +45,8 @@ bool ReadResults::Add(pg_result* result) {
     case PGRES_FATAL_ERROR:
       if (error_.ok()) {
         const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-        error_ = StatusFromSqlState(state == nullptr ? "" : state, name_,
-                                    PQresultErrorMessage(result));
+        error_ =
+            StatusFromSqlState(state == nullptr ? "" : state, name_, PQresultErrorMessage(result));
       }
       return false;
     default:  // a prepare's COMMAND_OK; PIPELINE_ABORTED after an error

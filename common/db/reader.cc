@@ -204,7 +204,8 @@ void Reader::Receive(Conn& conn, Finished* finished) {
 void Reader::Fail(Conn& conn, Finished* finished) {
   if (conn.pg != nullptr) {
     if (!stop_) {
-      log::Warning("database connection lost", {{"pool", "reader"}, {"error", PQerrorMessage(conn.pg)}});
+      log::Warning("database connection lost",
+                   {{"pool", "reader"}, {"error", PQerrorMessage(conn.pg)}});
     }
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, conn.fd, nullptr);
     PQfinish(conn.pg);

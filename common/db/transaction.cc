@@ -111,8 +111,9 @@ absl::Status StatusFromSqlState(const std::string& state, absl::string_view what
   if (state == "57014") return absl::DeadlineExceededError("deadline exceeded in database");
   // Connection exceptions; the server shutting down or ending the session.
   if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03") {
-    log::Warning("database connection lost",
-                 {{"query", std::string(what)}, {"sqlstate", state}, {"error", std::string(detail)}});
+    log::Warning(
+        "database connection lost",
+        {{"query", std::string(what)}, {"sqlstate", state}, {"error", std::string(detail)}});
     return absl::UnavailableError("database unavailable");
   }
   if (state == "22P02" || state == "22007" || state == "22008" || state == "22003" ||

@@ -32,10 +32,10 @@ namespace crm::server {
 // flags, tests set the fields they need.
 struct RuntimeConfig {
   std::string db_url;
-  int db_pool_size = 8;      // also the number of worker threads
-  int queue_capacity = 256;  // requests waiting for a worker (and reads in flight)
+  int db_pool_size = 8;         // also the number of worker threads
+  int queue_capacity = 256;     // requests waiting for a worker (and reads in flight)
   int db_read_connections = 2;  // db::Reader's own, for reads from gRPC callbacks
-  bool migrate = true;       // apply migrations at start
+  bool migrate = true;          // apply migrations at start
   // HMAC secret of page tokens, the same on every replica (>= 16 bytes);
   // empty: a per-process random secret (tokens do not survive a restart).
   std::string page_token_secret;

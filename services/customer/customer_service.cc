@@ -52,18 +52,17 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
 grpc::ServerUnaryReactor* CustomerServiceImpl::GetCustomer(grpc::CallbackServerContext* ctx,
                                                            const v1::GetCustomerRequest* request,
                                                            Customer* response) {
-  return server::RunRead(ctx, call_options_,
-                         [this, request, response](const server::CallScope& scope,
-                                                   server::Finish finish) {
-                           std::string id;
-                           absl::Status status =
-                               api::ParseResourceName("name", request->name(), "customers", &id);
-                           if (!status.ok()) return finish(status);
-                           store_.Get(scope, id, [response, finish](absl::StatusOr<Customer> c) {
-                             if (c.ok()) *response = *std::move(c);
-                             finish(c.status());
-                           });
-                         });
+  return server::RunRead(
+      ctx, call_options_,
+      [this, request, response](const server::CallScope& scope, server::Finish finish) {
+        std::string id;
+        absl::Status status = api::ParseResourceName("name", request->name(), "customers", &id);
+        if (!status.ok()) return finish(status);
+        store_.Get(scope, id, [response, finish](absl::StatusOr<Customer> c) {
+          if (c.ok()) *response = *std::move(c);
+          finish(c.status());
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::UpdateCustomer(

@@ -170,8 +170,7 @@ void ApiKeyStore::Lookup(const std::string& secret, absl::Time deadline,
           KeyInfo info;
           info.id = (*rows)[0][0].as<std::string>();
           info.tenant = (*rows)[0][1].as<std::string>();
-          info.scopes =
-              absl::StrSplit((*rows)[0][2].as<std::string>(), ',', absl::SkipEmpty());
+          info.scopes = absl::StrSplit((*rows)[0][2].as<std::string>(), ',', absl::SkipEmpty());
           result = std::move(info);
         }
         {

@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
-#include <vector>
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "common/db/pool.h"
@@ -209,8 +209,7 @@ struct Collected {
   std::vector<absl::StatusOr<db::Rows>> results;
 };
 
-TEST_CASE("Reader: pipelined reads of two tenants each get their own answer",
-          "[integration][db]") {
+TEST_CASE("Reader: pipelined reads of two tenants each get their own answer", "[integration][db]") {
   RlsFixture f;
   constexpr size_t kReads = 300;
   Collected collected(kReads);
@@ -251,11 +250,13 @@ TEST_CASE("Reader: a lost connection fails its reads UNAVAILABLE, then reconnect
   // Poll until the sleep is running, then end its backend.
   pqxx::connection admin(f.admin);
   bool terminated = false;
-  for (const absl::Time until = absl::Now() + absl::Seconds(10); !terminated && absl::Now() < until;) {
+  for (const absl::Time until = absl::Now() + absl::Seconds(10);
+       !terminated && absl::Now() < until;) {
     pqxx::nontransaction tx(admin);
-    terminated = tx.exec("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
-                         "pg_stat_activity WHERE usename = 'crm_tx_test' AND state = 'active' "
-                         "AND query LIKE '%pg_sleep%') t")[0][0]
+    terminated = tx.exec(
+                       "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                       "pg_stat_activity WHERE usename = 'crm_tx_test' AND state = 'active' "
+                       "AND query LIKE '%pg_sleep%') t")[0][0]
                      .as<int>() > 0;
   }
   REQUIRE(terminated);
