@@ -90,17 +90,26 @@ void FinishCall(grpc::ServerUnaryReactor* reactor, const CallScope& scope,
   reactor->Finish(ToGrpcStatus(status));
 }
 
+// The call's scope, shared by its continuations; nullptr once the call is
+// finished because the scope is missing or malformed.
+std::shared_ptr<const CallScope> BeginCall(grpc::CallbackServerContext* ctx,
+                                           const CallOptions& options,
+                                           grpc::ServerUnaryReactor* reactor) {
+  absl::StatusOr<CallScope> scope = MakeCallScope(ctx, options);
+  if (!scope.ok()) {
+    reactor->Finish(ToGrpcStatus(scope.status()));
+    return nullptr;
+  }
+  return std::make_shared<const CallScope>(std::move(scope).value());
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* RunRead(grpc::CallbackServerContext* ctx, const CallOptions& options,
                                   const std::function<void(const CallScope&, Finish)>& start) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::StatusOr<CallScope> scope = MakeCallScope(ctx, options);
-  if (!scope.ok()) {
-    reactor->Finish(ToGrpcStatus(scope.status()));
-    return reactor;
-  }
-  auto shared_scope = std::make_shared<CallScope>(std::move(scope).value());
+  auto shared_scope = BeginCall(ctx, options, reactor);
+  if (shared_scope == nullptr) return reactor;
   start(*shared_scope, [reactor, shared_scope](const absl::Status& status) {
     FinishCall(reactor, *shared_scope, status);
   });
@@ -111,12 +120,8 @@ grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& e
                                    const CallOptions& options,
                                    std::function<absl::Status(const CallScope&)> work) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::StatusOr<CallScope> scope = MakeCallScope(ctx, options);
-  if (!scope.ok()) {
-    reactor->Finish(ToGrpcStatus(scope.status()));
-    return reactor;
-  }
-  auto shared_scope = std::make_shared<CallScope>(std::move(scope).value());
+  auto shared_scope = BeginCall(ctx, options, reactor);
+  if (shared_scope == nullptr) return reactor;
   bool queued = executor.TrySubmit([ctx, reactor, shared_scope, work = std::move(work)] {
     if (ctx->IsCancelled()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
