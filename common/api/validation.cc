@@ -7,9 +7,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/crypto.h"
+#include "common/base/status.h"
 
 namespace crm::api {
 namespace {
@@ -133,6 +135,27 @@ absl::Status ParseResourceName(absl::string_view field, absl::string_view name,
   }
   if (!ok) return Bad(field, absl::StrCat("must be ", collection, "/{uuid}"));
   *id = absl::AsciiStrToLower(uuid);
+  return absl::OkStatus();
+}
+
+std::string EtagOf(int64_t version) { return absl::StrCat("v", version); }
+
+absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag) {
+  int64_t v = 0;
+  if (etag.size() < 2 || etag[0] != 'v' || !absl::SimpleAtoi(etag.substr(1), &v) || v <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": malformed etag; send back the etag a read returned"));
+  }
+  return v;
+}
+
+absl::Status CheckEtag(absl::string_view sent, absl::string_view current, absl::string_view what) {
+  if (sent.empty()) return absl::OkStatus();
+  CRM_RETURN_IF_ERROR(ParseEtag("etag", sent).status());
+  if (sent != current) {
+    return absl::AbortedError(
+        absl::StrCat("etag: the ", what, " changed (now ", current, "); read it again and retry"));
+  }
   return absl::OkStatus();
 }
 

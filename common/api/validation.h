@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -31,6 +32,14 @@ bool IsValidUtf8(absl::string_view s);
 // `field`.
 absl::Status ParseResourceName(absl::string_view field, absl::string_view name,
                                absl::string_view collection, std::string* id);
+
+// Etags are "v<version>" of a row's version counter.
+std::string EtagOf(int64_t version);
+// INVALID_ARGUMENT (naming `field`) when malformed.
+absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag);
+// The optimistic-concurrency check of an update: OK when `sent` is empty or
+// is `current`; ABORTED saying that `what` changed otherwise.
+absl::Status CheckEtag(absl::string_view sent, absl::string_view current, absl::string_view what);
 
 // A stable fingerprint of a request (SHA-256 of its deterministic
 // serialization: map fields make plain serialization order unstable), to

@@ -219,17 +219,6 @@ absl::Status ApplyUpdateMask(const Customer& patch, const google::protobuf::Fiel
   return absl::OkStatus();
 }
 
-std::string EtagOf(int64_t version) { return absl::StrCat("v", version); }
-
-absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag) {
-  int64_t v = 0;
-  if (etag.size() < 2 || etag[0] != 'v' || !absl::SimpleAtoi(etag.substr(1), &v) || v <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": malformed etag; send back the etag a read returned"));
-  }
-  return v;
-}
-
 absl::Status ValidateBehaviorEvent(v1::BehaviorEvent* e, absl::Time now, absl::string_view path) {
   if (e->event_id().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".event_id: required"));

@@ -44,10 +44,6 @@ absl::Status ApplyUpdateMask(const crm::customer::v1::Customer& patch,
                              const google::protobuf::FieldMask& mask,
                              crm::customer::v1::Customer* target);
 
-std::string EtagOf(int64_t version);
-// INVALID_ARGUMENT (naming `field`) when malformed.
-absl::StatusOr<int64_t> ParseEtag(absl::string_view field, absl::string_view etag);
-
 // Checks a consent to record at `now`; fills in consent_time when unset.
 absl::Status ValidateConsent(crm::customer::v1::Consent* consent, absl::Time now,
                              absl::string_view prefix);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/api/json.h"
+#include "common/api/validation.h"
 #include "common/base/log.h"
 #include "common/db/arrays.h"
 #include "common/db/transaction.h"
@@ -156,7 +157,7 @@ Customer CustomerFromRow(const Row& row) {
   if (!null(12)) {
     *c.mutable_delete_time() = TimeUtil::MicrosecondsToTimestamp(number(12));
   }
-  c.set_etag(EtagOf(number(13)));
+  c.set_etag(api::EtagOf(number(13)));
   if (!null(21)) {
     *c.mutable_erase_time() = TimeUtil::MicrosecondsToTimestamp(number(21));
   }

@@ -137,16 +137,6 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-absl::Status CheckEtag(const std::string& etag, const Customer& current) {
-  if (etag.empty()) return absl::OkStatus();
-  CRM_RETURN_IF_ERROR(ParseEtag("etag", etag).status());
-  if (etag != current.etag()) {
-    return absl::AbortedError(absl::StrCat("etag: the customer changed (now ", current.etag(),
-                                           "); read it again and retry"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 CustomerStore::CustomerStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens)
@@ -209,7 +199,7 @@ absl::StatusOr<Customer> CustomerStore::Update(const server::CallScope& scope,
     if (current.has_delete_time()) {
       return absl::FailedPreconditionError(absl::StrCat(current.name(), " is deleted"));
     }
-    CRM_RETURN_IF_ERROR(CheckEtag(etag, current));
+    CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "customer"));
     Customer next = current;
     CRM_RETURN_IF_ERROR(ApplyUpdateMask(patch, mask, &next));
     NormalizeCustomer(&next);
@@ -233,7 +223,7 @@ absl::StatusOr<Customer> CustomerStore::Delete(const server::CallScope& scope,
     if (rows.empty()) return NotFound(id);
     Customer current = RowToCustomer(rows[0]);
     if (current.has_delete_time()) return NotFound(id);
-    CRM_RETURN_IF_ERROR(CheckEtag(etag, current));
+    CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "customer"));
     auto out = db::Exec(tx, "customer_delete_customer", scope.tenant, id);
     deleted = RowToCustomer(out[0]);
     AppendAudit(tx, scope, id, "deleted", DiffCustomers(current, deleted));

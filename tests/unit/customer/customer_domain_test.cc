@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/time/civil_time.h"
+#include "common/api/validation.h"
 
 namespace crm::customer {
 namespace {
@@ -134,11 +135,11 @@ TEST_CASE("update masks copy only the named fields", "[customer]") {
 }
 
 TEST_CASE("etags", "[customer]") {
-  CHECK(EtagOf(3) == "v3");
-  CHECK(*ParseEtag("etag", "v3") == 3);
-  CHECK(ParseEtag("etag", "3").status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(ParseEtag("etag", "v").status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(ParseEtag("etag", "v-1").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(api::EtagOf(3) == "v3");
+  CHECK(*api::ParseEtag("etag", "v3") == 3);
+  CHECK(api::ParseEtag("etag", "3").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(api::ParseEtag("etag", "v").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(api::ParseEtag("etag", "v-1").status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

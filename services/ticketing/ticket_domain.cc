@@ -1,0 +1,159 @@
+#include "services/ticketing/ticket_domain.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+
+namespace crm::ticketing {
+namespace {
+
+using v1::Status;
+
+// The generated name without its prefix: STATUS_ON_HOLD → ON_HOLD.
+std::string Short(const std::string& name, absl::string_view prefix) {
+  absl::string_view view = name;
+  absl::ConsumePrefix(&view, prefix);
+  return std::string(view);
+}
+
+template <typename E>
+E Parse(bool (*parse)(const std::string&, E*), absl::string_view prefix, absl::string_view text) {
+  E value{};
+  return parse(absl::StrCat(prefix, text), &value) ? value : E{};
+}
+
+absl::Status CheckTags(v1::Ticket* ticket, absl::string_view path) {
+  std::set<std::string> tags;
+  for (const std::string& tag : ticket->tags()) {
+    const std::string lower = absl::AsciiStrToLower(tag);
+    const bool ok =
+        !lower.empty() && lower.size() <= 64 && std::all_of(lower.begin(), lower.end(), [](char c) {
+          return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
+        });
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".tags: \"", tag, "\" is not 1 to 64 characters of [a-z0-9_-]"));
+    }
+    tags.insert(lower);
+  }
+  if (tags.size() > 32) return absl::InvalidArgumentError(absl::StrCat(path, ".tags: at most 32"));
+  ticket->clear_tags();
+  for (const std::string& tag : tags) ticket->add_tags(tag);
+  return absl::OkStatus();
+}
+
+absl::Status CheckOptionalName(absl::string_view field, const std::string& name,
+                               absl::string_view collection) {
+  if (name.empty()) return absl::OkStatus();
+  std::string id;
+  return api::ParseResourceName(field, name, collection, &id);
+}
+
+}  // namespace
+
+bool CanMove(Status from, Status to) {
+  if (from == to || to == v1::STATUS_NEW || to == v1::STATUS_UNSPECIFIED) return false;
+  switch (from) {
+    case v1::STATUS_NEW:
+    case v1::STATUS_OPEN:
+    case v1::STATUS_PENDING:
+    case v1::STATUS_ON_HOLD:
+      return to != v1::STATUS_CLOSED;
+    case v1::STATUS_SOLVED:
+      return to == v1::STATUS_OPEN || to == v1::STATUS_CLOSED;
+    default:  // CLOSED is final
+      return false;
+  }
+}
+
+absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
+  std::string id;
+  if (t->requester().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".requester: required"));
+  }
+  CRM_RETURN_IF_ERROR(
+      api::ParseResourceName(absl::StrCat(path, ".requester"), t->requester(), "customers", &id));
+  CRM_RETURN_IF_ERROR(CheckOptionalName(absl::StrCat(path, ".order"), t->order(), "orders"));
+  CRM_RETURN_IF_ERROR(CheckOptionalName(absl::StrCat(path, ".source_conversation"),
+                                        t->source_conversation(), "conversations"));
+  if (t->subject().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".subject: required"));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(path, ".subject"), t->subject(), 200));
+  if (!t->description().empty() && !api::IsValidUtf8(t->description())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".description: not valid UTF-8"));
+  }
+  CRM_RETURN_IF_ERROR(
+      api::CheckMaxLength(absl::StrCat(path, ".description"), t->description(), 65536));
+  CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".channel"), t->channel()));
+  CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".type"), t->type()));
+  CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".priority"), t->priority()));
+  CRM_RETURN_IF_ERROR(CheckTags(t, path));
+  if (t->channel() == v1::CHANNEL_UNSPECIFIED) t->set_channel(v1::CHANNEL_API);
+  if (t->type() == v1::TICKET_TYPE_UNSPECIFIED) t->set_type(v1::TICKET_TYPE_QUESTION);
+  if (t->priority() == v1::PRIORITY_UNSPECIFIED) t->set_priority(v1::PRIORITY_NORMAL);
+  t->set_status(v1::STATUS_NEW);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateComment(const v1::Comment& c, absl::string_view path) {
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(path, ".author_kind"), c.author_kind()));
+  if (c.author().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".author: required"));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(path, ".author"), c.author(), 200));
+  if (c.body().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".body: required"));
+  if (!api::IsValidUtf8(c.body())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".body: not valid UTF-8"));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckMaxLength(absl::StrCat(path, ".body"), c.body(), 65536));
+  if (c.attachments_size() > 20) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".attachments: at most 20"));
+  }
+  for (int i = 0; i < c.attachments_size(); ++i) {
+    const v1::Attachment& a = c.attachments(i);
+    const std::string at = absl::StrCat(path, ".attachments[", i, "]");
+    if (a.file_name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".file_name: required"));
+    }
+    CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(at, ".file_name"), a.file_name(), 255));
+    CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(at, ".content_type"), a.content_type(), 255));
+    if (a.size_bytes() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".size_bytes: must be >= 0"));
+    }
+    if (!absl::StartsWith(a.uri(), "https://") && !absl::StartsWith(a.uri(), "s3://")) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".uri: must start https:// or s3://"));
+    }
+    CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(at, ".uri"), a.uri(), 2048));
+  }
+  return absl::OkStatus();
+}
+
+std::string StatusText(v1::Status s) { return Short(v1::Status_Name(s), "STATUS_"); }
+std::string PriorityText(v1::Priority p) { return Short(v1::Priority_Name(p), "PRIORITY_"); }
+std::string TypeText(v1::TicketType t) { return Short(v1::TicketType_Name(t), "TICKET_TYPE_"); }
+std::string ChannelText(v1::Channel c) { return Short(v1::Channel_Name(c), "CHANNEL_"); }
+std::string AuthorKindText(v1::AuthorKind k) {
+  return Short(v1::AuthorKind_Name(k), "AUTHOR_KIND_");
+}
+v1::Status StatusOf(absl::string_view text) { return Parse(&v1::Status_Parse, "STATUS_", text); }
+v1::Priority PriorityOf(absl::string_view text) {
+  return Parse(&v1::Priority_Parse, "PRIORITY_", text);
+}
+v1::TicketType TypeOf(absl::string_view text) {
+  return Parse(&v1::TicketType_Parse, "TICKET_TYPE_", text);
+}
+v1::Channel ChannelOf(absl::string_view text) {
+  return Parse(&v1::Channel_Parse, "CHANNEL_", text);
+}
+v1::AuthorKind AuthorKindOf(absl::string_view text) {
+  return Parse(&v1::AuthorKind_Parse, "AUTHOR_KIND_", text);
+}
+
+}  // namespace crm::ticketing

@@ -1,0 +1,43 @@
+// The rules of tickets and comments, without the database: what a new
+// ticket and a comment must hold, and which status moves are allowed.
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "crm/ticketing/v1/ticket.pb.h"
+
+namespace crm::ticketing {
+
+inline constexpr char kSchema[] = "ticketing";
+
+// Whether a ticket may move from `from` to `to` (docs/ticketing.md):
+// NEW → OPEN, PENDING, ON_HOLD, SOLVED; OPEN, PENDING and ON_HOLD among
+// themselves and → SOLVED; SOLVED → OPEN, CLOSED; CLOSED → nothing. A move
+// to the status a ticket is in is not a move (false).
+bool CanMove(v1::Status from, v1::Status to);
+
+// Fills the defaults of a new ticket (channel API, type QUESTION, priority
+// NORMAL, status NEW), normalises its tags (lower case, sorted, unique) and
+// validates it; INVALID_ARGUMENT names the field under `path`.
+absl::Status PrepareNewTicket(v1::Ticket* ticket, absl::string_view path);
+
+// Validates a comment to add; INVALID_ARGUMENT names the field under `path`.
+absl::Status ValidateComment(const v1::Comment& comment, absl::string_view path);
+
+// Enum values as stored and filtered: the name without its prefix
+// (STATUS_ON_HOLD ↔ "ON_HOLD").
+std::string StatusText(v1::Status status);
+std::string PriorityText(v1::Priority priority);
+std::string TypeText(v1::TicketType type);
+std::string ChannelText(v1::Channel channel);
+std::string AuthorKindText(v1::AuthorKind kind);
+v1::Status StatusOf(absl::string_view text);
+v1::Priority PriorityOf(absl::string_view text);
+v1::TicketType TypeOf(absl::string_view text);
+v1::Channel ChannelOf(absl::string_view text);
+v1::AuthorKind AuthorKindOf(absl::string_view text);
+
+}  // namespace crm::ticketing

@@ -1,0 +1,115 @@
+#include "services/ticketing/ticket_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+#include "services/ticketing/ticket_domain.h"
+
+namespace crm::ticketing {
+namespace {
+
+absl::Status CheckRequestId(const std::string& request_id) {
+  if (request_id.empty() || server::IsValidRequestId(request_id)) return absl::OkStatus();
+  return absl::InvalidArgumentError("request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
+}
+
+}  // namespace
+
+TicketServiceImpl::TicketServiceImpl(TicketStore& store, server::Executor& executor,
+                                     server::CallOptions call_options)
+    : store_(store), executor_(executor), call_options_(call_options) {}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerContext* ctx,
+                                                          const v1::CreateTicketRequest* request,
+                                                          v1::Ticket* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_ticket()) return absl::InvalidArgumentError("ticket: required");
+    CRM_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    v1::Ticket ticket = request->ticket();
+    ticket.clear_name();
+    ticket.clear_etag();
+    ticket.clear_create_time();
+    ticket.clear_update_time();
+    ticket.clear_first_response_time();
+    ticket.clear_solve_time();
+    ticket.clear_close_time();
+    CRM_RETURN_IF_ERROR(PrepareNewTicket(&ticket, "ticket"));
+    v1::CreateTicketRequest fingerprint = *request;
+    fingerprint.clear_request_id();
+    CRM_ASSIGN_OR_RETURN(*response, store_.Create(scope, std::move(ticket), request->request_id(),
+                                                  api::RequestFingerprint(fingerprint)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::GetTicket(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetTicketRequest* request,
+                                                       v1::Ticket* response) {
+  return server::RunRead(
+      ctx, call_options_,
+      [this, request, response](const server::CallScope& scope, server::Finish finish) {
+        std::string id;
+        absl::Status status = api::ParseResourceName("name", request->name(), "tickets", &id);
+        if (!status.ok()) return finish(status);
+        store_.Get(scope, id, [response, finish](absl::StatusOr<v1::Ticket> ticket) {
+          if (ticket.ok()) *response = *std::move(ticket);
+          finish(ticket.status());
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::ListTickets(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListTicketsRequest* request,
+                                                         v1::ListTicketsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.List(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::ChangeTicketStatus(
+    grpc::CallbackServerContext* ctx, const v1::ChangeTicketStatusRequest* request,
+    v1::Ticket* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "tickets", &id));
+    CRM_RETURN_IF_ERROR(api::RequiredEnum("status", request->status()));
+    CRM_ASSIGN_OR_RETURN(*response,
+                         store_.ChangeStatus(scope, id, request->status(), request->etag()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::AddComment(grpc::CallbackServerContext* ctx,
+                                                        const v1::AddCommentRequest* request,
+                                                        v1::Comment* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("parent", request->parent(), "tickets", &id));
+    if (!request->has_comment()) return absl::InvalidArgumentError("comment: required");
+    CRM_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    CRM_RETURN_IF_ERROR(ValidateComment(request->comment(), "comment"));
+    v1::Comment comment = request->comment();
+    comment.clear_name();
+    comment.clear_create_time();
+    v1::AddCommentRequest fingerprint = *request;
+    fingerprint.clear_request_id();
+    CRM_ASSIGN_OR_RETURN(*response,
+                         store_.AddComment(scope, id, std::move(comment), request->request_id(),
+                                           api::RequestFingerprint(fingerprint)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::ListComments(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListCommentsRequest* request,
+                                                          v1::ListCommentsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("parent", request->parent(), "tickets", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.ListComments(scope, id, *request));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::ticketing

@@ -1,0 +1,42 @@
+// crm.ticketing.v1.TicketService: validates each request and hands it to
+// the TicketStore (docs/ticketing.md has the model).
+#pragma once
+
+#include "common/server/call.h"
+#include "common/server/executor.h"
+#include "crm/ticketing/v1/ticket_service.grpc.pb.h"
+#include "services/ticketing/ticket_store.h"
+
+namespace crm::ticketing {
+
+class TicketServiceImpl final : public v1::TicketService::CallbackService {
+ public:
+  TicketServiceImpl(TicketStore& store, server::Executor& executor,
+                    server::CallOptions call_options = {});
+
+  grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::CreateTicketRequest* request,
+                                         v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* GetTicket(grpc::CallbackServerContext* ctx,
+                                      const v1::GetTicketRequest* request,
+                                      v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
+                                        const v1::ListTicketsRequest* request,
+                                        v1::ListTicketsResponse* response) override;
+  grpc::ServerUnaryReactor* ChangeTicketStatus(grpc::CallbackServerContext* ctx,
+                                               const v1::ChangeTicketStatusRequest* request,
+                                               v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* AddComment(grpc::CallbackServerContext* ctx,
+                                       const v1::AddCommentRequest* request,
+                                       v1::Comment* response) override;
+  grpc::ServerUnaryReactor* ListComments(grpc::CallbackServerContext* ctx,
+                                         const v1::ListCommentsRequest* request,
+                                         v1::ListCommentsResponse* response) override;
+
+ private:
+  TicketStore& store_;
+  server::Executor& executor_;
+  server::CallOptions call_options_;
+};
+
+}  // namespace crm::ticketing

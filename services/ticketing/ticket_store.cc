@@ -1,0 +1,352 @@
+#include "services/ticketing/ticket_store.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/api/filter.h"
+#include "common/api/json.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+#include "common/db/page.h"
+#include "common/db/transaction.h"
+#include "common/events/outbox.h"
+#include "services/ticketing/ticket_domain.h"
+
+namespace crm::ticketing {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using v1::Comment;
+using v1::Ticket;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr int kDefaultCommentPageSize = 100;
+
+// Columns every ticket read selects from `ticketing.tickets t`, in the order
+// TicketFromRow expects; times as microseconds since the epoch.
+constexpr char kTicketColumns[] =
+    "t.id::text, t.requester, COALESCE(t.order_name, ''), t.subject, t.description, t.channel, "
+    "COALESCE(t.source_conversation, ''), t.type, t.priority, t.status, "
+    "array_to_string(t.tags, ','), (EXTRACT(EPOCH FROM t.create_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM t.update_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM t.first_response_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM t.solve_time) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM t.close_time) * 1000000)::bigint, t.version";
+
+// The same for `ticketing.ticket_comments c` and CommentFromRow.
+constexpr char kCommentColumns[] =
+    "c.ticket_id::text, c.id, c.author_kind, c.author, c.body, c.public, c.attachments::text, "
+    "(EXTRACT(EPOCH FROM c.create_time) * 1000000)::bigint";
+
+const std::map<std::string, std::string>& Statements() {
+  static const auto* statements = new std::map<std::string, std::string>{
+      {"ticketing_insert_ticket",
+       absl::StrCat("INSERT INTO ticketing.tickets AS t (tenant_id, requester, order_name, "
+                    "subject, description, channel, source_conversation, type, priority, status, "
+                    "tags) VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, ''), $8, $9, "
+                    "$10, $11::text[]) RETURNING ",
+                    kTicketColumns)},
+      {"ticketing_get_ticket",
+       absl::StrCat("SELECT ", kTicketColumns,
+                    " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.id = $2::uuid")},
+      {"ticketing_lock_ticket",
+       absl::StrCat("SELECT ", kTicketColumns,
+                    " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.id = $2::uuid FOR "
+                    "UPDATE")},
+      // $3 the new status: solving stamps solve_time, closing close_time.
+      {"ticketing_update_status",
+       absl::StrCat("UPDATE ticketing.tickets t SET status = $3, update_time = now(), version = "
+                    "t.version + 1, solve_time = CASE WHEN $3 = 'SOLVED' THEN now() ELSE "
+                    "t.solve_time END, close_time = CASE WHEN $3 = 'CLOSED' THEN now() ELSE "
+                    "t.close_time END WHERE t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
+                    kTicketColumns)},
+      // After a comment: $3 whether it is a first response, $4 the status
+      // it moves the ticket to ('' for none).
+      {"ticketing_touch_ticket",
+       absl::StrCat("UPDATE ticketing.tickets t SET update_time = now(), version = t.version + 1, "
+                    "first_response_time = CASE WHEN $3::boolean THEN COALESCE("
+                    "t.first_response_time, now()) ELSE t.first_response_time END, status = "
+                    "COALESCE(NULLIF($4, ''), t.status) WHERE t.tenant_id = $1 AND t.id = "
+                    "$2::uuid RETURNING ",
+                    kTicketColumns)},
+      {"ticketing_insert_comment",
+       absl::StrCat("INSERT INTO ticketing.ticket_comments AS c (tenant_id, ticket_id, "
+                    "author_kind, author, body, public, attachments) VALUES ($1, $2::uuid, $3, "
+                    "$4, $5, $6, $7::jsonb) RETURNING ",
+                    kCommentColumns)},
+      // $3 the last comment id of the previous page (0 for the first).
+      {"ticketing_list_comments",
+       absl::StrCat("SELECT ", kCommentColumns,
+                    " FROM ticketing.ticket_comments c WHERE c.tenant_id = $1 AND c.ticket_id = "
+                    "$2::uuid AND c.id > $3::bigint ORDER BY c.id LIMIT $4::int")},
+  };
+  return *statements;
+}
+
+template <typename Row>
+Ticket TicketFromRow(const Row& row) {
+  const auto text = [&row](int i) { return std::string(row[i].c_str()); };
+  const auto micros = [&row](int i) {
+    int64_t value = 0;
+    absl::SimpleAtoi(row[i].c_str(), &value);
+    return TimeUtil::MicrosecondsToTimestamp(value);
+  };
+  Ticket t;
+  t.set_name(absl::StrCat("tickets/", text(0)));
+  t.set_requester(text(1));
+  t.set_order(text(2));
+  t.set_subject(text(3));
+  t.set_description(text(4));
+  t.set_channel(ChannelOf(text(5)));
+  t.set_source_conversation(text(6));
+  t.set_type(TypeOf(text(7)));
+  t.set_priority(PriorityOf(text(8)));
+  t.set_status(StatusOf(text(9)));
+  const std::string tags = text(10);
+  if (!tags.empty()) {
+    for (absl::string_view tag : absl::StrSplit(tags, ',')) t.add_tags(std::string(tag));
+  }
+  *t.mutable_create_time() = micros(11);
+  *t.mutable_update_time() = micros(12);
+  if (!row[13].is_null()) *t.mutable_first_response_time() = micros(13);
+  if (!row[14].is_null()) *t.mutable_solve_time() = micros(14);
+  if (!row[15].is_null()) *t.mutable_close_time() = micros(15);
+  int64_t version = 0;
+  absl::SimpleAtoi(row[16].c_str(), &version);
+  t.set_etag(api::EtagOf(version));
+  return t;
+}
+
+Comment CommentFromRow(const pqxx::row& row) {
+  Comment c;
+  c.set_name(
+      absl::StrCat("tickets/", row[0].as<std::string>(), "/comments/", row[1].as<int64_t>()));
+  c.set_author_kind(AuthorKindOf(row[2].as<std::string>()));
+  c.set_author(row[3].as<std::string>());
+  c.set_body(row[4].as<std::string>());
+  c.set_public_(row[5].as<bool>());
+  api::MergeJson(row[6].c_str(), &c).IgnoreError();  // written by us: attachments only
+  *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[7].as<int64_t>());
+  return c;
+}
+
+std::string TagsLiteral(const Ticket& t) {
+  return absl::StrCat("{", absl::StrJoin(t.tags(), ","), "}");
+}
+
+absl::Status NotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("tickets/", id, " not found"));
+}
+
+// The ticket, locked for the rest of the transaction; NOT_FOUND when absent.
+absl::StatusOr<Ticket> LockTicket(db::Tx& tx, const std::string& tenant, const std::string& id) {
+  auto rows = db::Exec(tx, "ticketing_lock_ticket", tenant, id);
+  if (rows.empty()) return NotFound(id);
+  return TicketFromRow(rows[0]);
+}
+
+std::vector<api::FilterField> TicketFilterFields() {
+  using api::FieldType;
+  return {
+      {"status", "t.status"},
+      {"priority", "t.priority"},
+      {"type", "t.type"},
+      {"channel", "t.channel"},
+      {"requester", "t.requester"},
+      {"order", "t.order_name"},
+      {"subject", "t.subject", FieldType::kString, true},
+      {"tags", "t.tags", FieldType::kStringList},
+      {"create_time", "t.create_time", FieldType::kTimestamp},
+      {"update_time", "t.update_time", FieldType::kTimestamp},
+  };
+}
+
+}  // namespace
+
+TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens)
+    : pool_(pool), reader_(reader), tokens_(std::move(tokens)), idempotency_(pool, kSchema) {
+  pool_.Prepare(Statements());
+}
+
+absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticket ticket,
+                                           const std::string& request_id,
+                                           const std::string& request_hash) {
+  Ticket created;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "CreateTicket",
+                                                            request_id, request_hash, &created));
+    if (replayed) return absl::OkStatus();
+    auto rows =
+        db::Exec(tx, "ticketing_insert_ticket", scope.tenant, ticket.requester(), ticket.order(),
+                 ticket.subject(), ticket.description(), ChannelText(ticket.channel()),
+                 ticket.source_conversation(), TypeText(ticket.type()),
+                 PriorityText(ticket.priority()), StatusText(ticket.status()), TagsLiteral(ticket));
+    created = TicketFromRow(rows[0]);
+    idempotency_.Store(tx, scope.tenant, "CreateTicket", request_id, request_hash, created);
+    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.created", created.name(), created);
+    return absl::OkStatus();
+  }));
+  return created;
+}
+
+void TicketStore::Get(const server::CallScope& scope, const std::string& id,
+                      std::function<void(absl::StatusOr<Ticket>)> done) {
+  reader_.Read(
+      server::TxFor(scope), "ticketing_get_ticket",
+      [id, done = std::move(done)](absl::StatusOr<db::Rows> rows) {
+        if (!rows.ok()) return done(rows.status());
+        if (rows->empty()) return done(NotFound(id));
+        done(TicketFromRow((*rows)[0]));
+      },
+      scope.tenant, id);
+}
+
+absl::StatusOr<v1::ListTicketsResponse> TicketStore::List(const server::CallScope& scope,
+                                                          const v1::ListTicketsRequest& request) {
+  CRM_ASSIGN_OR_RETURN(int page_size,
+                       api::EffectivePageSize(request.page_size(), kDefaultPageSize, kMaxPageSize));
+  // $1 tenant, $2/$3 keyset position, filter parameters from $4.
+  CRM_ASSIGN_OR_RETURN(api::CompiledFilter filter,
+                       api::CompileFilter(request.filter(), TicketFilterFields(), 4));
+  std::vector<std::string> params = {scope.tenant, "", ""};
+  std::string keyset = "($2 = '' AND $3 = '')";
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), request.filter()));
+    int64_t micros = 0;
+    if (key.size() != 2 || !absl::SimpleAtoi(key[0], &micros)) {
+      return absl::InvalidArgumentError("page_token: invalid token");
+    }
+    params[1] = key[0];
+    params[2] = key[1];
+    keyset =
+        "(t.create_time, t.id) < ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', "
+        "$3::uuid)";
+  }
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
+  const std::string sql = absl::StrCat(
+      "SELECT ", kTicketColumns, " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND ", keyset,
+      " AND ", filter.sql, " ORDER BY t.create_time DESC, t.id DESC LIMIT ",
+      db::PageLimit(page_size));
+  v1::ListTicketsResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    response.Clear();
+    auto rows = db::ExecDynamic(tx, "ticketing_list_tickets", sql, params);
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, request.filter(),
+        [&](const pqxx::row& row) { *response.add_tickets() = TicketFromRow(row); },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{last[11].as<std::string>(), last[0].as<std::string>()};
+        }));
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
+                                                 const std::string& id, v1::Status status,
+                                                 const std::string& etag) {
+  Ticket changed;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(Ticket current, LockTicket(tx, scope.tenant, id));
+    CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "ticket"));
+    if (current.status() == v1::STATUS_CLOSED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(current.name(), " is closed: closed tickets do not change"));
+    }
+    if (current.status() == status) {
+      changed = current;
+      return absl::OkStatus();
+    }
+    if (!CanMove(current.status(), status)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("status: a ticket cannot move from ", StatusText(current.status()), " to ",
+                       StatusText(status), " (docs/ticketing.md has the table)"));
+    }
+    changed = TicketFromRow(
+        db::Exec(tx, "ticketing_update_status", scope.tenant, id, StatusText(status))[0]);
+    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", changed.name(),
+                        changed);
+    return absl::OkStatus();
+  }));
+  return changed;
+}
+
+absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
+                                                const std::string& ticket_id, Comment comment,
+                                                const std::string& request_id,
+                                                const std::string& request_hash) {
+  Comment added;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "AddComment",
+                                                            request_id, request_hash, &added));
+    if (replayed) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(Ticket ticket, LockTicket(tx, scope.tenant, ticket_id));
+    if (ticket.status() == v1::STATUS_CLOSED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(ticket.name(), " is closed: closed tickets take no comments"));
+    }
+    Comment attachments_only;
+    *attachments_only.mutable_attachments() = comment.attachments();
+    std::string attachments_json;
+    google::protobuf::util::MessageToJsonString(attachments_only, &attachments_json);
+    added = CommentFromRow(db::Exec(tx, "ticketing_insert_comment", scope.tenant, ticket_id,
+                                    AuthorKindText(comment.author_kind()), comment.author(),
+                                    comment.body(), comment.public_(), attachments_json)[0]);
+    const bool first_response = comment.public_() && comment.author_kind() == v1::AUTHOR_KIND_AGENT;
+    // A customer's public reply reopens a solved ticket.
+    const bool reopen = comment.public_() && comment.author_kind() == v1::AUTHOR_KIND_CUSTOMER &&
+                        ticket.status() == v1::STATUS_SOLVED;
+    const Ticket after =
+        TicketFromRow(db::Exec(tx, "ticketing_touch_ticket", scope.tenant, ticket_id,
+                               first_response, reopen ? StatusText(v1::STATUS_OPEN) : "")[0]);
+    idempotency_.Store(tx, scope.tenant, "AddComment", request_id, request_hash, added);
+    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.comment_added", added.name(), added);
+    if (reopen) {
+      events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", after.name(), after);
+    }
+    return absl::OkStatus();
+  }));
+  return added;
+}
+
+absl::StatusOr<v1::ListCommentsResponse> TicketStore::ListComments(
+    const server::CallScope& scope, const std::string& ticket_id,
+    const v1::ListCommentsRequest& request) {
+  CRM_ASSIGN_OR_RETURN(
+      int page_size,
+      api::EffectivePageSize(request.page_size(), kDefaultCommentPageSize, kMaxPageSize));
+  std::string after = "0";
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), ticket_id));
+    int64_t id = 0;
+    if (key.size() != 1 || !absl::SimpleAtoi(key[0], &id)) {
+      return absl::InvalidArgumentError("page_token: invalid token");
+    }
+    after = key[0];
+  }
+  v1::ListCommentsResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    response.Clear();
+    if (db::Exec(tx, "ticketing_get_ticket", scope.tenant, ticket_id).empty()) {
+      return NotFound(ticket_id);
+    }
+    auto rows = db::Exec(tx, "ticketing_list_comments", scope.tenant, ticket_id, after,
+                         db::PageLimit(page_size));
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, ticket_id,
+        [&](const pqxx::row& row) { *response.add_comments() = CommentFromRow(row); },
+        [](const pqxx::row& last) { return std::vector<std::string>{last[1].as<std::string>()}; }));
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+}  // namespace crm::ticketing

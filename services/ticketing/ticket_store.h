@@ -1,0 +1,50 @@
+// Tickets and their comments in the `ticketing` schema, tenant-scoped by
+// row-level security; every change appends its event to the outbox in the
+// same transaction.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/api/page_token.h"
+#include "common/db/idempotency.h"
+#include "common/db/pool.h"
+#include "common/db/reader.h"
+#include "common/server/call.h"
+#include "crm/ticketing/v1/ticket_service.pb.h"
+
+namespace crm::ticketing {
+
+class TicketStore {
+ public:
+  TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens);
+
+  // `ticket` is prepared (PrepareNewTicket); `request_hash` fingerprints
+  // the request for request_id reuse checks.
+  absl::StatusOr<v1::Ticket> Create(const server::CallScope& scope, v1::Ticket ticket,
+                                    const std::string& request_id, const std::string& request_hash);
+  // Without a worker thread: `done` runs on the db::Reader's thread.
+  void Get(const server::CallScope& scope, const std::string& id,
+           std::function<void(absl::StatusOr<v1::Ticket>)> done);
+  absl::StatusOr<v1::ListTicketsResponse> List(const server::CallScope& scope,
+                                               const v1::ListTicketsRequest& request);
+  absl::StatusOr<v1::Ticket> ChangeStatus(const server::CallScope& scope, const std::string& id,
+                                          v1::Status status, const std::string& etag);
+  // `comment` is validated (ValidateComment).
+  absl::StatusOr<v1::Comment> AddComment(const server::CallScope& scope,
+                                         const std::string& ticket_id, v1::Comment comment,
+                                         const std::string& request_id,
+                                         const std::string& request_hash);
+  absl::StatusOr<v1::ListCommentsResponse> ListComments(const server::CallScope& scope,
+                                                        const std::string& ticket_id,
+                                                        const v1::ListCommentsRequest& request);
+
+ private:
+  db::Pool& pool_;
+  db::Reader& reader_;
+  api::PageTokenCodec tokens_;
+  db::Idempotency idempotency_;
+};
+
+}  // namespace crm::ticketing

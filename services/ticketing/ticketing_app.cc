@@ -1,0 +1,38 @@
+#include "services/ticketing/ticketing_app.h"
+
+#include <memory>
+
+#include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
+#include "services/ticketing/ticket_domain.h"
+#include "services/ticketing/ticket_service.h"
+
+namespace crm::ticketing {
+namespace {
+
+struct Wiring final : server::Component {
+  explicit Wiring(server::ServiceRuntime& rt)
+      : tickets(rt.pool(), rt.reader(), rt.page_tokens()), service(tickets, rt.executor()) {}
+  TicketStore tickets;
+  TicketServiceImpl service;
+};
+
+}  // namespace
+
+server::ServiceDefinition Definition() {
+  server::ServiceDefinition d;
+  d.name = "ticketing";
+  d.schema = kSchema;
+  d.grpc_port = 50071;
+  d.metrics_port = 9471;
+  d.db_pool_size = 4;
+  d.migrations = EmbeddedMigrations();
+  d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
+    auto wiring = std::make_unique<Wiring>(rt);
+    rt.runner().AddService(&wiring->service);
+    rt.ServeEventFeed<crm::ticketing::v1::EventFeedService>();
+    return wiring;
+  };
+  return d;
+}
+
+}  // namespace crm::ticketing

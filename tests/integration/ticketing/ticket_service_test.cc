@@ -1,0 +1,268 @@
+// The ticketing service in-process over a fresh database: tickets and
+// comments through gRPC, the status table as the service enforces it,
+// idempotency, tenant isolation, listing, and the events each change leaves
+// in the outbox.
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "crm/ticketing/v1/ticket_service.grpc.pb.h"
+#include "services/ticketing/ticketing_app.h"
+#include "tests/testing/service_harness.h"
+
+namespace crm::testing {
+namespace {
+
+namespace v1 = crm::ticketing::v1;
+
+constexpr char kRequester[] = "customers/0b0e5c3e-6a1c-4c38-9a40-8d8f5d1a2b3c";
+constexpr char kOther[] = "customers/7f1e5c3e-6a1c-4c38-9a40-8d8f5d1a2b3c";
+
+struct Desk {
+  ServiceHarness h{ticketing::Definition(), "ticketing"};
+  std::unique_ptr<v1::TicketService::Stub> stub = h.Stub<v1::TicketService>();
+
+  v1::Ticket Create(const std::string& subject, const std::string& requester = kRequester,
+                    const std::string& tenant = "acme", v1::Priority priority = v1::PRIORITY_NORMAL,
+                    std::vector<std::string> tags = {}) {
+    v1::CreateTicketRequest req;
+    req.mutable_ticket()->set_requester(requester);
+    req.mutable_ticket()->set_subject(subject);
+    req.mutable_ticket()->set_priority(priority);
+    for (const auto& t : tags) req.mutable_ticket()->add_tags(t);
+    v1::Ticket out;
+    grpc::Status s = stub->CreateTicket(ServiceHarness::Ctx(tenant).get(), req, &out);
+    if (!s.ok()) FAIL("CreateTicket: " << s.error_message());
+    return out;
+  }
+
+  grpc::Status Move(const std::string& name, v1::Status status, v1::Ticket* out,
+                    const std::string& etag = "") {
+    v1::ChangeTicketStatusRequest req;
+    req.set_name(name);
+    req.set_status(status);
+    req.set_etag(etag);
+    return stub->ChangeTicketStatus(ServiceHarness::Ctx().get(), req, out);
+  }
+
+  grpc::Status Comment(const std::string& ticket, v1::AuthorKind kind, bool is_public,
+                       const std::string& body, v1::Comment* out,
+                       const std::string& request_id = "") {
+    v1::AddCommentRequest req;
+    req.set_parent(ticket);
+    req.mutable_comment()->set_author_kind(kind);
+    req.mutable_comment()->set_author(kind == v1::AUTHOR_KIND_CUSTOMER ? kRequester : "agent-7");
+    req.mutable_comment()->set_body(body);
+    req.mutable_comment()->set_public_(is_public);
+    req.set_request_id(request_id);
+    return stub->AddComment(ServiceHarness::Ctx().get(), req, out);
+  }
+
+  v1::Ticket Get(const std::string& name, const std::string& tenant = "acme") {
+    v1::GetTicketRequest req;
+    req.set_name(name);
+    v1::Ticket out;
+    grpc::Status s = stub->GetTicket(ServiceHarness::Ctx(tenant).get(), req, &out);
+    if (!s.ok()) FAIL("GetTicket: " << s.error_message());
+    return out;
+  }
+
+  std::vector<std::string> List(const std::string& filter, int page_size = 0,
+                                std::string* token = nullptr) {
+    v1::ListTicketsRequest req;
+    req.set_filter(filter);
+    req.set_page_size(page_size);
+    if (token != nullptr) req.set_page_token(*token);
+    v1::ListTicketsResponse resp;
+    grpc::Status s = stub->ListTickets(ServiceHarness::Ctx().get(), req, &resp);
+    if (!s.ok()) FAIL("ListTickets: " << s.error_message());
+    if (token != nullptr) *token = resp.next_page_token();
+    std::vector<std::string> subjects;
+    for (const auto& t : resp.tickets()) subjects.push_back(t.subject());
+    return subjects;
+  }
+
+  std::vector<std::string> EventTypes() {
+    pqxx::connection conn(h.db_url());
+    pqxx::nontransaction tx(conn);
+    std::vector<std::string> types;
+    for (const auto& row : tx.exec("SELECT type FROM ticketing.outbox ORDER BY tx_id, seq")) {
+      types.push_back(row[0].as<std::string>());
+    }
+    return types;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a ticket is created, read back and isolated by tenant", "[integration][ticketing]") {
+  Desk d;
+  v1::Ticket t = d.Create("Where is my parcel?");
+  CHECK(absl::StartsWith(t.name(), "tickets/"));
+  CHECK(t.status() == v1::STATUS_NEW);
+  CHECK(t.priority() == v1::PRIORITY_NORMAL);
+  CHECK(t.channel() == v1::CHANNEL_API);
+  CHECK(t.etag() == "v1");
+  CHECK(t.has_create_time());
+  CHECK_FALSE(t.has_solve_time());
+  v1::Ticket read = d.Get(t.name());
+  CHECK(read.SerializeAsString() == t.SerializeAsString());
+
+  v1::GetTicketRequest req;
+  req.set_name(t.name());
+  v1::Ticket out;
+  CHECK(d.stub->GetTicket(ServiceHarness::Ctx("other").get(), req, &out).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  req.set_name("tickets/nope");
+  CHECK(d.stub->GetTicket(ServiceHarness::Ctx().get(), req, &out).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(d.stub->GetTicket(ServiceHarness::Ctx("").get(), req, &out).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(d.EventTypes() == std::vector<std::string>{"ticket.created"});
+}
+
+TEST_CASE("CreateTicket is idempotent by request_id", "[integration][ticketing]") {
+  Desk d;
+  v1::CreateTicketRequest req;
+  req.mutable_ticket()->set_requester(kRequester);
+  req.mutable_ticket()->set_subject("Refund please");
+  req.set_request_id("t-1");
+  v1::Ticket first, second, other;
+  REQUIRE(d.stub->CreateTicket(ServiceHarness::Ctx().get(), req, &first).ok());
+  REQUIRE(d.stub->CreateTicket(ServiceHarness::Ctx().get(), req, &second).ok());
+  CHECK(first.name() == second.name());
+  req.mutable_ticket()->set_subject("Another thing");
+  CHECK(d.stub->CreateTicket(ServiceHarness::Ctx().get(), req, &other).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(d.EventTypes().size() == 1);
+}
+
+TEST_CASE("status changes follow the table and a closed ticket is read-only",
+          "[integration][ticketing]") {
+  Desk d;
+  v1::Ticket t = d.Create("Broken zip");
+  v1::Ticket out;
+  // A stale etag is refused before anything changes.
+  REQUIRE(d.Move(t.name(), v1::STATUS_OPEN, &out, "v9").error_code() == grpc::StatusCode::ABORTED);
+  REQUIRE(d.Move(t.name(), v1::STATUS_OPEN, &out, t.etag()).ok());
+  CHECK(out.status() == v1::STATUS_OPEN);
+  CHECK(out.etag() == "v2");
+  // Asking for the status it is in changes nothing.
+  REQUIRE(d.Move(t.name(), v1::STATUS_OPEN, &out).ok());
+  CHECK(out.etag() == "v2");
+  CHECK(d.Move(t.name(), v1::STATUS_NEW, &out).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(d.Move(t.name(), v1::STATUS_CLOSED, &out).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  REQUIRE(d.Move(t.name(), v1::STATUS_SOLVED, &out).ok());
+  CHECK(out.has_solve_time());
+  REQUIRE(d.Move(t.name(), v1::STATUS_CLOSED, &out).ok());
+  CHECK(out.has_close_time());
+  grpc::Status reopen = d.Move(t.name(), v1::STATUS_OPEN, &out);
+  CHECK(reopen.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StrContains(reopen.error_message(), "closed"));
+  v1::Comment c;
+  CHECK(d.Comment(t.name(), v1::AUTHOR_KIND_AGENT, true, "late", &c).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(d.Move(t.name(), v1::STATUS_UNSPECIFIED, &out).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(d.EventTypes() == std::vector<std::string>{"ticket.created", "ticket.status_changed",
+                                                   "ticket.status_changed",
+                                                   "ticket.status_changed"});
+}
+
+TEST_CASE("comments: first response, reopening on the customer's reply, order, idempotency",
+          "[integration][ticketing]") {
+  Desk d;
+  v1::Ticket t = d.Create("Wrong size");
+  v1::Comment note, reply, again, customer;
+  REQUIRE(d.Comment(t.name(), v1::AUTHOR_KIND_AGENT, false, "Check stock first", &note).ok());
+  CHECK_FALSE(d.Get(t.name()).has_first_response_time());
+  REQUIRE(d.Comment(t.name(), v1::AUTHOR_KIND_AGENT, true, "Sending a M", &reply, "c-1").ok());
+  REQUIRE(d.Comment(t.name(), v1::AUTHOR_KIND_AGENT, true, "Sending a M", &again, "c-1").ok());
+  CHECK(reply.name() == again.name());
+  const v1::Ticket answered = d.Get(t.name());
+  REQUIRE(answered.has_first_response_time());
+  v1::Ticket solved;
+  REQUIRE(d.Move(t.name(), v1::STATUS_SOLVED, &solved).ok());
+  REQUIRE(d.Comment(t.name(), v1::AUTHOR_KIND_CUSTOMER, true, "Still too small", &customer).ok());
+  const v1::Ticket reopened = d.Get(t.name());
+  CHECK(reopened.status() == v1::STATUS_OPEN);
+  CHECK(reopened.first_response_time().seconds() == answered.first_response_time().seconds());
+
+  v1::ListCommentsRequest req;
+  req.set_parent(t.name());
+  req.set_page_size(2);
+  v1::ListCommentsResponse page1, page2;
+  REQUIRE(d.stub->ListComments(ServiceHarness::Ctx().get(), req, &page1).ok());
+  REQUIRE(page1.comments_size() == 2);
+  CHECK(page1.comments(0).body() == "Check stock first");
+  CHECK_FALSE(page1.comments(0).public_());
+  CHECK(page1.comments(1).body() == "Sending a M");
+  req.set_page_token(page1.next_page_token());
+  REQUIRE(d.stub->ListComments(ServiceHarness::Ctx().get(), req, &page2).ok());
+  REQUIRE(page2.comments_size() == 1);
+  CHECK(page2.comments(0).author_kind() == v1::AUTHOR_KIND_CUSTOMER);
+  CHECK(page2.next_page_token().empty());
+  CHECK(d.EventTypes() == std::vector<std::string>{"ticket.created", "ticket.comment_added",
+                                                   "ticket.comment_added", "ticket.status_changed",
+                                                   "ticket.comment_added",
+                                                   "ticket.status_changed"});
+}
+
+TEST_CASE("attachments are kept as metadata", "[integration][ticketing]") {
+  Desk d;
+  v1::Ticket t = d.Create("Damaged on arrival");
+  v1::AddCommentRequest req;
+  req.set_parent(t.name());
+  req.mutable_comment()->set_author_kind(v1::AUTHOR_KIND_CUSTOMER);
+  req.mutable_comment()->set_author(kRequester);
+  req.mutable_comment()->set_body("See the photo");
+  req.mutable_comment()->set_public_(true);
+  auto* a = req.mutable_comment()->add_attachments();
+  a->set_file_name("box.jpg");
+  a->set_content_type("image/jpeg");
+  a->set_size_bytes(123456);
+  a->set_uri("https://files.example.com/box.jpg");
+  v1::Comment added;
+  REQUIRE(d.stub->AddComment(ServiceHarness::Ctx().get(), req, &added).ok());
+  REQUIRE(added.attachments_size() == 1);
+  CHECK(added.attachments(0).size_bytes() == 123456);
+  CHECK(added.attachments(0).uri() == "https://files.example.com/box.jpg");
+  CHECK(added.attachments(0).content_type() == "image/jpeg");
+}
+
+TEST_CASE("ListTickets filters, pages newest first, and rejects bad filters",
+          "[integration][ticketing]") {
+  Desk d;
+  d.Create("one", kRequester, "acme", v1::PRIORITY_LOW);
+  d.Create("two", kOther, "acme", v1::PRIORITY_URGENT, {"refund"});
+  d.Create("three", kRequester, "acme", v1::PRIORITY_URGENT);
+  d.Create("four", kRequester, "acme", v1::PRIORITY_NORMAL, {"refund", "vip"});
+  d.Create("elsewhere", kRequester, "other");
+  CHECK(d.List("") == std::vector<std::string>{"four", "three", "two", "one"});
+  CHECK(d.List("priority = \"URGENT\"") == std::vector<std::string>{"three", "two"});
+  CHECK(d.List("tags:\"refund\"") == std::vector<std::string>{"four", "two"});
+  CHECK(d.List(absl::StrCat("requester = \"", kOther, "\"")) == std::vector<std::string>{"two"});
+  CHECK(d.List("status = \"NEW\" AND subject:\"o\"") ==
+        std::vector<std::string>{"four", "two", "one"});
+  std::string token;
+  CHECK(d.List("", 3, &token) == std::vector<std::string>{"four", "three", "two"});
+  REQUIRE_FALSE(token.empty());
+  CHECK(d.List("", 3, &token) == std::vector<std::string>{"one"});
+  CHECK(token.empty());
+
+  v1::ListTicketsRequest bad;
+  bad.set_filter("assignee = \"x\"");
+  v1::ListTicketsResponse resp;
+  grpc::Status s = d.stub->ListTickets(ServiceHarness::Ctx().get(), bad, &resp);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(absl::StartsWith(s.error_message(), "filter: "));
+}
+
+}  // namespace crm::testing
