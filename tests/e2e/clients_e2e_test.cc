@@ -119,6 +119,29 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   CHECK(code == 0);
   CHECK(out.find("\"allowed\": true") != std::string::npos);
 
+  // Tickets: open one for the customer, reply, solve, and list.
+  out = crmctl({"tickets", "create", "--requester=" + name, "--subject=Lid cracked",
+                "--priority=high", "--channel=email", "--tags=damage"},
+               &code);
+  REQUIRE(code == 0);
+  CHECK(out.find("\"status\": \"STATUS_NEW\"") != std::string::npos);
+  const std::string ticket = out.substr(out.find("tickets/"), std::string("tickets/").size() + 36);
+  out = crmctl({"tickets", "comment", ticket, "--body=A new lid is on its way", "--author=ann"},
+               &code);
+  CHECK(code == 0);
+  out = crmctl({"tickets", "status", ticket, "--status=solved"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("SOLVED") != std::string::npos);
+  out = crmctl({"tickets", "list", "--filter=priority = \"HIGH\" AND tags:\"damage\""}, &code);
+  CHECK(code == 0);
+  CHECK(out.find(ticket + "  SOLVED   HIGH") != std::string::npos);
+  CHECK(out.find("Lid cracked") != std::string::npos);
+  out = crmctl({"tickets", "comments", ticket}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("AGENT ann (public)") != std::string::npos);
+  out = crmctl({"tickets", "status", ticket, "--status=new"}, &code);
+  CHECK(code == 1);
+
   out = crmctl({"customers", "delete", name}, &code);
   CHECK(code == 0);
   CHECK(out.find("delete_time") != std::string::npos);

@@ -32,7 +32,7 @@ std::vector<std::string> ReadEvents(Reader& reader, size_t count, std::string* c
   return types;
 }
 
-tv1::Ticket OpenTicket(Suite& s, tv1::TicketService::Stub& tickets, const std::string& key,
+tv1::Ticket OpenTicket(tv1::TicketService::Stub& tickets, const std::string& key,
                        const Customer& requester, const std::string& subject) {
   tv1::CreateTicketRequest req;
   req.mutable_ticket()->set_requester(requester.name());
@@ -54,7 +54,7 @@ TEST_CASE("tickets through the gateway: scopes, tenancy, the status table", "[e2
   const std::string reader = s.CreateKey("tenant-a", "ticketing.read");
   const std::string other = s.CreateKey("tenant-b", "*");
   const Customer customer = Create(s, admin, "asks@example.com");
-  const tv1::Ticket t = OpenTicket(s, *tickets, admin, customer, "Parcel missing");
+  const tv1::Ticket t = OpenTicket(*tickets, admin, customer, "Parcel missing");
   CHECK(t.status() == tv1::STATUS_NEW);
 
   tv1::GetTicketRequest get;
@@ -93,7 +93,7 @@ TEST_CASE("two producers' feeds through the gateway, each resumed after a discon
   auto ticket_feed = tv1::EventFeedService::NewStub(s.channel());
   const std::string key = s.CreateKey("tenant-a", "*");
   const Customer customer = Create(s, key, "feeds@example.com");
-  const tv1::Ticket t = OpenTicket(s, *tickets, key, customer, "Wrong colour");
+  const tv1::Ticket t = OpenTicket(*tickets, key, customer, "Wrong colour");
 
   // Both feeds open at once, each from the start; one event read from each.
   SubscribeRequest from_start;
@@ -134,8 +134,7 @@ TEST_CASE("two producers' feeds through the gateway, each resumed after a discon
   resume.set_after_cursor(ticket_cursor);
   auto ticket_again_ctx = StreamCtx(key, absl::Seconds(2));
   auto ticket_again = ticket_feed->Subscribe(ticket_again_ctx.get(), resume);
-  CHECK(ReadEvents(*ticket_again, 10, &cursor) ==
-        std::vector<std::string>{"ticket.comment_added"});
+  CHECK(ReadEvents(*ticket_again, 10, &cursor) == std::vector<std::string>{"ticket.comment_added"});
   CHECK(ticket_again->Finish().error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
 
   // A cursor of one producer means nothing to the other.

@@ -57,15 +57,28 @@ ABSL_FLAG(std::string, merged, "", "merge: the customer folded into the survivor
 ABSL_FLAG(bool, validate_only, false, "merge: preview only");
 ABSL_FLAG(int, parallel, 1,
           "orders import: streams in parallel (a customer's orders stay in one stream)");
-ABSL_FLAG(std::string, channel, "", "consent: email | sms | push | phone");
+ABSL_FLAG(std::string, channel, "",
+          "consent: email | sms | push | phone; tickets create: email | sms | chat | phone | "
+          "web_form | social | api");
 ABSL_FLAG(std::string, purpose, "", "consent: marketing | transactional");
-ABSL_FLAG(std::string, status, "", "consent record: granted | denied");
+ABSL_FLAG(std::string, status, "",
+          "consent record: granted | denied; tickets status: open | pending | on_hold | solved | "
+          "closed");
 ABSL_FLAG(std::string, source, "", "consent record: where it was captured, e.g. checkout");
 ABSL_FLAG(std::string, text_version, "", "consent record: version of the consent text shown");
 ABSL_FLAG(bool, history, false, "consent list: every record, not just the current ones");
 ABSL_FLAG(std::string, admin_token_file, "", "apikeys: file holding the admin token");
 ABSL_FLAG(std::string, scopes, "*", "apikeys create: comma-separated scopes");
-ABSL_FLAG(std::string, description, "", "apikeys create: description");
+ABSL_FLAG(std::string, description, "", "apikeys create, tickets create: description");
+ABSL_FLAG(std::string, requester, "", "tickets create: the customer, customers/<id>");
+ABSL_FLAG(std::string, subject, "", "tickets create: one line");
+ABSL_FLAG(std::string, priority, "", "tickets create: low | normal | high | urgent");
+ABSL_FLAG(std::string, ticket_type, "", "tickets create: question | incident | problem | task");
+ABSL_FLAG(std::string, order, "", "tickets create: the order it is about, orders/<id>");
+ABSL_FLAG(std::string, body, "", "tickets comment: the text");
+ABSL_FLAG(std::string, author, "", "tickets comment: who wrote it");
+ABSL_FLAG(std::string, author_kind, "agent", "tickets comment: agent | customer | system");
+ABSL_FLAG(bool, internal, false, "tickets comment: an internal note, not a public reply");
 
 namespace crm::crmctl {
 

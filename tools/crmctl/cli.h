@@ -2,10 +2,12 @@
 // channel and call context, JSON output and error reporting, CSV input.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,6 +49,15 @@ ABSL_DECLARE_FLAG(bool, history);
 ABSL_DECLARE_FLAG(std::string, admin_token_file);
 ABSL_DECLARE_FLAG(std::string, scopes);
 ABSL_DECLARE_FLAG(std::string, description);
+ABSL_DECLARE_FLAG(std::string, requester);
+ABSL_DECLARE_FLAG(std::string, subject);
+ABSL_DECLARE_FLAG(std::string, priority);
+ABSL_DECLARE_FLAG(std::string, ticket_type);
+ABSL_DECLARE_FLAG(std::string, order);
+ABSL_DECLARE_FLAG(std::string, body);
+ABSL_DECLARE_FLAG(std::string, author);
+ABSL_DECLARE_FLAG(std::string, author_kind);
+ABSL_DECLARE_FLAG(bool, internal);
 
 namespace crm::crmctl {
 
@@ -56,6 +67,18 @@ void Prepare(grpc::ClientContext* ctx, const std::string& bearer = "");
 // A context for a long client stream: credentials, no deadline.
 void PrepareStream(grpc::ClientContext* ctx);
 std::string Json(const google::protobuf::Message& m, bool pretty = true);
+// Enum values by their lower-case suffix: "email" with prefix
+// "CONSENT_CHANNEL_" → CONSENT_CHANNEL_EMAIL; the zero value when unknown or
+// empty (the service then names the field).
+template <typename Enum>
+Enum ParseEnum(const google::protobuf::EnumDescriptor* descriptor, const std::string& prefix,
+               const std::string& word) {
+  std::string upper = word;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto* value = descriptor->FindValueByName(prefix + upper);
+  return value == nullptr ? static_cast<Enum>(0) : static_cast<Enum>(value->number());
+}
+
 // Prints "error: CODE: message"; returns 1.
 int Report(const grpc::Status& status);
 // Opens --csv with a progress bar; prints why and returns null on failure.
@@ -82,5 +105,6 @@ int Customers(const std::vector<char*>& args);
 int Orders(const std::vector<char*>& args);
 int Consents(const std::vector<char*>& args);
 int ApiKeys(const std::vector<char*>& args);
+int Tickets(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -35,18 +35,6 @@ namespace crm::crmctl {
 using crm::customer::v1::Customer;
 using crm::customer::v1::CustomerService;
 
-namespace {
-
-// Enum values by their lower-case suffix: "email" → CONSENT_CHANNEL_EMAIL.
-template <typename Enum>
-Enum ParseEnum(const google::protobuf::EnumDescriptor* descriptor, const std::string& prefix,
-               const std::string& word) {
-  const auto* value = descriptor->FindValueByName(prefix + absl::AsciiStrToUpper(word));
-  return value == nullptr ? static_cast<Enum>(0) : static_cast<Enum>(value->number());
-}
-
-}  // namespace
-
 int Consents(const std::vector<char*>& args) {
   if (args.size() < 4) {
     std::fprintf(stderr, "usage: crmctl consent record|check|list customers/<id> [flags]\n");

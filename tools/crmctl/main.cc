@@ -10,6 +10,8 @@
 //   quantity,unit_price_minor; one line per order line)
 // consent: record NAME | check NAME | list NAME [--history]
 // apikeys: create | revoke NAME | list (with --admin_token_file)
+// tickets: create --requester customers/ID --subject S | get NAME | list [--filter F] |
+//   status NAME --status S | comment NAME --body B [--internal] | comments NAME
 // health
 #include <cstdio>
 #include <string>
@@ -28,7 +30,7 @@ int main(int argc, char** argv) {
       "create|get|list|search|update|delete|import|duplicates|merge|unmerge | "
       "orders import | consent "
       "record|check|list | apikeys "
-      "create|revoke|list | health");
+      "create|revoke|list | tickets create|get|list|status|comment|comments | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   if (group == "orders") return crm::crmctl::Orders(args);
   if (group == "apikeys") return crm::crmctl::ApiKeys(args);
   if (group == "consent") return crm::crmctl::Consents(args);
+  if (group == "tickets") return crm::crmctl::Tickets(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

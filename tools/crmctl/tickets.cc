@@ -1,0 +1,155 @@
+// crmctl tickets create | get | list | status | comment | comments.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/client_context.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
+#include "crm/ticketing/v1/ticket_service.grpc.pb.h"
+#include "tools/crmctl/cli.h"
+
+namespace crm::crmctl {
+namespace {
+
+namespace v1 = crm::ticketing::v1;
+
+// One line per ticket: name, status, priority, update time, subject.
+void PrintLine(const v1::Ticket& t) {
+  std::printf("%s  %-8s %-7s %s  %s\n", t.name().c_str(),
+              v1::Status_Name(t.status()).substr(7).c_str(),
+              v1::Priority_Name(t.priority()).substr(9).c_str(),
+              google::protobuf::util::TimeUtil::ToString(t.update_time()).substr(0, 19).c_str(),
+              t.subject().c_str());
+}
+
+int List(v1::TicketService::Stub& stub) {
+  v1::ListTicketsRequest request;
+  request.set_filter(absl::GetFlag(FLAGS_filter));
+  request.set_page_size(absl::GetFlag(FLAGS_page_size));
+  request.set_page_token(absl::GetFlag(FLAGS_page_token));
+  size_t total = 0;
+  for (;;) {
+    grpc::ClientContext ctx;
+    Prepare(&ctx);
+    v1::ListTicketsResponse response;
+    grpc::Status s = stub.ListTickets(&ctx, request, &response);
+    if (!s.ok()) return Report(s);
+    for (const auto& t : response.tickets()) PrintLine(t);
+    total += response.tickets_size();
+    if (response.next_page_token().empty()) break;
+    if (!absl::GetFlag(FLAGS_all)) {
+      std::fprintf(stderr, "more: --page_token %s\n", response.next_page_token().c_str());
+      break;
+    }
+    request.set_page_token(response.next_page_token());
+  }
+  std::fprintf(stderr, "%zu tickets\n", total);
+  return 0;
+}
+
+}  // namespace
+
+int Tickets(const std::vector<char*>& args) {
+  if (args.size() < 3) {
+    std::fprintf(stderr,
+                 "usage: crmctl tickets create|get|list|status|comment|comments [NAME] [flags]\n");
+    return 2;
+  }
+  auto stub = v1::TicketService::NewStub(Channel());
+  const std::string verb = args[2];
+  if (verb == "list") return List(*stub);
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  if (verb == "create") {
+    v1::CreateTicketRequest request;
+    v1::Ticket* t = request.mutable_ticket();
+    t->set_requester(absl::GetFlag(FLAGS_requester));
+    t->set_subject(absl::GetFlag(FLAGS_subject));
+    t->set_description(absl::GetFlag(FLAGS_description));
+    t->set_order(absl::GetFlag(FLAGS_order));
+    t->set_priority(ParseEnum<v1::Priority>(v1::Priority_descriptor(), "PRIORITY_",
+                                            absl::GetFlag(FLAGS_priority)));
+    t->set_type(ParseEnum<v1::TicketType>(v1::TicketType_descriptor(), "TICKET_TYPE_",
+                                          absl::GetFlag(FLAGS_ticket_type)));
+    t->set_channel(
+        ParseEnum<v1::Channel>(v1::Channel_descriptor(), "CHANNEL_", absl::GetFlag(FLAGS_channel)));
+    for (absl::string_view tag :
+         absl::StrSplit(absl::GetFlag(FLAGS_tags), ',', absl::SkipWhitespace())) {
+      t->add_tags(std::string(tag));
+    }
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
+    v1::Ticket out;
+    grpc::Status s = stub->CreateTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(out) << "\n";
+    return 0;
+  }
+  if (args.size() < 4) {
+    std::fprintf(stderr, "usage: crmctl tickets %s tickets/<id> [flags]\n", verb.c_str());
+    return 2;
+  }
+  const std::string name = args[3];
+  if (verb == "get") {
+    v1::GetTicketRequest request;
+    request.set_name(name);
+    v1::Ticket out;
+    grpc::Status s = stub->GetTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(out) << "\n";
+    return 0;
+  }
+  if (verb == "status") {
+    v1::ChangeTicketStatusRequest request;
+    request.set_name(name);
+    request.set_status(
+        ParseEnum<v1::Status>(v1::Status_descriptor(), "STATUS_", absl::GetFlag(FLAGS_status)));
+    request.set_etag(absl::GetFlag(FLAGS_etag));
+    v1::Ticket out;
+    grpc::Status s = stub->ChangeTicketStatus(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    PrintLine(out);
+    return 0;
+  }
+  if (verb == "comment") {
+    v1::AddCommentRequest request;
+    request.set_parent(name);
+    v1::Comment* c = request.mutable_comment();
+    c->set_author_kind(ParseEnum<v1::AuthorKind>(v1::AuthorKind_descriptor(), "AUTHOR_KIND_",
+                                                 absl::GetFlag(FLAGS_author_kind)));
+    c->set_author(absl::GetFlag(FLAGS_author).empty() ? "crmctl" : absl::GetFlag(FLAGS_author));
+    c->set_body(absl::GetFlag(FLAGS_body));
+    c->set_public_(!absl::GetFlag(FLAGS_internal));
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
+    v1::Comment out;
+    grpc::Status s = stub->AddComment(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(out) << "\n";
+    return 0;
+  }
+  if (verb == "comments") {
+    v1::ListCommentsRequest request;
+    request.set_parent(name);
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    v1::ListCommentsResponse out;
+    grpc::Status s = stub->ListComments(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    for (const auto& c : out.comments()) {
+      std::printf("%s  %s %s (%s)%s\n  %s\n",
+                  google::protobuf::util::TimeUtil::ToString(c.create_time()).substr(0, 19).c_str(),
+                  v1::AuthorKind_Name(c.author_kind()).substr(12).c_str(), c.author().c_str(),
+                  c.public_() ? "public" : "internal note",
+                  c.attachments_size() > 0 ? " +attachments" : "", c.body().c_str());
+    }
+    if (!out.next_page_token().empty()) {
+      std::fprintf(stderr, "more: --page_token %s\n", out.next_page_token().c_str());
+    }
+    return 0;
+  }
+  std::fprintf(stderr, "unknown verb: tickets %s\n", verb.c_str());
+  return 2;
+}
+
+}  // namespace crm::crmctl
