@@ -78,6 +78,17 @@ absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
   return scope;
 }
 
+std::unique_ptr<grpc::ClientContext> CallOnBehalf(const CallScope& scope,
+                                                  absl::string_view caller) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  if (!scope.tenant.empty()) ctx->AddMetadata(kTenantHeader, scope.tenant);
+  if (!scope.request_id.empty()) ctx->AddMetadata(kRequestIdHeader, scope.request_id);
+  ctx->AddMetadata(kActorHeader, std::string(caller));
+  if (scope.deadline != absl::InfiniteFuture())
+    ctx->set_deadline(absl::ToChronoTime(scope.deadline));
+  return ctx;
+}
+
 namespace {
 
 void FinishCall(grpc::ServerUnaryReactor* reactor, const CallScope& scope,

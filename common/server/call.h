@@ -3,10 +3,12 @@
 // the effective deadline (the caller's, or a default when it set none).
 #pragma once
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -53,6 +55,11 @@ absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* ctx, Executor& executor,
                                    const CallOptions& options,
                                    std::function<absl::Status(const CallScope&)> work);
+
+// A context for calling another service of the suite on behalf of `scope`:
+// the same tenant, request id and deadline, and `caller` (e.g.
+// "services/ticketing") as the actor.
+std::unique_ptr<grpc::ClientContext> CallOnBehalf(const CallScope& scope, absl::string_view caller);
 
 // Finishes a call started by RunRead, exactly once, from any thread.
 using Finish = std::function<void(absl::Status)>;

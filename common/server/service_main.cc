@@ -5,9 +5,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/base/env.h"
 #include "common/base/log.h"
+#include "common/base/status.h"
 
 // Negative sentinels mean "not given on the command line nor in the
 // environment": the service's own default applies.
@@ -28,6 +31,9 @@ ABSL_FLAG(int, db_read_connections,
           "Database connections that carry pipelined single-statement reads");
 ABSL_FLAG(int, queue_capacity, static_cast<int>(crm::EnvOr("CRM_QUEUE_CAPACITY", int64_t{0})),
           "Requests waiting for a worker before RESOURCE_EXHAUSTED (default: the service's own)");
+ABSL_FLAG(std::string, services, crm::EnvOr("CRM_SERVICES", std::string("")),
+          "The suite's services this one calls: name=address,... (e.g. "
+          "customer=127.0.0.1:50061)");
 ABSL_FLAG(std::string, page_token_secret_file,
           crm::EnvOr("CRM_PAGE_TOKEN_SECRET_FILE", std::string("")),
           "File with the page-token HMAC secret (the same on every replica, >= 16 bytes)");
@@ -45,6 +51,22 @@ ABSL_FLAG(bool, skip_migrations, false,
           "Do not apply migrations at start (a Job does); stay NOT_SERVING until current");
 
 namespace crm::server {
+
+absl::StatusOr<std::map<std::string, std::string>> ParseServiceDirectory(absl::string_view flag) {
+  std::map<std::string, std::string> services;
+  for (absl::string_view entry : absl::StrSplit(flag, ',', absl::SkipWhitespace())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    const std::string name(absl::StripAsciiWhitespace(kv.first));
+    const std::string address(absl::StripAsciiWhitespace(kv.second));
+    if (name.empty() || address.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--services: '", entry, "' is not name=address"));
+    }
+    services[name] = address;
+  }
+  return services;
+}
+
 namespace {
 
 int ExitWithError(absl::string_view what, const absl::Status& status) {
@@ -95,6 +117,7 @@ absl::StatusOr<RuntimeConfig> ReadSharedFlags(const ServiceDefinition& service) 
           "--page_token_secret_file: missing, or shorter than 16 bytes");
     }
   }
+  CRM_ASSIGN_OR_RETURN(config.services, ParseServiceDirectory(absl::GetFlag(FLAGS_services)));
   config.migrate = !absl::GetFlag(FLAGS_skip_migrations);
   if (absl::GetFlag(FLAGS_outbox_retention_hours) < 1) {
     return absl::InvalidArgumentError("--outbox_retention_hours: at least 1");

@@ -10,7 +10,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/server/service_runtime.h"
 
 namespace crm::server {
@@ -18,5 +22,9 @@ namespace crm::server {
 // `define` runs after the flags are parsed, so a service can read its own
 // flags into the definition it returns.
 int ServiceMain(int argc, char** argv, const std::function<ServiceDefinition()>& define);
+
+// --services: "name=address,..." → name → address; INVALID_ARGUMENT naming
+// the entry that is not name=address.
+absl::StatusOr<std::map<std::string, std::string>> ParseServiceDirectory(absl::string_view flag);
 
 }  // namespace crm::server

@@ -1,5 +1,8 @@
 #include "common/server/service_runtime.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/crypto.h"
 #include "common/base/log.h"
@@ -20,7 +23,20 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   } else if (secret.size() < 16) {
     return absl::InvalidArgumentError("page token secret must be at least 16 bytes");
   }
+  for (const std::string& need : service.needs) {
+    if (config.services.count(need) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--services: ", service.name, " calls ", need,
+                                                     "; add ", need, "=<address>"));
+    }
+  }
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime());
+  for (const std::string& need : service.needs) {
+    grpc::ChannelArguments args;
+    // With a headless Service (dns:///), spread calls over every pod.
+    args.SetLoadBalancingPolicyName("round_robin");
+    rt->service_channels_[need] = grpc::CreateCustomChannel(
+        config.services.at(need), grpc::InsecureChannelCredentials(), args);
+  }
   rt->name_ = service.name;
   rt->schema_ = service.schema;
   rt->db_url_ = config.db_url;
@@ -78,6 +94,11 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
 }
 
 ServiceRuntime::~ServiceRuntime() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> ServiceRuntime::ServiceChannel(const std::string& service) {
+  auto it = service_channels_.find(service);
+  return it == service_channels_.end() ? nullptr : it->second;
+}
 
 events::EventFeed& ServiceRuntime::EnableFeed() {
   if (feed_ == nullptr) {

@@ -6,10 +6,12 @@
 // it from flags, tests start it in-process with ServiceRuntime::Start.
 #pragma once
 
+#include <grpcpp/channel.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +45,10 @@ struct RuntimeConfig {
   // `outbox_retention` are pruned (zero interval: never).
   absl::Duration housekeeping_interval = absl::Minutes(5);
   absl::Duration outbox_retention = absl::Hours(24 * 7);
+  // The suite's other services this one may call, by name (the first column
+  // of deploy/services.tsv) → gRPC target, e.g. customer → 127.0.0.1:50061
+  // or dns:///customer:8080.
+  std::map<std::string, std::string> services;
   ServerOptions server;
 };
 
@@ -65,6 +71,9 @@ struct ServiceDefinition {
   int queue_capacity = 256;
   // Serve gRPC's reflection of the process's own services.
   bool reflection = true;
+  // Services this one calls: each must be in RuntimeConfig::services, or
+  // Start fails naming it.
+  std::vector<std::string> needs;
   std::vector<db::MigrationFile> migrations;
   // Builds the stores and handlers and registers the handlers with
   // runtime.runner() (and the feed with runtime.ServeEventFeed<>()).
@@ -89,6 +98,9 @@ class ServiceRuntime {
   db::Reader& reader() { return *reader_; }
   Executor& executor() { return *executor_; }
   ServerRunner& runner() { return *runner_; }
+  // A channel to `service`, one of ServiceDefinition::needs (shared; opens
+  // lazily).
+  std::shared_ptr<grpc::Channel> ServiceChannel(const std::string& service);
   const api::PageTokenCodec& page_tokens() const { return *page_tokens_; }
   int port() const { return runner_->port(); }
   int metrics_port() const { return runner_->metrics_port(); }
@@ -132,6 +144,7 @@ class ServiceRuntime {
   std::unique_ptr<ServerRunner> runner_;
   std::unique_ptr<events::EventFeed> feed_;
   std::unique_ptr<grpc::Service> feed_service_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> service_channels_;
   std::unique_ptr<Component> component_;
   absl::Duration housekeeping_interval_;
   absl::Duration outbox_retention_;

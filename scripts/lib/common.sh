@@ -152,6 +152,18 @@ crm_gateway_routes() {
   done
   echo "$out"
 }
+# crm_service_directory <address template>: "name=address,..." for every
+# service behind the gateway, what each backend gets as --services (the
+# services it may call); the template as for crm_gateway_routes.
+crm_service_directory() {
+  local svc addr out=""
+  for svc in $(crm_backends); do
+    addr="${1//\{name\}/$svc}"
+    addr="${addr//\{port\}/$(crm_port "$svc")}"
+    out="${out:+$out,}$svc=$addr"
+  done
+  echo "$out"
+}
 # crm_service_database <pg base> <port> <database> <service>: the service's
 # role, schema and extensions (scripts/lib/service_database.sql).
 crm_service_database() {

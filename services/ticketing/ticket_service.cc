@@ -15,9 +15,9 @@ absl::Status CheckRequestId(const std::string& request_id) {
 
 }  // namespace
 
-TicketServiceImpl::TicketServiceImpl(TicketStore& store, server::Executor& executor,
-                                     server::CallOptions call_options)
-    : store_(store), executor_(executor), call_options_(call_options) {}
+TicketServiceImpl::TicketServiceImpl(TicketStore& store, CustomerReferences& references,
+                                     server::Executor& executor, server::CallOptions call_options)
+    : store_(store), references_(references), executor_(executor), call_options_(call_options) {}
 
 grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerContext* ctx,
                                                           const v1::CreateTicketRequest* request,
@@ -34,6 +34,7 @@ grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerCo
     ticket.clear_solve_time();
     ticket.clear_close_time();
     CRM_RETURN_IF_ERROR(PrepareNewTicket(&ticket, "ticket"));
+    CRM_RETURN_IF_ERROR(references_.Check(scope, ticket));
     v1::CreateTicketRequest fingerprint = *request;
     fingerprint.clear_request_id();
     CRM_ASSIGN_OR_RETURN(*response, store_.Create(scope, std::move(ticket), request->request_id(),

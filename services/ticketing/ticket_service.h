@@ -5,13 +5,14 @@
 #include "common/server/call.h"
 #include "common/server/executor.h"
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
+#include "services/ticketing/customer_references.h"
 #include "services/ticketing/ticket_store.h"
 
 namespace crm::ticketing {
 
 class TicketServiceImpl final : public v1::TicketService::CallbackService {
  public:
-  TicketServiceImpl(TicketStore& store, server::Executor& executor,
+  TicketServiceImpl(TicketStore& store, CustomerReferences& references, server::Executor& executor,
                     server::CallOptions call_options = {});
 
   grpc::ServerUnaryReactor* CreateTicket(grpc::CallbackServerContext* ctx,
@@ -35,6 +36,7 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
 
  private:
   TicketStore& store_;
+  CustomerReferences& references_;
   server::Executor& executor_;
   server::CallOptions call_options_;
 };

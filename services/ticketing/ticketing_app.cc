@@ -11,8 +11,11 @@ namespace {
 
 struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
-      : tickets(rt.pool(), rt.reader(), rt.page_tokens()), service(tickets, rt.executor()) {}
+      : tickets(rt.pool(), rt.reader(), rt.page_tokens()),
+        references(rt.ServiceChannel("customer")),
+        service(tickets, references, rt.executor()) {}
   TicketStore tickets;
+  CustomerReferences references;
   TicketServiceImpl service;
 };
 
@@ -26,6 +29,7 @@ server::ServiceDefinition Definition() {
   d.metrics_port = 9471;
   d.db_pool_size = 4;
   d.migrations = EmbeddedMigrations();
+  d.needs = {"customer"};  // requesters and orders are checked there
   d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->service);

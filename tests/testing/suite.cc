@@ -107,9 +107,14 @@ E2eSuite::E2eSuite(std::vector<std::string> extra_gateway_args) {
     ports_[s.name] = FreePort();
     metrics_ports_[s.name] = FreePort();
   }
+  // Every backend may call the others (--services), as in scripts/up.
+  std::vector<std::string> directory;
+  for (const auto& s : services_) {
+    if (!s.routes.empty()) directory.push_back(absl::StrCat(s.name, "=127.0.0.1:", ports_[s.name]));
+  }
   std::vector<std::string> routes;
   for (const auto& s : services_) {
-    if (s.name != "gateway") Start(s, {});
+    if (s.name != "gateway") Start(s, {"--services=" + absl::StrJoin(directory, ",")});
     for (const auto& package : s.routes) {
       routes.push_back(absl::StrCat(package, "=127.0.0.1:", ports_[s.name]));
     }

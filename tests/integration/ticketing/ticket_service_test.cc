@@ -1,7 +1,9 @@
-// The ticketing service in-process over a fresh database: tickets and
-// comments through gRPC, the status table as the service enforces it,
-// idempotency, tenant isolation, listing, and the events each change leaves
-// in the outbox.
+// The ticketing service in-process over a fresh database, with the customer
+// service it checks requesters and orders against: tickets and comments
+// through gRPC, the status table as the service enforces it, idempotency,
+// tenant isolation, listing, and the events each change leaves in the
+// outbox.
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
@@ -13,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "services/ticketing/ticketing_app.h"
+#include "tests/testing/customer_harness.h"
+#include "tests/testing/net.h"
 #include "tests/testing/service_harness.h"
 
 namespace crm::testing {
@@ -20,18 +24,26 @@ namespace {
 
 namespace v1 = crm::ticketing::v1;
 
-constexpr char kRequester[] = "customers/0b0e5c3e-6a1c-4c38-9a40-8d8f5d1a2b3c";
-constexpr char kOther[] = "customers/7f1e5c3e-6a1c-4c38-9a40-8d8f5d1a2b3c";
+// The ticketing service with `customer_address` as its customer service.
+ServiceHarness::Adjust CallingCustomersAt(const std::string& customer_address) {
+  return [customer_address](server::RuntimeConfig& config) {
+    config.services["customer"] = customer_address;
+  };
+}
 
 struct Desk {
-  ServiceHarness h{ticketing::Definition(), "ticketing"};
+  CustomerHarness customers{"ticketing_customers"};
+  ServiceHarness h{ticketing::Definition(), "ticketing",
+                   CallingCustomersAt(absl::StrCat("127.0.0.1:", customers.runtime().port()))};
   std::unique_ptr<v1::TicketService::Stub> stub = h.Stub<v1::TicketService>();
+  const std::string requester = customers.NewCustomer("asks@example.com").name();
+  const std::string other_requester = customers.NewCustomer("other@example.com").name();
 
-  v1::Ticket Create(const std::string& subject, const std::string& requester = kRequester,
+  v1::Ticket Create(const std::string& subject, const std::string& who = "",
                     const std::string& tenant = "acme", v1::Priority priority = v1::PRIORITY_NORMAL,
                     std::vector<std::string> tags = {}) {
     v1::CreateTicketRequest req;
-    req.mutable_ticket()->set_requester(requester);
+    req.mutable_ticket()->set_requester(who.empty() ? requester : who);
     req.mutable_ticket()->set_subject(subject);
     req.mutable_ticket()->set_priority(priority);
     for (const auto& t : tags) req.mutable_ticket()->add_tags(t);
@@ -56,7 +68,7 @@ struct Desk {
     v1::AddCommentRequest req;
     req.set_parent(ticket);
     req.mutable_comment()->set_author_kind(kind);
-    req.mutable_comment()->set_author(kind == v1::AUTHOR_KIND_CUSTOMER ? kRequester : "agent-7");
+    req.mutable_comment()->set_author(kind == v1::AUTHOR_KIND_CUSTOMER ? requester : "agent-7");
     req.mutable_comment()->set_body(body);
     req.mutable_comment()->set_public_(is_public);
     req.set_request_id(request_id);
@@ -129,7 +141,7 @@ TEST_CASE("a ticket is created, read back and isolated by tenant", "[integration
 TEST_CASE("CreateTicket is idempotent by request_id", "[integration][ticketing]") {
   Desk d;
   v1::CreateTicketRequest req;
-  req.mutable_ticket()->set_requester(kRequester);
+  req.mutable_ticket()->set_requester(d.requester);
   req.mutable_ticket()->set_subject("Refund please");
   req.set_request_id("t-1");
   v1::Ticket first, second, other;
@@ -221,7 +233,7 @@ TEST_CASE("attachments are kept as metadata", "[integration][ticketing]") {
   v1::AddCommentRequest req;
   req.set_parent(t.name());
   req.mutable_comment()->set_author_kind(v1::AUTHOR_KIND_CUSTOMER);
-  req.mutable_comment()->set_author(kRequester);
+  req.mutable_comment()->set_author(d.requester);
   req.mutable_comment()->set_body("See the photo");
   req.mutable_comment()->set_public_(true);
   auto* a = req.mutable_comment()->add_attachments();
@@ -240,15 +252,16 @@ TEST_CASE("attachments are kept as metadata", "[integration][ticketing]") {
 TEST_CASE("ListTickets filters, pages newest first, and rejects bad filters",
           "[integration][ticketing]") {
   Desk d;
-  d.Create("one", kRequester, "acme", v1::PRIORITY_LOW);
-  d.Create("two", kOther, "acme", v1::PRIORITY_URGENT, {"refund"});
-  d.Create("three", kRequester, "acme", v1::PRIORITY_URGENT);
-  d.Create("four", kRequester, "acme", v1::PRIORITY_NORMAL, {"refund", "vip"});
-  d.Create("elsewhere", kRequester, "other");
+  d.Create("one", d.requester, "acme", v1::PRIORITY_LOW);
+  d.Create("two", d.other_requester, "acme", v1::PRIORITY_URGENT, {"refund"});
+  d.Create("three", d.requester, "acme", v1::PRIORITY_URGENT);
+  d.Create("four", d.requester, "acme", v1::PRIORITY_NORMAL, {"refund", "vip"});
+  d.Create("elsewhere", d.customers.NewCustomer("x@example.com", "other").name(), "other");
   CHECK(d.List("") == std::vector<std::string>{"four", "three", "two", "one"});
   CHECK(d.List("priority = \"URGENT\"") == std::vector<std::string>{"three", "two"});
   CHECK(d.List("tags:\"refund\"") == std::vector<std::string>{"four", "two"});
-  CHECK(d.List(absl::StrCat("requester = \"", kOther, "\"")) == std::vector<std::string>{"two"});
+  CHECK(d.List(absl::StrCat("requester = \"", d.other_requester, "\"")) ==
+        std::vector<std::string>{"two"});
   CHECK(d.List("status = \"NEW\" AND subject:\"o\"") ==
         std::vector<std::string>{"four", "two", "one"});
   std::string token;
@@ -263,6 +276,88 @@ TEST_CASE("ListTickets filters, pages newest first, and rejects bad filters",
   grpc::Status s = d.stub->ListTickets(ServiceHarness::Ctx().get(), bad, &resp);
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(absl::StartsWith(s.error_message(), "filter: "));
+}
+
+TEST_CASE("the requester and the order are checked with the customer service",
+          "[integration][ticketing]") {
+  Desk d;
+  auto create = [&](const std::string& requester, const std::string& order,
+                    const std::string& tenant = "acme") {
+    v1::CreateTicketRequest req;
+    req.mutable_ticket()->set_requester(requester);
+    req.mutable_ticket()->set_order(order);
+    req.mutable_ticket()->set_subject("About my order");
+    v1::Ticket out;
+    return d.stub->CreateTicket(ServiceHarness::Ctx(tenant).get(), req, &out);
+  };
+  // An order of the requester, and one of somebody else.
+  auto record = [&](const std::string& customer, const std::string& order_id) {
+    crm::customer::v1::RecordOrderRequest req;
+    auto* o = req.mutable_order();
+    o->set_customer(customer);
+    o->set_order_id(order_id);
+    o->set_status(crm::customer::v1::ORDER_STATUS_PAID);
+    o->set_currency_code("EUR");
+    o->set_total_minor(1200);
+    auto* line = o->add_line_items();
+    line->set_sku("MUG");
+    line->set_product_name("Mug");
+    line->set_quantity(1);
+    line->set_unit_price_minor(1200);
+    *o->mutable_order_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+    crm::customer::v1::Order out;
+    REQUIRE(d.customers.stub().RecordOrder(CustomerHarness::Ctx().get(), req, &out).ok());
+    return out.name();
+  };
+  const std::string own = record(d.requester, "o-1");
+  const std::string others = record(d.other_requester, "o-2");
+  CHECK(create(d.requester, own).ok());
+
+  grpc::Status s = create("customers/00000000-0000-4000-8000-000000000000", "");
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message() ==
+        "ticket.requester: customers/00000000-0000-4000-8000-000000000000 does not exist");
+  // A customer of another tenant does not exist for this one.
+  CHECK(create(d.requester, "", "other").error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  s = create(d.requester, others);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StartsWith(s.error_message(), "ticket.order: "));
+  s = create(d.requester, "orders/00000000-0000-4000-8000-000000000000");
+  CHECK(s.error_message() ==
+        "ticket.order: orders/00000000-0000-4000-8000-000000000000 does not exist");
+
+  crm::customer::v1::DeleteCustomerRequest del;
+  del.set_name(d.other_requester);
+  crm::customer::v1::Customer deleted;
+  REQUIRE(d.customers.stub().DeleteCustomer(CustomerHarness::Ctx().get(), del, &deleted).ok());
+  s = create(d.other_requester, "");
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::EndsWith(s.error_message(), " is deleted"));
+}
+
+TEST_CASE("tickets cannot be opened while the customer service is unreachable",
+          "[integration][ticketing]") {
+  ServiceHarness h(ticketing::Definition(), "ticketing_alone",
+                   CallingCustomersAt(absl::StrCat("127.0.0.1:", FreePort())));
+  auto stub = h.Stub<v1::TicketService>();
+  v1::CreateTicketRequest req;
+  req.mutable_ticket()->set_requester("customers/00000000-0000-4000-8000-000000000000");
+  req.mutable_ticket()->set_subject("Hello?");
+  v1::Ticket out;
+  grpc::Status s = stub->CreateTicket(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(absl::StartsWith(s.error_message(), "customer service could not check ticket.requester"));
+}
+
+TEST_CASE("the ticketing service does not start without the customer service's address",
+          "[integration][ticketing]") {
+  server::RuntimeConfig config;
+  config.db_url = CreateDatabase("ticketing_unwired");
+  config.server.grpc_port = 0;
+  auto runtime = server::ServiceRuntime::Start(config, ticketing::Definition());
+  CHECK(runtime.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(runtime.status().message() ==
+        "--services: ticketing calls customer; add customer=<address>");
 }
 
 }  // namespace crm::testing
