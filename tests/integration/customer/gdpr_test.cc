@@ -53,7 +53,7 @@ std::vector<std::string> Leaks(const std::string& url) {
   return leaks;
 }
 
-TEST_CASE("export holds everything; erase leaves no personal value anywhere",
+TEST_CASE("export holds everything, and erase leaves no personal value anywhere",
           "[integration][gdpr]") {
   CustomerHarness h("gdpr");
   CreateCustomerRequest create;

@@ -219,7 +219,7 @@ TEST_CASE("an anonymous visitor who identifies is stitched into the known profil
       grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("merge preview equals the merge; survivorship rules; unmerge restores both",
+TEST_CASE("merge preview equals the merge, survivorship rules hold, unmerge restores both",
           "[integration][merge]") {
   CustomerHarness h("merge");
   v1::CreateCustomerRequest create;
@@ -420,7 +420,7 @@ TEST_CASE("merge preview equals the merge; survivorship rules; unmerge restores 
   }
 }
 
-TEST_CASE("duplicate candidates: e-mail, phone, fuzzy name at one address; paged; per tenant",
+TEST_CASE("duplicate candidates: e-mail, phone, fuzzy name at one address, paged, per tenant",
           "[integration][duplicates]") {
   CustomerHarness h("duplicates");
   auto create = [&](const std::string& tenant, const std::string& given, const std::string& family,

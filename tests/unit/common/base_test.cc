@@ -17,7 +17,7 @@ TEST_CASE("log lines escape everything JSON needs", "[log]") {
   CHECK(log::JsonEscape(std::string("\x01\x1f", 2)) == "\\u0001\\u001f");
 }
 
-TEST_CASE("uuids are v4 and distinct; hashes and MACs are stable", "[crypto]") {
+TEST_CASE("uuids are v4 and distinct, hashes and MACs are stable", "[crypto]") {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     const std::string id = crypto::NewUuid();
