@@ -4,6 +4,8 @@
 //   loadgen --addr 127.0.0.1:50051 --key KEY --rpc get_customer --concurrency 16 --duration_s 10
 //   loadgen --addr 127.0.0.1:50061 --tenant bench --rpc get_customer ...   (direct to a service)
 //   loadgen --addr 127.0.0.1:50061 --rpc health ...                        (no-database baseline)
+//   loadgen --addr 127.0.0.1:50051 --key KEY --rpc create_ticket ...        (tickets for sampled
+//           customers; create_customer, list_tickets --filter F likewise)
 //   loadgen --addr 127.0.0.1:50061 --tenant bench --rpc import_orders --csv orders.csv
 //           --concurrency 2                        (ImportOrders throughput over 2 streams)
 //
@@ -33,17 +35,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "tools/crmctl/csv_import.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "Target address (loopback)");
 ABSL_FLAG(std::string, key, "", "API key (through the gateway)");
 ABSL_FLAG(std::string, tenant, "", "x-crm-tenant (direct to a service)");
 ABSL_FLAG(std::string, rpc, "get_customer",
-          "get_customer | list_customers | search_customers | health | import_orders");
+          "get_customer | list_customers | search_customers | create_customer | create_ticket | "
+          "list_tickets | health | import_orders");
 ABSL_FLAG(std::string, query, "Morgan", "Query for search_customers");
 ABSL_FLAG(std::string, csv, "", "Orders CSV for import_orders");
-ABSL_FLAG(std::string, filter, "country = \"FR\"", "Filter for list_customers");
-ABSL_FLAG(int, page_size, 50, "Page size for list_customers");
+ABSL_FLAG(std::string, filter, "country = \"FR\"", "Filter for list_customers / list_tickets");
+ABSL_FLAG(int, page_size, 50, "Page size for list_customers / list_tickets");
 ABSL_FLAG(int, concurrency, 16, "Calls in flight");
 ABSL_FLAG(int, channels, 4, "gRPC channels shared round-robin by the threads");
 ABSL_FLAG(double, duration_s, 10, "Measured duration");
@@ -193,6 +197,7 @@ class Lane {
       : rpc_(std::move(rpc)),
         channel_(channel),
         stub_(CustomerService::NewStub(channel)),
+        tickets_(crm::ticketing::v1::TicketService::NewStub(channel)),
         generic_(channel),
         names_(names),
         next_name_(first),
@@ -218,6 +223,20 @@ class Lane {
     } else if (rpc_ == "get_customer") {
       get_.set_name((*names_)[next_name_++ % names_->size()]);
       stub_->async()->GetCustomer(ctx_.get(), &get_, &customer_, done);
+    } else if (rpc_ == "create_customer") {
+      create_customer_.mutable_customer()->set_email(
+          absl::StrCat("load-", next_name_++, "@example.com"));
+      stub_->async()->CreateCustomer(ctx_.get(), &create_customer_, &customer_, done);
+    } else if (rpc_ == "create_ticket") {
+      auto* t = create_ticket_.mutable_ticket();
+      t->set_requester((*names_)[next_name_++ % names_->size()]);
+      t->set_subject("Where is my order?");
+      t->set_channel(crm::ticketing::v1::CHANNEL_EMAIL);
+      tickets_->async()->CreateTicket(ctx_.get(), &create_ticket_, &ticket_, done);
+    } else if (rpc_ == "list_tickets") {
+      list_tickets_.set_filter(absl::GetFlag(FLAGS_filter));
+      list_tickets_.set_page_size(absl::GetFlag(FLAGS_page_size));
+      tickets_->async()->ListTickets(ctx_.get(), &list_tickets_, &list_tickets_response_, done);
     } else if (rpc_ == "search_customers") {
       search_.set_query(absl::GetFlag(FLAGS_query));
       search_.set_page_size(absl::GetFlag(FLAGS_page_size));
@@ -248,6 +267,7 @@ class Lane {
   const std::string rpc_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<CustomerService::Stub> stub_;
+  std::unique_ptr<crm::ticketing::v1::TicketService::Stub> tickets_;
   grpc::GenericStub generic_;
   const std::vector<std::string>* names_;
   size_t next_name_;
@@ -264,6 +284,11 @@ class Lane {
   crm::customer::v1::SearchCustomersResponse search_response_;
   crm::customer::v1::ListCustomersRequest list_;
   crm::customer::v1::ListCustomersResponse list_response_;
+  crm::customer::v1::CreateCustomerRequest create_customer_;
+  crm::ticketing::v1::CreateTicketRequest create_ticket_;
+  crm::ticketing::v1::Ticket ticket_;
+  crm::ticketing::v1::ListTicketsRequest list_tickets_;
+  crm::ticketing::v1::ListTicketsResponse list_tickets_response_;
   std::vector<double> latencies_;
   int64_t errors_ = 0;
 };
@@ -273,8 +298,10 @@ class Lane {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
-  if (rpc != "get_customer" && rpc != "list_customers" && rpc != "search_customers" &&
-      rpc != "health" && rpc != "import_orders") {
+  const std::vector<std::string> known = {"get_customer",    "list_customers", "search_customers",
+                                          "create_customer", "create_ticket",  "list_tickets",
+                                          "health",          "import_orders"};
+  if (std::find(known.begin(), known.end(), rpc) == known.end()) {
     std::fprintf(stderr, "unknown --rpc %s\n", rpc.c_str());
     return 2;
   }
@@ -288,7 +315,7 @@ int main(int argc, char** argv) {
   if (rpc == "import_orders") return ImportOrders(channels);
   auto probe = CustomerService::NewStub(channels[0]);
   std::vector<std::string> names;
-  if (rpc == "get_customer") {
+  if (rpc == "get_customer" || rpc == "create_ticket") {
     names = SampleNames(*probe);
     if (names.empty()) return 1;
   }
