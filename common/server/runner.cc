@@ -8,6 +8,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -121,6 +122,22 @@ void ServerRunner::HealthLoop() {
   }
 }
 
+namespace {
+
+// crm_server_draining: 1 from the termination signal until the process
+// ends, for dashboards and for tests that must see the drain without racing
+// the server's refusal of new calls.
+prometheus::Gauge& DrainingGauge() {
+  static auto& gauge = prometheus::BuildGauge()
+                           .Name("crm_server_draining")
+                           .Help("1 while the server drains after SIGTERM/SIGINT")
+                           .Register(metrics::Registry())
+                           .Add({});
+  return gauge;
+}
+
+}  // namespace
+
 void ServerRunner::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -128,6 +145,7 @@ void ServerRunner::Shutdown() {
     shut_down_ = true;
   }
   draining_.store(true);
+  DrainingGauge().Set(1);
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
   log::Info("draining",
             {{"grace_seconds", absl::StrCat(absl::ToInt64Seconds(options_.shutdown_grace))}});
@@ -155,6 +173,7 @@ void ServerRunner::RunUntilSignal(const std::function<void()>& before_drain) {
     health->SetServingStatus(false);
   }
   draining_.store(true);
+  DrainingGauge().Set(1);
   if (before_drain) before_drain();
   Shutdown();
 }

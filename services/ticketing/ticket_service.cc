@@ -102,6 +102,21 @@ grpc::ServerUnaryReactor* TicketServiceImpl::AddComment(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* TicketServiceImpl::MergeTickets(grpc::CallbackServerContext* ctx,
+                                                          const v1::MergeTicketsRequest* request,
+                                                          v1::MergeTicketsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string source, target;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("source", request->source(), "tickets", &source));
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("target", request->target(), "tickets", &target));
+    if (source == target) {
+      return absl::InvalidArgumentError("target: a ticket cannot merge into itself");
+    }
+    CRM_ASSIGN_OR_RETURN(*response, store_.Merge(scope, source, target));
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* TicketServiceImpl::ListComments(grpc::CallbackServerContext* ctx,
                                                           const v1::ListCommentsRequest* request,
                                                           v1::ListCommentsResponse* response) {

@@ -39,7 +39,8 @@ constexpr char kTicketColumns[] =
     "(EXTRACT(EPOCH FROM t.update_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM t.first_response_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM t.solve_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM t.close_time) * 1000000)::bigint, t.version";
+    "(EXTRACT(EPOCH FROM t.close_time) * 1000000)::bigint, t.version, "
+    "COALESCE(t.merged_into::text, '')";
 
 // The same for `ticketing.ticket_comments c` and CommentFromRow.
 constexpr char kCommentColumns[] =
@@ -76,6 +77,15 @@ const std::map<std::string, std::string>& Statements() {
                     "t.first_response_time, now()) ELSE t.first_response_time END, status = "
                     "COALESCE(NULLIF($4, ''), t.status) WHERE t.tenant_id = $1 AND t.id = "
                     "$2::uuid RETURNING ",
+                    kTicketColumns)},
+      // MergeTickets: $2 the source, $3 the target.
+      {"ticketing_move_comments",
+       "UPDATE ticketing.ticket_comments SET ticket_id = $3::uuid WHERE tenant_id = $1 AND "
+       "ticket_id = $2::uuid"},
+      {"ticketing_close_merged",
+       absl::StrCat("UPDATE ticketing.tickets t SET status = 'CLOSED', close_time = now(), "
+                    "merged_into = $3::uuid, update_time = now(), version = t.version + 1 WHERE "
+                    "t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
                     kTicketColumns)},
       {"ticketing_insert_comment",
        absl::StrCat("INSERT INTO ticketing.ticket_comments AS c (tenant_id, ticket_id, "
@@ -122,6 +132,7 @@ Ticket TicketFromRow(const Row& row) {
   int64_t version = 0;
   absl::SimpleAtoi(row[16].c_str(), &version);
   t.set_etag(api::EtagOf(version));
+  if (!text(17).empty()) t.set_merged_into(absl::StrCat("tickets/", text(17)));
   return t;
 }
 
@@ -315,6 +326,52 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
     return absl::OkStatus();
   }));
   return added;
+}
+
+absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallScope& scope,
+                                                            const std::string& source_id,
+                                                            const std::string& target_id) {
+  v1::MergeTicketsResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    response.Clear();
+    // Both locked in id order, so that crossing merges cannot deadlock.
+    const bool source_first = source_id < target_id;
+    CRM_ASSIGN_OR_RETURN(Ticket first,
+                         LockTicket(tx, scope.tenant, source_first ? source_id : target_id));
+    CRM_ASSIGN_OR_RETURN(Ticket second,
+                         LockTicket(tx, scope.tenant, source_first ? target_id : source_id));
+    Ticket& source = source_first ? first : second;
+    Ticket& target = source_first ? second : first;
+    if (source.merged_into() == target.name()) {  // done before: nothing to do
+      *response.mutable_source() = source;
+      *response.mutable_target() = target;
+      return absl::OkStatus();
+    }
+    for (const Ticket* t : {&source, &target}) {
+      if (t->status() == v1::STATUS_CLOSED) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(t->name(), " is closed: closed tickets do not merge"));
+      }
+    }
+    const pqxx::result moved =
+        db::Exec(tx, "ticketing_move_comments", scope.tenant, source_id, target_id);
+    response.set_moved_comments(static_cast<int64_t>(moved.affected_rows()));
+    auto note = [&](const std::string& ticket_id, const std::string& body) {
+      db::Exec(tx, "ticketing_insert_comment", scope.tenant, ticket_id,
+               AuthorKindText(v1::AUTHOR_KIND_SYSTEM), "merge", body, false, "{}");
+    };
+    note(target_id, absl::StrCat(source.name(), " (\"", source.subject(),
+                                 "\") was merged into this ticket; its comments are here."));
+    note(source_id, absl::StrCat("Merged into ", target.name(), "."));
+    *response.mutable_source() = TicketFromRow(
+        db::Exec(tx, "ticketing_close_merged", scope.tenant, source_id, target_id)[0]);
+    *response.mutable_target() =
+        TicketFromRow(db::Exec(tx, "ticketing_touch_ticket", scope.tenant, target_id, false, "")[0]);
+    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.merged", response.source().name(),
+                        response);
+    return absl::OkStatus();
+  }));
+  return response;
 }
 
 absl::StatusOr<v1::ListCommentsResponse> TicketStore::ListComments(

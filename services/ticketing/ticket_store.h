@@ -36,6 +36,10 @@ class TicketStore {
                                          const std::string& ticket_id, v1::Comment comment,
                                          const std::string& request_id,
                                          const std::string& request_hash);
+  // Folds ticket `source_id` into `target_id` (MergeTickets).
+  absl::StatusOr<v1::MergeTicketsResponse> Merge(const server::CallScope& scope,
+                                                 const std::string& source_id,
+                                                 const std::string& target_id);
   absl::StatusOr<v1::ListCommentsResponse> ListComments(const server::CallScope& scope,
                                                         const std::string& ticket_id,
                                                         const v1::ListCommentsRequest& request);
