@@ -365,8 +365,8 @@ absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallSc
     note(source_id, absl::StrCat("Merged into ", target.name(), "."));
     *response.mutable_source() = TicketFromRow(
         db::Exec(tx, "ticketing_close_merged", scope.tenant, source_id, target_id)[0]);
-    *response.mutable_target() =
-        TicketFromRow(db::Exec(tx, "ticketing_touch_ticket", scope.tenant, target_id, false, "")[0]);
+    *response.mutable_target() = TicketFromRow(
+        db::Exec(tx, "ticketing_touch_ticket", scope.tenant, target_id, false, "")[0]);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.merged", response.source().name(),
                         response);
     return absl::OkStatus();

@@ -79,6 +79,7 @@ ABSL_FLAG(std::string, body, "", "tickets comment: the text");
 ABSL_FLAG(std::string, author, "", "tickets comment: who wrote it");
 ABSL_FLAG(std::string, author_kind, "agent", "tickets comment: agent | customer | system");
 ABSL_FLAG(bool, internal, false, "tickets comment: an internal note, not a public reply");
+ABSL_FLAG(std::string, into, "", "tickets merge: the ticket that remains, tickets/<id>");
 
 namespace crm::crmctl {
 

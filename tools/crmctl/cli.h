@@ -58,6 +58,7 @@ ABSL_DECLARE_FLAG(std::string, body);
 ABSL_DECLARE_FLAG(std::string, author);
 ABSL_DECLARE_FLAG(std::string, author_kind);
 ABSL_DECLARE_FLAG(bool, internal);
+ABSL_DECLARE_FLAG(std::string, into);
 
 namespace crm::crmctl {
 

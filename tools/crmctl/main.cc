@@ -11,7 +11,8 @@
 // consent: record NAME | check NAME | list NAME [--history]
 // apikeys: create | revoke NAME | list (with --admin_token_file)
 // tickets: create --requester customers/ID --subject S | get NAME | list [--filter F] |
-//   status NAME --status S | comment NAME --body B [--internal] | comments NAME
+//   status NAME --status S | comment NAME --body B [--internal] | comments NAME |
+//   merge NAME --into TARGET
 // health
 #include <cstdio>
 #include <string>
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
       "create|get|list|search|update|delete|import|duplicates|merge|unmerge | "
       "orders import | consent "
       "record|check|list | apikeys "
-      "create|revoke|list | tickets create|get|list|status|comment|comments | health");
+      "create|revoke|list | tickets create|get|list|status|comment|comments|merge | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());

@@ -1,4 +1,4 @@
-// crmctl tickets create | get | list | status | comment | comments.
+// crmctl tickets create | get | list | status | comment | comments | merge.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
@@ -53,8 +53,9 @@ int List(v1::TicketService::Stub& stub) {
 
 int Tickets(const std::vector<char*>& args) {
   if (args.size() < 3) {
-    std::fprintf(stderr,
-                 "usage: crmctl tickets create|get|list|status|comment|comments [NAME] [flags]\n");
+    std::fprintf(
+        stderr,
+        "usage: crmctl tickets create|get|list|status|comment|comments|merge [NAME] [flags]\n");
     return 2;
   }
   auto stub = v1::TicketService::NewStub(Channel());
@@ -126,6 +127,18 @@ int Tickets(const std::vector<char*>& args) {
     grpc::Status s = stub->AddComment(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     std::cout << Json(out) << "\n";
+    return 0;
+  }
+  if (verb == "merge") {
+    v1::MergeTicketsRequest request;
+    request.set_source(name);
+    request.set_target(absl::GetFlag(FLAGS_into));
+    v1::MergeTicketsResponse out;
+    grpc::Status s = stub->MergeTickets(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    PrintLine(out.source());
+    PrintLine(out.target());
+    std::fprintf(stderr, "%lld comments moved\n", static_cast<long long>(out.moved_comments()));
     return 0;
   }
   if (verb == "comments") {

@@ -6,6 +6,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 #include <string>
@@ -358,6 +359,64 @@ TEST_CASE("the ticketing service does not start without the customer service's a
   CHECK(runtime.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(runtime.status().message() ==
         "--services: ticketing calls customer; add customer=<address>");
+}
+
+TEST_CASE("MergeTickets moves the comments, closes the source and points it at the target",
+          "[integration][ticketing]") {
+  Desk d;
+  v1::Ticket source = d.Create("Parcel late (asked by e-mail)");
+  v1::Ticket target = d.Create("Parcel late (asked in chat)");
+  v1::Comment c;
+  REQUIRE(d.Comment(source.name(), v1::AUTHOR_KIND_CUSTOMER, true, "Order 1001?", &c).ok());
+  REQUIRE(d.Comment(source.name(), v1::AUTHOR_KIND_AGENT, false, "Asked the carrier", &c).ok());
+  v1::MergeTicketsRequest req;
+  req.set_source(source.name());
+  req.set_target(target.name());
+  v1::MergeTicketsResponse merged;
+  REQUIRE(d.stub->MergeTickets(ServiceHarness::Ctx().get(), req, &merged).ok());
+  CHECK(merged.moved_comments() == 2);
+  CHECK(merged.source().status() == v1::STATUS_CLOSED);
+  CHECK(merged.source().merged_into() == target.name());
+  CHECK(merged.source().has_close_time());
+  CHECK(merged.target().status() == v1::STATUS_NEW);
+  CHECK(d.Get(source.name()).merged_into() == target.name());
+
+  v1::ListCommentsRequest list;
+  list.set_parent(target.name());
+  v1::ListCommentsResponse on_target;
+  REQUIRE(d.stub->ListComments(ServiceHarness::Ctx().get(), list, &on_target).ok());
+  REQUIRE(on_target.comments_size() == 3);
+  CHECK(on_target.comments(0).body() == "Order 1001?");
+  CHECK(absl::StartsWith(on_target.comments(0).name(), target.name() + "/comments/"));
+  CHECK(on_target.comments(1).body() == "Asked the carrier");
+  CHECK(on_target.comments(2).author_kind() == v1::AUTHOR_KIND_SYSTEM);
+  CHECK(absl::StrContains(on_target.comments(2).body(), source.name()));
+  list.set_parent(source.name());
+  v1::ListCommentsResponse on_source;
+  REQUIRE(d.stub->ListComments(ServiceHarness::Ctx().get(), list, &on_source).ok());
+  REQUIRE(on_source.comments_size() == 1);
+  CHECK(on_source.comments(0).body() == absl::StrCat("Merged into ", target.name(), "."));
+
+  // Again: nothing changes. Into itself, into or from a closed ticket: refused.
+  v1::MergeTicketsResponse again;
+  REQUIRE(d.stub->MergeTickets(ServiceHarness::Ctx().get(), req, &again).ok());
+  CHECK(again.moved_comments() == 0);
+  CHECK(again.source().etag() == merged.source().etag());
+  req.set_source(target.name());
+  CHECK(d.stub->MergeTickets(ServiceHarness::Ctx().get(), req, &again).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Ticket third = d.Create("Third");
+  req.set_source(third.name());
+  req.set_target(source.name());
+  grpc::Status closed = d.stub->MergeTickets(ServiceHarness::Ctx().get(), req, &again);
+  CHECK(closed.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StrContains(closed.error_message(), "closed"));
+  // Another tenant cannot see either ticket.
+  req.set_target(target.name());
+  CHECK(d.stub->MergeTickets(ServiceHarness::Ctx("other").get(), req, &again).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  const std::vector<std::string> events = d.EventTypes();
+  CHECK(std::count(events.begin(), events.end(), "ticket.merged") == 1);
 }
 
 }  // namespace crm::testing
