@@ -111,9 +111,15 @@ absl::Status ServiceRuntime::Housekeep() {
   CRM_ASSIGN_OR_RETURN(int64_t keys,
                        db::PruneIdempotencyKeys(*pool_, schema_, db::kIdempotencyWindow));
   CRM_ASSIGN_OR_RETURN(int64_t events, events::PruneOutbox(*pool_, schema_, outbox_retention_));
-  if (keys > 0 || events > 0) {
+  int64_t own = 0;
+  for (const auto& job : service_housekeeping_) {
+    CRM_ASSIGN_OR_RETURN(int64_t changed, job());
+    own += changed;
+  }
+  if (keys > 0 || events > 0 || own > 0) {
     log::Info("housekeeping", {{"idempotency_keys_pruned", absl::StrCat(keys)},
-                               {"events_pruned", absl::StrCat(events)}});
+                               {"events_pruned", absl::StrCat(events)},
+                               {"service_rows_changed", absl::StrCat(own)}});
   }
   return absl::OkStatus();
 }

@@ -114,8 +114,16 @@ class ServiceRuntime {
     feed_service_ = std::move(service);
   }
 
+  // Adds the service's own periodic work to housekeeping (call from
+  // `wire`): it runs after the kit's, every housekeeping interval and on
+  // Housekeep(), and returns how many rows it changed, for the log.
+  void AddHousekeeping(std::function<absl::StatusOr<int64_t>()> job) {
+    service_housekeeping_.push_back(std::move(job));
+  }
+
   // One round of housekeeping now (what the housekeeping thread runs every
-  // interval): prunes expired idempotency keys and events past retention.
+  // interval): prunes expired idempotency keys and events past retention,
+  // then runs the service's own (AddHousekeeping).
   absl::Status Housekeep();
 
   // Ends the event streams, drains the server, then the executor. Idempotent.
@@ -146,6 +154,7 @@ class ServiceRuntime {
   std::unique_ptr<grpc::Service> feed_service_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> service_channels_;
   std::unique_ptr<Component> component_;
+  std::vector<std::function<absl::StatusOr<int64_t>()>> service_housekeeping_;
   absl::Duration housekeeping_interval_;
   absl::Duration outbox_retention_;
   std::thread housekeeper_;

@@ -78,6 +78,16 @@ const std::map<std::string, std::string>& Statements() {
                     "COALESCE(NULLIF($4, ''), t.status) WHERE t.tenant_id = $1 AND t.id = "
                     "$2::uuid RETURNING ",
                     kTicketColumns)},
+      // Housekeeping: $1 seconds since solving, $2 the batch; across tenants
+      // (app.housekeeping), the tenant last.
+      {"ticketing_close_solved_tickets",
+       absl::StrCat("WITH due AS (SELECT tenant_id, id FROM ticketing.tickets WHERE status = "
+                    "'SOLVED' AND solve_time < now() - $1::bigint * interval '1 second' ORDER BY "
+                    "solve_time LIMIT $2::int FOR UPDATE SKIP LOCKED) UPDATE ticketing.tickets t "
+                    "SET status = 'CLOSED', close_time = now(), update_time = now(), version = "
+                    "t.version + 1 FROM due WHERE t.tenant_id = due.tenant_id AND t.id = due.id "
+                    "RETURNING ",
+                    kTicketColumns, ", t.tenant_id")},
       // MergeTickets: $2 the source, $3 the target.
       {"ticketing_move_comments",
        "UPDATE ticketing.ticket_comments SET ticket_id = $3::uuid WHERE tenant_id = $1 AND "
@@ -372,6 +382,29 @@ absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallSc
     return absl::OkStatus();
   }));
   return response;
+}
+
+absl::StatusOr<int64_t> TicketStore::CloseSolved(absl::Duration after, int batch) {
+  int64_t closed = 0;
+  for (;;) {
+    int64_t this_batch = 0;
+    db::TxOptions options;
+    options.deadline = absl::Now() + absl::Minutes(1);
+    CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
+      tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+      auto rows =
+          db::Exec(tx, "ticketing_close_solved_tickets", absl::ToInt64Seconds(after), batch);
+      this_batch = static_cast<int64_t>(rows.size());
+      for (const auto& row : rows) {
+        const Ticket ticket = TicketFromRow(row);
+        events::AppendEvent(tx, kSchema, row[18].as<std::string>(), "ticket.status_changed",
+                            ticket.name(), ticket);
+      }
+      return absl::OkStatus();
+    }));
+    closed += this_batch;
+    if (this_batch < batch) return closed;
+  }
 }
 
 absl::StatusOr<v1::ListCommentsResponse> TicketStore::ListComments(

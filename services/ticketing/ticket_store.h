@@ -40,6 +40,10 @@ class TicketStore {
   absl::StatusOr<v1::MergeTicketsResponse> Merge(const server::CallScope& scope,
                                                  const std::string& source_id,
                                                  const std::string& target_id);
+  // Closes tickets solved longer than `after` ago, across tenants, in
+  // batches of `batch`, each with its ticket.status_changed event; returns
+  // how many it closed. Safe with several replicas (SKIP LOCKED).
+  absl::StatusOr<int64_t> CloseSolved(absl::Duration after, int batch = 500);
   absl::StatusOr<v1::ListCommentsResponse> ListComments(const server::CallScope& scope,
                                                         const std::string& ticket_id,
                                                         const v1::ListCommentsRequest& request);

@@ -2,9 +2,15 @@
 
 #include <memory>
 
+#include "absl/flags/flag.h"
+#include "common/base/env.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
 #include "services/ticketing/ticket_domain.h"
 #include "services/ticketing/ticket_service.h"
+
+ABSL_FLAG(int, close_solved_after_hours,
+          static_cast<int>(crm::EnvOr("CRM_CLOSE_SOLVED_AFTER_HOURS", int64_t{96})),
+          "Solved tickets close on their own this long after they were solved");
 
 namespace crm::ticketing {
 namespace {
@@ -34,6 +40,9 @@ server::ServiceDefinition Definition() {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->service);
     rt.ServeEventFeed<crm::ticketing::v1::EventFeedService>();
+    TicketStore* tickets = &wiring->tickets;
+    const absl::Duration after = absl::Hours(absl::GetFlag(FLAGS_close_solved_after_hours));
+    rt.AddHousekeeping([tickets, after] { return tickets->CloseSolved(after); });
     return wiring;
   };
   return d;

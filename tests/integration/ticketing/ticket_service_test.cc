@@ -419,4 +419,50 @@ TEST_CASE("MergeTickets moves the comments, closes the source and points it at t
   CHECK(std::count(events.begin(), events.end(), "ticket.merged") == 1);
 }
 
+TEST_CASE("housekeeping closes tickets solved long enough ago, in every tenant",
+          "[integration][ticketing]") {
+  Desk d;
+  const std::string elsewhere = d.customers.NewCustomer("b@example.com", "other").name();
+  v1::Ticket old_a = d.Create("Solved last week");
+  v1::Ticket old_b = d.Create("Solved last week too", elsewhere, "other");
+  v1::Ticket fresh = d.Create("Solved just now");
+  v1::Ticket open = d.Create("Still open");
+  auto solve = [&](const v1::Ticket& t, const std::string& tenant) {
+    v1::ChangeTicketStatusRequest req;
+    req.set_name(t.name());
+    req.set_status(v1::STATUS_SOLVED);
+    v1::Ticket out;
+    REQUIRE(d.stub->ChangeTicketStatus(ServiceHarness::Ctx(tenant).get(), req, &out).ok());
+  };
+  solve(old_a, "acme");
+  solve(old_b, "other");
+  solve(fresh, "acme");
+  {
+    pqxx::connection conn(d.h.db_url());
+    pqxx::nontransaction tx(conn);
+    tx.exec(
+        "UPDATE ticketing.tickets SET solve_time = now() - interval '5 days' WHERE subject "
+        "LIKE 'Solved last week%'");
+  }
+  REQUIRE(d.h.runtime().Housekeep().ok());
+  CHECK(d.Get(old_a.name()).status() == v1::STATUS_CLOSED);
+  CHECK(d.Get(old_a.name()).has_close_time());
+  CHECK(d.Get(old_b.name(), "other").status() == v1::STATUS_CLOSED);
+  CHECK(d.Get(fresh.name()).status() == v1::STATUS_SOLVED);
+  CHECK(d.Get(open.name()).status() == v1::STATUS_NEW);
+  // Each closed ticket has its event, in its own tenant.
+  pqxx::connection conn(d.h.db_url());
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec("SELECT count(*) FROM ticketing.outbox WHERE type = 'ticket.status_changed' AND "
+                "subject IN ('" +
+                old_a.name() + "', '" + old_b.name() + "')")[0][0]
+            .as<int>() == 4);
+  CHECK(tx.exec("SELECT tenant_id FROM ticketing.outbox WHERE subject = '" + old_b.name() +
+                "' GROUP BY tenant_id")[0][0]
+            .as<std::string>() == "other");
+  // A second round finds nothing more.
+  REQUIRE(d.h.runtime().Housekeep().ok());
+  CHECK(d.Get(fresh.name()).status() == v1::STATUS_SOLVED);
+}
+
 }  // namespace crm::testing
