@@ -247,7 +247,8 @@ TEST_CASE("Reader: a lost connection fails its reads UNAVAILABLE, then reconnect
   // A slow read in flight when the server ends the connection.
   Collected collected(1);
   f.reader->Read(f.For("a", absl::Seconds(30)), "tx_sleep_seconds", collected.At(0), 20.0);
-  // Poll until the sleep is running, then end its backend.
+  // Poll until the sleep is running, then end its backend (this database's
+  // only: tests running in parallel use the same role).
   pqxx::connection admin(f.admin);
   bool terminated = false;
   for (const absl::Time until = absl::Now() + absl::Seconds(10);
@@ -256,7 +257,7 @@ TEST_CASE("Reader: a lost connection fails its reads UNAVAILABLE, then reconnect
     terminated = tx.exec(
                        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
                        "pg_stat_activity WHERE usename = 'crm_tx_test' AND state = 'active' "
-                       "AND query LIKE '%pg_sleep%') t")[0][0]
+                       "AND datname = current_database() AND query LIKE '%pg_sleep%') t")[0][0]
                      .as<int>() > 0;
   }
   REQUIRE(terminated);
