@@ -78,6 +78,11 @@ absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
   return scope;
 }
 
+absl::Status CheckRequestIdField(absl::string_view request_id) {
+  if (request_id.empty() || IsValidRequestId(request_id)) return absl::OkStatus();
+  return absl::InvalidArgumentError("request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
+}
+
 std::unique_ptr<grpc::ClientContext> CallOnBehalf(const CallScope& scope,
                                                   absl::string_view caller) {
   auto ctx = std::make_unique<grpc::ClientContext>();

@@ -38,6 +38,9 @@ struct CallOptions {
 bool IsValidTenant(absl::string_view tenant);
 // Request ids we accept from callers: 1 to 128 of [A-Za-z0-9_.:-].
 bool IsValidRequestId(absl::string_view id);
+// The `request_id` field of an idempotent request: OK when empty or valid,
+// INVALID_ARGUMENT naming the field otherwise.
+absl::Status CheckRequestIdField(absl::string_view request_id);
 
 // Transaction options of a call: its tenant (row-level security) and its
 // deadline (statement timeout). ReadTxFor adds READ ONLY.

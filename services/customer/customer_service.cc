@@ -30,10 +30,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::CreateCustomer(
     Customer* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     if (!request->has_customer()) return absl::InvalidArgumentError("customer: required");
-    if (!request->request_id().empty() && !server::IsValidRequestId(request->request_id())) {
-      return absl::InvalidArgumentError(
-          "request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
-    }
+    CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
     Customer customer = request->customer();
     customer.clear_name();
     customer.clear_create_time();
@@ -109,10 +106,7 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::RecordConsent(
     std::string id;
     CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "customers", &id));
     if (!request->has_consent()) return absl::InvalidArgumentError("consent: required");
-    if (!request->request_id().empty() && !server::IsValidRequestId(request->request_id())) {
-      return absl::InvalidArgumentError(
-          "request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
-    }
+    CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
     v1::Consent consent = request->consent();
     // The hash covers what the caller sent, before the default time is set,
     // so that a retry of the same request is recognised as the same.

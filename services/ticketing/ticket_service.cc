@@ -6,14 +6,6 @@
 #include "services/ticketing/ticket_domain.h"
 
 namespace crm::ticketing {
-namespace {
-
-absl::Status CheckRequestId(const std::string& request_id) {
-  if (request_id.empty() || server::IsValidRequestId(request_id)) return absl::OkStatus();
-  return absl::InvalidArgumentError("request_id: must be 1 to 128 characters of [A-Za-z0-9_.:-]");
-}
-
-}  // namespace
 
 TicketServiceImpl::TicketServiceImpl(TicketStore& store, CustomerReferences& references,
                                      server::Executor& executor, server::CallOptions call_options)
@@ -24,7 +16,7 @@ grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerCo
                                                           v1::Ticket* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     if (!request->has_ticket()) return absl::InvalidArgumentError("ticket: required");
-    CRM_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
     v1::Ticket ticket = request->ticket();
     ticket.clear_name();
     ticket.clear_etag();
@@ -88,7 +80,7 @@ grpc::ServerUnaryReactor* TicketServiceImpl::AddComment(grpc::CallbackServerCont
     std::string id;
     CRM_RETURN_IF_ERROR(api::ParseResourceName("parent", request->parent(), "tickets", &id));
     if (!request->has_comment()) return absl::InvalidArgumentError("comment: required");
-    CRM_RETURN_IF_ERROR(CheckRequestId(request->request_id()));
+    CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
     CRM_RETURN_IF_ERROR(ValidateComment(request->comment(), "comment"));
     v1::Comment comment = request->comment();
     comment.clear_name();
