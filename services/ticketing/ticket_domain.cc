@@ -102,6 +102,17 @@ absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateCustomStatus(const v1::CustomStatus& s, absl::string_view path) {
+  if (s.label().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".label: required"));
+  CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(path, ".label"), s.label(), 64));
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(path, ".category"), s.category()));
+  if (s.category() == v1::STATUS_NEW) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".category: NEW has no custom statuses (a ticket leaves it at once)"));
+  }
+  return api::CheckText(absl::StrCat(path, ".description"), s.description(), 500);
+}
+
 absl::Status ValidateComment(const v1::Comment& c, absl::string_view path) {
   CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(path, ".author_kind"), c.author_kind()));
   if (c.author().empty()) {

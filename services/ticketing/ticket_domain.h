@@ -24,6 +24,11 @@ bool CanMove(v1::Status from, v1::Status to);
 // validates it; INVALID_ARGUMENT names the field under `path`.
 absl::Status PrepareNewTicket(v1::Ticket* ticket, absl::string_view path);
 
+// Validates a custom status to create (label 1 to 64 characters, a
+// category other than NEW, description up to 500); INVALID_ARGUMENT names
+// the field under `path`.
+absl::Status ValidateCustomStatus(const v1::CustomStatus& status, absl::string_view path);
+
 // Validates a comment to add; INVALID_ARGUMENT names the field under `path`.
 absl::Status ValidateComment(const v1::Comment& comment, absl::string_view path);
 

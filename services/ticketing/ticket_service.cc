@@ -66,9 +66,38 @@ grpc::ServerUnaryReactor* TicketServiceImpl::ChangeTicketStatus(
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     std::string id;
     CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "tickets", &id));
-    CRM_RETURN_IF_ERROR(api::RequiredEnum("status", request->status()));
-    CRM_ASSIGN_OR_RETURN(*response,
-                         store_.ChangeStatus(scope, id, request->status(), request->etag()));
+    std::string custom_status;
+    if (request->custom_status().empty()) {
+      CRM_RETURN_IF_ERROR(api::RequiredEnum("status", request->status()));
+    } else {
+      CRM_RETURN_IF_ERROR(api::OptionalEnum("status", request->status()));
+      CRM_RETURN_IF_ERROR(api::ParseResourceName("custom_status", request->custom_status(),
+                                                 "customStatuses", &custom_status));
+    }
+    CRM_ASSIGN_OR_RETURN(*response, store_.ChangeStatus(scope, id, request->status(), custom_status,
+                                                        request->etag()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::CreateCustomStatus(
+    grpc::CallbackServerContext* ctx, const v1::CreateCustomStatusRequest* request,
+    v1::CustomStatus* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_custom_status()) {
+      return absl::InvalidArgumentError("custom_status: required");
+    }
+    CRM_RETURN_IF_ERROR(ValidateCustomStatus(request->custom_status(), "custom_status"));
+    CRM_ASSIGN_OR_RETURN(*response, store_.CreateCustomStatus(scope, request->custom_status()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::ListCustomStatuses(
+    grpc::CallbackServerContext* ctx, const v1::ListCustomStatusesRequest* /*request*/,
+    v1::ListCustomStatusesResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.ListCustomStatuses(scope));
     return absl::OkStatus();
   });
 }

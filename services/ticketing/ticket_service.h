@@ -27,6 +27,12 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* ChangeTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::ChangeTicketStatusRequest* request,
                                                v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* CreateCustomStatus(grpc::CallbackServerContext* ctx,
+                                               const v1::CreateCustomStatusRequest* request,
+                                               v1::CustomStatus* response) override;
+  grpc::ServerUnaryReactor* ListCustomStatuses(grpc::CallbackServerContext* ctx,
+                                               const v1::ListCustomStatusesRequest* request,
+                                               v1::ListCustomStatusesResponse* response) override;
   grpc::ServerUnaryReactor* AddComment(grpc::CallbackServerContext* ctx,
                                        const v1::AddCommentRequest* request,
                                        v1::Comment* response) override;

@@ -40,7 +40,12 @@ constexpr char kTicketColumns[] =
     "(EXTRACT(EPOCH FROM t.first_response_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM t.solve_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM t.close_time) * 1000000)::bigint, t.version, "
-    "COALESCE(t.merged_into::text, '')";
+    "COALESCE(t.merged_into::text, ''), COALESCE(t.custom_status::text, '')";
+
+// The same for `ticketing.custom_statuses s` and CustomStatusFromRow.
+constexpr char kCustomStatusColumns[] =
+    "s.id::text, s.label, s.category, s.description, "
+    "(EXTRACT(EPOCH FROM s.create_time) * 1000000)::bigint";
 
 // The same for `ticketing.ticket_comments c` and CommentFromRow.
 constexpr char kCommentColumns[] =
@@ -62,39 +67,60 @@ const std::map<std::string, std::string>& Statements() {
        absl::StrCat("SELECT ", kTicketColumns,
                     " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.id = $2::uuid FOR "
                     "UPDATE")},
-      // $3 the new status: solving stamps solve_time, closing close_time.
+      // $3 the new category, $4 the custom status ('' for none): reaching
+      // SOLVED stamps solve_time, reaching CLOSED close_time.
       {"ticketing_update_status",
-       absl::StrCat("UPDATE ticketing.tickets t SET status = $3, update_time = now(), version = "
-                    "t.version + 1, solve_time = CASE WHEN $3 = 'SOLVED' THEN now() ELSE "
-                    "t.solve_time END, close_time = CASE WHEN $3 = 'CLOSED' THEN now() ELSE "
-                    "t.close_time END WHERE t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
+       absl::StrCat("UPDATE ticketing.tickets t SET status = $3, custom_status = NULLIF($4, "
+                    "'')::uuid, update_time = now(), version = t.version + 1, solve_time = CASE "
+                    "WHEN $3 = 'SOLVED' AND t.status <> 'SOLVED' THEN now() ELSE t.solve_time "
+                    "END, close_time = CASE WHEN $3 = 'CLOSED' AND t.status <> 'CLOSED' THEN "
+                    "now() ELSE t.close_time END WHERE t.tenant_id = $1 AND t.id = $2::uuid "
+                    "RETURNING ",
                     kTicketColumns)},
+      {"ticketing_insert_custom_status",
+       absl::StrCat("INSERT INTO ticketing.custom_statuses AS s (tenant_id, label, category, "
+                    "description) VALUES ($1, $2, $3, $4) RETURNING ",
+                    kCustomStatusColumns)},
+      {"ticketing_find_custom_status_label",
+       "SELECT 1 FROM ticketing.custom_statuses WHERE tenant_id = $1 AND lower(label) = "
+       "lower($2)"},
+      {"ticketing_get_custom_status",
+       absl::StrCat(
+           "SELECT ", kCustomStatusColumns,
+           " FROM ticketing.custom_statuses s WHERE s.tenant_id = $1 AND s.id = $2::uuid")},
+      {"ticketing_list_custom_statuses",
+       absl::StrCat("SELECT ", kCustomStatusColumns,
+                    " FROM ticketing.custom_statuses s WHERE s.tenant_id = $1 ORDER BY "
+                    "s.category, lower(s.label)")},
       // After a comment: $3 whether it is a first response, $4 the status
       // it moves the ticket to ('' for none).
       {"ticketing_touch_ticket",
        absl::StrCat("UPDATE ticketing.tickets t SET update_time = now(), version = t.version + 1, "
                     "first_response_time = CASE WHEN $3::boolean THEN COALESCE("
                     "t.first_response_time, now()) ELSE t.first_response_time END, status = "
-                    "COALESCE(NULLIF($4, ''), t.status) WHERE t.tenant_id = $1 AND t.id = "
-                    "$2::uuid RETURNING ",
+                    "COALESCE(NULLIF($4, ''), t.status), custom_status = CASE WHEN $4 = '' THEN "
+                    "t.custom_status END WHERE t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
                     kTicketColumns)},
       // Housekeeping: $1 seconds since solving, $2 the batch; across tenants
       // (app.housekeeping), the tenant last.
       {"ticketing_close_solved_tickets",
-       absl::StrCat("WITH due AS (SELECT tenant_id, id FROM ticketing.tickets WHERE status = "
-                    "'SOLVED' AND solve_time < now() - $1::bigint * interval '1 second' ORDER BY "
-                    "solve_time LIMIT $2::int FOR UPDATE SKIP LOCKED) UPDATE ticketing.tickets t "
-                    "SET status = 'CLOSED', close_time = now(), update_time = now(), version = "
-                    "t.version + 1 FROM due WHERE t.tenant_id = due.tenant_id AND t.id = due.id "
-                    "RETURNING ",
-                    kTicketColumns, ", t.tenant_id")},
+       absl::StrCat(
+           "WITH due AS (SELECT tenant_id, id FROM ticketing.tickets WHERE status = "
+           "'SOLVED' AND solve_time < now() - $1::bigint * interval '1 second' ORDER BY "
+           "solve_time LIMIT $2::int FOR UPDATE SKIP LOCKED) UPDATE ticketing.tickets t "
+           "SET status = 'CLOSED', custom_status = NULL, close_time = now(), update_time = "
+           "now(), version = t.version + 1 FROM due WHERE t.tenant_id = due.tenant_id AND t.id = "
+           "due.id "
+           "RETURNING ",
+           kTicketColumns, ", t.tenant_id")},
       // MergeTickets: $2 the source, $3 the target.
       {"ticketing_move_comments",
        "UPDATE ticketing.ticket_comments SET ticket_id = $3::uuid WHERE tenant_id = $1 AND "
        "ticket_id = $2::uuid"},
       {"ticketing_close_merged",
-       absl::StrCat("UPDATE ticketing.tickets t SET status = 'CLOSED', close_time = now(), "
-                    "merged_into = $3::uuid, update_time = now(), version = t.version + 1 WHERE "
+       absl::StrCat("UPDATE ticketing.tickets t SET status = 'CLOSED', custom_status = NULL, "
+                    "close_time = now(), merged_into = $3::uuid, update_time = now(), version = "
+                    "t.version + 1 WHERE "
                     "t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
                     kTicketColumns)},
       {"ticketing_insert_comment",
@@ -143,6 +169,7 @@ Ticket TicketFromRow(const Row& row) {
   absl::SimpleAtoi(row[16].c_str(), &version);
   t.set_etag(api::EtagOf(version));
   if (!text(17).empty()) t.set_merged_into(absl::StrCat("tickets/", text(17)));
+  if (!text(18).empty()) t.set_custom_status(absl::StrCat("customStatuses/", text(18)));
   return t;
 }
 
@@ -157,6 +184,16 @@ Comment CommentFromRow(const pqxx::row& row) {
   api::MergeJson(row[6].c_str(), &c).IgnoreError();  // written by us: attachments only
   *c.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[7].as<int64_t>());
   return c;
+}
+
+v1::CustomStatus CustomStatusFromRow(const pqxx::row& row) {
+  v1::CustomStatus s;
+  s.set_name(absl::StrCat("customStatuses/", row[0].as<std::string>()));
+  s.set_label(row[1].as<std::string>());
+  s.set_category(StatusOf(row[2].as<std::string>()));
+  s.set_description(row[3].as<std::string>());
+  *s.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[4].as<int64_t>());
+  return s;
 }
 
 std::string TagsLiteral(const Ticket& t) {
@@ -187,6 +224,7 @@ std::vector<api::FilterField> TicketFilterFields() {
       {"tags", "t.tags", FieldType::kStringList},
       {"create_time", "t.create_time", FieldType::kTimestamp},
       {"update_time", "t.update_time", FieldType::kTimestamp},
+      {"custom_status", "'customStatuses/' || t.custom_status::text"},
   };
 }
 
@@ -273,6 +311,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketStore::List(const server::CallScop
 
 absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
                                                  const std::string& id, v1::Status status,
+                                                 const std::string& custom_status_id,
                                                  const std::string& etag) {
   Ticket changed;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
@@ -282,22 +321,68 @@ absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
       return absl::FailedPreconditionError(
           absl::StrCat(current.name(), " is closed: closed tickets do not change"));
     }
-    if (current.status() == status) {
+    // A custom status brings its category.
+    std::string custom_name;
+    if (!custom_status_id.empty()) {
+      custom_name = absl::StrCat("customStatuses/", custom_status_id);
+      auto rows = db::Exec(tx, "ticketing_get_custom_status", scope.tenant, custom_status_id);
+      if (rows.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("custom_status: ", custom_name, " does not exist"));
+      }
+      const v1::Status category = CustomStatusFromRow(rows[0]).category();
+      if (status != v1::STATUS_UNSPECIFIED && status != category) {
+        return absl::InvalidArgumentError(absl::StrCat("status: ", StatusText(status),
+                                                       " is not the category of ", custom_name,
+                                                       " (", StatusText(category), ")"));
+      }
+      status = category;
+    }
+    if (current.status() == status && current.custom_status() == custom_name) {
       changed = current;
       return absl::OkStatus();
     }
-    if (!CanMove(current.status(), status)) {
+    if (current.status() != status && !CanMove(current.status(), status)) {
       return absl::FailedPreconditionError(
           absl::StrCat("status: a ticket cannot move from ", StatusText(current.status()), " to ",
                        StatusText(status), " (docs/ticketing.md has the table)"));
     }
-    changed = TicketFromRow(
-        db::Exec(tx, "ticketing_update_status", scope.tenant, id, StatusText(status))[0]);
+    changed = TicketFromRow(db::Exec(tx, "ticketing_update_status", scope.tenant, id,
+                                     StatusText(status), custom_status_id)[0]);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", changed.name(),
                         changed);
     return absl::OkStatus();
   }));
   return changed;
+}
+
+absl::StatusOr<v1::CustomStatus> TicketStore::CreateCustomStatus(const server::CallScope& scope,
+                                                                 const v1::CustomStatus& status) {
+  v1::CustomStatus created;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    if (!db::Exec(tx, "ticketing_find_custom_status_label", scope.tenant, status.label()).empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("custom_status.label: \"", status.label(), "\" already exists"));
+    }
+    created = CustomStatusFromRow(db::Exec(tx, "ticketing_insert_custom_status", scope.tenant,
+                                           status.label(), StatusText(status.category()),
+                                           status.description())[0]);
+    return absl::OkStatus();
+  }));
+  return created;
+}
+
+absl::StatusOr<v1::ListCustomStatusesResponse> TicketStore::ListCustomStatuses(
+    const server::CallScope& scope) {
+  v1::ListCustomStatusesResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    response.Clear();
+    for (const auto& row : db::Exec(tx, "ticketing_list_custom_statuses", scope.tenant)) {
+      *response.add_custom_statuses() = CustomStatusFromRow(row);
+    }
+    return absl::OkStatus();
+  }));
+  return response;
 }
 
 absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
@@ -397,7 +482,7 @@ absl::StatusOr<int64_t> TicketStore::CloseSolved(absl::Duration after, int batch
       this_batch = static_cast<int64_t>(rows.size());
       for (const auto& row : rows) {
         const Ticket ticket = TicketFromRow(row);
-        events::AppendEvent(tx, kSchema, row[18].as<std::string>(), "ticket.status_changed",
+        events::AppendEvent(tx, kSchema, row[19].as<std::string>(), "ticket.status_changed",
                             ticket.name(), ticket);
       }
       return absl::OkStatus();

@@ -29,8 +29,15 @@ class TicketStore {
            std::function<void(absl::StatusOr<v1::Ticket>)> done);
   absl::StatusOr<v1::ListTicketsResponse> List(const server::CallScope& scope,
                                                const v1::ListTicketsRequest& request);
+  // To category `status`, or to custom status `custom_status_id` (its
+  // category; `status` then unset or the same).
   absl::StatusOr<v1::Ticket> ChangeStatus(const server::CallScope& scope, const std::string& id,
-                                          v1::Status status, const std::string& etag);
+                                          v1::Status status, const std::string& custom_status_id,
+                                          const std::string& etag);
+  // `status` is validated (label, category).
+  absl::StatusOr<v1::CustomStatus> CreateCustomStatus(const server::CallScope& scope,
+                                                      const v1::CustomStatus& status);
+  absl::StatusOr<v1::ListCustomStatusesResponse> ListCustomStatuses(const server::CallScope& scope);
   // `comment` is validated (ValidateComment).
   absl::StatusOr<v1::Comment> AddComment(const server::CallScope& scope,
                                          const std::string& ticket_id, v1::Comment comment,

@@ -141,6 +141,16 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   CHECK(out.find("AGENT ann (public)") != std::string::npos);
   out = crmctl({"tickets", "status", ticket, "--status=new"}, &code);
   CHECK(code == 1);
+  out = crmctl({"tickets", "new-status", "--label=Refund issued", "--status=solved"}, &code);
+  REQUIRE(code == 0);
+  const std::string custom =
+      out.substr(out.find("customStatuses/"), std::string("customStatuses/").size() + 36);
+  out = crmctl({"tickets", "statuses"}, &code);
+  CHECK(out.find(custom + "  SOLVED   Refund issued") != std::string::npos);
+  out = crmctl({"tickets", "status", ticket, "--custom_status=" + custom}, &code);
+  CHECK(code == 0);
+  out = crmctl({"tickets", "get", ticket}, &code);
+  CHECK(out.find("\"custom_status\": \"" + custom) != std::string::npos);
 
   out = crmctl({"customers", "delete", name}, &code);
   CHECK(code == 0);

@@ -80,6 +80,9 @@ ABSL_FLAG(std::string, author, "", "tickets comment: who wrote it");
 ABSL_FLAG(std::string, author_kind, "agent", "tickets comment: agent | customer | system");
 ABSL_FLAG(bool, internal, false, "tickets comment: an internal note, not a public reply");
 ABSL_FLAG(std::string, into, "", "tickets merge: the ticket that remains, tickets/<id>");
+ABSL_FLAG(std::string, custom_status, "",
+          "tickets status: a tenant's own status, customStatuses/<id> (instead of --status)");
+ABSL_FLAG(std::string, label, "", "tickets new-status: the custom status's label");
 
 namespace crm::crmctl {
 

@@ -59,6 +59,8 @@ ABSL_DECLARE_FLAG(std::string, author);
 ABSL_DECLARE_FLAG(std::string, author_kind);
 ABSL_DECLARE_FLAG(bool, internal);
 ABSL_DECLARE_FLAG(std::string, into);
+ABSL_DECLARE_FLAG(std::string, custom_status);
+ABSL_DECLARE_FLAG(std::string, label);
 
 namespace crm::crmctl {
 

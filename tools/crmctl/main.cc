@@ -12,7 +12,7 @@
 // apikeys: create | revoke NAME | list (with --admin_token_file)
 // tickets: create --requester customers/ID --subject S | get NAME | list [--filter F] |
 //   status NAME --status S | comment NAME --body B [--internal] | comments NAME |
-//   merge NAME --into TARGET
+//   merge NAME --into TARGET | statuses | new-status --label L --status CATEGORY
 // health
 #include <cstdio>
 #include <string>
@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
       "create|get|list|search|update|delete|import|duplicates|merge|unmerge | "
       "orders import | consent "
       "record|check|list | apikeys "
-      "create|revoke|list | tickets create|get|list|status|comment|comments|merge | health");
+      "create|revoke|list | tickets "
+      "create|get|list|status|comment|comments|merge|statuses|new-status | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());

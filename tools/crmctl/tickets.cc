@@ -1,4 +1,5 @@
-// crmctl tickets create | get | list | status | comment | comments | merge.
+// crmctl tickets create | get | list | status | comment | comments | merge |
+// statuses | new-status.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
@@ -55,7 +56,8 @@ int Tickets(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(
         stderr,
-        "usage: crmctl tickets create|get|list|status|comment|comments|merge [NAME] [flags]\n");
+        "usage: crmctl tickets create|get|list|status|comment|comments|merge|statuses|new-status "
+        "[NAME] [flags]\n");
     return 2;
   }
   auto stub = v1::TicketService::NewStub(Channel());
@@ -63,6 +65,28 @@ int Tickets(const std::vector<char*>& args) {
   if (verb == "list") return List(*stub);
   grpc::ClientContext ctx;
   Prepare(&ctx);
+  if (verb == "statuses") {
+    v1::ListCustomStatusesResponse out;
+    grpc::Status s = stub->ListCustomStatuses(&ctx, v1::ListCustomStatusesRequest(), &out);
+    if (!s.ok()) return Report(s);
+    for (const auto& c : out.custom_statuses()) {
+      std::printf("%s  %-8s %s\n", c.name().c_str(),
+                  v1::Status_Name(c.category()).substr(7).c_str(), c.label().c_str());
+    }
+    return 0;
+  }
+  if (verb == "new-status") {
+    v1::CreateCustomStatusRequest request;
+    request.mutable_custom_status()->set_label(absl::GetFlag(FLAGS_label));
+    request.mutable_custom_status()->set_category(
+        ParseEnum<v1::Status>(v1::Status_descriptor(), "STATUS_", absl::GetFlag(FLAGS_status)));
+    request.mutable_custom_status()->set_description(absl::GetFlag(FLAGS_description));
+    v1::CustomStatus out;
+    grpc::Status s = stub->CreateCustomStatus(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(out) << "\n";
+    return 0;
+  }
   if (verb == "create") {
     v1::CreateTicketRequest request;
     v1::Ticket* t = request.mutable_ticket();
@@ -106,6 +130,7 @@ int Tickets(const std::vector<char*>& args) {
     request.set_name(name);
     request.set_status(
         ParseEnum<v1::Status>(v1::Status_descriptor(), "STATUS_", absl::GetFlag(FLAGS_status)));
+    request.set_custom_status(absl::GetFlag(FLAGS_custom_status));
     request.set_etag(absl::GetFlag(FLAGS_etag));
     v1::Ticket out;
     grpc::Status s = stub->ChangeTicketStatus(&ctx, request, &out);

@@ -465,4 +465,70 @@ TEST_CASE("housekeeping closes tickets solved long enough ago, in every tenant",
   CHECK(d.Get(fresh.name()).status() == v1::STATUS_SOLVED);
 }
 
+TEST_CASE("custom statuses name a tenant's own states within the fixed categories",
+          "[integration][ticketing]") {
+  Desk d;
+  auto create_status = [&](const std::string& label, v1::Status category, v1::CustomStatus* out,
+                           const std::string& tenant = "acme") {
+    v1::CreateCustomStatusRequest req;
+    req.mutable_custom_status()->set_label(label);
+    req.mutable_custom_status()->set_category(category);
+    return d.stub->CreateCustomStatus(ServiceHarness::Ctx(tenant).get(), req, out);
+  };
+  v1::CustomStatus supplier, customs, refund, dup;
+  REQUIRE(create_status("Waiting for the supplier", v1::STATUS_ON_HOLD, &supplier).ok());
+  REQUIRE(create_status("Held at customs", v1::STATUS_ON_HOLD, &customs).ok());
+  REQUIRE(create_status("Refund issued", v1::STATUS_SOLVED, &refund).ok());
+  CHECK(absl::StartsWith(supplier.name(), "customStatuses/"));
+  CHECK(create_status("waiting FOR the supplier", v1::STATUS_PENDING, &dup).error_code() ==
+        grpc::StatusCode::ALREADY_EXISTS);
+  CHECK(create_status("Brand new", v1::STATUS_NEW, &dup).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(create_status("", v1::STATUS_OPEN, &dup).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  // Another tenant has its own list.
+  REQUIRE(create_status("Waiting for the supplier", v1::STATUS_ON_HOLD, &dup, "other").ok());
+  v1::ListCustomStatusesResponse listed;
+  REQUIRE(d.stub
+              ->ListCustomStatuses(ServiceHarness::Ctx().get(), v1::ListCustomStatusesRequest(),
+                                   &listed)
+              .ok());
+  REQUIRE(listed.custom_statuses_size() == 3);
+  CHECK(listed.custom_statuses(0).label() == "Held at customs");  // ON_HOLD, by label
+  CHECK(listed.custom_statuses(2).label() == "Refund issued");
+
+  v1::Ticket t = d.Create("Parts on back order");
+  auto move = [&](v1::Status status, const std::string& custom, v1::Ticket* out) {
+    v1::ChangeTicketStatusRequest req;
+    req.set_name(t.name());
+    req.set_status(status);
+    req.set_custom_status(custom);
+    return d.stub->ChangeTicketStatus(ServiceHarness::Ctx().get(), req, out);
+  };
+  v1::Ticket out;
+  REQUIRE(move(v1::STATUS_UNSPECIFIED, supplier.name(), &out).ok());
+  CHECK(out.status() == v1::STATUS_ON_HOLD);
+  CHECK(out.custom_status() == supplier.name());
+  // Within the category, from one custom status to another.
+  REQUIRE(move(v1::STATUS_UNSPECIFIED, customs.name(), &out).ok());
+  CHECK(out.status() == v1::STATUS_ON_HOLD);
+  CHECK(out.custom_status() == customs.name());
+  CHECK(d.List(absl::StrCat("custom_status = \"", customs.name(), "\"")) ==
+        std::vector<std::string>{"Parts on back order"});
+  // A category that disagrees, an unknown or foreign status: refused.
+  CHECK(move(v1::STATUS_OPEN, customs.name(), &out).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(move(v1::STATUS_UNSPECIFIED, "customStatuses/00000000-0000-4000-8000-000000000000", &out)
+            .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(move(v1::STATUS_UNSPECIFIED, dup.name(), &out).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  // Solving into a custom status stamps solve_time; a plain category clears it.
+  REQUIRE(move(v1::STATUS_SOLVED, refund.name(), &out).ok());
+  CHECK(out.has_solve_time());
+  CHECK(out.custom_status() == refund.name());
+  REQUIRE(move(v1::STATUS_OPEN, "", &out).ok());
+  CHECK(out.status() == v1::STATUS_OPEN);
+  CHECK(out.custom_status().empty());
+}
+
 }  // namespace crm::testing
