@@ -480,10 +480,17 @@ absl::StatusOr<int64_t> TicketStore::CloseSolved(absl::Duration after, int batch
       auto rows =
           db::Exec(tx, "ticketing_close_solved_tickets", absl::ToInt64Seconds(after), batch);
       this_batch = static_cast<int64_t>(rows.size());
+      // One insert and one notification per tenant, not per ticket.
+      std::map<std::string, std::vector<Ticket>> by_tenant;
       for (const auto& row : rows) {
-        const Ticket ticket = TicketFromRow(row);
-        events::AppendEvent(tx, kSchema, row[19].as<std::string>(), "ticket.status_changed",
-                            ticket.name(), ticket);
+        by_tenant[row[19].as<std::string>()].push_back(TicketFromRow(row));
+      }
+      for (const auto& [tenant, tickets] : by_tenant) {
+        std::vector<events::PendingEvent> pending;
+        for (const Ticket& t : tickets) {
+          pending.push_back({"ticket.status_changed", t.name(), &t});
+        }
+        events::AppendEvents(tx, kSchema, tenant, pending);
       }
       return absl::OkStatus();
     }));
