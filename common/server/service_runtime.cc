@@ -3,6 +3,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/crypto.h"
 #include "common/base/log.h"
@@ -72,6 +74,24 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   CRM_RETURN_IF_ERROR(rt->runner_->Start());
   if (rt->feed_ != nullptr) rt->feed_->Start();
+  for (const Loop& loop : rt->loops_) {
+    rt->loop_threads_.emplace_back([self, &loop] {
+      std::unique_lock<std::mutex> lock(self->housekeeping_mu_);
+      while (!self->stop_housekeeping_) {
+        lock.unlock();
+        absl::StatusOr<absl::Duration> wait = loop.step();
+        if (!wait.ok()) {
+          log::Warning("loop failed",
+                       {{"loop", loop.name}, {"error", std::string(wait.status().message())}});
+          wait = absl::Seconds(1);
+        }
+        lock.lock();
+        if (self->stop_housekeeping_) break;
+        const absl::Duration bounded = std::clamp(*wait, absl::ZeroDuration(), absl::Minutes(1));
+        self->housekeeping_cv_.wait_for(lock, absl::ToChronoMicroseconds(bounded));
+      }
+    });
+  }
   rt->housekeeping_interval_ = config.housekeeping_interval;
   rt->outbox_retention_ = config.outbox_retention;
   if (config.housekeeping_interval > absl::ZeroDuration()) {
@@ -133,6 +153,7 @@ void ServiceRuntime::Shutdown() {
   }
   housekeeping_cv_.notify_all();
   if (housekeeper_.joinable()) housekeeper_.join();
+  for (std::thread& t : loop_threads_) t.join();
   // Open streams end first, so the drain is not held up by them.
   if (feed_ != nullptr) feed_->Stop();
   // A runtime whose migrations failed never got a server or an executor.

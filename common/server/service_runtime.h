@@ -121,6 +121,14 @@ class ServiceRuntime {
     service_housekeeping_.push_back(std::move(job));
   }
 
+  // Runs `step` over and over on its own thread while the service serves
+  // (call from `wire`; e.g. a scheduler): `step` returns how long to wait
+  // before its next run; an error is logged and retried after a second.
+  // Shutdown stops it before the server drains.
+  void AddLoop(std::string name, std::function<absl::StatusOr<absl::Duration>()> step) {
+    loops_.push_back({std::move(name), std::move(step)});
+  }
+
   // One round of housekeeping now (what the housekeeping thread runs every
   // interval): prunes expired idempotency keys and events past retention,
   // then runs the service's own (AddHousekeeping).
@@ -157,10 +165,16 @@ class ServiceRuntime {
   std::vector<std::function<absl::StatusOr<int64_t>()>> service_housekeeping_;
   absl::Duration housekeeping_interval_;
   absl::Duration outbox_retention_;
+  struct Loop {
+    std::string name;
+    std::function<absl::StatusOr<absl::Duration>()> step;
+  };
+  std::vector<Loop> loops_;
+  std::vector<std::thread> loop_threads_;
   std::thread housekeeper_;
   std::mutex housekeeping_mu_;
   std::condition_variable housekeeping_cv_;
-  bool stop_housekeeping_ = false;
+  bool stop_housekeeping_ = false;  // and the loops
   bool shut_down_ = false;
 };
 

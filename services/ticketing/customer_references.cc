@@ -28,7 +28,8 @@ absl::Status Unanswered(const grpc::Status& status, absl::string_view field,
 CustomerReferences::CustomerReferences(std::shared_ptr<grpc::Channel> customer_service)
     : stub_(crm::customer::v1::CustomerService::NewStub(std::move(customer_service))) {}
 
-absl::Status CustomerReferences::Check(const server::CallScope& scope, const v1::Ticket& ticket) {
+absl::StatusOr<std::vector<std::string>> CustomerReferences::Check(const server::CallScope& scope,
+                                                                   const v1::Ticket& ticket) {
   crm::customer::v1::GetCustomerRequest get;
   get.set_name(ticket.requester());
   crm::customer::v1::Customer customer;
@@ -44,15 +45,23 @@ absl::Status CustomerReferences::Check(const server::CallScope& scope, const v1:
     return absl::FailedPreconditionError(
         absl::StrCat("ticket.requester: ", ticket.requester(), " is deleted"));
   }
-  if (ticket.order().empty()) return absl::OkStatus();
-  crm::customer::v1::GetOrderRequest get_order;
-  get_order.set_name(ticket.order());
-  crm::customer::v1::Order order;
-  status = stub_->GetOrder(server::CallOnBehalf(scope, kCaller).get(), get_order, &order);
-  if (!status.ok()) return Unanswered(status, "ticket.order", ticket.order());
-  if (order.customer() != ticket.requester()) {
+  if (!ticket.order().empty()) {
+    CRM_RETURN_IF_ERROR(CheckOrder(scope, ticket.requester(), ticket.order(), "ticket.order"));
+  }
+  return std::vector<std::string>(customer.tags().begin(), customer.tags().end());
+}
+
+absl::Status CustomerReferences::CheckOrder(const server::CallScope& scope,
+                                            const std::string& requester, const std::string& order,
+                                            absl::string_view field) {
+  crm::customer::v1::GetOrderRequest get;
+  get.set_name(order);
+  crm::customer::v1::Order found;
+  grpc::Status status = stub_->GetOrder(server::CallOnBehalf(scope, kCaller).get(), get, &found);
+  if (!status.ok()) return Unanswered(status, field, order);
+  if (found.customer() != requester) {
     return absl::FailedPreconditionError(
-        absl::StrCat("ticket.order: ", ticket.order(), " is not an order of ", ticket.requester()));
+        absl::StrCat(field, ": ", order, " is not an order of ", requester));
   }
   return absl::OkStatus();
 }

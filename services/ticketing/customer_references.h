@@ -6,8 +6,12 @@
 #include <grpcpp/channel.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/server/call.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/ticketing/v1/ticket.pb.h"
@@ -18,10 +22,15 @@ class CustomerReferences {
  public:
   explicit CustomerReferences(std::shared_ptr<grpc::Channel> customer_service);
 
-  // OK, FAILED_PRECONDITION naming the field (no such customer or order, a
+  // The requester's tags when its requester and order check out;
+  // FAILED_PRECONDITION naming the field (no such customer or order, a
   // deleted or merged customer, another customer's order), or UNAVAILABLE /
   // DEADLINE_EXCEEDED when the customer service cannot answer in time.
-  absl::Status Check(const server::CallScope& scope, const v1::Ticket& ticket);
+  absl::StatusOr<std::vector<std::string>> Check(const server::CallScope& scope,
+                                                 const v1::Ticket& ticket);
+  // Only the order, as `field`: it exists and is `requester`'s.
+  absl::Status CheckOrder(const server::CallScope& scope, const std::string& requester,
+                          const std::string& order, absl::string_view field);
 
  private:
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> stub_;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -100,6 +101,53 @@ absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
   if (t->priority() == v1::PRIORITY_UNSPECIFIED) t->set_priority(v1::PRIORITY_NORMAL);
   t->set_status(v1::STATUS_NEW);
   return absl::OkStatus();
+}
+
+absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::string>& paths,
+                                  absl::string_view path) {
+  if (paths.empty()) {
+    return absl::InvalidArgumentError("update_mask: required; name the fields to change");
+  }
+  for (const std::string& field : paths) {
+    const auto* end = std::end(kUpdatableTicketFields);
+    if (std::find(std::begin(kUpdatableTicketFields), end, field) == end) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: '", absl::CHexEscape(field.substr(0, 64)),
+                       "' cannot be updated (subject, description, priority, type, tags, order)"));
+    }
+    const std::string at = absl::StrCat(path, ".", field);
+    if (field == "subject") {
+      if (patch->subject().empty())
+        return absl::InvalidArgumentError(absl::StrCat(at, ": required"));
+      CRM_RETURN_IF_ERROR(api::CheckText(at, patch->subject(), 200));
+    } else if (field == "description") {
+      if (!api::IsValidUtf8(patch->description())) {
+        return absl::InvalidArgumentError(absl::StrCat(at, ": not valid UTF-8"));
+      }
+      CRM_RETURN_IF_ERROR(api::CheckMaxLength(at, patch->description(), 65536));
+    } else if (field == "priority") {
+      CRM_RETURN_IF_ERROR(api::RequiredEnum(at, patch->priority()));
+    } else if (field == "type") {
+      CRM_RETURN_IF_ERROR(api::RequiredEnum(at, patch->type()));
+    } else if (field == "tags") {
+      CRM_RETURN_IF_ERROR(CheckTags(patch, path));
+    } else if (field == "order") {
+      CRM_RETURN_IF_ERROR(CheckOptionalName(at, patch->order(), "orders"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& paths,
+                       v1::Ticket* ticket) {
+  for (const std::string& field : paths) {
+    if (field == "subject") ticket->set_subject(patch.subject());
+    if (field == "description") ticket->set_description(patch.description());
+    if (field == "priority") ticket->set_priority(patch.priority());
+    if (field == "type") ticket->set_type(patch.type());
+    if (field == "tags") *ticket->mutable_tags() = patch.tags();
+    if (field == "order") ticket->set_order(patch.order());
+  }
 }
 
 absl::Status ValidateCustomStatus(const v1::CustomStatus& s, absl::string_view path) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,6 +24,20 @@ bool CanMove(v1::Status from, v1::Status to);
 // NORMAL, status NEW), normalises its tags (lower case, sorted, unique) and
 // validates it; INVALID_ARGUMENT names the field under `path`.
 absl::Status PrepareNewTicket(v1::Ticket* ticket, absl::string_view path);
+
+// The fields UpdateTicket changes.
+inline constexpr const char* kUpdatableTicketFields[] = {"subject", "description", "priority",
+                                                         "type",    "tags",        "order"};
+
+// Validates the fields of `patch` that `paths` name (at least one, each in
+// kUpdatableTicketFields) and normalises its tags; INVALID_ARGUMENT names
+// the field under `path`, or update_mask.
+absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::string>& paths,
+                                  absl::string_view path);
+
+// Copies the fields `paths` name from `patch` onto `ticket`.
+void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& paths,
+                       v1::Ticket* ticket);
 
 // Validates a custom status to create (label 1 to 64 characters, a
 // category other than NEW, description up to 500); INVALID_ARGUMENT names

@@ -1,5 +1,9 @@
 #include "services/ticketing/ticket_service.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
@@ -25,8 +29,11 @@ grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerCo
     ticket.clear_first_response_time();
     ticket.clear_solve_time();
     ticket.clear_close_time();
+    ticket.clear_requester_tags();
+    ticket.clear_sla();
     CRM_RETURN_IF_ERROR(PrepareNewTicket(&ticket, "ticket"));
-    CRM_RETURN_IF_ERROR(references_.Check(scope, ticket));
+    CRM_ASSIGN_OR_RETURN(std::vector<std::string> requester_tags, references_.Check(scope, ticket));
+    for (std::string& tag : requester_tags) ticket.add_requester_tags(std::move(tag));
     v1::CreateTicketRequest fingerprint = *request;
     fingerprint.clear_request_id();
     CRM_ASSIGN_OR_RETURN(*response, store_.Create(scope, std::move(ticket), request->request_id(),
@@ -56,6 +63,29 @@ grpc::ServerUnaryReactor* TicketServiceImpl::ListTickets(grpc::CallbackServerCon
                                                          v1::ListTicketsResponse* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     CRM_ASSIGN_OR_RETURN(*response, store_.List(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::UpdateTicket(grpc::CallbackServerContext* ctx,
+                                                          const v1::UpdateTicketRequest* request,
+                                                          v1::Ticket* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_ticket()) return absl::InvalidArgumentError("ticket: required");
+    std::string id;
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("ticket.name", request->ticket().name(), "tickets", &id));
+    const std::vector<std::string> paths(request->update_mask().paths().begin(),
+                                         request->update_mask().paths().end());
+    v1::Ticket patch = request->ticket();
+    CRM_RETURN_IF_ERROR(ValidateTicketUpdate(&patch, paths, "ticket"));
+    if (std::find(paths.begin(), paths.end(), "order") != paths.end() && !patch.order().empty()) {
+      // The requester never changes, so the check holds for the update.
+      CRM_ASSIGN_OR_RETURN(v1::Ticket current, store_.Find(scope, id));
+      CRM_RETURN_IF_ERROR(
+          references_.CheckOrder(scope, current.requester(), patch.order(), "ticket.order"));
+    }
+    CRM_ASSIGN_OR_RETURN(*response, store_.Update(scope, id, patch, paths));
     return absl::OkStatus();
   });
 }

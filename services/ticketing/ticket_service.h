@@ -24,6 +24,9 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* ListTickets(grpc::CallbackServerContext* ctx,
                                         const v1::ListTicketsRequest* request,
                                         v1::ListTicketsResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::UpdateTicketRequest* request,
+                                         v1::Ticket* response) override;
   grpc::ServerUnaryReactor* ChangeTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::ChangeTicketStatusRequest* request,
                                                v1::Ticket* response) override;

@@ -14,9 +14,11 @@
 #include "common/api/json.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "common/db/arrays.h"
 #include "common/db/page.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "services/ticketing/sla_engine.h"
 #include "services/ticketing/ticket_domain.h"
 
 namespace crm::ticketing {
@@ -32,15 +34,23 @@ constexpr int kDefaultCommentPageSize = 100;
 
 // Columns every ticket read selects from `ticketing.tickets t`, in the order
 // TicketFromRow expects; times as microseconds since the epoch.
-constexpr char kTicketColumns[] =
-    "t.id::text, t.requester, COALESCE(t.order_name, ''), t.subject, t.description, t.channel, "
-    "COALESCE(t.source_conversation, ''), t.type, t.priority, t.status, "
-    "array_to_string(t.tags, ','), (EXTRACT(EPOCH FROM t.create_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM t.update_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM t.first_response_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM t.solve_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM t.close_time) * 1000000)::bigint, t.version, "
-    "COALESCE(t.merged_into::text, ''), COALESCE(t.custom_status::text, '')";
+const std::string& TicketColumns() {
+  static const auto* columns = new std::string(absl::StrCat(
+      "t.id::text, t.requester, COALESCE(t.order_name, ''), t.subject, t.description, t.channel, "
+      "COALESCE(t.source_conversation, ''), t.type, t.priority, t.status, "
+      "array_to_string(t.tags, ','), (EXTRACT(EPOCH FROM t.create_time) * 1000000)::bigint, "
+      "(EXTRACT(EPOCH FROM t.update_time) * 1000000)::bigint, "
+      "(EXTRACT(EPOCH FROM t.first_response_time) * 1000000)::bigint, "
+      "(EXTRACT(EPOCH FROM t.solve_time) * 1000000)::bigint, "
+      "(EXTRACT(EPOCH FROM t.close_time) * 1000000)::bigint, t.version, "
+      "COALESCE(t.merged_into::text, ''), COALESCE(t.custom_status::text, ''), "
+      "array_to_string(t.requester_tags, ','), COALESCE(t.sla_policy_id::text, ''), "
+      "COALESCE(((EXTRACT(EPOCH FROM t.sla_due_time) * 1000000)::bigint)::text, ''), "
+      "t.sla_breached, COALESCE(",
+      SlaClocksOfTicketSql(), ", '')"));
+  return *columns;
+}
+constexpr int kTicketColumnCount = 24;
 
 // The same for `ticketing.custom_statuses s` and CustomStatusFromRow.
 constexpr char kCustomStatusColumns[] =
@@ -57,14 +67,14 @@ const std::map<std::string, std::string>& Statements() {
       {"ticketing_insert_ticket",
        absl::StrCat("INSERT INTO ticketing.tickets AS t (tenant_id, requester, order_name, "
                     "subject, description, channel, source_conversation, type, priority, status, "
-                    "tags) VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, ''), $8, $9, "
-                    "$10, $11::text[]) RETURNING ",
-                    kTicketColumns)},
+                    "tags, requester_tags) VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, "
+                    "''), $8, $9, $10, $11::text[], $12::text[]) RETURNING ",
+                    TicketColumns())},
       {"ticketing_get_ticket",
-       absl::StrCat("SELECT ", kTicketColumns,
+       absl::StrCat("SELECT ", TicketColumns(),
                     " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.id = $2::uuid")},
       {"ticketing_lock_ticket",
-       absl::StrCat("SELECT ", kTicketColumns,
+       absl::StrCat("SELECT ", TicketColumns(),
                     " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.id = $2::uuid FOR "
                     "UPDATE")},
       // $3 the new category, $4 the custom status ('' for none): reaching
@@ -76,7 +86,14 @@ const std::map<std::string, std::string>& Statements() {
                     "END, close_time = CASE WHEN $3 = 'CLOSED' AND t.status <> 'CLOSED' THEN "
                     "now() ELSE t.close_time END WHERE t.tenant_id = $1 AND t.id = $2::uuid "
                     "RETURNING ",
-                    kTicketColumns)},
+                    TicketColumns())},
+      // UpdateTicket: every updatable field from the ticket as changed.
+      {"ticketing_update_ticket",
+       absl::StrCat("UPDATE ticketing.tickets t SET subject = $3, description = $4, priority = "
+                    "$5, type = $6, tags = $7::text[], order_name = NULLIF($8, ''), update_time = "
+                    "now(), version = t.version + 1 WHERE t.tenant_id = $1 AND t.id = $2::uuid "
+                    "RETURNING ",
+                    TicketColumns())},
       {"ticketing_insert_custom_status",
        absl::StrCat("INSERT INTO ticketing.custom_statuses AS s (tenant_id, label, category, "
                     "description) VALUES ($1, $2, $3, $4) RETURNING ",
@@ -100,7 +117,7 @@ const std::map<std::string, std::string>& Statements() {
                     "t.first_response_time, now()) ELSE t.first_response_time END, status = "
                     "COALESCE(NULLIF($4, ''), t.status), custom_status = CASE WHEN $4 = '' THEN "
                     "t.custom_status END WHERE t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
-                    kTicketColumns)},
+                    TicketColumns())},
       // Housekeeping: $1 seconds since solving, $2 the batch; across tenants
       // (app.housekeeping), the tenant last.
       {"ticketing_close_solved_tickets",
@@ -112,7 +129,7 @@ const std::map<std::string, std::string>& Statements() {
            "now(), version = t.version + 1 FROM due WHERE t.tenant_id = due.tenant_id AND t.id = "
            "due.id "
            "RETURNING ",
-           kTicketColumns, ", t.tenant_id")},
+           TicketColumns(), ", t.tenant_id")},
       // MergeTickets: $2 the source, $3 the target.
       {"ticketing_move_comments",
        "UPDATE ticketing.ticket_comments SET ticket_id = $3::uuid WHERE tenant_id = $1 AND "
@@ -122,7 +139,7 @@ const std::map<std::string, std::string>& Statements() {
                     "close_time = now(), merged_into = $3::uuid, update_time = now(), version = "
                     "t.version + 1 WHERE "
                     "t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
-                    kTicketColumns)},
+                    TicketColumns())},
       {"ticketing_insert_comment",
        absl::StrCat("INSERT INTO ticketing.ticket_comments AS c (tenant_id, ticket_id, "
                     "author_kind, author, body, public, attachments) VALUES ($1, $2::uuid, $3, "
@@ -170,6 +187,20 @@ Ticket TicketFromRow(const Row& row) {
   t.set_etag(api::EtagOf(version));
   if (!text(17).empty()) t.set_merged_into(absl::StrCat("tickets/", text(17)));
   if (!text(18).empty()) t.set_custom_status(absl::StrCat("customStatuses/", text(18)));
+  const std::string requester_tags = text(19);
+  if (!requester_tags.empty()) {
+    for (absl::string_view tag : absl::StrSplit(requester_tags, ',')) {
+      t.add_requester_tags(std::string(tag));
+    }
+  }
+  const std::vector<SlaTimer> clocks = ParseSlaClocks(text(23));
+  if (!text(20).empty() || !clocks.empty()) {
+    v1::TicketSla& sla = *t.mutable_sla();
+    if (!text(20).empty()) sla.set_policy(absl::StrCat("slaPolicies/", text(20)));
+    if (!text(21).empty()) *sla.mutable_next_due_time() = micros(21);
+    sla.set_breached(text(22) == "t");
+    for (const SlaTimer& c : clocks) *sla.add_clocks() = c.ToProto();
+  }
   return t;
 }
 
@@ -198,6 +229,12 @@ v1::CustomStatus CustomStatusFromRow(const pqxx::row& row) {
 
 std::string TagsLiteral(const Ticket& t) {
   return absl::StrCat("{", absl::StrJoin(t.tags(), ","), "}");
+}
+
+// A change's time from the database's stamp on the row, so that clocks and
+// the ticket's times agree.
+absl::Time Now(const google::protobuf::Timestamp& stamp) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(stamp));
 }
 
 absl::Status NotFound(const std::string& id) {
@@ -230,8 +267,13 @@ std::vector<api::FilterField> TicketFilterFields() {
 
 }  // namespace
 
-TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens)
-    : pool_(pool), reader_(reader), tokens_(std::move(tokens)), idempotency_(pool, kSchema) {
+TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens,
+                         SlaEngine& sla)
+    : pool_(pool),
+      reader_(reader),
+      tokens_(std::move(tokens)),
+      idempotency_(pool, kSchema),
+      sla_(sla) {
   pool_.Prepare(Statements());
 }
 
@@ -247,8 +289,12 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
         db::Exec(tx, "ticketing_insert_ticket", scope.tenant, ticket.requester(), ticket.order(),
                  ticket.subject(), ticket.description(), ChannelText(ticket.channel()),
                  ticket.source_conversation(), TypeText(ticket.type()),
-                 PriorityText(ticket.priority()), StatusText(ticket.status()), TagsLiteral(ticket));
+                 PriorityText(ticket.priority()), StatusText(ticket.status()), TagsLiteral(ticket),
+                 db::TextArray({ticket.requester_tags().begin(), ticket.requester_tags().end()}));
     created = TicketFromRow(rows[0]);
+    SlaChange change;
+    change.now = Now(created.create_time());
+    CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &created, change, /*created=*/true));
     idempotency_.Store(tx, scope.tenant, "CreateTicket", request_id, request_hash, created);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.created", created.name(), created);
     return absl::OkStatus();
@@ -291,7 +337,7 @@ absl::StatusOr<v1::ListTicketsResponse> TicketStore::List(const server::CallScop
   }
   params.insert(params.end(), filter.params.begin(), filter.params.end());
   const std::string sql = absl::StrCat(
-      "SELECT ", kTicketColumns, " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND ", keyset,
+      "SELECT ", TicketColumns(), " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND ", keyset,
       " AND ", filter.sql, " ORDER BY t.create_time DESC, t.id DESC LIMIT ",
       db::PageLimit(page_size));
   v1::ListTicketsResponse response;
@@ -307,6 +353,43 @@ absl::StatusOr<v1::ListTicketsResponse> TicketStore::List(const server::CallScop
     return absl::OkStatus();
   }));
   return response;
+}
+
+absl::StatusOr<Ticket> TicketStore::Find(const server::CallScope& scope, const std::string& id) {
+  Ticket found;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    auto rows = db::Exec(tx, "ticketing_get_ticket", scope.tenant, id);
+    if (rows.empty()) return NotFound(id);
+    found = TicketFromRow(rows[0]);
+    return absl::OkStatus();
+  }));
+  return found;
+}
+
+absl::StatusOr<Ticket> TicketStore::Update(const server::CallScope& scope, const std::string& id,
+                                           const Ticket& patch,
+                                           const std::vector<std::string>& paths) {
+  Ticket updated;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(Ticket current, LockTicket(tx, scope.tenant, id));
+    CRM_RETURN_IF_ERROR(api::CheckEtag(patch.etag(), current.etag(), "ticket"));
+    if (current.status() == v1::STATUS_CLOSED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(current.name(), " is closed: closed tickets do not change"));
+    }
+    Ticket next = current;
+    ApplyTicketUpdate(patch, paths, &next);
+    updated = TicketFromRow(db::Exec(
+        tx, "ticketing_update_ticket", scope.tenant, id, next.subject(), next.description(),
+        PriorityText(next.priority()), TypeText(next.type()), TagsLiteral(next), next.order())[0]);
+    SlaChange change;
+    change.status_before = current.status();
+    change.now = Now(updated.update_time());
+    CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &updated, change));
+    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.updated", updated.name(), updated);
+    return absl::OkStatus();
+  }));
+  return updated;
 }
 
 absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
@@ -349,6 +432,10 @@ absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
     }
     changed = TicketFromRow(db::Exec(tx, "ticketing_update_status", scope.tenant, id,
                                      StatusText(status), custom_status_id)[0]);
+    SlaChange change;
+    change.status_before = current.status();
+    change.now = Now(changed.update_time());
+    CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &changed, change));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", changed.name(),
                         changed);
     return absl::OkStatus();
@@ -410,9 +497,17 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
     // A customer's public reply reopens a solved ticket.
     const bool reopen = comment.public_() && comment.author_kind() == v1::AUTHOR_KIND_CUSTOMER &&
                         ticket.status() == v1::STATUS_SOLVED;
-    const Ticket after =
+    Ticket after =
         TicketFromRow(db::Exec(tx, "ticketing_touch_ticket", scope.tenant, ticket_id,
                                first_response, reopen ? StatusText(v1::STATUS_OPEN) : "")[0]);
+    if (comment.public_()) {
+      SlaChange change;
+      change.status_before = ticket.status();
+      change.agent_public_reply = first_response;
+      change.customer_public_reply = comment.author_kind() == v1::AUTHOR_KIND_CUSTOMER;
+      change.now = Now(added.create_time());
+      CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &after, change));
+    }
     idempotency_.Store(tx, scope.tenant, "AddComment", request_id, request_hash, added);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.comment_added", added.name(), added);
     if (reopen) {
@@ -460,6 +555,10 @@ absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallSc
     note(source_id, absl::StrCat("Merged into ", target.name(), "."));
     *response.mutable_source() = TicketFromRow(
         db::Exec(tx, "ticketing_close_merged", scope.tenant, source_id, target_id)[0]);
+    SlaChange change;
+    change.status_before = source.status();
+    change.now = Now(response.source().update_time());
+    CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, response.mutable_source(), change));
     *response.mutable_target() = TicketFromRow(
         db::Exec(tx, "ticketing_touch_ticket", scope.tenant, target_id, false, "")[0]);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.merged", response.source().name(),
@@ -483,7 +582,7 @@ absl::StatusOr<int64_t> TicketStore::CloseSolved(absl::Duration after, int batch
       // One insert and one notification per tenant, not per ticket.
       std::map<std::string, std::vector<Ticket>> by_tenant;
       for (const auto& row : rows) {
-        by_tenant[row[19].as<std::string>()].push_back(TicketFromRow(row));
+        by_tenant[row[kTicketColumnCount].as<std::string>()].push_back(TicketFromRow(row));
       }
       for (const auto& [tenant, tickets] : by_tenant) {
         std::vector<events::PendingEvent> pending;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/api/page_token.h"
@@ -13,12 +14,13 @@
 #include "common/db/reader.h"
 #include "common/server/call.h"
 #include "crm/ticketing/v1/ticket_service.pb.h"
+#include "services/ticketing/sla_engine.h"
 
 namespace crm::ticketing {
 
 class TicketStore {
  public:
-  TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens);
+  TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens, SlaEngine& sla);
 
   // `ticket` is prepared (PrepareNewTicket); `request_hash` fingerprints
   // the request for request_id reuse checks.
@@ -27,6 +29,12 @@ class TicketStore {
   // Without a worker thread: `done` runs on the db::Reader's thread.
   void Get(const server::CallScope& scope, const std::string& id,
            std::function<void(absl::StatusOr<v1::Ticket>)> done);
+  // The same from a worker thread.
+  absl::StatusOr<v1::Ticket> Find(const server::CallScope& scope, const std::string& id);
+  // UpdateTicket: `patch` validated (ValidateTicketUpdate) for `paths`;
+  // its etag, when set, must be current.
+  absl::StatusOr<v1::Ticket> Update(const server::CallScope& scope, const std::string& id,
+                                    const v1::Ticket& patch, const std::vector<std::string>& paths);
   absl::StatusOr<v1::ListTicketsResponse> List(const server::CallScope& scope,
                                                const v1::ListTicketsRequest& request);
   // To category `status`, or to custom status `custom_status_id` (its
@@ -60,6 +68,7 @@ class TicketStore {
   db::Reader& reader_;
   api::PageTokenCodec tokens_;
   db::Idempotency idempotency_;
+  SlaEngine& sla_;
 };
 
 }  // namespace crm::ticketing

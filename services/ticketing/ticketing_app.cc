@@ -1,10 +1,14 @@
 #include "services/ticketing/ticketing_app.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/flags/flag.h"
 #include "common/base/env.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
+#include "services/ticketing/sla_engine.h"
+#include "services/ticketing/sla_service.h"
+#include "services/ticketing/sla_store.h"
 #include "services/ticketing/ticket_domain.h"
 #include "services/ticketing/ticket_service.h"
 
@@ -12,17 +16,26 @@ ABSL_FLAG(int, close_solved_after_hours,
           static_cast<int>(crm::EnvOr("CRM_CLOSE_SOLVED_AFTER_HOURS", int64_t{96})),
           "Solved tickets close on their own this long after they were solved");
 
+ABSL_FLAG(int, sla_poll_ms, static_cast<int>(crm::EnvOr("CRM_SLA_POLL_MS", int64_t{200})),
+          "The SLA scheduler looks for newly due clocks at least this often");
+
 namespace crm::ticketing {
 namespace {
 
 struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
-      : tickets(rt.pool(), rt.reader(), rt.page_tokens()),
+      : sla(rt.pool()),
+        tickets(rt.pool(), rt.reader(), rt.page_tokens(), sla),
         references(rt.ServiceChannel("customer")),
-        service(tickets, references, rt.executor()) {}
+        service(tickets, references, rt.executor()),
+        sla_store(rt.pool()),
+        sla_service(sla_store, rt.executor()) {}
+  SlaEngine sla;
   TicketStore tickets;
   CustomerReferences references;
   TicketServiceImpl service;
+  SlaStore sla_store;
+  SlaServiceImpl sla_service;
 };
 
 }  // namespace
@@ -39,10 +52,14 @@ server::ServiceDefinition Definition() {
   d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->service);
+    rt.runner().AddService(&wiring->sla_service);
     rt.ServeEventFeed<crm::ticketing::v1::EventFeedService>();
     TicketStore* tickets = &wiring->tickets;
     const absl::Duration after = absl::Hours(absl::GetFlag(FLAGS_close_solved_after_hours));
     rt.AddHousekeeping([tickets, after] { return tickets->CloseSolved(after); });
+    SlaEngine* sla = &wiring->sla;
+    const absl::Duration poll = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_sla_poll_ms)));
+    rt.AddLoop("sla_scheduler", [sla, poll] { return sla->Step(poll); });
     return wiring;
   };
   return d;
