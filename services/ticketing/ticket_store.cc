@@ -262,6 +262,9 @@ std::vector<api::FilterField> TicketFilterFields() {
       {"create_time", "t.create_time", FieldType::kTimestamp},
       {"update_time", "t.update_time", FieldType::kTimestamp},
       {"custom_status", "'customStatuses/' || t.custom_status::text"},
+      {"sla_policy", "'slaPolicies/' || t.sla_policy_id::text"},
+      {"sla_breached", "t.sla_breached", FieldType::kBool},
+      {"sla_due_time", "t.sla_due_time", FieldType::kTimestamp},
   };
 }
 

@@ -41,6 +41,11 @@ class ServiceHarness {
                                    grpc::InsecureChannelCredentials());
   }
 
+  // An Adjust that points the service's `needs` entry `name` at `address`.
+  static Adjust Calling(const std::string& name, const std::string& address) {
+    return [name, address](server::RuntimeConfig& config) { config.services[name] = address; };
+  }
+
   // A stub of the generated service `Svc` on this service's channel.
   template <typename Svc>
   std::unique_ptr<typename Svc::Stub> Stub() {

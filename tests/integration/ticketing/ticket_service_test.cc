@@ -25,17 +25,11 @@ namespace {
 
 namespace v1 = crm::ticketing::v1;
 
-// The ticketing service with `customer_address` as its customer service.
-ServiceHarness::Adjust CallingCustomersAt(const std::string& customer_address) {
-  return [customer_address](server::RuntimeConfig& config) {
-    config.services["customer"] = customer_address;
-  };
-}
-
 struct Desk {
   CustomerHarness customers{"ticketing_customers"};
-  ServiceHarness h{ticketing::Definition(), "ticketing",
-                   CallingCustomersAt(absl::StrCat("127.0.0.1:", customers.runtime().port()))};
+  ServiceHarness h{
+      ticketing::Definition(), "ticketing",
+      ServiceHarness::Calling("customer", absl::StrCat("127.0.0.1:", customers.runtime().port()))};
   std::unique_ptr<v1::TicketService::Stub> stub = h.Stub<v1::TicketService>();
   const std::string requester = customers.NewCustomer("asks@example.com").name();
   const std::string other_requester = customers.NewCustomer("other@example.com").name();
@@ -339,7 +333,7 @@ TEST_CASE("the requester and the order are checked with the customer service",
 TEST_CASE("tickets cannot be opened while the customer service is unreachable",
           "[integration][ticketing]") {
   ServiceHarness h(ticketing::Definition(), "ticketing_alone",
-                   CallingCustomersAt(absl::StrCat("127.0.0.1:", FreePort())));
+                   ServiceHarness::Calling("customer", absl::StrCat("127.0.0.1:", FreePort())));
   auto stub = h.Stub<v1::TicketService>();
   v1::CreateTicketRequest req;
   req.mutable_ticket()->set_requester("customers/00000000-0000-4000-8000-000000000000");
