@@ -72,7 +72,7 @@ ABSL_FLAG(std::string, scopes, "*", "apikeys create: comma-separated scopes");
 ABSL_FLAG(std::string, description, "", "apikeys create, tickets create: description");
 ABSL_FLAG(std::string, requester, "", "tickets create: the customer, customers/<id>");
 ABSL_FLAG(std::string, subject, "", "tickets create: one line");
-ABSL_FLAG(std::string, priority, "", "tickets create: low | normal | high | urgent");
+ABSL_FLAG(std::string, priority, "", "tickets create, update: low | normal | high | urgent");
 ABSL_FLAG(std::string, ticket_type, "", "tickets create: question | incident | problem | task");
 ABSL_FLAG(std::string, order, "", "tickets create: the order it is about, orders/<id>");
 ABSL_FLAG(std::string, body, "", "tickets comment: the text");
@@ -83,6 +83,7 @@ ABSL_FLAG(std::string, into, "", "tickets merge: the ticket that remains, ticket
 ABSL_FLAG(std::string, custom_status, "",
           "tickets status: a tenant's own status, customStatuses/<id> (instead of --status)");
 ABSL_FLAG(std::string, label, "", "tickets new-status: the custom status's label");
+ABSL_FLAG(std::string, json, "", "sla new-calendar, new-policy: the calendar or policy as JSON");
 
 namespace crm::crmctl {
 

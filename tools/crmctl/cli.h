@@ -61,6 +61,7 @@ ABSL_DECLARE_FLAG(bool, internal);
 ABSL_DECLARE_FLAG(std::string, into);
 ABSL_DECLARE_FLAG(std::string, custom_status);
 ABSL_DECLARE_FLAG(std::string, label);
+ABSL_DECLARE_FLAG(std::string, json);
 
 namespace crm::crmctl {
 
@@ -109,5 +110,6 @@ int Orders(const std::vector<char*>& args);
 int Consents(const std::vector<char*>& args);
 int ApiKeys(const std::vector<char*>& args);
 int Tickets(const std::vector<char*>& args);
+int Sla(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -12,7 +12,10 @@
 // apikeys: create | revoke NAME | list (with --admin_token_file)
 // tickets: create --requester customers/ID --subject S | get NAME | list [--filter F] |
 //   status NAME --status S | comment NAME --body B [--internal] | comments NAME |
-//   merge NAME --into TARGET | statuses | new-status --label L --status CATEGORY
+//   merge NAME --into TARGET | statuses | new-status --label L --status CATEGORY |
+//   update NAME [--subject S] [--priority P] [--tags T] [--order O] | sla NAME
+// sla: calendars | new-calendar --json J | delete-calendar NAME | policies |
+//   new-policy --json J | delete-policy NAME
 // health
 #include <cstdio>
 #include <string>
@@ -32,7 +35,8 @@ int main(int argc, char** argv) {
       "orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | tickets "
-      "create|get|list|status|comment|comments|merge|statuses|new-status | health");
+      "create|get|list|update|sla|status|comment|comments|merge|statuses|new-status | sla "
+      "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   if (group == "apikeys") return crm::crmctl::ApiKeys(args);
   if (group == "consent") return crm::crmctl::Consents(args);
   if (group == "tickets") return crm::crmctl::Tickets(args);
+  if (group == "sla") return crm::crmctl::Sla(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

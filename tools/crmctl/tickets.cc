@@ -1,5 +1,5 @@
-// crmctl tickets create | get | list | status | comment | comments | merge |
-// statuses | new-status.
+// crmctl tickets create | get | list | update | sla | status | comment |
+// comments | merge | statuses | new-status.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
@@ -56,8 +56,9 @@ int Tickets(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(
         stderr,
-        "usage: crmctl tickets create|get|list|status|comment|comments|merge|statuses|new-status "
-        "[NAME] [flags]\n");
+        "usage: crmctl tickets "
+        "create|get|list|update|sla|status|comment|comments|merge|statuses|new-status [NAME] "
+        "[flags]\n");
     return 2;
   }
   auto stub = v1::TicketService::NewStub(Channel());
@@ -123,6 +124,69 @@ int Tickets(const std::vector<char*>& args) {
     grpc::Status s = stub->GetTicket(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     std::cout << Json(out) << "\n";
+    return 0;
+  }
+  if (verb == "update") {
+    // The fields given as flags are the ones changed.
+    v1::UpdateTicketRequest request;
+    v1::Ticket* t = request.mutable_ticket();
+    t->set_name(name);
+    t->set_etag(absl::GetFlag(FLAGS_etag));
+    auto* mask = request.mutable_update_mask();
+    if (!absl::GetFlag(FLAGS_subject).empty()) {
+      t->set_subject(absl::GetFlag(FLAGS_subject));
+      mask->add_paths("subject");
+    }
+    if (!absl::GetFlag(FLAGS_priority).empty()) {
+      t->set_priority(ParseEnum<v1::Priority>(v1::Priority_descriptor(), "PRIORITY_",
+                                              absl::GetFlag(FLAGS_priority)));
+      mask->add_paths("priority");
+    }
+    if (!absl::GetFlag(FLAGS_ticket_type).empty()) {
+      t->set_type(ParseEnum<v1::TicketType>(v1::TicketType_descriptor(), "TICKET_TYPE_",
+                                            absl::GetFlag(FLAGS_ticket_type)));
+      mask->add_paths("type");
+    }
+    if (!absl::GetFlag(FLAGS_tags).empty()) {
+      for (absl::string_view tag :
+           absl::StrSplit(absl::GetFlag(FLAGS_tags), ',', absl::SkipWhitespace())) {
+        t->add_tags(std::string(tag));
+      }
+      mask->add_paths("tags");
+    }
+    if (!absl::GetFlag(FLAGS_order).empty()) {
+      t->set_order(absl::GetFlag(FLAGS_order));
+      mask->add_paths("order");
+    }
+    v1::Ticket out;
+    grpc::Status s = stub->UpdateTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    PrintLine(out);
+    return 0;
+  }
+  if (verb == "sla") {
+    // The ticket's SLA clocks, one line each.
+    v1::GetTicketRequest request;
+    request.set_name(name);
+    v1::Ticket out;
+    grpc::Status s = stub->GetTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    if (out.sla().policy().empty() && out.sla().clocks_size() == 0) {
+      std::printf("no SLA policy applies to %s\n", name.c_str());
+      return 0;
+    }
+    std::printf("policy %s%s\n", out.sla().policy().c_str(),
+                out.sla().breached() ? "  (a target was missed)" : "");
+    using google::protobuf::util::TimeUtil;
+    for (const auto& c : out.sla().clocks()) {
+      const std::string when =
+          c.has_achieved_time() ? "met " + TimeUtil::ToString(c.achieved_time()).substr(0, 19)
+          : c.has_due_time()    ? "due " + TimeUtil::ToString(c.due_time()).substr(0, 19)
+                                : std::string("paused");
+      std::printf("  %-16s %6d min  %-8s %s%s\n", v1::SlaMetric_Name(c.metric()).substr(11).c_str(),
+                  c.target_minutes(), v1::SlaClockState_Name(c.state()).substr(16).c_str(),
+                  when.c_str(), c.breached() ? "  BREACHED" : "");
+    }
     return 0;
   }
   if (verb == "status") {
