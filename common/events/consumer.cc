@@ -42,6 +42,15 @@ absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event)
   tx_options.deadline = absl::Now() + absl::Seconds(30);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, tx_options, [&](db::Tx& tx) {
     applied = false;
+    const bool all = options_.tenant == server::kAllTenants;
+    // Following every tenant: the cursor row is the '*' tenant's, the
+    // effect runs as the event's tenant (row-level security holds it there).
+    const auto as_tenant = [&tx](const std::string& tenant) {
+      tx.exec_params("SELECT set_config('app.tenant_id', $1, true)", tenant);
+    };
+    if (all && !server::IsValidTenant(event.tenant())) {
+      return absl::InternalError(absl::StrCat("event ", event.cursor(), " has no valid tenant"));
+    }
     // Lock the cursor row so two consumers of the same name never both apply.
     tx.exec_params(absl::StrCat("INSERT INTO ", options_.schema,
                                 ".consumer_cursors (tenant_id, consumer, cursor) VALUES ($1, "
@@ -53,7 +62,9 @@ absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event)
                                options_.tenant, options_.consumer);
     CRM_ASSIGN_OR_RETURN(Cursor stored, ParseCursor(rows[0][0].as<std::string>()));
     if (incoming <= stored) return absl::OkStatus();  // already applied
+    if (all) as_tenant(event.tenant());
     CRM_RETURN_IF_ERROR(apply_(tx, event));
+    if (all) as_tenant(options_.tenant);
     tx.exec_params(absl::StrCat("UPDATE ", options_.schema,
                                 ".consumer_cursors SET cursor = $3, update_time = now() "
                                 "WHERE tenant_id = $1 AND consumer = $2"),
@@ -68,7 +79,16 @@ absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_tim
                                           const std::atomic<bool>* stop) {
   CRM_ASSIGN_OR_RETURN(std::string cursor, StoredCursor());
   grpc::ClientContext ctx;
-  ctx.AddMetadata(server::kTenantHeader, options_.tenant);
+  if (options_.tenant == server::kAllTenants) {
+    ctx.AddMetadata(server::kAllTenantsHeader, "1");
+  } else {
+    ctx.AddMetadata(server::kTenantHeader, options_.tenant);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return 0;
+    active_ = &ctx;
+  }
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + max_time));
   crm::events::v1::SubscribeRequest request;
   request.set_after_cursor(cursor);
@@ -88,6 +108,10 @@ absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_tim
   }
   ctx.TryCancel();
   grpc::Status finish = reader->Finish();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = nullptr;
+  }
   if (!failure.ok()) return failure;
   if (applied >= max_events || finish.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
       finish.error_code() == grpc::StatusCode::CANCELLED) {
@@ -95,6 +119,12 @@ absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_tim
   }
   if (!finish.ok()) return FromGrpcStatus(finish);
   return applied;
+}
+
+void FeedConsumer::Cancel() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancelled_ = true;
+  if (active_ != nullptr) active_->TryCancel();
 }
 
 void FeedConsumer::Run(const std::atomic<bool>& stop) {
@@ -108,7 +138,9 @@ void FeedConsumer::Run(const std::atomic<bool>& stop) {
     log::Warning(
         "event consumer reconnecting",
         {{"consumer", options_.consumer}, {"error", std::string(result.status().message())}});
-    std::this_thread::sleep_for(absl::ToChronoMilliseconds(backoff));
+    for (absl::Time until = absl::Now() + backoff; absl::Now() < until && !stop.load();) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     backoff = std::min(backoff * 2, absl::Seconds(10));
   }
 }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <pqxx/transaction>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ namespace crm::events {
 struct ConsumerOptions {
   std::string schema;    // the consumer's own schema (holds consumer_cursors)
   std::string consumer;  // stable name, e.g. "campaign.customer-projection"
+  // One tenant's events, or server::kAllTenants for every tenant's (one
+  // cursor; each event is applied with app.tenant_id set to its tenant).
   std::string tenant;
   std::vector<std::string> types;  // empty: all
 };
@@ -62,8 +65,11 @@ class FeedConsumer {
   absl::StatusOr<int> RunOnce(int max_events, absl::Duration max_time,
                               const std::atomic<bool>* stop = nullptr);
 
-  // RunOnce in a loop with backoff until `stop` becomes true.
+  // RunOnce in a loop with backoff until `stop` becomes true (set it, then
+  // Cancel() to end a wait for the next event).
   void Run(const std::atomic<bool>& stop);
+  // Ends the stream RunOnce is reading, if any.
+  void Cancel();
 
  private:
   // Applies one event and stores its cursor; false if it was a duplicate.
@@ -73,6 +79,9 @@ class FeedConsumer {
   db::Pool& pool_;
   ConsumerOptions options_;
   ApplyFn apply_;
+  std::mutex mu_;
+  grpc::ClientContext* active_ = nullptr;  // RunOnce's stream, under mu_
+  bool cancelled_ = false;
 };
 
 }  // namespace crm::events

@@ -215,8 +215,16 @@ grpc::ServerWriteReactor<SubscribeResponse>* EventFeed::Subscribe(
   if (stopping_.load()) {
     return reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
   }
-  auto scope = server::MakeCallScope(context, server::CallOptions{});
+  // Another service of the suite may follow every tenant's events.
+  const auto& md = context->client_metadata();
+  const auto all = md.find(server::kAllTenantsHeader);
+  const bool all_tenants =
+      all != md.end() && all->second == "1" && md.find(server::kTenantHeader) == md.end();
+  server::CallOptions options;
+  options.require_tenant = !all_tenants;
+  auto scope = server::MakeCallScope(context, options);
   if (!scope.ok()) return reject(ToGrpcStatus(scope.status()));
+  if (all_tenants) scope->tenant = server::kAllTenants;
   auto cursor = ParseCursor(request->after_cursor());
   if (!cursor.ok()) return reject(ToGrpcStatus(cursor.status()));
   std::set<std::string> types(request->types().begin(), request->types().end());
@@ -237,7 +245,9 @@ void EventFeed::Unregister(FeedStream* stream) {
 void EventFeed::WakeAll(const std::string* tenant, bool only_retrying) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto* s : streams_) {
-    if (tenant != nullptr && s->tenant() != *tenant) continue;
+    if (tenant != nullptr && s->tenant() != *tenant && s->tenant() != server::kAllTenants) {
+      continue;
+    }
     if (only_retrying && !s->wants_retry()) continue;
     s->Wake();
   }

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/db/arrays.h"
 #include "common/db/transaction.h"
+#include "common/server/call.h"
 
 namespace crm::events {
 
@@ -74,12 +75,16 @@ ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view te
                       const Cursor& after, int limit) {
   ReadResult out;
   const std::string tx_text = absl::StrCat(after.tx);
+  // Every tenant's events (server::kAllTenants): through the housekeeping
+  // policy, in (tx_id, seq) order across tenants.
+  const bool all = tenant == server::kAllTenants;
+  if (all) tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+  const std::string which = all ? "($1 = $1)" : "tenant_id = $1";
   if (!(after == Cursor{})) {
-    auto pruned = tx.exec_params(
-        absl::StrCat(
-            "SELECT 1 FROM ", schema,
-            ".outbox_pruned WHERE tenant_id = $1 AND (tx_id, seq) > ($2::xid8, $3::bigint)"),
-        std::string(tenant), tx_text, after.seq);
+    auto pruned =
+        tx.exec_params(absl::StrCat("SELECT 1 FROM ", schema, ".outbox_pruned WHERE ", which,
+                                    " AND (tx_id, seq) > ($2::xid8, $3::bigint) LIMIT 1"),
+                       std::string(tenant), tx_text, after.seq);
     if (!pruned.empty()) {
       out.pruned = true;
       return out;
@@ -88,11 +93,10 @@ ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view te
   auto rows = tx.exec_params(
       absl::StrCat("SELECT tx_id::text, seq, id::text, type, subject, payload, "
                    "(EXTRACT(EPOCH FROM create_time) * 1000000)::bigint, "
-                   "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS released "
+                   "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS released, tenant_id "
                    "FROM ",
-                   schema,
-                   ".outbox WHERE tenant_id = $1 AND (tx_id, seq) > ($2::xid8, $3::bigint) "
-                   "ORDER BY tx_id, seq LIMIT $4"),
+                   schema, ".outbox WHERE ", which,
+                   " AND (tx_id, seq) > ($2::xid8, $3::bigint) ORDER BY tx_id, seq LIMIT $4"),
       std::string(tenant), tx_text, after.seq, limit);
   for (const auto& row : rows) {
     if (!row[7].as<bool>()) {
@@ -106,7 +110,7 @@ ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view te
     e.set_cursor(FormatCursor(c));
     e.set_id(row[2].as<std::string>());
     e.set_type(row[3].as<std::string>());
-    e.set_tenant(std::string(tenant));
+    e.set_tenant(row[8].as<std::string>());
     e.set_subject(row[4].as<std::string>());
     pqxx::binarystring payload(row[5]);
     e.mutable_payload()->ParseFromArray(payload.data(), static_cast<int>(payload.size()));

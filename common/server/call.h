@@ -21,6 +21,12 @@ namespace crm::server {
 inline constexpr char kTenantHeader[] = "x-crm-tenant";
 inline constexpr char kRequestIdHeader[] = "x-request-id";
 inline constexpr char kActorHeader[] = "x-crm-actor";
+// A service following another's feed for every tenant sets this ("1")
+// instead of x-crm-tenant on Subscribe; its scope's tenant is then
+// kAllTenants. The gateway never forwards a client's x-crm-* headers, so
+// only callers inside the suite's network can ask.
+inline constexpr char kAllTenantsHeader[] = "x-crm-all-tenants";
+inline constexpr char kAllTenants[] = "*";
 
 struct CallScope {
   std::string tenant;

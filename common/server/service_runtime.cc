@@ -74,6 +74,20 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   CRM_RETURN_IF_ERROR(rt->runner_->Start());
   if (rt->feed_ != nullptr) rt->feed_->Start();
+  for (auto& follower : rt->followers_) {
+    events::FeedConsumer* consumer = follower.get();
+    rt->loop_threads_.emplace_back([self, consumer] {
+      std::atomic<bool> stop{false};
+      std::thread watcher([self, consumer, &stop] {
+        std::unique_lock<std::mutex> lock(self->housekeeping_mu_);
+        self->housekeeping_cv_.wait(lock, [self] { return self->stop_housekeeping_; });
+        stop = true;
+        consumer->Cancel();
+      });
+      consumer->Run(stop);
+      watcher.join();
+    });
+  }
   for (const Loop& loop : rt->loops_) {
     rt->loop_threads_.emplace_back([self, &loop] {
       std::unique_lock<std::mutex> lock(self->housekeeping_mu_);
@@ -118,6 +132,17 @@ ServiceRuntime::~ServiceRuntime() { Shutdown(); }
 std::shared_ptr<grpc::Channel> ServiceRuntime::ServiceChannel(const std::string& service) {
   auto it = service_channels_.find(service);
   return it == service_channels_.end() ? nullptr : it->second;
+}
+
+void ServiceRuntime::AddFollower(events::SubscribeFn feed, std::string consumer,
+                                 std::vector<std::string> types, events::ApplyFn apply) {
+  events::ConsumerOptions options;
+  options.schema = schema_;
+  options.consumer = std::move(consumer);
+  options.tenant = kAllTenants;
+  options.types = std::move(types);
+  followers_.push_back(std::make_unique<events::FeedConsumer>(
+      std::move(feed), *pool_, std::move(options), std::move(apply)));
 }
 
 events::EventFeed& ServiceRuntime::EnableFeed() {

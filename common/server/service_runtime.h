@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "common/api/page_token.h"
 #include "common/db/migrator.h"
 #include "common/db/pool.h"
 #include "common/db/reader.h"
+#include "common/events/consumer.h"
 #include "common/events/event_feed.h"
 #include "common/server/executor.h"
 #include "common/server/runner.h"
@@ -129,6 +131,26 @@ class ServiceRuntime {
     loops_.push_back({std::move(name), std::move(step)});
   }
 
+  // Follows the feed of `service` (one of ServiceDefinition::needs; `Feed`
+  // its generated feed service, e.g. crm::customer::v1::EventFeedService)
+  // for every tenant, applying each event of `types` with `apply` in a
+  // transaction of the event's tenant, exactly once (the kit's
+  // FeedConsumer, cursor `consumer` in this service's schema). Call from
+  // `wire`; it runs on its own thread from start until Shutdown.
+  // FAILED_PRECONDITION when `service` is not one the service needs.
+  template <typename Feed>
+  absl::Status Follow(const std::string& service, std::string consumer,
+                      std::vector<std::string> types, events::ApplyFn apply) {
+    std::shared_ptr<grpc::Channel> channel = ServiceChannel(service);
+    if (channel == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("following ", service, ": not in the service's needs"));
+    }
+    AddFollower(events::FeedOf<Feed>(std::move(channel)), std::move(consumer), std::move(types),
+                std::move(apply));
+    return absl::OkStatus();
+  }
+
   // One round of housekeeping now (what the housekeeping thread runs every
   // interval): prunes expired idempotency keys and events past retention,
   // then runs the service's own (AddHousekeeping).
@@ -146,6 +168,8 @@ class ServiceRuntime {
  private:
   ServiceRuntime() = default;
   events::EventFeed& EnableFeed();
+  void AddFollower(events::SubscribeFn feed, std::string consumer, std::vector<std::string> types,
+                   events::ApplyFn apply);
   static std::vector<std::unique_ptr<db::Migrator>> Migrators(db::Pool& pool,
                                                               const ServiceDefinition& service);
 
@@ -170,6 +194,7 @@ class ServiceRuntime {
     std::function<absl::StatusOr<absl::Duration>()> step;
   };
   std::vector<Loop> loops_;
+  std::vector<std::unique_ptr<events::FeedConsumer>> followers_;
   std::vector<std::thread> loop_threads_;
   std::thread housekeeper_;
   std::mutex housekeeping_mu_;

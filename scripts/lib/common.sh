@@ -82,6 +82,7 @@ crm_pg_start() {
   if [ "$durable" = no ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
+  opts="$opts ${CRM_PG_EXTRA_OPTS:-}"
   if crm_pg_run "$bin/pg_ctl" -D "$base/data" status >/dev/null 2>&1; then
     return 0
   fi

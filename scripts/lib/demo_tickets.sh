@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Demo tickets for scripts/up: first the support desk's SLA setup (a
-# Berlin office calendar with the 2026/2027 German public holidays, a VIP
-# policy for customers tagged vip and a standard policy on office hours),
-# then 300 support tickets on the demo tenant's customers with orders, as a
-# shop's support desk would have them: the usual e-commerce questions, every
-# priority, agent replies and internal notes, and a spread of statuses (new,
-# open, pending, on hold, solved, closed), each with its SLA clocks.
+# Demo tickets for scripts/up: 300 support tickets on the demo tenant's
+# customers with orders, as a shop's support desk would have them: the usual
+# e-commerce questions, every priority, agent replies and internal notes,
+# and a spread of statuses (new, open, pending, on hold, solved, closed),
+# each with the SLA clocks of the demo policies (scripts/lib/demo_sla.sh).
 #   scripts/lib/demo_tickets.sh <crmctl command and flags...>
 # Safe to rerun within 24 hours (request ids); scripts/up runs it once.
 set -euo pipefail
@@ -20,39 +18,6 @@ channels=(email email chat web_form phone email sms social)
 tags=("delivery" "damage" "returns" "refund" "delivery" "payment" "delivery" "cancellation"
   "billing" "product" "payment" "returns")
 statuses=("" open pending solved open on_hold solved "" solved closed)
-
-if ! "${CRMCTL[@]}" sla calendars | grep -q "Berlin office"; then
-  hours=""
-  for day in 1 2 3 4 5; do
-    hours="$hours${hours:+,}{\"dayOfWeek\": $day, \"start\": \"09:00\", \"end\": \"18:00\"}"
-  done
-  holidays=""
-  for d in 2026-12-25 2026-12-26 2027-01-01 2027-03-26 2027-03-29 2027-05-01 2027-05-06 \
-    2027-05-17 2027-10-03 2027-12-25 2027-12-26; do
-    holidays="$holidays${holidays:+,}{\"date\": \"$d\"}"
-  done
-  calendar="$("${CRMCTL[@]}" sla new-calendar --json "{\"displayName\": \"Berlin office\",
-    \"timeZone\": \"Europe/Berlin\", \"hours\": [$hours], \"holidays\": [$holidays]}" |
-    grep -o '"name": "calendars/[0-9a-f-]\{36\}"' | cut -d'"' -f4)"
-  "${CRMCTL[@]}" sla new-policy --json '{"displayName": "VIP customers", "position": 0,
-    "conditions": {"requesterTags": ["vip"]}, "warnBeforeMinutes": 10, "targets": [
-    {"priority": "PRIORITY_URGENT", "firstReplyMinutes": 30, "nextReplyMinutes": 30,
-     "resolutionMinutes": 240},
-    {"priority": "PRIORITY_HIGH", "firstReplyMinutes": 60, "nextReplyMinutes": 60,
-     "resolutionMinutes": 480},
-    {"priority": "PRIORITY_NORMAL", "firstReplyMinutes": 120, "resolutionMinutes": 1440},
-    {"priority": "PRIORITY_LOW", "firstReplyMinutes": 240, "resolutionMinutes": 2880}]}' \
-    >/dev/null
-  "${CRMCTL[@]}" sla new-policy --json "{\"displayName\": \"Standard (office hours)\",
-    \"position\": 10, \"calendar\": \"$calendar\", \"warnBeforeMinutes\": 30, \"targets\": [
-    {\"priority\": \"PRIORITY_URGENT\", \"firstReplyMinutes\": 60, \"periodicUpdateMinutes\": 120,
-     \"resolutionMinutes\": 480},
-    {\"priority\": \"PRIORITY_HIGH\", \"firstReplyMinutes\": 120, \"resolutionMinutes\": 960},
-    {\"priority\": \"PRIORITY_NORMAL\", \"firstReplyMinutes\": 480, \"nextReplyMinutes\": 480,
-     \"resolutionMinutes\": 2400},
-    {\"priority\": \"PRIORITY_LOW\", \"firstReplyMinutes\": 960, \"resolutionMinutes\": 4800}]}" \
-    >/dev/null
-fi
 
 mapfile -t requesters < <("${CRMCTL[@]}" customers list --page_size 300 \
   --filter 'facts.order_count > 1' | grep -o '"name": "customers/[0-9a-f-]\{36\}"' |

@@ -27,10 +27,11 @@ std::string Header(const grpc::GenericCallbackServerContext* ctx, absl::string_v
   return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
-// Metadata the gateway owns or that gRPC itself manages.
+// Metadata the gateway owns (all of x-crm-*: tenant, actor, the services'
+// own x-crm-all-tenants) or that gRPC itself manages.
 bool IsHopHeader(absl::string_view key) {
-  return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") || key == "authorization" ||
-         key == "x-crm-tenant" || key == "x-crm-actor" || key == "x-request-id" ||
+  return absl::StartsWith(key, ":") || absl::StartsWith(key, "grpc-") ||
+         absl::StartsWith(key, "x-crm-") || key == "authorization" || key == "x-request-id" ||
          key == "user-agent" || key == "content-type" || key == "te" || key == "host";
 }
 

@@ -20,6 +20,7 @@
 #include "common/events/outbox.h"
 #include "services/ticketing/sla_engine.h"
 #include "services/ticketing/ticket_domain.h"
+#include "services/ticketing/ticket_rows.h"
 
 namespace crm::ticketing {
 namespace {
@@ -270,6 +271,11 @@ std::vector<api::FilterField> TicketFilterFields() {
 
 }  // namespace
 
+namespace internal {
+const std::string& TicketSelectColumns() { return TicketColumns(); }
+v1::Ticket TicketOf(const pqxx::row& row) { return TicketFromRow(row); }
+}  // namespace internal
+
 TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens,
                          SlaEngine& sla)
     : pool_(pool),
@@ -278,6 +284,7 @@ TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec
       idempotency_(pool, kSchema),
       sla_(sla) {
   pool_.Prepare(Statements());
+  pool_.Prepare(internal::CustomerEffectStatements());
 }
 
 absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticket ticket,

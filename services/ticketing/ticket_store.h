@@ -12,7 +12,9 @@
 #include "common/db/idempotency.h"
 #include "common/db/pool.h"
 #include "common/db/reader.h"
+#include "common/db/transaction.h"
 #include "common/server/call.h"
+#include "crm/events/v1/event_feed.pb.h"
 #include "crm/ticketing/v1/ticket_service.pb.h"
 #include "services/ticketing/sla_engine.h"
 
@@ -59,6 +61,10 @@ class TicketStore {
   // batches of `batch`, each with its ticket.status_changed event; returns
   // how many it closed. Safe with several replicas (SKIP LOCKED).
   absl::StatusOr<int64_t> CloseSolved(absl::Duration after, int batch = 500);
+  // The effect of a customer feed event (customer.erased, customer.merged,
+  // customer.unmerged) in the consumer's transaction of its tenant
+  // (ticket_store_customers.cc).
+  absl::Status ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event);
   absl::StatusOr<v1::ListCommentsResponse> ListComments(const server::CallScope& scope,
                                                         const std::string& ticket_id,
                                                         const v1::ListCommentsRequest& request);

@@ -5,6 +5,8 @@
 
 #include "absl/flags/flag.h"
 #include "common/base/env.h"
+#include "common/base/status.h"
+#include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
 #include "services/ticketing/sla_engine.h"
 #include "services/ticketing/sla_service.h"
@@ -57,6 +59,13 @@ server::ServiceDefinition Definition() {
     TicketStore* tickets = &wiring->tickets;
     const absl::Duration after = absl::Hours(absl::GetFlag(FLAGS_close_solved_after_hours));
     rt.AddHousekeeping([tickets, after] { return tickets->CloseSolved(after); });
+    // Erasures and merges of requesters, for every tenant.
+    CRM_RETURN_IF_ERROR(rt.Follow<crm::customer::v1::EventFeedService>(
+        "customer", "ticketing.customer-effects",
+        {"customer.erased", "customer.merged", "customer.unmerged"},
+        [tickets](db::Tx& tx, const crm::events::v1::Event& event) {
+          return tickets->ApplyCustomerEvent(tx, event);
+        }));
     SlaEngine* sla = &wiring->sla;
     const absl::Duration poll = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_sla_poll_ms)));
     rt.AddLoop("sla_scheduler", [sla, poll] { return sla->Step(poll); });

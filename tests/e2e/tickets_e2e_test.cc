@@ -2,6 +2,7 @@
 // scopes, and the customer and ticketing feeds, each addressed on its own
 // through the gateway and each resumed after a disconnect.
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
+#include "crm/ticketing/v1/sla_service.grpc.pb.h"
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "tests/e2e/customer_suite.h"
 
@@ -84,6 +85,67 @@ TEST_CASE("tickets through the gateway: scopes, tenancy, the status table", "[e2
   REQUIRE(tickets->ListTickets(Suite::Ctx(reader).get(), list, &listed).ok());
   REQUIRE(listed.tickets_size() == 1);
   CHECK(listed.tickets(0).name() == t.name());
+}
+
+TEST_CASE("SLA policies through the gateway set the clocks of new tickets", "[e2e]") {
+  Suite s;
+  auto tickets = tv1::TicketService::NewStub(s.channel());
+  auto sla = tv1::SlaService::NewStub(s.channel());
+  const std::string admin = s.CreateKey("tenant-a", "*");
+  const std::string reader = s.CreateKey("tenant-a", "ticketing.read");
+  const std::string other = s.CreateKey("tenant-b", "*");
+
+  tv1::CreateBusinessCalendarRequest cal;
+  cal.mutable_calendar()->set_display_name("New York office");
+  cal.mutable_calendar()->set_time_zone("America/New_York");
+  auto* hours = cal.mutable_calendar()->add_hours();
+  hours->set_day_of_week(1);
+  hours->set_start("09:00");
+  hours->set_end("17:00");
+  tv1::BusinessCalendar calendar;
+  CHECK(sla->CreateBusinessCalendar(Suite::Ctx(reader).get(), cal, &calendar).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  REQUIRE(sla->CreateBusinessCalendar(Suite::Ctx(admin).get(), cal, &calendar).ok());
+
+  tv1::CreateSlaPolicyRequest policy;
+  policy.mutable_policy()->set_display_name("Email");
+  policy.mutable_policy()->mutable_conditions()->add_channels(tv1::CHANNEL_EMAIL);
+  auto* target = policy.mutable_policy()->add_targets();
+  target->set_priority(tv1::PRIORITY_NORMAL);
+  target->set_first_reply_minutes(90);
+  tv1::SlaPolicy created;
+  REQUIRE(sla->CreateSlaPolicy(Suite::Ctx(admin).get(), policy, &created).ok());
+  tv1::ListSlaPoliciesResponse listed;
+  REQUIRE(sla->ListSlaPolicies(Suite::Ctx(reader).get(), {}, &listed).ok());
+  CHECK(listed.policies_size() == 1);
+  REQUIRE(sla->ListSlaPolicies(Suite::Ctx(other).get(), {}, &listed).ok());
+  CHECK(listed.policies_size() == 0);
+
+  const Customer customer = Create(s, admin, "sla@example.com");
+  const tv1::Ticket t = OpenTicket(*tickets, admin, customer, "Late parcel");
+  CHECK(t.sla().policy() == created.name());
+  REQUIRE(t.sla().clocks_size() == 1);
+  CHECK(t.sla().clocks(0).metric() == tv1::SLA_METRIC_FIRST_REPLY);
+  CHECK(t.sla().clocks(0).state() == tv1::SLA_CLOCK_STATE_RUNNING);
+  CHECK(t.sla().clocks(0).due_time().seconds() - t.create_time().seconds() == 90 * 60);
+}
+
+TEST_CASE("a client cannot ask the gateway for every tenant's events", "[e2e]") {
+  Suite s;
+  auto tickets = tv1::TicketService::NewStub(s.channel());
+  auto feed = tv1::EventFeedService::NewStub(s.channel());
+  const std::string a = s.CreateKey("tenant-a", "*");
+  const std::string b = s.CreateKey("tenant-b", "*");
+  OpenTicket(*tickets, a, Create(s, a, "a@example.com"), "Mine");
+  OpenTicket(*tickets, b, Create(s, b, "b@example.com"), "Theirs");
+  auto ctx = StreamCtx(a, absl::Seconds(2));
+  ctx->AddMetadata("x-crm-all-tenants", "1");
+  auto stream = feed->Subscribe(ctx.get(), SubscribeRequest());
+  SubscribeResponse resp;
+  std::vector<std::string> tenants;
+  while (stream->Read(&resp)) tenants.push_back(resp.event().tenant());
+  stream->Finish();
+  CHECK(tenants == std::vector<std::string>{"tenant-a"});
 }
 
 TEST_CASE("two producers' feeds through the gateway, each resumed after a disconnect", "[e2e]") {

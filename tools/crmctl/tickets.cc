@@ -180,9 +180,10 @@ int Tickets(const std::vector<char*>& args) {
     using google::protobuf::util::TimeUtil;
     for (const auto& c : out.sla().clocks()) {
       const std::string when =
-          c.has_achieved_time() ? "met " + TimeUtil::ToString(c.achieved_time()).substr(0, 19)
-          : c.has_due_time()    ? "due " + TimeUtil::ToString(c.due_time()).substr(0, 19)
-                                : std::string("paused");
+          c.has_achieved_time()
+              ? "met " + TimeUtil::ToString(c.achieved_time()).substr(0, 19) + " UTC"
+          : c.has_due_time() ? "due " + TimeUtil::ToString(c.due_time()).substr(0, 19) + " UTC"
+                             : std::string("paused");
       std::printf("  %-16s %6d min  %-8s %s%s\n", v1::SlaMetric_Name(c.metric()).substr(11).c_str(),
                   c.target_minutes(), v1::SlaClockState_Name(c.state()).substr(16).c_str(),
                   when.c_str(), c.breached() ? "  BREACHED" : "");

@@ -114,6 +114,65 @@ TEST_CASE("a consumer that reconnects gets every later event once", "[integratio
               "'customers/%'") == 12);
 }
 
+TEST_CASE("a consumer of every tenant applies each event once, as its tenant",
+          "[integration][events]") {
+  CustomerHarness h;
+  ExecSql(h.db_url(),
+          "CREATE SCHEMA feedall; CREATE TABLE feedall.consumer_cursors (tenant_id text NOT "
+          "NULL, consumer text NOT NULL, cursor text NOT NULL, update_time timestamptz NOT "
+          "NULL DEFAULT now(), PRIMARY KEY (tenant_id, consumer)); CREATE TABLE "
+          "feedall.applied (event_id text PRIMARY KEY, event_tenant text NOT NULL, as_tenant "
+          "text NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY);");
+  db::Pool pool(db::PoolOptions{h.db_url(), 2, "consumer"});
+  events::ConsumerOptions options{"feedall", "test.all", server::kAllTenants, {"customer.created"}};
+  auto apply = [](db::Tx& tx, const crm::events::v1::Event& e) {
+    tx.exec_params(
+        "INSERT INTO feedall.applied (event_id, event_tenant, as_tenant) VALUES ($1, $2, "
+        "current_setting('app.tenant_id'))",
+        e.id(), e.tenant());
+    return absl::OkStatus();
+  };
+  events::FeedConsumer consumer(events::FeedOf<crm::customer::v1::EventFeedService>(h.channel()),
+                                pool, options, apply);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(Create(h, "a-" + std::to_string(i), "acme").ok());
+    REQUIRE(Create(h, "g-" + std::to_string(i), "globex").ok());
+  }
+  auto first = consumer.RunOnce(4, absl::Seconds(5));
+  REQUIRE(first.ok());
+  CHECK(*first == 4);
+  REQUIRE(Create(h, "late", "initech").ok());
+  auto second = consumer.RunOnce(10, absl::Seconds(1));
+  REQUIRE(second.ok());
+  CHECK(*second == 3);
+  CHECK(Count(h.db_url(), "SELECT count(*) FROM feedall.applied") == 7);
+  CHECK(Count(h.db_url(),
+              "SELECT count(*) FROM feedall.applied WHERE event_tenant <> "
+              "as_tenant") == 0);
+  CHECK(Count(h.db_url(), "SELECT count(DISTINCT event_tenant) FROM feedall.applied") == 3);
+  // In commit order across tenants, alternating as they were written.
+  CHECK(Count(h.db_url(),
+              "SELECT count(*) FROM feedall.applied a JOIN feedall.applied b ON "
+              "b.seq = a.seq + 1 WHERE a.seq < 6 AND a.event_tenant = "
+              "b.event_tenant") == 0);
+  CHECK(Count(h.db_url(),
+              "SELECT count(*) FROM feedall.consumer_cursors WHERE tenant_id = "
+              "'*'") == 1);
+
+  // Asking for every tenant while naming one gets that one only.
+  auto stub = h.Stub<crm::customer::v1::EventFeedService>();
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-crm-tenant", "globex");
+  ctx.AddMetadata(server::kAllTenantsHeader, "1");
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(800)));
+  auto reader = stub->Subscribe(&ctx, crm::events::v1::SubscribeRequest());
+  crm::events::v1::SubscribeResponse resp;
+  std::set<std::string> tenants;
+  while (reader->Read(&resp)) tenants.insert(resp.event().tenant());
+  reader->Finish();
+  CHECK(tenants == std::set<std::string>{"globex"});
+}
+
 TEST_CASE("the feed never skips an event that commits late", "[integration][events]") {
   CustomerHarness h;
   // Hold a transaction open that has written an event (older xid), then

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "tests/testing/customer_harness.h"
+#include "tests/testing/pii_scan.h"
 
 namespace crm::testing {
 namespace {
@@ -27,31 +28,11 @@ const std::vector<std::string>& PersonalValues() {
   return *values;
 }
 
-// Every text-like column of every table in the customer schema, searched for
-// each personal value.
 std::vector<std::string> Leaks(const std::string& url) {
-  pqxx::connection conn(url);
-  pqxx::nontransaction tx(conn);
-  auto columns = tx.exec(
-      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE "
-      "table_schema = 'customer' AND data_type IN ('text', 'jsonb', 'bytea', 'ARRAY', "
-      "'character varying')");
-  REQUIRE(columns.size() > 10);
-  std::vector<std::string> leaks;
-  for (const auto& col : columns) {
-    const std::string table = col[0].as<std::string>();
-    const std::string column = col[1].as<std::string>();
-    const std::string type = col[2].as<std::string>();
-    std::string expr = "\"" + column + "\"::text";
-    if (type == "bytea") expr = "encode(\"" + column + "\", 'escape')";
-    for (const auto& value : PersonalValues()) {
-      auto n = tx.exec_params(
-          "SELECT count(*) FROM customer." + table + " WHERE strpos(" + expr + ", $1) > 0", value);
-      if (n[0][0].as<int>() > 0) leaks.push_back(table + "." + column + " has " + value);
-    }
-  }
-  return leaks;
+  return PersonalValueLeaks(url, "customer", PersonalValues(), 10);
 }
+
+}  // namespace
 
 TEST_CASE("export holds everything, and erase leaves no personal value anywhere",
           "[integration][gdpr]") {
@@ -227,5 +208,4 @@ TEST_CASE("erasing a survivor erases its identities, merges and the customers me
         grpc::StatusCode::NOT_FOUND);
 }
 
-}  // namespace
 }  // namespace crm::testing
