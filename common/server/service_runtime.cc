@@ -33,11 +33,8 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   }
   std::unique_ptr<ServiceRuntime> rt(new ServiceRuntime());
   for (const std::string& need : service.needs) {
-    grpc::ChannelArguments args;
-    // With a headless Service (dns:///), spread calls over every pod.
-    args.SetLoadBalancingPolicyName("round_robin");
-    rt->service_channels_[need] = grpc::CreateCustomChannel(
-        config.services.at(need), grpc::InsecureChannelCredentials(), args);
+    rt->service_addresses_[need] = config.services.at(need);
+    rt->service_channels_[need] = ServiceChannelTo(config.services.at(need), false);
   }
   rt->name_ = service.name;
   rt->schema_ = service.schema;
@@ -128,6 +125,22 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
 }
 
 ServiceRuntime::~ServiceRuntime() { Shutdown(); }
+
+std::shared_ptr<grpc::Channel> ServiceRuntime::ServiceChannelTo(const std::string& address,
+                                                                bool own_connections) {
+  grpc::ChannelArguments args;
+  // With a headless Service (dns:///), spread calls over every pod.
+  args.SetLoadBalancingPolicyName("round_robin");
+  // A restarted peer is reached again within a second, not after gRPC's
+  // default backoff of up to two minutes.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // A follower's long stream, and its retries while the peer is not up
+  // yet, do not share connections (or their backoff) with calls.
+  if (own_connections) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
 
 std::shared_ptr<grpc::Channel> ServiceRuntime::ServiceChannel(const std::string& service) {
   auto it = service_channels_.find(service);

@@ -141,11 +141,12 @@ class ServiceRuntime {
   template <typename Feed>
   absl::Status Follow(const std::string& service, std::string consumer,
                       std::vector<std::string> types, events::ApplyFn apply) {
-    std::shared_ptr<grpc::Channel> channel = ServiceChannel(service);
-    if (channel == nullptr) {
+    auto address = service_addresses_.find(service);
+    if (address == service_addresses_.end()) {
       return absl::FailedPreconditionError(
           absl::StrCat("following ", service, ": not in the service's needs"));
     }
+    std::shared_ptr<grpc::Channel> channel = ServiceChannelTo(address->second, true);
     AddFollower(events::FeedOf<Feed>(std::move(channel)), std::move(consumer), std::move(types),
                 std::move(apply));
     return absl::OkStatus();
@@ -168,6 +169,8 @@ class ServiceRuntime {
  private:
   ServiceRuntime() = default;
   events::EventFeed& EnableFeed();
+  static std::shared_ptr<grpc::Channel> ServiceChannelTo(const std::string& address,
+                                                         bool own_connections);
   void AddFollower(events::SubscribeFn feed, std::string consumer, std::vector<std::string> types,
                    events::ApplyFn apply);
   static std::vector<std::unique_ptr<db::Migrator>> Migrators(db::Pool& pool,
@@ -185,6 +188,7 @@ class ServiceRuntime {
   std::unique_ptr<events::EventFeed> feed_;
   std::unique_ptr<grpc::Service> feed_service_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> service_channels_;
+  std::map<std::string, std::string> service_addresses_;
   std::unique_ptr<Component> component_;
   std::vector<std::function<absl::StatusOr<int64_t>()>> service_housekeeping_;
   absl::Duration housekeeping_interval_;

@@ -161,6 +161,16 @@ absl::Status ValidateCustomStatus(const v1::CustomStatus& s, absl::string_view p
   return api::CheckText(absl::StrCat(path, ".description"), s.description(), 500);
 }
 
+absl::Status ValidateRating(const v1::SatisfactionRating& r, absl::string_view path) {
+  if (r.rating_case() == v1::SatisfactionRating::RATING_NOT_SET) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": good or score is required"));
+  }
+  if (r.rating_case() == v1::SatisfactionRating::kScore && (r.score() < 1 || r.score() > 5)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ".score: 1 to 5"));
+  }
+  return api::CheckText(absl::StrCat(path, ".comment"), r.comment(), 2000);
+}
+
 absl::Status ValidateComment(const v1::Comment& c, absl::string_view path) {
   CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(path, ".author_kind"), c.author_kind()));
   if (c.author().empty()) {

@@ -44,6 +44,10 @@ void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& 
 // the field under `path`.
 absl::Status ValidateCustomStatus(const v1::CustomStatus& status, absl::string_view path);
 
+// Validates a satisfaction rating (good or a score of 1 to 5, a comment up
+// to 2,000 characters); INVALID_ARGUMENT names the field under `path`.
+absl::Status ValidateRating(const v1::SatisfactionRating& rating, absl::string_view path);
+
 // Validates a comment to add; INVALID_ARGUMENT names the field under `path`.
 absl::Status ValidateComment(const v1::Comment& comment, absl::string_view path);
 

@@ -153,6 +153,26 @@ grpc::ServerUnaryReactor* TicketServiceImpl::AddComment(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* TicketServiceImpl::SubmitSatisfactionRating(
+    grpc::CallbackServerContext* ctx, const v1::SubmitSatisfactionRatingRequest* request,
+    v1::SatisfactionRating* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("parent", request->parent(), "tickets", &id));
+    if (!request->has_rating()) return absl::InvalidArgumentError("rating: required");
+    CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
+    CRM_RETURN_IF_ERROR(ValidateRating(request->rating(), "rating"));
+    v1::SatisfactionRating rating = request->rating();
+    rating.clear_name();
+    rating.clear_create_time();
+    v1::SubmitSatisfactionRatingRequest fingerprint = *request;
+    fingerprint.clear_request_id();
+    CRM_ASSIGN_OR_RETURN(*response, store_.Rate(scope, id, std::move(rating), request->request_id(),
+                                                api::RequestFingerprint(fingerprint)));
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* TicketServiceImpl::MergeTickets(grpc::CallbackServerContext* ctx,
                                                           const v1::MergeTicketsRequest* request,
                                                           v1::MergeTicketsResponse* response) {

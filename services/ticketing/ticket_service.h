@@ -39,6 +39,9 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* AddComment(grpc::CallbackServerContext* ctx,
                                        const v1::AddCommentRequest* request,
                                        v1::Comment* response) override;
+  grpc::ServerUnaryReactor* SubmitSatisfactionRating(
+      grpc::CallbackServerContext* ctx, const v1::SubmitSatisfactionRatingRequest* request,
+      v1::SatisfactionRating* response) override;
   grpc::ServerUnaryReactor* MergeTickets(grpc::CallbackServerContext* ctx,
                                          const v1::MergeTicketsRequest* request,
                                          v1::MergeTicketsResponse* response) override;

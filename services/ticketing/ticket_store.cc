@@ -48,10 +48,10 @@ const std::string& TicketColumns() {
       "array_to_string(t.requester_tags, ','), COALESCE(t.sla_policy_id::text, ''), "
       "COALESCE(((EXTRACT(EPOCH FROM t.sla_due_time) * 1000000)::bigint)::text, ''), "
       "t.sla_breached, COALESCE(",
-      SlaClocksOfTicketSql(), ", '')"));
+      SlaClocksOfTicketSql(), ", ''), COALESCE(t.satisfaction::text, '')"));
   return *columns;
 }
-constexpr int kTicketColumnCount = 24;
+constexpr int kTicketColumnCount = 25;
 
 // The same for `ticketing.custom_statuses s` and CustomStatusFromRow.
 constexpr char kCustomStatusColumns[] =
@@ -94,6 +94,12 @@ const std::map<std::string, std::string>& Statements() {
                     "$5, type = $6, tags = $7::text[], order_name = NULLIF($8, ''), update_time = "
                     "now(), version = t.version + 1 WHERE t.tenant_id = $1 AND t.id = $2::uuid "
                     "RETURNING ",
+                    TicketColumns())},
+      // SubmitSatisfactionRating: $3 the rating's JSON, $4 whether good.
+      {"ticketing_rate_ticket",
+       absl::StrCat("UPDATE ticketing.tickets t SET satisfaction = $3::jsonb, satisfaction_good = "
+                    "$4::boolean, update_time = now(), version = t.version + 1 WHERE t.tenant_id = "
+                    "$1 AND t.id = $2::uuid RETURNING ",
                     TicketColumns())},
       {"ticketing_insert_custom_status",
        absl::StrCat("INSERT INTO ticketing.custom_statuses AS s (tenant_id, label, category, "
@@ -202,6 +208,9 @@ Ticket TicketFromRow(const Row& row) {
     sla.set_breached(text(22) == "t");
     for (const SlaTimer& c : clocks) *sla.add_clocks() = c.ToProto();
   }
+  if (!text(24).empty()) {
+    api::MergeJson(text(24), t.mutable_satisfaction()).IgnoreError();  // written by us
+  }
   return t;
 }
 
@@ -266,6 +275,7 @@ std::vector<api::FilterField> TicketFilterFields() {
       {"sla_policy", "'slaPolicies/' || t.sla_policy_id::text"},
       {"sla_breached", "t.sla_breached", FieldType::kBool},
       {"sla_due_time", "t.sla_due_time", FieldType::kTimestamp},
+      {"satisfaction_good", "t.satisfaction_good", FieldType::kBool},
   };
 }
 
@@ -526,6 +536,54 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
     return absl::OkStatus();
   }));
   return added;
+}
+
+absl::StatusOr<v1::SatisfactionRating> TicketStore::Rate(const server::CallScope& scope,
+                                                         const std::string& ticket_id,
+                                                         v1::SatisfactionRating rating,
+                                                         const std::string& request_id,
+                                                         const std::string& request_hash) {
+  v1::SatisfactionRating stored;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(
+        bool replayed, idempotency_.Replay(tx, scope.tenant, "SubmitSatisfactionRating", request_id,
+                                           request_hash, &stored));
+    if (replayed) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(Ticket ticket, LockTicket(tx, scope.tenant, ticket_id));
+    if (!ticket.merged_into().empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          ticket.name(), " was merged into ", ticket.merged_into(), "; rate that ticket"));
+    }
+    if (ticket.status() != v1::STATUS_SOLVED && ticket.status() != v1::STATUS_CLOSED) {
+      return absl::FailedPreconditionError(absl::StrCat(ticket.name(), " is ",
+                                                        StatusText(ticket.status()),
+                                                        ": a ticket is rated once it is solved"));
+    }
+    if (ticket.has_satisfaction()) {
+      v1::SatisfactionRating asked = rating;
+      asked.set_name(ticket.satisfaction().name());
+      *asked.mutable_create_time() = ticket.satisfaction().create_time();
+      if (asked.SerializeAsString() != ticket.satisfaction().SerializeAsString()) {
+        return absl::AlreadyExistsError(
+            absl::StrCat(ticket.name(), " was rated already; a rating is given once"));
+      }
+      stored = ticket.satisfaction();
+      return absl::OkStatus();
+    }
+    rating.set_name(absl::StrCat(ticket.name(), "/satisfaction"));
+    *rating.mutable_create_time() = TimeUtil::GetCurrentTime();
+    std::string json;
+    google::protobuf::util::MessageToJsonString(rating, &json);
+    const bool good =
+        rating.rating_case() == v1::SatisfactionRating::kGood ? rating.good() : rating.score() >= 4;
+    db::Exec(tx, "ticketing_rate_ticket", scope.tenant, ticket_id, json, good);
+    stored = rating;
+    idempotency_.Store(tx, scope.tenant, "SubmitSatisfactionRating", request_id, request_hash,
+                       stored);
+    events::AppendEvent(tx, kSchema, scope.tenant, "csat.submitted", ticket.name(), stored);
+    return absl::OkStatus();
+  }));
+  return stored;
 }
 
 absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallScope& scope,

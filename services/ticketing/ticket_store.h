@@ -53,6 +53,12 @@ class TicketStore {
                                          const std::string& ticket_id, v1::Comment comment,
                                          const std::string& request_id,
                                          const std::string& request_hash);
+  // SubmitSatisfactionRating: `rating` validated (ValidateRating).
+  absl::StatusOr<v1::SatisfactionRating> Rate(const server::CallScope& scope,
+                                              const std::string& ticket_id,
+                                              v1::SatisfactionRating rating,
+                                              const std::string& request_id,
+                                              const std::string& request_hash);
   // Folds ticket `source_id` into `target_id` (MergeTickets).
   absl::StatusOr<v1::MergeTicketsResponse> Merge(const server::CallScope& scope,
                                                  const std::string& source_id,

@@ -84,6 +84,9 @@ ABSL_FLAG(std::string, custom_status, "",
           "tickets status: a tenant's own status, customStatuses/<id> (instead of --status)");
 ABSL_FLAG(std::string, label, "", "tickets new-status: the custom status's label");
 ABSL_FLAG(std::string, json, "", "sla new-calendar, new-policy: the calendar or policy as JSON");
+ABSL_FLAG(int, score, 0, "tickets rate: satisfaction 1 to 5 (or --good / --bad)");
+ABSL_FLAG(bool, good, false, "tickets rate: the customer was satisfied");
+ABSL_FLAG(bool, bad, false, "tickets rate: the customer was not satisfied");
 
 namespace crm::crmctl {
 

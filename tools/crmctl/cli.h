@@ -62,6 +62,9 @@ ABSL_DECLARE_FLAG(std::string, into);
 ABSL_DECLARE_FLAG(std::string, custom_status);
 ABSL_DECLARE_FLAG(std::string, label);
 ABSL_DECLARE_FLAG(std::string, json);
+ABSL_DECLARE_FLAG(int, score);
+ABSL_DECLARE_FLAG(bool, good);
+ABSL_DECLARE_FLAG(bool, bad);
 
 namespace crm::crmctl {
 

@@ -13,7 +13,8 @@
 // tickets: create --requester customers/ID --subject S | get NAME | list [--filter F] |
 //   status NAME --status S | comment NAME --body B [--internal] | comments NAME |
 //   merge NAME --into TARGET | statuses | new-status --label L --status CATEGORY |
-//   update NAME [--subject S] [--priority P] [--tags T] [--order O] | sla NAME
+//   update NAME [--subject S] [--priority P] [--tags T] [--order O] | sla NAME |
+//   rate NAME --good|--bad|--score N [--body COMMENT]
 // sla: calendars | new-calendar --json J | delete-calendar NAME | policies |
 //   new-policy --json J | delete-policy NAME
 // health
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
       "orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | tickets "
-      "create|get|list|update|sla|status|comment|comments|merge|statuses|new-status | sla "
+      "create|get|list|update|sla|rate|status|comment|comments|merge|statuses|new-status | sla "
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {

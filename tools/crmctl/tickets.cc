@@ -1,4 +1,4 @@
-// crmctl tickets create | get | list | update | sla | status | comment |
+// crmctl tickets create | get | list | update | sla | rate | status | comment |
 // comments | merge | statuses | new-status.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
@@ -57,7 +57,7 @@ int Tickets(const std::vector<char*>& args) {
     std::fprintf(
         stderr,
         "usage: crmctl tickets "
-        "create|get|list|update|sla|status|comment|comments|merge|statuses|new-status [NAME] "
+        "create|get|list|update|sla|rate|status|comment|comments|merge|statuses|new-status [NAME] "
         "[flags]\n");
     return 2;
   }
@@ -162,6 +162,21 @@ int Tickets(const std::vector<char*>& args) {
     grpc::Status s = stub->UpdateTicket(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     PrintLine(out);
+    return 0;
+  }
+  if (verb == "rate") {
+    v1::SubmitSatisfactionRatingRequest request;
+    request.set_parent(name);
+    v1::SatisfactionRating* r = request.mutable_rating();
+    if (absl::GetFlag(FLAGS_score) != 0) r->set_score(absl::GetFlag(FLAGS_score));
+    if (absl::GetFlag(FLAGS_good)) r->set_good(true);
+    if (absl::GetFlag(FLAGS_bad)) r->set_good(false);
+    r->set_comment(absl::GetFlag(FLAGS_body));
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
+    v1::SatisfactionRating out;
+    grpc::Status s = stub->SubmitSatisfactionRating(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(out) << "\n";
     return 0;
   }
   if (verb == "sla") {

@@ -108,6 +108,18 @@ TEST_CASE("an erased customer leaves no personal value in the ticketing schema",
             "It is me again, Quentin Xylophant (quentin.xylophant@example.com).");
   d.Comment(t.name(), v1::AUTHOR_KIND_AGENT, "agent-7",
             "Dear Quentin Xylophant, it is on its way.");
+  // Solved, and rated with a comment that names them too.
+  v1::ChangeTicketStatusRequest solve;
+  solve.set_name(t.name());
+  solve.set_status(v1::STATUS_SOLVED);
+  v1::Ticket solved;
+  REQUIRE(d.tickets->ChangeTicketStatus(ServiceHarness::Ctx().get(), solve, &solved).ok());
+  v1::SubmitSatisfactionRatingRequest rate;
+  rate.set_parent(t.name());
+  rate.mutable_rating()->set_good(true);
+  rate.mutable_rating()->set_comment("Thanks from Quentin Xylophant");
+  v1::SatisfactionRating rating;
+  REQUIRE(d.tickets->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), rate, &rating).ok());
   // Another tenant's ticket and another customer's here: untouched.
   const cv1::Customer elsewhere = d.Customer("someone@example.com", "globex");
   const v1::Ticket kept = d.Open(elsewhere.name(), "Globex parcel late", "", "globex");
@@ -125,6 +137,8 @@ TEST_CASE("an erased customer leaves no personal value in the ticketing schema",
   CHECK(after.description().empty());
   CHECK(after.requester_tags_size() == 0);
   CHECK(after.requester() == quentin.name());  // the pseudonymous link stays
+  CHECK(after.satisfaction().good());          // the rating stays, its comment goes
+  CHECK(after.satisfaction().comment().empty());
   const std::vector<std::string> values = {"Quentin", "Xylophant", "quentin.xylophant",
                                            "vip-quentin"};
   CHECK(PersonalValueLeaks(d.h.db_url(), "ticketing", values).empty());

@@ -525,4 +525,63 @@ TEST_CASE("custom statuses name a tenant's own states within the fixed categorie
   CHECK(out.custom_status().empty());
 }
 
+TEST_CASE("a solved ticket is rated once, and csat.submitted carries the rating",
+          "[integration][ticketing]") {
+  Desk d;
+  const v1::Ticket t = d.Create("Slow refund");
+  v1::SubmitSatisfactionRatingRequest req;
+  req.set_parent(t.name());
+  req.mutable_rating()->set_score(2);
+  req.mutable_rating()->set_comment("Took a week");
+  v1::SatisfactionRating out;
+  grpc::Status s = d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message() == t.name() + " is NEW: a ticket is rated once it is solved");
+
+  v1::Ticket solved;
+  REQUIRE(d.Move(t.name(), v1::STATUS_SOLVED, &solved).ok());
+  req.set_request_id("rate-1");
+  REQUIRE(d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &out).ok());
+  CHECK(out.name() == t.name() + "/satisfaction");
+  CHECK(out.score() == 2);
+  CHECK(out.has_create_time());
+  // A retry, and the same rating again, return it; another is refused.
+  v1::SatisfactionRating again;
+  REQUIRE(d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &again).ok());
+  CHECK(again.SerializeAsString() == out.SerializeAsString());
+  req.clear_request_id();
+  REQUIRE(d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &again).ok());
+  CHECK(again.SerializeAsString() == out.SerializeAsString());
+  req.mutable_rating()->set_good(true);
+  s = d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &again);
+  CHECK(s.error_code() == grpc::StatusCode::ALREADY_EXISTS);
+
+  const v1::Ticket rated = d.Get(t.name());
+  CHECK(rated.satisfaction().score() == 2);
+  CHECK(rated.satisfaction().comment() == "Took a week");
+  CHECK(rated.etag() != solved.etag());
+  CHECK(d.List("satisfaction_good = false") == std::vector<std::string>{"Slow refund"});
+  CHECK(d.List("satisfaction_good = true").empty());
+  const std::vector<std::string> types = d.EventTypes();
+  CHECK(std::count(types.begin(), types.end(), "csat.submitted") == 1);
+
+  // A closed ticket can still be rated (surveys arrive late); bad input is
+  // named.
+  const v1::Ticket late = d.Create("Late survey");
+  REQUIRE(d.Move(late.name(), v1::STATUS_SOLVED, &solved).ok());
+  REQUIRE(d.Move(late.name(), v1::STATUS_CLOSED, &solved).ok());
+  req.set_parent(late.name());
+  req.mutable_rating()->set_score(6);
+  s = d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &again);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message() == "rating.score: 1 to 5");
+  req.mutable_rating()->clear_score();
+  s = d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &again);
+  CHECK(s.error_message() == "rating: good or score is required");
+  req.mutable_rating()->set_good(true);
+  REQUIRE(d.stub->SubmitSatisfactionRating(ServiceHarness::Ctx().get(), req, &again).ok());
+  CHECK(again.good());
+  CHECK(d.List("satisfaction_good = true") == std::vector<std::string>{"Late survey"});
+}
+
 }  // namespace crm::testing
