@@ -45,6 +45,12 @@ std::string ClockText() {
                       ", ", MicrosOrEmpty("s.warn_time"), ", s.policy_id)");
 }
 
+// The scheduler's "now" ($1, microseconds), written out where it is used:
+// a plain expression of the parameter is an index condition on fire_time
+// (joined from a one-row CTE it was only a join filter, and each step
+// walked the whole index: 420 ms at a million clocks, against 0.06 ms).
+constexpr char kNow[] = "('epoch'::timestamptz + $1::bigint * interval '1 microsecond')";
+
 const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
       // The tenant's policies in the order they are tried, with calendars.
@@ -87,21 +93,24 @@ const std::map<std::string, std::string>& Statements() {
       // its warning and its breach fired now.
       {"ticketing_fire_sla_clocks",
        absl::StrCat(
-           "WITH now AS (SELECT ", Timestamp("$1::bigint"),
-           " AS t), due AS (SELECT c.tenant_id, c.ticket_id, c.metric, c.warned, c.warn_time, "
-           "c.breach_time FROM ticketing.sla_clocks c, now WHERE c.fire_time <= now.t ORDER BY "
-           "c.fire_time LIMIT $2::int FOR UPDATE OF c SKIP LOCKED) UPDATE ticketing.sla_clocks s "
-           "SET warned = s.warned OR COALESCE(s.warn_time <= now.t, false), warn_time = CASE WHEN "
-           "s.warn_time <= "
-           "now.t THEN NULL ELSE s.warn_time END, breach_time = CASE WHEN s.breach_time IS NULL "
-           "AND s.due_time <= now.t THEN s.due_time ELSE s.breach_time END, fire_time = CASE "
-           "WHEN s.due_time <= now.t OR s.breach_time IS NOT NULL THEN NULL ELSE s.due_time END "
-           "FROM due, now WHERE s.tenant_id = due.tenant_id AND s.ticket_id = due.ticket_id AND "
-           "s.metric = due.metric RETURNING s.tenant_id, s.ticket_id::text, s.metric, "
-           "s.target_min, s.policy_id::text, ",
-           Micros("s.due_time"),
-           ", COALESCE(NOT due.warned AND due.warn_time <= now.t, false), (due.breach_time IS "
-           "NULL AND s.due_time <= now.t)")},
+           "WITH due AS (SELECT c.tenant_id, c.ticket_id, c.metric, c.warned, c.warn_time, "
+           "c.breach_time FROM ticketing.sla_clocks c WHERE c.fire_time <= ",
+           kNow,
+           " ORDER BY c.fire_time LIMIT $2::int FOR UPDATE OF c SKIP LOCKED) UPDATE "
+           "ticketing.sla_clocks s SET warned = s.warned OR COALESCE(s.warn_time <= ",
+           kNow, ", false), warn_time = CASE WHEN s.warn_time <= ", kNow,
+           " THEN NULL ELSE s.warn_time END, breach_time = CASE WHEN s.breach_time IS NULL AND "
+           "s.due_time <= ",
+           kNow,
+           " THEN s.due_time ELSE s.breach_time END, fire_time = CASE "
+           "WHEN s.due_time <= ",
+           kNow,
+           " OR s.breach_time IS NOT NULL THEN NULL ELSE s.due_time END FROM due WHERE "
+           "s.tenant_id = due.tenant_id AND s.ticket_id = due.ticket_id AND s.metric = "
+           "due.metric RETURNING s.tenant_id, s.ticket_id::text, s.metric, s.target_min, "
+           "s.policy_id::text, ",
+           Micros("s.due_time"), ", COALESCE(NOT due.warned AND due.warn_time <= ", kNow,
+           ", false), (due.breach_time IS NULL AND s.due_time <= ", kNow, ")")},
       {"ticketing_mark_sla_breached",
        "UPDATE ticketing.tickets SET sla_breached = true, version = version + 1 WHERE tenant_id "
        "= $1 AND id = ANY($2::uuid[]) AND NOT sla_breached"},
