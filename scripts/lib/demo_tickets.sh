@@ -3,7 +3,9 @@
 # customers with orders, as a shop's support desk would have them: the usual
 # e-commerce questions, every priority, agent replies and internal notes,
 # and a spread of statuses (new, open, pending, on hold, solved, closed),
-# each with the SLA clocks of the demo policies (scripts/lib/demo_sla.sh).
+# each with the SLA clocks of the demo policies and routed to the demo
+# agents by the groups of scripts/lib/demo_desk.sh (money matters to
+# payments and refunds, the rest to the front desk).
 #   scripts/lib/demo_tickets.sh <crmctl command and flags...>
 # Safe to rerun within 24 hours (request ids); scripts/up runs it once.
 set -euo pipefail
@@ -19,6 +21,9 @@ tags=("delivery" "damage" "returns" "refund" "delivery" "payment" "delivery" "ca
   "billing" "product" "payment" "returns")
 statuses=("" open pending solved open on_hold solved "" solved closed)
 
+front="$("${CRMCTL[@]}" routing groups | awk '/Front desk/ {print $1}')"
+money="$("${CRMCTL[@]}" routing groups | awk '/Payments and refunds/ {print $1}')"
+
 mapfile -t requesters < <("${CRMCTL[@]}" customers list --page_size 300 \
   --filter 'facts.order_count > 1' | grep -o '"name": "customers/[0-9a-f-]\{36\}"' |
   cut -d'"' -f4)
@@ -30,6 +35,7 @@ for requester in "${requesters[@]}"; do
   out="$("${CRMCTL[@]}" tickets create --requester="$requester" --subject="${subjects[$s]}" \
     --priority="${priorities[$((n % ${#priorities[@]}))]}" \
     --channel="${channels[$((n % ${#channels[@]}))]}" --tags="${tags[$s]}" \
+    --group="$(case "${tags[$s]}" in refund | payment | billing) echo "$money" ;; *) echo "$front" ;; esac)" \
     --request_id="demo-ticket-$n")"
   ticket="$(grep -o '"name": "tickets/[0-9a-f-]\{36\}"' <<<"$out" | cut -d'"' -f4)"
   status="${statuses[$((n % ${#statuses[@]}))]}"

@@ -149,7 +149,8 @@ bool PolicyMatches(const v1::SlaPolicy& policy, const v1::Ticket& ticket) {
          EmptyOrHas(c.channels(), static_cast<int>(ticket.channel())) &&
          EmptyOrHas(c.types(), static_cast<int>(ticket.type())) &&
          EmptyOrShares(c.tags(), ticket.tags()) &&
-         EmptyOrShares(c.requester_tags(), ticket.requester_tags());
+         EmptyOrShares(c.requester_tags(), ticket.requester_tags()) &&
+         EmptyOrHas(c.groups(), ticket.group());
 }
 
 absl::Status ValidateSlaPolicy(const v1::SlaPolicy& policy, absl::string_view path) {
@@ -191,6 +192,11 @@ absl::Status ValidateSlaPolicy(const v1::SlaPolicy& policy, absl::string_view pa
                          ": tags are 1 to 64 characters"));
       }
     }
+  }
+  for (int i = 0; i < c.groups_size(); ++i) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName(absl::StrCat(p, ".conditions.groups[", i, "]"),
+                                               c.groups(i), "groups", &id));
   }
   if (policy.targets_size() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(p, ".targets: at least one"));

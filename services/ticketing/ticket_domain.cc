@@ -83,6 +83,8 @@ absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
   CRM_RETURN_IF_ERROR(CheckOptionalName(absl::StrCat(path, ".order"), t->order(), "orders"));
   CRM_RETURN_IF_ERROR(CheckOptionalName(absl::StrCat(path, ".source_conversation"),
                                         t->source_conversation(), "conversations"));
+  CRM_RETURN_IF_ERROR(CheckOptionalName(absl::StrCat(path, ".group"), t->group(), "groups"));
+  t->clear_assignee();  // routing or AssignTicket sets it
   if (t->subject().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".subject: required"));
   }

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <map>
+#include <pqxx/dbtransaction>
 #include <pqxx/row>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "crm/ticketing/v1/ticket.pb.h"
 
 namespace crm::ticketing::internal {
@@ -15,5 +17,9 @@ namespace crm::ticketing::internal {
 const std::string& TicketSelectColumns();
 v1::Ticket TicketOf(const pqxx::row& row);
 const std::map<std::string, std::string>& CustomerEffectStatements();
+const std::map<std::string, std::string>& RoutingStatements();
+// The ticket, locked for the rest of the transaction; NOT_FOUND when absent.
+absl::StatusOr<v1::Ticket> LockTicketRow(pqxx::dbtransaction& tx, const std::string& tenant,
+                                         const std::string& id);
 
 }  // namespace crm::ticketing::internal

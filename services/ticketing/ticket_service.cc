@@ -90,6 +90,27 @@ grpc::ServerUnaryReactor* TicketServiceImpl::UpdateTicket(grpc::CallbackServerCo
   });
 }
 
+grpc::ServerUnaryReactor* TicketServiceImpl::AssignTicket(grpc::CallbackServerContext* ctx,
+                                                          const v1::AssignTicketRequest* request,
+                                                          v1::Ticket* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id, group, agent;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "tickets", &id));
+    if (request->group().empty() && request->assignee().empty()) {
+      return absl::InvalidArgumentError("group: give a group, an assignee, or both");
+    }
+    if (!request->group().empty()) {
+      CRM_RETURN_IF_ERROR(api::ParseResourceName("group", request->group(), "groups", &group));
+    }
+    if (!request->assignee().empty()) {
+      CRM_RETURN_IF_ERROR(
+          api::ParseResourceName("assignee", request->assignee(), "agents", &agent));
+    }
+    CRM_ASSIGN_OR_RETURN(*response, store_.Assign(scope, id, group, agent, request->etag()));
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* TicketServiceImpl::ChangeTicketStatus(
     grpc::CallbackServerContext* ctx, const v1::ChangeTicketStatusRequest* request,
     v1::Ticket* response) {

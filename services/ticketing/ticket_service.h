@@ -27,6 +27,9 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* UpdateTicket(grpc::CallbackServerContext* ctx,
                                          const v1::UpdateTicketRequest* request,
                                          v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
+                                         const v1::AssignTicketRequest* request,
+                                         v1::Ticket* response) override;
   grpc::ServerUnaryReactor* ChangeTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::ChangeTicketStatusRequest* request,
                                                v1::Ticket* response) override;

@@ -48,10 +48,12 @@ const std::string& TicketColumns() {
       "array_to_string(t.requester_tags, ','), COALESCE(t.sla_policy_id::text, ''), "
       "COALESCE(((EXTRACT(EPOCH FROM t.sla_due_time) * 1000000)::bigint)::text, ''), "
       "t.sla_breached, COALESCE(",
-      SlaClocksOfTicketSql(), ", ''), COALESCE(t.satisfaction::text, '')"));
+      SlaClocksOfTicketSql(),
+      ", ''), COALESCE(t.satisfaction::text, ''), "
+      "COALESCE(t.group_id::text, ''), COALESCE(t.assignee_id::text, '')"));
   return *columns;
 }
-constexpr int kTicketColumnCount = 25;
+constexpr int kTicketColumnCount = 27;
 
 // The same for `ticketing.custom_statuses s` and CustomStatusFromRow.
 constexpr char kCustomStatusColumns[] =
@@ -211,6 +213,8 @@ Ticket TicketFromRow(const Row& row) {
   if (!text(24).empty()) {
     api::MergeJson(text(24), t.mutable_satisfaction()).IgnoreError();  // written by us
   }
+  if (!text(25).empty()) t.set_group(absl::StrCat("groups/", text(25)));
+  if (!text(26).empty()) t.set_assignee(absl::StrCat("agents/", text(26)));
   return t;
 }
 
@@ -276,6 +280,8 @@ std::vector<api::FilterField> TicketFilterFields() {
       {"sla_breached", "t.sla_breached", FieldType::kBool},
       {"sla_due_time", "t.sla_due_time", FieldType::kTimestamp},
       {"satisfaction_good", "t.satisfaction_good", FieldType::kBool},
+      {"group", "'groups/' || t.group_id::text"},
+      {"assignee", "'agents/' || t.assignee_id::text"},
   };
 }
 
@@ -284,17 +290,23 @@ std::vector<api::FilterField> TicketFilterFields() {
 namespace internal {
 const std::string& TicketSelectColumns() { return TicketColumns(); }
 v1::Ticket TicketOf(const pqxx::row& row) { return TicketFromRow(row); }
+absl::StatusOr<v1::Ticket> LockTicketRow(pqxx::dbtransaction& tx, const std::string& tenant,
+                                         const std::string& id) {
+  return LockTicket(tx, tenant, id);
+}
 }  // namespace internal
 
 TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens,
-                         SlaEngine& sla)
+                         SlaEngine& sla, RoutingStore& routing)
     : pool_(pool),
       reader_(reader),
       tokens_(std::move(tokens)),
       idempotency_(pool, kSchema),
-      sla_(sla) {
+      sla_(sla),
+      routing_(routing) {
   pool_.Prepare(Statements());
   pool_.Prepare(internal::CustomerEffectStatements());
+  pool_.Prepare(internal::RoutingStatements());
 }
 
 absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticket ticket,
@@ -312,6 +324,11 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
                  PriorityText(ticket.priority()), StatusText(ticket.status()), TagsLiteral(ticket),
                  db::TextArray({ticket.requester_tags().begin(), ticket.requester_tags().end()}));
     created = TicketFromRow(rows[0]);
+    if (!ticket.group().empty()) {  // routed at once, published as created
+      const std::string group = ticket.group().substr(sizeof("groups/") - 1);
+      CRM_RETURN_IF_ERROR(routing_.CheckGroup(tx, scope.tenant, group));
+      CRM_ASSIGN_OR_RETURN(created, RouteInTx(tx, scope.tenant, created, group, false));
+    }
     SlaChange change;
     change.now = Now(created.create_time());
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &created, change, /*created=*/true));
@@ -456,6 +473,7 @@ absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
     change.status_before = current.status();
     change.now = Now(changed.update_time());
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &changed, change));
+    CRM_RETURN_IF_ERROR(AfterStatusChange(tx, scope.tenant, current.status(), &changed));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", changed.name(),
                         changed);
     return absl::OkStatus();
@@ -528,6 +546,7 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
       change.now = Now(added.create_time());
       CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &after, change));
     }
+    if (reopen) CRM_RETURN_IF_ERROR(AfterStatusChange(tx, scope.tenant, ticket.status(), &after));
     idempotency_.Store(tx, scope.tenant, "AddComment", request_id, request_hash, added);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.comment_added", added.name(), added);
     if (reopen) {
@@ -627,6 +646,8 @@ absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallSc
     change.status_before = source.status();
     change.now = Now(response.source().update_time());
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, response.mutable_source(), change));
+    CRM_RETURN_IF_ERROR(
+        AfterStatusChange(tx, scope.tenant, source.status(), response.mutable_source()));
     *response.mutable_target() = TicketFromRow(
         db::Exec(tx, "ticketing_touch_ticket", scope.tenant, target_id, false, "")[0]);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.merged", response.source().name(),

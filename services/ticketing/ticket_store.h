@@ -16,13 +16,15 @@
 #include "common/server/call.h"
 #include "crm/events/v1/event_feed.pb.h"
 #include "crm/ticketing/v1/ticket_service.pb.h"
+#include "services/ticketing/routing_store.h"
 #include "services/ticketing/sla_engine.h"
 
 namespace crm::ticketing {
 
 class TicketStore {
  public:
-  TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens, SlaEngine& sla);
+  TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens, SlaEngine& sla,
+              RoutingStore& routing);
 
   // `ticket` is prepared (PrepareNewTicket); `request_hash` fingerprints
   // the request for request_id reuse checks.
@@ -53,6 +55,17 @@ class TicketStore {
                                          const std::string& ticket_id, v1::Comment comment,
                                          const std::string& request_id,
                                          const std::string& request_hash);
+  // AssignTicket (ticket_store_routing.cc): `group_id` and/or `agent_id`.
+  absl::StatusOr<v1::Ticket> Assign(const server::CallScope& scope, const std::string& id,
+                                    const std::string& group_id, const std::string& agent_id,
+                                    const std::string& etag);
+  // UpdateAgent: writes the agent, hands back the tickets it may no longer
+  // hold (re-routed in their groups) and gives it waiting ones it now has
+  // room for, in one transaction.
+  absl::StatusOr<v1::Agent> UpdateAgent(const server::CallScope& scope, const std::string& id,
+                                        const v1::Agent& agent);
+  // Gives agent `id` the waiting tickets it has room for.
+  absl::Status DrainAgent(const server::CallScope& scope, const std::string& id);
   // SubmitSatisfactionRating: `rating` validated (ValidateRating).
   absl::StatusOr<v1::SatisfactionRating> Rate(const server::CallScope& scope,
                                               const std::string& ticket_id,
@@ -79,8 +92,23 @@ class TicketStore {
   db::Pool& pool_;
   db::Reader& reader_;
   api::PageTokenCodec tokens_;
+  // Routing steps inside a ticket's transaction (ticket_store_routing.cc).
+  absl::StatusOr<v1::Ticket> AssignInTx(db::Tx& tx, const std::string& tenant,
+                                        const std::string& ticket_id, const std::string& group_id,
+                                        const std::string& agent_id, bool publish = true);
+  absl::StatusOr<v1::Ticket> RouteInTx(db::Tx& tx, const std::string& tenant,
+                                       const v1::Ticket& ticket, const std::string& group_id,
+                                       bool publish = true);
+  absl::Status DrainInTx(db::Tx& tx, const std::string& tenant, const std::string& agent_id);
+  // After `ticket` moved from `before`: a closed or solved ticket frees its
+  // assignee's place; a reopened one that puts its assignee above capacity
+  // goes back to its group.
+  absl::Status AfterStatusChange(db::Tx& tx, const std::string& tenant, v1::Status before,
+                                 v1::Ticket* ticket);
+
   db::Idempotency idempotency_;
   SlaEngine& sla_;
+  RoutingStore& routing_;
 };
 
 }  // namespace crm::ticketing

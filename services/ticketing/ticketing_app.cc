@@ -8,6 +8,8 @@
 #include "common/base/status.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
+#include "services/ticketing/routing_service.h"
+#include "services/ticketing/routing_store.h"
 #include "services/ticketing/sla_engine.h"
 #include "services/ticketing/sla_service.h"
 #include "services/ticketing/sla_store.h"
@@ -27,17 +29,21 @@ namespace {
 struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
       : sla(rt.pool()),
-        tickets(rt.pool(), rt.reader(), rt.page_tokens(), sla),
+        routing(rt.pool()),
+        tickets(rt.pool(), rt.reader(), rt.page_tokens(), sla, routing),
         references(rt.ServiceChannel("customer")),
         service(tickets, references, rt.executor()),
         sla_store(rt.pool()),
-        sla_service(sla_store, rt.executor()) {}
+        sla_service(sla_store, rt.executor()),
+        routing_service(routing, tickets, rt.executor()) {}
   SlaEngine sla;
+  RoutingStore routing;
   TicketStore tickets;
   CustomerReferences references;
   TicketServiceImpl service;
   SlaStore sla_store;
   SlaServiceImpl sla_service;
+  RoutingServiceImpl routing_service;
 };
 
 }  // namespace
@@ -55,6 +61,7 @@ server::ServiceDefinition Definition() {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->service);
     rt.runner().AddService(&wiring->sla_service);
+    rt.runner().AddService(&wiring->routing_service);
     rt.ServeEventFeed<crm::ticketing::v1::EventFeedService>();
     TicketStore* tickets = &wiring->tickets;
     const absl::Duration after = absl::Hours(absl::GetFlag(FLAGS_close_solved_after_hours));

@@ -87,6 +87,8 @@ ABSL_FLAG(std::string, json, "", "sla new-calendar, new-policy: the calendar or 
 ABSL_FLAG(int, score, 0, "tickets rate: satisfaction 1 to 5 (or --good / --bad)");
 ABSL_FLAG(bool, good, false, "tickets rate: the customer was satisfied");
 ABSL_FLAG(bool, bad, false, "tickets rate: the customer was not satisfied");
+ABSL_FLAG(std::string, group, "", "tickets create, assign: the group, groups/<id>");
+ABSL_FLAG(std::string, assignee, "", "tickets assign: the agent, agents/<id>");
 
 namespace crm::crmctl {
 

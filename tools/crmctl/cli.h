@@ -65,6 +65,8 @@ ABSL_DECLARE_FLAG(std::string, json);
 ABSL_DECLARE_FLAG(int, score);
 ABSL_DECLARE_FLAG(bool, good);
 ABSL_DECLARE_FLAG(bool, bad);
+ABSL_DECLARE_FLAG(std::string, group);
+ABSL_DECLARE_FLAG(std::string, assignee);
 
 namespace crm::crmctl {
 
@@ -114,5 +116,6 @@ int Consents(const std::vector<char*>& args);
 int ApiKeys(const std::vector<char*>& args);
 int Tickets(const std::vector<char*>& args);
 int Sla(const std::vector<char*>& args);
+int Routing(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

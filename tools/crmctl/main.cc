@@ -14,7 +14,10 @@
 //   status NAME --status S | comment NAME --body B [--internal] | comments NAME |
 //   merge NAME --into TARGET | statuses | new-status --label L --status CATEGORY |
 //   update NAME [--subject S] [--priority P] [--tags T] [--order O] | sla NAME |
-//   rate NAME --good|--bad|--score N [--body COMMENT]
+//   rate NAME --good|--bad|--score N [--body COMMENT] |
+//   assign NAME [--group G] [--assignee A]
+// routing: groups | new-group --json J | agents | new-agent --json J |
+//   away NAME | back NAME
 // sla: calendars | new-calendar --json J | delete-calendar NAME | policies |
 //   new-policy --json J | delete-policy NAME
 // health
@@ -36,8 +39,10 @@ int main(int argc, char** argv) {
       "orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | tickets "
-      "create|get|list|update|sla|rate|status|comment|comments|merge|statuses|new-status | sla "
-      "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | health");
+      "create|get|list|update|sla|rate|assign|status|comment|comments|merge|statuses|new-status "
+      "| sla "
+      "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
+      "groups|new-group|agents|new-agent|away|back | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -50,6 +55,7 @@ int main(int argc, char** argv) {
   if (group == "consent") return crm::crmctl::Consents(args);
   if (group == "tickets") return crm::crmctl::Tickets(args);
   if (group == "sla") return crm::crmctl::Sla(args);
+  if (group == "routing") return crm::crmctl::Routing(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

@@ -57,7 +57,8 @@ int Tickets(const std::vector<char*>& args) {
     std::fprintf(
         stderr,
         "usage: crmctl tickets "
-        "create|get|list|update|sla|rate|status|comment|comments|merge|statuses|new-status [NAME] "
+        "create|get|list|update|sla|rate|assign|status|comment|comments|merge|statuses|new-status "
+        "[NAME] "
         "[flags]\n");
     return 2;
   }
@@ -95,6 +96,7 @@ int Tickets(const std::vector<char*>& args) {
     t->set_subject(absl::GetFlag(FLAGS_subject));
     t->set_description(absl::GetFlag(FLAGS_description));
     t->set_order(absl::GetFlag(FLAGS_order));
+    t->set_group(absl::GetFlag(FLAGS_group));
     t->set_priority(ParseEnum<v1::Priority>(v1::Priority_descriptor(), "PRIORITY_",
                                             absl::GetFlag(FLAGS_priority)));
     t->set_type(ParseEnum<v1::TicketType>(v1::TicketType_descriptor(), "TICKET_TYPE_",
@@ -162,6 +164,20 @@ int Tickets(const std::vector<char*>& args) {
     grpc::Status s = stub->UpdateTicket(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     PrintLine(out);
+    return 0;
+  }
+  if (verb == "assign") {
+    v1::AssignTicketRequest request;
+    request.set_name(name);
+    request.set_group(absl::GetFlag(FLAGS_group));
+    request.set_assignee(absl::GetFlag(FLAGS_assignee));
+    request.set_etag(absl::GetFlag(FLAGS_etag));
+    v1::Ticket out;
+    grpc::Status s = stub->AssignTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    PrintLine(out);
+    std::printf("  group %s  assignee %s\n", out.group().empty() ? "-" : out.group().c_str(),
+                out.assignee().empty() ? "(waiting)" : out.assignee().c_str());
     return 0;
   }
   if (verb == "rate") {

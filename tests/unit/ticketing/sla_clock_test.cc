@@ -217,6 +217,10 @@ TEST_CASE("policies match on every condition they set", "[unit][ticketing][sla]"
   p.mutable_conditions()->add_tags("refund");
   p.mutable_conditions()->add_types(v1::TICKET_TYPE_INCIDENT);
   CHECK(PolicyMatches(p, t));
+  p.mutable_conditions()->add_groups("groups/g1");
+  CHECK_FALSE(PolicyMatches(p, t));
+  t.set_group("groups/g1");
+  CHECK(PolicyMatches(p, t));
 }
 
 TEST_CASE("policies and calendars are validated naming the field", "[unit][ticketing][sla]") {

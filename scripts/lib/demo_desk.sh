@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The demo support desk's SLA setup for scripts/up: a Berlin office
-# calendar (Mon-Fri 09:00-18:00, the German public holidays of late 2026 and
-# 2027), a VIP policy for customers tagged vip (around the clock) and a
-# standard policy on office hours.
-#   scripts/lib/demo_sla.sh <crmctl command and flags...>
-# Does nothing when the calendar exists, so scripts/up runs it every time.
+# The demo support desk for scripts/up: a Berlin office calendar (Mon-Fri
+# 09:00-18:00, the German public holidays of late 2026 and 2027), a VIP SLA
+# policy for customers tagged vip (around the clock) and a standard one on
+# office hours; two groups (a round-robin front desk, and payments and
+# refunds routed by skills) and five agents.
+#   scripts/lib/demo_desk.sh <crmctl command and flags...>
+# Each part is skipped when it exists, so scripts/up runs it every time.
 set -euo pipefail
 CRMCTL=("$@")
 
@@ -41,4 +42,22 @@ if ! "${CRMCTL[@]}" sla calendars | grep -q "Berlin office"; then
     >/dev/null
 fi
 
-echo "demo SLA policies in place"
+if ! "${CRMCTL[@]}" routing groups | grep -q "Front desk"; then
+  "${CRMCTL[@]}" routing new-group --json '{"displayName": "Front desk",
+    "strategy": "ROUTING_STRATEGY_ROUND_ROBIN"}' >/dev/null
+  "${CRMCTL[@]}" routing new-group --json '{"displayName": "Payments and refunds",
+    "strategy": "ROUTING_STRATEGY_SKILLS", "skillTags": ["refund", "payment", "billing"]}' \
+    >/dev/null
+  front="$("${CRMCTL[@]}" routing groups | awk '/Front desk/ {print $1}')"
+  money="$("${CRMCTL[@]}" routing groups | awk '/Payments and refunds/ {print $1}')"
+  agent() {  # agent <name> <capacity> <groups json> <skills json>
+    "${CRMCTL[@]}" routing new-agent --json "{\"displayName\": \"$1\", \"capacity\": $2,
+      \"available\": true, \"groups\": $3, \"skills\": $4}" >/dev/null
+  }
+  agent Ann 12 "[\"$front\"]" '[]'
+  agent Lee 12 "[\"$front\"]" '[]'
+  agent Mia 10 "[\"$front\", \"$money\"]" '["refund", "payment"]'
+  agent Raj 10 "[\"$money\"]" '["refund", "billing", "payment"]'
+  agent Sue 8 "[\"$money\"]" '["refund"]'
+fi
+echo "demo desk in place"

@@ -1,0 +1,215 @@
+// TicketStore's routing (docs/ticketing.md): tickets given to agents by
+// their group's strategy, by hand (AssignTicket), and when capacity frees
+// up; an agent who becomes unavailable or leaves a group hands tickets
+// back. Every step runs in the transaction of the change that causes it.
+#include <pqxx/pqxx>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+#include "common/db/transaction.h"
+#include "common/events/outbox.h"
+#include "services/ticketing/routing_domain.h"
+#include "services/ticketing/ticket_domain.h"
+#include "services/ticketing/ticket_rows.h"
+#include "services/ticketing/ticket_store.h"
+
+namespace crm::ticketing {
+namespace {
+
+constexpr char kOpen[] = "('NEW', 'OPEN', 'PENDING', 'ON_HOLD')";
+constexpr int kDrainBatch = 20;
+
+std::string IdOf(const std::string& name) { return name.substr(name.find('/') + 1); }
+
+std::vector<std::string> SplitList(const std::string& text) {
+  if (text.empty()) return {};
+  return absl::StrSplit(text, ',');
+}
+
+bool IsOpen(v1::Status s) {
+  return s == v1::STATUS_NEW || s == v1::STATUS_OPEN || s == v1::STATUS_PENDING ||
+         s == v1::STATUS_ON_HOLD;
+}
+
+}  // namespace
+
+namespace internal {
+
+const std::map<std::string, std::string>& RoutingStatements() {
+  static const auto* statements = new std::map<std::string, std::string>{
+      // $3 the group ('' none), $4 the assignee ('' waiting in the group).
+      {"ticketing_assign_ticket",
+       absl::StrCat("UPDATE ticketing.tickets t SET group_id = NULLIF($3, '')::uuid, assignee_id "
+                    "= NULLIF($4, '')::uuid, queue_time = CASE WHEN $4 = '' THEN now() ELSE "
+                    "t.queue_time END, update_time = now(), version = t.version + 1 WHERE "
+                    "t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
+                    TicketSelectColumns())},
+      // Waiting tickets of agent $2's groups, oldest first, skipping tickets
+      // another transaction holds; with what skills their group asks.
+      {"ticketing_waiting_for_agent",
+       absl::StrCat("SELECT t.id::text, array_to_string(t.tags, ','), t.group_id::text, "
+                    "g.strategy, array_to_string(g.skill_tags, ',') FROM ticketing.tickets t "
+                    "JOIN ticketing.group_members m ON m.tenant_id = t.tenant_id AND m.group_id = "
+                    "t.group_id AND m.agent_id = $2::uuid JOIN ticketing.groups g ON g.tenant_id "
+                    "= t.tenant_id AND g.id = t.group_id WHERE t.tenant_id = $1 AND "
+                    "t.assignee_id IS NULL AND t.group_id IS NOT NULL AND t.status IN ",
+                    kOpen,
+                    " ORDER BY t.queue_time, t.id LIMIT $3::int FOR UPDATE OF t SKIP LOCKED")},
+      // Open tickets agent $2 must hand back: all ($3) or those of groups
+      // the agent no longer works.
+      {"ticketing_tickets_to_hand_back",
+       absl::StrCat("SELECT t.id::text, COALESCE(t.group_id::text, ''), array_to_string(t.tags, "
+                    "',') FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.assignee_id = "
+                    "$2::uuid AND t.status IN ",
+                    kOpen,
+                    " AND ($3::boolean OR (t.group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                    "ticketing.group_members m WHERE m.tenant_id = t.tenant_id AND m.group_id = "
+                    "t.group_id AND m.agent_id = t.assignee_id))) ORDER BY t.queue_time NULLS "
+                    "FIRST, t.id FOR UPDATE OF t")},
+  };
+  return *statements;
+}
+
+}  // namespace internal
+
+absl::StatusOr<v1::Ticket> TicketStore::AssignInTx(db::Tx& tx, const std::string& tenant,
+                                                   const std::string& ticket_id,
+                                                   const std::string& group_id,
+                                                   const std::string& agent_id, bool publish) {
+  v1::Ticket t = internal::TicketOf(
+      db::Exec(tx, "ticketing_assign_ticket", tenant, ticket_id, group_id, agent_id)[0]);
+  if (publish) events::AppendEvent(tx, kSchema, tenant, "ticket.assigned", t.name(), t);
+  return t;
+}
+
+absl::StatusOr<v1::Ticket> TicketStore::RouteInTx(db::Tx& tx, const std::string& tenant,
+                                                  const v1::Ticket& ticket,
+                                                  const std::string& group_id, bool publish) {
+  CRM_ASSIGN_OR_RETURN(
+      std::string agent,
+      routing_.Route(tx, tenant, group_id, {ticket.tags().begin(), ticket.tags().end()}));
+  return AssignInTx(tx, tenant, IdOf(ticket.name()), group_id, agent, publish);
+}
+
+absl::Status TicketStore::DrainInTx(db::Tx& tx, const std::string& tenant,
+                                    const std::string& agent_id) {
+  std::vector<std::string> skills;
+  CRM_ASSIGN_OR_RETURN(int free, routing_.FreeCapacity(tx, tenant, agent_id, &skills));
+  while (free > 0) {
+    const pqxx::result waiting =
+        db::Exec(tx, "ticketing_waiting_for_agent", tenant, agent_id, kDrainBatch);
+    int taken = 0;
+    for (const auto& row : waiting) {
+      if (free == 0) break;
+      const v1::RoutingStrategy strategy = StrategyOf(row[3].as<std::string>());
+      const std::vector<std::string> needed =
+          RequiredSkills(SplitList(row[1].as<std::string>()), SplitList(row[4].as<std::string>()));
+      if (!AgentQualifies(strategy, skills, needed)) continue;
+      CRM_RETURN_IF_ERROR(
+          AssignInTx(tx, tenant, row[0].as<std::string>(), row[2].as<std::string>(), agent_id)
+              .status());
+      --free;
+      ++taken;
+    }
+    if (taken == 0 || static_cast<int>(waiting.size()) < kDrainBatch) break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TicketStore::AfterStatusChange(db::Tx& tx, const std::string& tenant,
+                                            v1::Status before, v1::Ticket* ticket) {
+  if (ticket->assignee().empty()) return absl::OkStatus();
+  const std::string agent = IdOf(ticket->assignee());
+  if (IsOpen(before) && !IsOpen(ticket->status())) {
+    return DrainInTx(tx, tenant, agent);  // a place freed up
+  }
+  if (!IsOpen(before) && IsOpen(ticket->status())) {
+    // Reopened: it counts again; when that puts the agent above capacity
+    // (or the agent is away), it goes back to its group.
+    CRM_ASSIGN_OR_RETURN(int free, routing_.FreeCapacity(tx, tenant, agent, nullptr));
+    if (free == 0) {
+      CRM_ASSIGN_OR_RETURN(bool over, routing_.OverCapacity(tx, tenant, agent));
+      if (over) {
+        const std::string group = ticket->group().empty() ? "" : IdOf(ticket->group());
+        if (group.empty()) {
+          CRM_ASSIGN_OR_RETURN(*ticket, AssignInTx(tx, tenant, IdOf(ticket->name()), "", ""));
+        } else {
+          CRM_ASSIGN_OR_RETURN(*ticket, AssignInTx(tx, tenant, IdOf(ticket->name()), group, ""));
+          CRM_ASSIGN_OR_RETURN(*ticket, RouteInTx(tx, tenant, *ticket, group));
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Ticket> TicketStore::Assign(const server::CallScope& scope,
+                                               const std::string& id, const std::string& group_id,
+                                               const std::string& agent_id,
+                                               const std::string& etag) {
+  v1::Ticket assigned;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(v1::Ticket current, internal::LockTicketRow(tx, scope.tenant, id));
+    CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "ticket"));
+    if (!IsOpen(current.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          current.name(), " is ", StatusText(current.status()),
+          ": only new, open, pending and on-hold tickets are assigned (reopen it first)"));
+    }
+    const std::string group =
+        !group_id.empty() ? group_id : (current.group().empty() ? "" : IdOf(current.group()));
+    if (!group_id.empty()) CRM_RETURN_IF_ERROR(routing_.CheckGroup(tx, scope.tenant, group_id));
+    if (!agent_id.empty()) {
+      if (current.assignee() == absl::StrCat("agents/", agent_id) &&
+          current.group() == (group.empty() ? "" : absl::StrCat("groups/", group))) {
+        assigned = current;  // already so
+        return absl::OkStatus();
+      }
+      CRM_RETURN_IF_ERROR(routing_.CheckAssignable(tx, scope.tenant, agent_id, group, "assignee"));
+      CRM_ASSIGN_OR_RETURN(assigned, AssignInTx(tx, scope.tenant, id, group, agent_id));
+    } else {
+      CRM_ASSIGN_OR_RETURN(assigned, RouteInTx(tx, scope.tenant, current, group));
+    }
+    if (!current.assignee().empty() && current.assignee() != assigned.assignee()) {
+      CRM_RETURN_IF_ERROR(DrainInTx(tx, scope.tenant, IdOf(current.assignee())));
+    }
+    SlaChange change;
+    change.status_before = current.status();
+    change.now = absl::Now();
+    return sla_.Apply(tx, scope.tenant, &assigned, change);
+  }));
+  return assigned;
+}
+
+absl::Status TicketStore::DrainAgent(const server::CallScope& scope, const std::string& id) {
+  return db::RunInTransaction(pool_, server::TxFor(scope),
+                              [&](db::Tx& tx) { return DrainInTx(tx, scope.tenant, id); });
+}
+
+absl::StatusOr<v1::Agent> TicketStore::UpdateAgent(const server::CallScope& scope,
+                                                   const std::string& id, const v1::Agent& agent) {
+  v1::Agent updated;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(updated, routing_.UpdateAgent(tx, scope.tenant, id, agent));
+    // Tickets the agent may no longer hold go back to their groups.
+    const pqxx::result back =
+        db::Exec(tx, "ticketing_tickets_to_hand_back", scope.tenant, id, !updated.available());
+    for (const auto& row : back) {
+      const std::string ticket_id = row[0].as<std::string>();
+      const std::string group = row[1].as<std::string>();
+      CRM_ASSIGN_OR_RETURN(v1::Ticket t, AssignInTx(tx, scope.tenant, ticket_id, group, ""));
+      if (!group.empty()) CRM_RETURN_IF_ERROR(RouteInTx(tx, scope.tenant, t, group).status());
+    }
+    // Places it has now (available again, more capacity, new groups).
+    CRM_RETURN_IF_ERROR(DrainInTx(tx, scope.tenant, id));
+    auto refreshed = routing_.GetAgentInTx(tx, scope.tenant, id);
+    if (refreshed.ok()) updated = *std::move(refreshed);
+    return absl::OkStatus();
+  }));
+  return updated;
+}
+
+}  // namespace crm::ticketing
