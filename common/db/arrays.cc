@@ -1,5 +1,7 @@
 #include "common/db/arrays.h"
 
+#include "absl/strings/str_split.h"
+
 namespace crm::db {
 
 std::string TextArray(const std::vector<std::string>& values) {
@@ -19,6 +21,11 @@ std::string TextArray(const std::vector<std::string>& values) {
   }
   out += '}';
   return out;
+}
+
+std::vector<std::string> SplitJoined(const std::string& text) {
+  if (text.empty()) return {};
+  return absl::StrSplit(text, ',');
 }
 
 }  // namespace crm::db

@@ -24,7 +24,10 @@ SELECT 'bench', r.name,
        s.status,
        CASE WHEN g % 10 = 0 THEN ARRAY['refund'] ELSE '{}'::text[] END,
        t.created, t.created + interval '1 hour',
-       CASE WHEN s.status IN ('SOLVED', 'CLOSED') THEN t.created + interval '1 day' END,
+       -- Solved ones were solved within the last three days (older ones would
+       -- be closed already, --close_solved_after_hours).
+       CASE WHEN s.status = 'SOLVED' THEN GREATEST(t.created, now() - (g % 72) * interval '1 hour')
+            WHEN s.status = 'CLOSED' THEN t.created + interval '1 day' END,
        CASE WHEN s.status = 'CLOSED' THEN t.created + interval '5 days' END
 FROM generate_series(0, :tickets - 1) AS g
 JOIN bench_requesters r ON r.n = (g::bigint * 7919) % :requesters

@@ -3,39 +3,15 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "services/ticketing/ticket_domain.h"
 
 namespace crm::ticketing {
 namespace {
 
 constexpr size_t kMaxTags = 64;
-
-// Lower-case, sorted, unique labels of [a-z0-9_-], 1 to 64 characters.
-absl::Status NormaliseLabels(google::protobuf::RepeatedPtrField<std::string>* labels,
-                             const std::string& field) {
-  std::set<std::string> unique;
-  for (const std::string& label : *labels) {
-    const std::string lower = absl::AsciiStrToLower(label);
-    const bool ok =
-        !lower.empty() && lower.size() <= 64 && std::all_of(lower.begin(), lower.end(), [](char c) {
-          return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
-        });
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", label.substr(0, 64), "\" is not 1 to 64 of [a-z0-9_-]"));
-    }
-    unique.insert(lower);
-  }
-  if (unique.size() > kMaxTags) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", kMaxTags));
-  }
-  labels->Clear();
-  for (const std::string& label : unique) labels->Add(std::string(label));
-  return absl::OkStatus();
-}
 
 bool HasAll(const std::vector<std::string>& have, const std::vector<std::string>& need) {
   return std::all_of(need.begin(), need.end(), [&have](const std::string& s) {
@@ -71,6 +47,10 @@ bool AgentQualifies(v1::RoutingStrategy strategy, const std::vector<std::string>
   return strategy != v1::ROUTING_STRATEGY_SKILLS || HasAll(skills, required);
 }
 
+std::string PickAgentRelaxed(const std::vector<AgentLoad>& agents, const std::string& last_agent) {
+  return PickAgent(v1::ROUTING_STRATEGY_LEAST_LOADED, agents, last_agent, {});
+}
+
 std::vector<std::string> RequiredSkills(const std::vector<std::string>& ticket_tags,
                                         const std::vector<std::string>& skill_tags) {
   std::vector<std::string> needed;
@@ -92,7 +72,11 @@ absl::Status PrepareGroup(v1::Group* g, absl::string_view path) {
   if (g->strategy() == v1::ROUTING_STRATEGY_UNSPECIFIED) {
     g->set_strategy(v1::ROUTING_STRATEGY_ROUND_ROBIN);
   }
-  return NormaliseLabels(g->mutable_skill_tags(), absl::StrCat(p, ".skill_tags"));
+  if (g->relax_after_minutes() < 0 || g->relax_after_minutes() > 10080) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(p, ".relax_after_minutes: 0 (never) to 10080 (a week)"));
+  }
+  return NormaliseLabels(g->mutable_skill_tags(), absl::StrCat(p, ".skill_tags"), kMaxTags);
 }
 
 absl::Status PrepareAgent(v1::Agent* a, absl::string_view path) {
@@ -118,7 +102,7 @@ absl::Status PrepareAgent(v1::Agent* a, absl::string_view path) {
   }
   a->clear_groups();
   for (const std::string& g : groups) a->add_groups(g);
-  return NormaliseLabels(a->mutable_skills(), absl::StrCat(p, ".skills"));
+  return NormaliseLabels(a->mutable_skills(), absl::StrCat(p, ".skills"), kMaxTags);
 }
 
 std::string StrategyText(v1::RoutingStrategy s) {

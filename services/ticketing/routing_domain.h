@@ -27,6 +27,9 @@ struct AgentLoad {
 std::string PickAgent(v1::RoutingStrategy strategy, const std::vector<AgentLoad>& agents,
                       const std::string& last_agent,
                       const std::vector<std::string>& required_skills);
+// The same for a ticket that waited the group's relax time: skills no
+// longer count (least loaded of all).
+std::string PickAgentRelaxed(const std::vector<AgentLoad>& agents, const std::string& last_agent);
 
 // Whether an agent with `skills` may take a ticket needing `required` in a
 // group of `strategy` (only SKILLS asks).

@@ -24,7 +24,7 @@ constexpr char kOpen[] = "('NEW', 'OPEN', 'PENDING', 'ON_HOLD')";
 constexpr char kGroupColumns[] =
     "g.id::text, g.display_name, g.strategy, array_to_string(g.skill_tags, ','), "
     "(EXTRACT(EPOCH FROM g.create_time) * 1000000)::bigint, "
-    "(EXTRACT(EPOCH FROM g.update_time) * 1000000)::bigint, g.version";
+    "(EXTRACT(EPOCH FROM g.update_time) * 1000000)::bigint, g.version, g.relax_after_min";
 
 const std::string& AgentColumns() {
   static const auto* columns = new std::string(absl::StrCat(
@@ -43,7 +43,7 @@ const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
       {"ticketing_insert_group",
        absl::StrCat("INSERT INTO ticketing.groups AS g (tenant_id, display_name, strategy, "
-                    "skill_tags) VALUES ($1, $2, $3, $4::text[]) RETURNING ",
+                    "skill_tags, relax_after_min) VALUES ($1, $2, $3, $4::text[], $5) RETURNING ",
                     kGroupColumns)},
       {"ticketing_group_name_taken",
        "SELECT 1 FROM ticketing.groups WHERE tenant_id = $1 AND lower(display_name) = lower($2) "
@@ -58,8 +58,8 @@ const std::map<std::string, std::string>& Statements() {
                     "UPDATE")},
       {"ticketing_update_group",
        absl::StrCat("UPDATE ticketing.groups g SET display_name = $3, strategy = $4, skill_tags "
-                    "= $5::text[], update_time = now(), version = g.version + 1 WHERE g.tenant_id "
-                    "= $1 AND g.id = $2::uuid RETURNING ",
+                    "= $5::text[], relax_after_min = $6, update_time = now(), version = g.version "
+                    "+ 1 WHERE g.tenant_id = $1 AND g.id = $2::uuid RETURNING ",
                     kGroupColumns)},
       {"ticketing_set_group_turn",
        "UPDATE ticketing.groups SET last_agent = $3::uuid WHERE tenant_id = $1 AND id = $2::uuid"},
@@ -111,20 +111,16 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-std::vector<std::string> SplitList(const std::string& text) {
-  if (text.empty()) return {};
-  return absl::StrSplit(text, ',');
-}
-
 v1::Group GroupFromRow(const pqxx::row& row) {
   v1::Group g;
   g.set_name(absl::StrCat("groups/", row[0].as<std::string>()));
   g.set_display_name(row[1].as<std::string>());
   g.set_strategy(StrategyOf(row[2].as<std::string>()));
-  for (const std::string& tag : SplitList(row[3].as<std::string>())) g.add_skill_tags(tag);
+  for (const std::string& tag : db::SplitJoined(row[3].as<std::string>())) g.add_skill_tags(tag);
   *g.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[4].as<int64_t>());
   *g.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
   g.set_etag(api::EtagOf(row[6].as<int64_t>()));
+  g.set_relax_after_minutes(row[7].as<int32_t>());
   return g;
 }
 
@@ -133,13 +129,13 @@ v1::Agent AgentFromRow(const pqxx::row& row) {
   a.set_name(absl::StrCat("agents/", row[0].as<std::string>()));
   a.set_display_name(row[1].as<std::string>());
   a.set_email(row[2].as<std::string>());
-  for (const std::string& s : SplitList(row[3].as<std::string>())) a.add_skills(s);
+  for (const std::string& s : db::SplitJoined(row[3].as<std::string>())) a.add_skills(s);
   a.set_capacity(row[4].as<int32_t>());
   a.set_available(row[5].as<bool>());
   *a.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
   *a.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row[7].as<int64_t>());
   a.set_etag(api::EtagOf(row[8].as<int64_t>()));
-  for (const std::string& g : SplitList(row[9].is_null() ? "" : row[9].as<std::string>())) {
+  for (const std::string& g : db::SplitJoined(row[9].is_null() ? "" : row[9].as<std::string>())) {
     a.add_groups(absl::StrCat("groups/", g));
   }
   a.set_open_tickets(row[10].as<int32_t>());
@@ -189,9 +185,9 @@ absl::StatusOr<v1::Group> RoutingStore::CreateGroup(const server::CallScope& sco
       return absl::AlreadyExistsError(
           absl::StrCat("group.display_name: \"", group.display_name(), "\" already exists"));
     }
-    created =
-        GroupFromRow(db::Exec(tx, "ticketing_insert_group", scope.tenant, group.display_name(),
-                              StrategyText(group.strategy()), Literal(group.skill_tags()))[0]);
+    created = GroupFromRow(db::Exec(tx, "ticketing_insert_group", scope.tenant,
+                                    group.display_name(), StrategyText(group.strategy()),
+                                    Literal(group.skill_tags()), group.relax_after_minutes())[0]);
     return absl::OkStatus();
   }));
   return created;
@@ -221,9 +217,9 @@ absl::StatusOr<v1::Group> RoutingStore::UpdateGroup(const server::CallScope& sco
       return absl::AlreadyExistsError(
           absl::StrCat("group.display_name: \"", group.display_name(), "\" already exists"));
     }
-    updated =
-        GroupFromRow(db::Exec(tx, "ticketing_update_group", scope.tenant, id, group.display_name(),
-                              StrategyText(group.strategy()), Literal(group.skill_tags()))[0]);
+    updated = GroupFromRow(db::Exec(tx, "ticketing_update_group", scope.tenant, id,
+                                    group.display_name(), StrategyText(group.strategy()),
+                                    Literal(group.skill_tags()), group.relax_after_minutes())[0]);
     return absl::OkStatus();
   }));
   return updated;
@@ -301,26 +297,28 @@ absl::Status RoutingStore::CheckGroup(db::Tx& tx, const std::string& tenant,
 
 absl::StatusOr<std::string> RoutingStore::Route(db::Tx& tx, const std::string& tenant,
                                                 const std::string& group_id,
-                                                const std::vector<std::string>& tags) {
+                                                const std::vector<std::string>& tags,
+                                                bool relaxed) {
   auto group = db::Exec(tx, "ticketing_lock_group", tenant, group_id);
   if (group.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("group: groups/", group_id, " does not exist"));
   }
   const v1::Group g = GroupFromRow(group[0]);
-  const std::string last_agent = group[0][7].as<std::string>();
+  const std::string last_agent = group[0][8].as<std::string>();
   std::vector<AgentLoad> agents;
   for (const auto& row : db::Exec(tx, "ticketing_lock_group_agents", tenant, group_id)) {
     AgentLoad a;
     a.id = row[0].as<std::string>();
-    a.skills = SplitList(row[1].as<std::string>());
+    a.skills = db::SplitJoined(row[1].as<std::string>());
     a.capacity = row[2].as<int>();
     a.open = row[3].as<int>();
     agents.push_back(std::move(a));
   }
   const std::string chosen =
-      PickAgent(g.strategy(), agents, last_agent,
-                RequiredSkills(tags, {g.skill_tags().begin(), g.skill_tags().end()}));
+      relaxed ? PickAgentRelaxed(agents, last_agent)
+              : PickAgent(g.strategy(), agents, last_agent,
+                          RequiredSkills(tags, {g.skill_tags().begin(), g.skill_tags().end()}));
   if (!chosen.empty()) db::Exec(tx, "ticketing_set_group_turn", tenant, group_id, chosen);
   return chosen;
 }
@@ -369,7 +367,7 @@ absl::StatusOr<int> RoutingStore::FreeCapacity(db::Tx& tx, const std::string& te
                                                std::vector<std::string>* skills) {
   auto rows = db::Exec(tx, "ticketing_lock_agent", tenant, agent_id);
   if (rows.empty() || !rows[0][1].as<bool>()) return 0;
-  if (skills != nullptr) *skills = SplitList(rows[0][2].as<std::string>());
+  if (skills != nullptr) *skills = db::SplitJoined(rows[0][2].as<std::string>());
   return std::max(0, rows[0][0].as<int>() - rows[0][4].as<int>());
 }
 

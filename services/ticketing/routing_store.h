@@ -39,10 +39,10 @@ class RoutingStore {
   absl::Status CheckGroup(db::Tx& tx, const std::string& tenant, const std::string& group_id);
   // The agent of group `group_id` a ticket with `tags` goes to by the
   // group's strategy ("" when nobody may take it now), its row locked;
-  // advances the group's turn.
+  // advances the group's turn. `relaxed`: skills no longer count.
   absl::StatusOr<std::string> Route(db::Tx& tx, const std::string& tenant,
                                     const std::string& group_id,
-                                    const std::vector<std::string>& tags);
+                                    const std::vector<std::string>& tags, bool relaxed = false);
   // OK when agent `agent_id` exists, is available, is below capacity and,
   // when `group_id` is set, works that group; its row locked.
   // FAILED_PRECONDITION naming `field` otherwise.

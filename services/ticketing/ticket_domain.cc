@@ -29,26 +29,6 @@ E Parse(bool (*parse)(const std::string&, E*), absl::string_view prefix, absl::s
   return parse(absl::StrCat(prefix, text), &value) ? value : E{};
 }
 
-absl::Status CheckTags(v1::Ticket* ticket, absl::string_view path) {
-  std::set<std::string> tags;
-  for (const std::string& tag : ticket->tags()) {
-    const std::string lower = absl::AsciiStrToLower(tag);
-    const bool ok =
-        !lower.empty() && lower.size() <= 64 && std::all_of(lower.begin(), lower.end(), [](char c) {
-          return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
-        });
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ".tags: \"", tag, "\" is not 1 to 64 characters of [a-z0-9_-]"));
-    }
-    tags.insert(lower);
-  }
-  if (tags.size() > 32) return absl::InvalidArgumentError(absl::StrCat(path, ".tags: at most 32"));
-  ticket->clear_tags();
-  for (const std::string& tag : tags) ticket->add_tags(tag);
-  return absl::OkStatus();
-}
-
 absl::Status CheckOptionalName(absl::string_view field, const std::string& name,
                                absl::string_view collection) {
   if (name.empty()) return absl::OkStatus();
@@ -57,6 +37,28 @@ absl::Status CheckOptionalName(absl::string_view field, const std::string& name,
 }
 
 }  // namespace
+
+absl::Status NormaliseLabels(google::protobuf::RepeatedPtrField<std::string>* labels,
+                             absl::string_view field, size_t max) {
+  std::set<std::string> unique;
+  for (const std::string& label : *labels) {
+    const std::string lower = absl::AsciiStrToLower(label);
+    const bool ok =
+        !lower.empty() && lower.size() <= 64 && std::all_of(lower.begin(), lower.end(), [](char c) {
+          return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
+        });
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": \"", label.substr(0, 64),
+                                                     "\" is not 1 to 64 characters of [a-z0-9_-]"));
+    }
+    unique.insert(lower);
+  }
+  if (unique.size() > max)
+    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max));
+  labels->Clear();
+  for (const std::string& label : unique) labels->Add(std::string(label));
+  return absl::OkStatus();
+}
 
 bool CanMove(Status from, Status to) {
   if (from == to || to == v1::STATUS_NEW || to == v1::STATUS_UNSPECIFIED) return false;
@@ -97,7 +99,7 @@ absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
   CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".channel"), t->channel()));
   CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".type"), t->type()));
   CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".priority"), t->priority()));
-  CRM_RETURN_IF_ERROR(CheckTags(t, path));
+  CRM_RETURN_IF_ERROR(NormaliseLabels(t->mutable_tags(), absl::StrCat(path, ".tags"), 32));
   if (t->channel() == v1::CHANNEL_UNSPECIFIED) t->set_channel(v1::CHANNEL_API);
   if (t->type() == v1::TICKET_TYPE_UNSPECIFIED) t->set_type(v1::TICKET_TYPE_QUESTION);
   if (t->priority() == v1::PRIORITY_UNSPECIFIED) t->set_priority(v1::PRIORITY_NORMAL);
@@ -132,7 +134,7 @@ absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::stri
     } else if (field == "type") {
       CRM_RETURN_IF_ERROR(api::RequiredEnum(at, patch->type()));
     } else if (field == "tags") {
-      CRM_RETURN_IF_ERROR(CheckTags(patch, path));
+      CRM_RETURN_IF_ERROR(NormaliseLabels(patch->mutable_tags(), at, 32));
     } else if (field == "order") {
       CRM_RETURN_IF_ERROR(CheckOptionalName(at, patch->order(), "orders"));
     }

@@ -20,6 +20,12 @@ inline constexpr char kSchema[] = "ticketing";
 // to the status a ticket is in is not a move (false).
 bool CanMove(v1::Status from, v1::Status to);
 
+// Labels as ticket tags are written (also group skill tags and agent
+// skills): lower-cased, 1 to 64 of [a-z0-9_-], at most `max`, left sorted
+// and unique; INVALID_ARGUMENT names `field`.
+absl::Status NormaliseLabels(google::protobuf::RepeatedPtrField<std::string>* labels,
+                             absl::string_view field, size_t max);
+
 // Fills the defaults of a new ticket (channel API, type QUESTION, priority
 // NORMAL, status NEW), normalises its tags (lower case, sorted, unique) and
 // validates it; INVALID_ARGUMENT names the field under `path`.

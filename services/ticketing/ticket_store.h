@@ -64,6 +64,11 @@ class TicketStore {
   // room for, in one transaction.
   absl::StatusOr<v1::Agent> UpdateAgent(const server::CallScope& scope, const std::string& id,
                                         const v1::Agent& agent);
+  // The routing loop's step: tickets of skills groups that waited their
+  // group's relax time go to any agent of the group with room, across
+  // tenants, each in its tenant's transaction. Returns the wait until the
+  // next step.
+  absl::StatusOr<absl::Duration> RelaxWaiting(int batch);
   // Gives agent `id` the waiting tickets it has room for.
   absl::Status DrainAgent(const server::CallScope& scope, const std::string& id);
   // SubmitSatisfactionRating: `rating` validated (ValidateRating).

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "common/db/arrays.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "services/ticketing/routing_domain.h"
@@ -23,11 +24,6 @@ constexpr char kOpen[] = "('NEW', 'OPEN', 'PENDING', 'ON_HOLD')";
 constexpr int kDrainBatch = 20;
 
 std::string IdOf(const std::string& name) { return name.substr(name.find('/') + 1); }
-
-std::vector<std::string> SplitList(const std::string& text) {
-  if (text.empty()) return {};
-  return absl::StrSplit(text, ',');
-}
 
 bool IsOpen(v1::Status s) {
   return s == v1::STATUS_NEW || s == v1::STATUS_OPEN || s == v1::STATUS_PENDING ||
@@ -58,6 +54,16 @@ const std::map<std::string, std::string>& RoutingStatements() {
                     "t.assignee_id IS NULL AND t.group_id IS NOT NULL AND t.status IN ",
                     kOpen,
                     " ORDER BY t.queue_time, t.id LIMIT $3::int FOR UPDATE OF t SKIP LOCKED")},
+      // Waiting tickets of skills groups that waited their group's relax
+      // time, across tenants (app.housekeeping), oldest first.
+      {"ticketing_relaxable_tickets",
+       absl::StrCat("SELECT t.tenant_id, t.id::text, t.group_id::text FROM ticketing.tickets t "
+                    "JOIN ticketing.groups g ON g.tenant_id = t.tenant_id AND g.id = t.group_id "
+                    "WHERE g.strategy = 'SKILLS' AND g.relax_after_min > 0 AND t.assignee_id IS "
+                    "NULL AND t.group_id IS NOT NULL AND t.status IN ",
+                    kOpen,
+                    " AND t.queue_time <= now() - g.relax_after_min * interval '1 minute' ORDER "
+                    "BY t.queue_time LIMIT $1::int")},
       // Open tickets agent $2 must hand back: all ($3) or those of groups
       // the agent no longer works.
       {"ticketing_tickets_to_hand_back",
@@ -105,8 +111,8 @@ absl::Status TicketStore::DrainInTx(db::Tx& tx, const std::string& tenant,
     for (const auto& row : waiting) {
       if (free == 0) break;
       const v1::RoutingStrategy strategy = StrategyOf(row[3].as<std::string>());
-      const std::vector<std::string> needed =
-          RequiredSkills(SplitList(row[1].as<std::string>()), SplitList(row[4].as<std::string>()));
+      const std::vector<std::string> needed = RequiredSkills(
+          db::SplitJoined(row[1].as<std::string>()), db::SplitJoined(row[4].as<std::string>()));
       if (!AgentQualifies(strategy, skills, needed)) continue;
       CRM_RETURN_IF_ERROR(
           AssignInTx(tx, tenant, row[0].as<std::string>(), row[2].as<std::string>(), agent_id)
@@ -182,6 +188,44 @@ absl::StatusOr<v1::Ticket> TicketStore::Assign(const server::CallScope& scope,
     return sla_.Apply(tx, scope.tenant, &assigned, change);
   }));
   return assigned;
+}
+
+absl::StatusOr<absl::Duration> TicketStore::RelaxWaiting(int batch) {
+  struct Waiting {
+    std::string tenant, id, group;
+  };
+  std::vector<Waiting> due;
+  db::TxOptions options;
+  options.deadline = absl::Now() + absl::Seconds(30);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
+    due.clear();
+    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+    for (const auto& row : db::Exec(tx, "ticketing_relaxable_tickets", batch)) {
+      due.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  int assigned = 0;
+  for (const Waiting& w : due) {
+    db::TxOptions in_tenant;
+    in_tenant.tenant = w.tenant;
+    in_tenant.deadline = absl::Now() + absl::Seconds(30);
+    CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, in_tenant, [&](db::Tx& tx) {
+      CRM_ASSIGN_OR_RETURN(v1::Ticket t, internal::LockTicketRow(tx, w.tenant, w.id));
+      if (!t.assignee().empty() || t.group() != absl::StrCat("groups/", w.group)) {
+        return absl::OkStatus();  // routed meanwhile
+      }
+      CRM_ASSIGN_OR_RETURN(std::string agent,
+                           routing_.Route(tx, w.tenant, w.group, {t.tags().begin(), t.tags().end()},
+                                          /*relaxed=*/true));
+      if (agent.empty()) return absl::OkStatus();  // nobody has room yet
+      ++assigned;
+      return AssignInTx(tx, w.tenant, w.id, w.group, agent).status();
+    }));
+  }
+  // A full batch that placed tickets may have more behind it.
+  if (static_cast<int>(due.size()) == batch && assigned > 0) return absl::ZeroDuration();
+  return absl::Seconds(5);
 }
 
 absl::Status TicketStore::DrainAgent(const server::CallScope& scope, const std::string& id) {

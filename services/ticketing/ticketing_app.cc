@@ -73,6 +73,7 @@ server::ServiceDefinition Definition() {
         [tickets](db::Tx& tx, const crm::events::v1::Event& event) {
           return tickets->ApplyCustomerEvent(tx, event);
         }));
+    rt.AddLoop("routing_relax", [tickets] { return tickets->RelaxWaiting(100); });
     SlaEngine* sla = &wiring->sla;
     const absl::Duration poll = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_sla_poll_ms)));
     rt.AddLoop("sla_scheduler", [sla, poll] { return sla->Step(poll); });

@@ -232,6 +232,31 @@ TEST_CASE("skills routing, hand assignment and an unavailable agent's tickets",
             .as<int>() >= 6);
 }
 
+TEST_CASE("a skills ticket nobody qualifies for goes to any agent after the relax time",
+          "[integration][ticketing][routing]") {
+  Floor f;
+  v1::CreateGroupRequest req;
+  req.mutable_group()->set_display_name("Refunds");
+  req.mutable_group()->set_strategy(v1::ROUTING_STRATEGY_SKILLS);
+  req.mutable_group()->add_skill_tags("refund");
+  req.mutable_group()->set_relax_after_minutes(1);
+  v1::Group refunds;
+  REQUIRE(f.routing->CreateGroup(ServiceHarness::Ctx().get(), req, &refunds).ok());
+  CHECK(refunds.relax_after_minutes() == 1);
+  const v1::Agent ann = f.Agent("Ann", refunds, 5);  // no refund skill
+  const v1::Ticket t = f.Open(refunds, {"refund"});
+  CHECK(t.assignee().empty());
+  // It has waited two minutes (as if): the routing loop gives it to Ann.
+  ExecSql(f.h.db_url(), "UPDATE ticketing.tickets SET queue_time = now() - interval '2 minutes'");
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  v1::Ticket now = f.Get(t.name());
+  while (now.assignee().empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    now = f.Get(t.name());
+  }
+  CHECK(now.assignee() == ann.name());
+}
+
 TEST_CASE("groups and agents are checked", "[integration][ticketing][routing]") {
   Floor f;
   const v1::Group desk = f.Group("Desk", v1::ROUTING_STRATEGY_ROUND_ROBIN);
