@@ -154,6 +154,23 @@ void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& 
   }
 }
 
+absl::StatusOr<v1::Priority> EscalatedPriority(v1::Priority current, v1::Priority asked,
+                                               bool new_group) {
+  if (asked == v1::PRIORITY_UNSPECIFIED) {
+    if (current == v1::PRIORITY_URGENT) {
+      if (new_group) return current;
+      return absl::FailedPreconditionError(
+          "priority: the ticket is URGENT already; escalate it to another group");
+    }
+    return static_cast<v1::Priority>(current + 1);
+  }
+  if (asked < current || (asked == current && !new_group)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("priority: ", PriorityText(asked), " is not above ", PriorityText(current)));
+  }
+  return asked;
+}
+
 absl::Status ValidateCustomStatus(const v1::CustomStatus& s, absl::string_view path) {
   if (s.label().empty()) return absl::InvalidArgumentError(absl::StrCat(path, ".label: required"));
   CRM_RETURN_IF_ERROR(api::CheckText(absl::StrCat(path, ".label"), s.label(), 64));

@@ -45,6 +45,12 @@ absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::stri
 void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& paths,
                        v1::Ticket* ticket);
 
+// The priority an escalation raises `current` to: `asked`, or one step up
+// when UNSPECIFIED. FAILED_PRECONDITION when that is not above `current`
+// (an urgent ticket escalates only to a new group: `new_group`).
+absl::StatusOr<v1::Priority> EscalatedPriority(v1::Priority current, v1::Priority asked,
+                                               bool new_group);
+
 // Validates a custom status to create (label 1 to 64 characters, a
 // category other than NEW, description up to 500); INVALID_ARGUMENT names
 // the field under `path`.

@@ -111,6 +111,24 @@ grpc::ServerUnaryReactor* TicketServiceImpl::AssignTicket(grpc::CallbackServerCo
   });
 }
 
+grpc::ServerUnaryReactor* TicketServiceImpl::EscalateTicket(
+    grpc::CallbackServerContext* ctx, const v1::EscalateTicketRequest* request,
+    v1::Ticket* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id, group;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "tickets", &id));
+    CRM_RETURN_IF_ERROR(api::OptionalEnum("priority", request->priority()));
+    if (!request->group().empty()) {
+      CRM_RETURN_IF_ERROR(api::ParseResourceName("group", request->group(), "groups", &group));
+    }
+    if (request->reason().empty()) return absl::InvalidArgumentError("reason: required");
+    CRM_RETURN_IF_ERROR(api::CheckText("reason", request->reason(), 2000));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Escalate(scope, id, request->priority(), group,
+                                                    request->reason(), request->etag()));
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* TicketServiceImpl::ChangeTicketStatus(
     grpc::CallbackServerContext* ctx, const v1::ChangeTicketStatusRequest* request,
     v1::Ticket* response) {

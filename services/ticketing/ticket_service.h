@@ -30,6 +30,9 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* AssignTicket(grpc::CallbackServerContext* ctx,
                                          const v1::AssignTicketRequest* request,
                                          v1::Ticket* response) override;
+  grpc::ServerUnaryReactor* EscalateTicket(grpc::CallbackServerContext* ctx,
+                                           const v1::EscalateTicketRequest* request,
+                                           v1::Ticket* response) override;
   grpc::ServerUnaryReactor* ChangeTicketStatus(grpc::CallbackServerContext* ctx,
                                                const v1::ChangeTicketStatusRequest* request,
                                                v1::Ticket* response) override;

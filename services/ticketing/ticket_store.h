@@ -59,6 +59,11 @@ class TicketStore {
   absl::StatusOr<v1::Ticket> Assign(const server::CallScope& scope, const std::string& id,
                                     const std::string& group_id, const std::string& agent_id,
                                     const std::string& etag);
+  // EscalateTicket: `reason` validated; `priority` UNSPECIFIED for one step
+  // up; `group_id` optional.
+  absl::StatusOr<v1::Ticket> Escalate(const server::CallScope& scope, const std::string& id,
+                                      v1::Priority priority, const std::string& group_id,
+                                      const std::string& reason, const std::string& etag);
   // UpdateAgent: writes the agent, hands back the tickets it may no longer
   // hold (re-routed in their groups) and gives it waiting ones it now has
   // room for, in one transaction.

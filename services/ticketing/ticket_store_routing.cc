@@ -54,6 +54,11 @@ const std::map<std::string, std::string>& RoutingStatements() {
                     "t.assignee_id IS NULL AND t.group_id IS NOT NULL AND t.status IN ",
                     kOpen,
                     " ORDER BY t.queue_time, t.id LIMIT $3::int FOR UPDATE OF t SKIP LOCKED")},
+      // EscalateTicket: $3 the new priority.
+      {"ticketing_set_priority",
+       absl::StrCat("UPDATE ticketing.tickets t SET priority = $3, update_time = now(), version = "
+                    "t.version + 1 WHERE t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
+                    TicketSelectColumns())},
       // Waiting tickets of skills groups that waited their group's relax
       // time, across tenants (app.housekeeping), oldest first.
       {"ticketing_relaxable_tickets",
@@ -231,6 +236,46 @@ absl::StatusOr<absl::Duration> TicketStore::RelaxWaiting(int batch) {
 absl::Status TicketStore::DrainAgent(const server::CallScope& scope, const std::string& id) {
   return db::RunInTransaction(pool_, server::TxFor(scope),
                               [&](db::Tx& tx) { return DrainInTx(tx, scope.tenant, id); });
+}
+
+absl::StatusOr<v1::Ticket> TicketStore::Escalate(const server::CallScope& scope,
+                                                 const std::string& id, v1::Priority priority,
+                                                 const std::string& group_id,
+                                                 const std::string& reason,
+                                                 const std::string& etag) {
+  v1::Ticket escalated;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(v1::Ticket current, internal::LockTicketRow(tx, scope.tenant, id));
+    CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "ticket"));
+    if (!IsOpen(current.status())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          current.name(), " is ", StatusText(current.status()), ": only open tickets escalate"));
+    }
+    CRM_ASSIGN_OR_RETURN(v1::Priority to,
+                         EscalatedPriority(current.priority(), priority, !group_id.empty()));
+    escalated = internal::TicketOf(
+        db::Exec(tx, "ticketing_set_priority", scope.tenant, id, PriorityText(to))[0]);
+    db::Exec(tx, "ticketing_insert_comment", scope.tenant, id,
+             AuthorKindText(v1::AUTHOR_KIND_SYSTEM), "escalation",
+             absl::StrCat(
+                 "Escalated to ", PriorityText(to), " (was ", PriorityText(current.priority()), ")",
+                 group_id.empty() ? "" : absl::StrCat(", to groups/", group_id), ": ", reason),
+             false, "{}");
+    if (!group_id.empty()) {
+      CRM_RETURN_IF_ERROR(routing_.CheckGroup(tx, scope.tenant, group_id));
+      CRM_ASSIGN_OR_RETURN(escalated, RouteInTx(tx, scope.tenant, escalated, group_id));
+      if (!current.assignee().empty() && current.assignee() != escalated.assignee()) {
+        CRM_RETURN_IF_ERROR(DrainInTx(tx, scope.tenant, IdOf(current.assignee())));
+      }
+    }
+    SlaChange change;
+    change.status_before = current.status();
+    change.now = absl::Now();
+    CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &escalated, change));
+    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.escalated", escalated.name(), escalated);
+    return absl::OkStatus();
+  }));
+  return escalated;
 }
 
 absl::StatusOr<v1::Agent> TicketStore::UpdateAgent(const server::CallScope& scope,

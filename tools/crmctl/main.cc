@@ -15,7 +15,8 @@
 //   merge NAME --into TARGET | statuses | new-status --label L --status CATEGORY |
 //   update NAME [--subject S] [--priority P] [--tags T] [--order O] | sla NAME |
 //   rate NAME --good|--bad|--score N [--body COMMENT] |
-//   assign NAME [--group G] [--assignee A]
+//   assign NAME [--group G] [--assignee A] |
+//   escalate NAME --body REASON [--priority P] [--group G]
 // routing: groups | new-group --json J | agents | new-agent --json J |
 //   away NAME | back NAME
 // sla: calendars | new-calendar --json J | delete-calendar NAME | policies |
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
       "orders import | consent "
       "record|check|list | apikeys "
       "create|revoke|list | tickets "
-      "create|get|list|update|sla|rate|assign|status|comment|comments|merge|statuses|new-status "
+      "create|get|list|update|sla|rate|assign|escalate|status|comment|comments|merge|statuses|"
+      "new-status "
       "| sla "
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
       "groups|new-group|agents|new-agent|away|back | health");

@@ -57,7 +57,8 @@ int Tickets(const std::vector<char*>& args) {
     std::fprintf(
         stderr,
         "usage: crmctl tickets "
-        "create|get|list|update|sla|rate|assign|status|comment|comments|merge|statuses|new-status "
+        "create|get|list|update|sla|rate|assign|escalate|status|comment|comments|merge|statuses|"
+        "new-status "
         "[NAME] "
         "[flags]\n");
     return 2;
@@ -162,6 +163,20 @@ int Tickets(const std::vector<char*>& args) {
     }
     v1::Ticket out;
     grpc::Status s = stub->UpdateTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    PrintLine(out);
+    return 0;
+  }
+  if (verb == "escalate") {
+    v1::EscalateTicketRequest request;
+    request.set_name(name);
+    request.set_priority(ParseEnum<v1::Priority>(v1::Priority_descriptor(), "PRIORITY_",
+                                                 absl::GetFlag(FLAGS_priority)));
+    request.set_group(absl::GetFlag(FLAGS_group));
+    request.set_reason(absl::GetFlag(FLAGS_body));
+    request.set_etag(absl::GetFlag(FLAGS_etag));
+    v1::Ticket out;
+    grpc::Status s = stub->EscalateTicket(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     PrintLine(out);
     return 0;

@@ -257,6 +257,53 @@ TEST_CASE("a skills ticket nobody qualifies for goes to any agent after the rela
   CHECK(now.assignee() == ann.name());
 }
 
+TEST_CASE("escalation raises the priority, moves the ticket to a group and notes why",
+          "[integration][ticketing][routing]") {
+  Floor f;
+  const v1::Group tier1 = f.Group("Tier 1", v1::ROUTING_STRATEGY_ROUND_ROBIN);
+  const v1::Group tier2 = f.Group("Tier 2", v1::ROUTING_STRATEGY_ROUND_ROBIN);
+  const v1::Agent ann = f.Agent("Ann", tier1, 5);
+  const v1::Agent zoe = f.Agent("Zoe", tier2, 5);
+  const v1::Ticket t = f.Open(tier1);
+  CHECK(t.assignee() == ann.name());
+
+  v1::EscalateTicketRequest req;
+  req.set_name(t.name());
+  req.set_reason("Customer threatens a chargeback");
+  v1::Ticket out;
+  REQUIRE(f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), req, &out).ok());
+  CHECK(out.priority() == v1::PRIORITY_HIGH);  // one step up from NORMAL
+  CHECK(out.assignee() == ann.name());         // no new group: stays
+  req.set_priority(v1::PRIORITY_URGENT);
+  req.set_group(tier2.name());
+  REQUIRE(f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), req, &out).ok());
+  CHECK(out.priority() == v1::PRIORITY_URGENT);
+  CHECK(out.group() == tier2.name());
+  CHECK(out.assignee() == zoe.name());
+  // Nothing left to raise without a new group; a bad request names itself.
+  req.clear_priority();
+  req.clear_group();
+  grpc::Status s = f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  req.clear_reason();
+  s = f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_message() == "reason: required");
+
+  v1::ListCommentsRequest notes;
+  notes.set_parent(t.name());
+  v1::ListCommentsResponse listed;
+  REQUIRE(f.tickets->ListComments(ServiceHarness::Ctx().get(), notes, &listed).ok());
+  REQUIRE(listed.comments_size() == 2);
+  CHECK(listed.comments(1).body() == absl::StrCat("Escalated to URGENT (was HIGH), to ",
+                                                  tier2.name(),
+                                                  ": Customer threatens a chargeback"));
+  CHECK_FALSE(listed.comments(1).public_());
+  pqxx::connection conn(f.h.db_url());
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec1("SELECT count(*) FROM ticketing.outbox WHERE type = 'ticket.escalated'")[0]
+            .as<int>() == 2);
+}
+
 TEST_CASE("groups and agents are checked", "[integration][ticketing][routing]") {
   Floor f;
   const v1::Group desk = f.Group("Desk", v1::ROUTING_STRATEGY_ROUND_ROBIN);

@@ -28,6 +28,21 @@ v1::Ticket Valid() {
 
 }  // namespace
 
+TEST_CASE("escalation raises the priority one step or to a higher one", "[unit][ticketing]") {
+  CHECK(*EscalatedPriority(v1::PRIORITY_LOW, v1::PRIORITY_UNSPECIFIED, false) ==
+        v1::PRIORITY_NORMAL);
+  CHECK(*EscalatedPriority(v1::PRIORITY_HIGH, v1::PRIORITY_UNSPECIFIED, false) ==
+        v1::PRIORITY_URGENT);
+  CHECK(*EscalatedPriority(v1::PRIORITY_NORMAL, v1::PRIORITY_URGENT, false) == v1::PRIORITY_URGENT);
+  CHECK(EscalatedPriority(v1::PRIORITY_URGENT, v1::PRIORITY_UNSPECIFIED, false).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
+  CHECK(*EscalatedPriority(v1::PRIORITY_URGENT, v1::PRIORITY_UNSPECIFIED, true) ==
+        v1::PRIORITY_URGENT);  // to another group
+  CHECK(EscalatedPriority(v1::PRIORITY_HIGH, v1::PRIORITY_LOW, true).status().message() ==
+        "priority: LOW is not above HIGH");
+  CHECK(EscalatedPriority(v1::PRIORITY_HIGH, v1::PRIORITY_HIGH, false).ok() == false);
+}
+
 TEST_CASE("status moves follow the table, for every pair", "[unit][ticketing]") {
   // The allowed moves, written out as docs/ticketing.md shows them.
   const std::set<std::pair<Status, Status>> allowed = {
