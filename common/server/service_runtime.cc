@@ -73,17 +73,7 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
   if (rt->feed_ != nullptr) rt->feed_->Start();
   for (auto& follower : rt->followers_) {
     events::FeedConsumer* consumer = follower.get();
-    rt->loop_threads_.emplace_back([self, consumer] {
-      std::atomic<bool> stop{false};
-      std::thread watcher([self, consumer, &stop] {
-        std::unique_lock<std::mutex> lock(self->housekeeping_mu_);
-        self->housekeeping_cv_.wait(lock, [self] { return self->stop_housekeeping_; });
-        stop = true;
-        consumer->Cancel();
-      });
-      consumer->Run(stop);
-      watcher.join();
-    });
+    rt->loop_threads_.emplace_back([self, consumer] { consumer->Run(self->stop_followers_); });
   }
   for (const Loop& loop : rt->loops_) {
     rt->loop_threads_.emplace_back([self, &loop] {
@@ -190,6 +180,8 @@ void ServiceRuntime::Shutdown() {
     stop_housekeeping_ = true;
   }
   housekeeping_cv_.notify_all();
+  stop_followers_ = true;
+  for (auto& follower : followers_) follower->Cancel();  // ends a wait for the next event
   if (housekeeper_.joinable()) housekeeper_.join();
   for (std::thread& t : loop_threads_) t.join();
   // Open streams end first, so the drain is not held up by them.

@@ -9,6 +9,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -199,6 +200,7 @@ class ServiceRuntime {
   };
   std::vector<Loop> loops_;
   std::vector<std::unique_ptr<events::FeedConsumer>> followers_;
+  std::atomic<bool> stop_followers_{false};
   std::vector<std::thread> loop_threads_;
   std::thread housekeeper_;
   std::mutex housekeeping_mu_;
