@@ -228,4 +228,10 @@ absl::Status MergeJson(absl::string_view json, google::protobuf::Message* messag
   return MergeObject(parsed, message, "");
 }
 
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::MessageToJsonString(message, &json);
+  return json;
+}
+
 }  // namespace crm::api

@@ -13,6 +13,8 @@
 
 #include <google/protobuf/message.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -21,5 +23,9 @@ namespace crm::api {
 // Merges `json` into `message`; INVALID_ARGUMENT naming the field that does
 // not fit its type (the fields before it stay set).
 absl::Status MergeJson(absl::string_view json, google::protobuf::Message* message);
+
+// `message` in protobuf's JSON mapping (MessageToJsonString), as stores keep
+// it in jsonb columns.
+std::string ToJson(const google::protobuf::Message& message);
 
 }  // namespace crm::api

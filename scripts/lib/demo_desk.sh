@@ -3,7 +3,8 @@
 # 09:00-18:00, the German public holidays of late 2026 and 2027), a VIP SLA
 # policy for customers tagged vip (around the clock) and a standard one on
 # office hours; two groups (a round-robin front desk, and payments and
-# refunds routed by skills) and five agents.
+# refunds routed by skills) and five agents; two rules (refunds go to
+# payments, urgent VIP tickets get a note).
 #   scripts/lib/demo_desk.sh <crmctl command and flags...>
 # Each part is skipped when it exists, so scripts/up runs it every time.
 set -euo pipefail
@@ -59,5 +60,20 @@ if ! "${CRMCTL[@]}" routing groups | grep -q "Front desk"; then
   agent Mia 10 "[\"$front\", \"$money\"]" '["refund", "payment"]'
   agent Raj 10 "[\"$money\"]" '["refund", "billing", "payment"]'
   agent Sue 8 "[\"$money\"]" '["refund"]'
+fi
+if ! "${CRMCTL[@]}" rules list | grep -q "Refunds to payments"; then
+  money="$("${CRMCTL[@]}" routing groups | awk '/Payments and refunds/ {print $1}')"
+  "${CRMCTL[@]}" rules new --json "{\"displayName\": \"Refunds to payments\", \"position\": 0,
+    \"triggers\": [\"RULE_TRIGGER_CREATED\"], \"anyConditions\": [
+    {\"field\": \"subject\", \"operator\": \"RULE_OPERATOR_CONTAINS\", \"value\": \"refund\"},
+    {\"field\": \"description\", \"operator\": \"RULE_OPERATOR_CONTAINS\", \"value\": \"refund\"}],
+    \"actions\": [{\"setGroup\": \"$money\"}, {\"addTags\": {\"tags\": [\"refund\"]}}]}" \
+    >/dev/null
+  "${CRMCTL[@]}" rules new --json '{"displayName": "Urgent VIP tickets get a note", "position": 10,
+    "triggers": ["RULE_TRIGGER_CREATED", "RULE_TRIGGER_UPDATED"], "allConditions": [
+    {"field": "priority", "operator": "RULE_OPERATOR_CHANGED_TO", "value": "URGENT"},
+    {"field": "requester_tags", "operator": "RULE_OPERATOR_CONTAINS", "value": "vip"}],
+    "actions": [{"addInternalNote": "Urgent VIP ticket: first reply within 30 minutes."}]}' \
+    >/dev/null
 fi
 echo "demo desk in place"

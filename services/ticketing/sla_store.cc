@@ -86,27 +86,21 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::MessageToJsonString(message, &json);
-  return json;
-}
-
 // The parts of a calendar kept as JSON: its hours, and its holidays.
 std::string HoursJson(const v1::BusinessCalendar& c) {
   v1::BusinessCalendar part;
   *part.mutable_hours() = c.hours();
-  return Json(part);
+  return api::ToJson(part);
 }
 std::string HolidaysJson(const v1::BusinessCalendar& c) {
   v1::BusinessCalendar part;
   *part.mutable_holidays() = c.holidays();
-  return Json(part);
+  return api::ToJson(part);
 }
 std::string TargetsJson(const v1::SlaPolicy& p) {
   v1::SlaPolicy part;
   *part.mutable_targets() = p.targets();
-  return Json(part);
+  return api::ToJson(part);
 }
 
 v1::BusinessCalendar CalendarFromRow(const pqxx::row& row) {
@@ -241,8 +235,8 @@ absl::StatusOr<v1::SlaPolicy> SlaStore::CreatePolicy(const server::CallScope& sc
     CRM_ASSIGN_OR_RETURN(std::string calendar_id, CalendarIdOf(tx, scope.tenant, policy));
     created =
         PolicyFromRow(db::Exec(tx, "ticketing_insert_policy", scope.tenant, policy.display_name(),
-                               policy.position(), Json(policy.conditions()), TargetsJson(policy),
-                               calendar_id, policy.warn_before_minutes())[0]);
+                               policy.position(), api::ToJson(policy.conditions()),
+                               TargetsJson(policy), calendar_id, policy.warn_before_minutes())[0]);
     return absl::OkStatus();
   }));
   return created;
@@ -281,10 +275,10 @@ absl::StatusOr<v1::SlaPolicy> SlaStore::UpdatePolicy(const server::CallScope& sc
     if (rows.empty()) return PolicyNotFound(id);
     CRM_RETURN_IF_ERROR(api::CheckEtag(policy.etag(), PolicyFromRow(rows[0]).etag(), "policy"));
     CRM_ASSIGN_OR_RETURN(std::string calendar_id, CalendarIdOf(tx, scope.tenant, policy));
-    updated =
-        PolicyFromRow(db::Exec(tx, "ticketing_update_policy", scope.tenant, id,
-                               policy.display_name(), policy.position(), Json(policy.conditions()),
-                               TargetsJson(policy), calendar_id, policy.warn_before_minutes())[0]);
+    updated = PolicyFromRow(db::Exec(tx, "ticketing_update_policy", scope.tenant, id,
+                                     policy.display_name(), policy.position(),
+                                     api::ToJson(policy.conditions()), TargetsJson(policy),
+                                     calendar_id, policy.warn_before_minutes())[0]);
     return absl::OkStatus();
   }));
   return updated;

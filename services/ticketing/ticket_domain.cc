@@ -38,6 +38,13 @@ absl::Status CheckOptionalName(absl::string_view field, const std::string& name,
 
 }  // namespace
 
+bool IsOpen(v1::Status s) {
+  return s == v1::STATUS_NEW || s == v1::STATUS_OPEN || s == v1::STATUS_PENDING ||
+         s == v1::STATUS_ON_HOLD;
+}
+
+std::string IdOf(const std::string& name) { return name.substr(name.find('/') + 1); }
+
 absl::Status NormaliseLabels(google::protobuf::RepeatedPtrField<std::string>* labels,
                              absl::string_view field, size_t max) {
   std::set<std::string> unique;

@@ -20,6 +20,13 @@ inline constexpr char kSchema[] = "ticketing";
 // to the status a ticket is in is not a move (false).
 bool CanMove(v1::Status from, v1::Status to);
 
+// Whether a ticket in `status` is still being worked: NEW, OPEN, PENDING,
+// ON_HOLD (it counts against its assignee's capacity and can be routed).
+bool IsOpen(v1::Status status);
+
+// The id of a resource name: `tickets/{id}` → `{id}`.
+std::string IdOf(const std::string& name);
+
 // Labels as ticket tags are written (also group skill tags and agent
 // skills): lower-cased, 1 to 64 of [a-z0-9_-], at most `max`, left sorted
 // and unique; INVALID_ARGUMENT names `field`.

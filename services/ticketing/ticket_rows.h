@@ -16,6 +16,9 @@ namespace crm::ticketing::internal {
 // Of `ticketing.tickets t`.
 const std::string& TicketSelectColumns();
 v1::Ticket TicketOf(const pqxx::row& row);
+// Of `ticketing.ticket_comments c` (the columns ticketing_insert_comment
+// returns).
+v1::Comment CommentOf(const pqxx::row& row);
 const std::map<std::string, std::string>& CustomerEffectStatements();
 const std::map<std::string, std::string>& RoutingStatements();
 // The ticket, locked for the rest of the transaction; NOT_FOUND when absent.

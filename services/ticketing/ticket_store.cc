@@ -290,6 +290,7 @@ std::vector<api::FilterField> TicketFilterFields() {
 namespace internal {
 const std::string& TicketSelectColumns() { return TicketColumns(); }
 v1::Ticket TicketOf(const pqxx::row& row) { return TicketFromRow(row); }
+v1::Comment CommentOf(const pqxx::row& row) { return CommentFromRow(row); }
 absl::StatusOr<v1::Ticket> LockTicketRow(pqxx::dbtransaction& tx, const std::string& tenant,
                                          const std::string& id) {
   return LockTicket(tx, tenant, id);
@@ -297,13 +298,14 @@ absl::StatusOr<v1::Ticket> LockTicketRow(pqxx::dbtransaction& tx, const std::str
 }  // namespace internal
 
 TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens,
-                         SlaEngine& sla, RoutingStore& routing)
+                         SlaEngine& sla, RoutingStore& routing, RuleStore& rules)
     : pool_(pool),
       reader_(reader),
       tokens_(std::move(tokens)),
       idempotency_(pool, kSchema),
       sla_(sla),
-      routing_(routing) {
+      routing_(routing),
+      rules_(rules) {
   pool_.Prepare(Statements());
   pool_.Prepare(internal::CustomerEffectStatements());
   pool_.Prepare(internal::RoutingStatements());
@@ -332,8 +334,10 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
     SlaChange change;
     change.now = Now(created.create_time());
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &created, change, /*created=*/true));
-    idempotency_.Store(tx, scope.tenant, "CreateTicket", request_id, request_hash, created);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.created", created.name(), created);
+    CRM_RETURN_IF_ERROR(
+        RunRules(tx, scope.tenant, v1::RULE_TRIGGER_CREATED, "CreateTicket", Ticket(), &created));
+    idempotency_.Store(tx, scope.tenant, "CreateTicket", request_id, request_hash, created);
     return absl::OkStatus();
   }));
   return created;
@@ -424,7 +428,7 @@ absl::StatusOr<Ticket> TicketStore::Update(const server::CallScope& scope, const
     change.now = Now(updated.update_time());
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &updated, change));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.updated", updated.name(), updated);
-    return absl::OkStatus();
+    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "UpdateTicket", current, &updated);
   }));
   return updated;
 }
@@ -476,7 +480,8 @@ absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
     CRM_RETURN_IF_ERROR(AfterStatusChange(tx, scope.tenant, current.status(), &changed));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", changed.name(),
                         changed);
-    return absl::OkStatus();
+    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "ChangeTicketStatus", current,
+                    &changed);
   }));
   return changed;
 }
@@ -552,7 +557,8 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
     if (reopen) {
       events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", after.name(), after);
     }
-    return absl::OkStatus();
+    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AddComment", ticket, &after,
+                    &added);
   }));
   return added;
 }

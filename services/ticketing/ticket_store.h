@@ -15,8 +15,10 @@
 #include "common/db/transaction.h"
 #include "common/server/call.h"
 #include "crm/events/v1/event_feed.pb.h"
+#include "crm/ticketing/v1/rule.pb.h"
 #include "crm/ticketing/v1/ticket_service.pb.h"
 #include "services/ticketing/routing_store.h"
+#include "services/ticketing/rule_store.h"
 #include "services/ticketing/sla_engine.h"
 
 namespace crm::ticketing {
@@ -24,7 +26,7 @@ namespace crm::ticketing {
 class TicketStore {
  public:
   TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens, SlaEngine& sla,
-              RoutingStore& routing);
+              RoutingStore& routing, RuleStore& rules);
 
   // `ticket` is prepared (PrepareNewTicket); `request_hash` fingerprints
   // the request for request_id reuse checks.
@@ -116,9 +118,24 @@ class TicketStore {
   absl::Status AfterStatusChange(db::Tx& tx, const std::string& tenant, v1::Status before,
                                  v1::Ticket* ticket);
 
+  // Rules (ticket_store_rules.cc): the tenant's rules for `trigger` over
+  // `ticket` (written, its row locked, its own events appended), which
+  // `method` changed from `before` (a default ticket on create), adding
+  // `comment` (or none). Each firing is a change of its own: written, SLA
+  // clocks moved, its events and `rule.fired` appended.
+  absl::Status RunRules(db::Tx& tx, const std::string& tenant, v1::RuleTrigger trigger,
+                        const char* method, const v1::Ticket& before, v1::Ticket* ticket,
+                        const v1::Comment* comment = nullptr);
+  // One rule's actions on `ticket`; returns the actions it had to skip, and
+  // in `note` the internal note it added (empty when none).
+  absl::StatusOr<std::vector<std::string>> MakeRuleActions(db::Tx& tx, const std::string& tenant,
+                                                           const v1::Rule& rule, v1::Ticket* ticket,
+                                                           std::string* note);
+
   db::Idempotency idempotency_;
   SlaEngine& sla_;
   RoutingStore& routing_;
+  RuleStore& rules_;
 };
 
 }  // namespace crm::ticketing

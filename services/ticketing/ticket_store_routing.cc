@@ -23,13 +23,6 @@ namespace {
 constexpr char kOpen[] = "('NEW', 'OPEN', 'PENDING', 'ON_HOLD')";
 constexpr int kDrainBatch = 20;
 
-std::string IdOf(const std::string& name) { return name.substr(name.find('/') + 1); }
-
-bool IsOpen(v1::Status s) {
-  return s == v1::STATUS_NEW || s == v1::STATUS_OPEN || s == v1::STATUS_PENDING ||
-         s == v1::STATUS_ON_HOLD;
-}
-
 }  // namespace
 
 namespace internal {
@@ -190,7 +183,8 @@ absl::StatusOr<v1::Ticket> TicketStore::Assign(const server::CallScope& scope,
     SlaChange change;
     change.status_before = current.status();
     change.now = absl::Now();
-    return sla_.Apply(tx, scope.tenant, &assigned, change);
+    CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &assigned, change));
+    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AssignTicket", current, &assigned);
   }));
   return assigned;
 }
@@ -273,7 +267,8 @@ absl::StatusOr<v1::Ticket> TicketStore::Escalate(const server::CallScope& scope,
     change.now = absl::Now();
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &escalated, change));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.escalated", escalated.name(), escalated);
-    return absl::OkStatus();
+    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "EscalateTicket", current,
+                    &escalated);
   }));
   return escalated;
 }

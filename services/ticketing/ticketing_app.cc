@@ -10,6 +10,8 @@
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
 #include "services/ticketing/routing_service.h"
 #include "services/ticketing/routing_store.h"
+#include "services/ticketing/rule_service.h"
+#include "services/ticketing/rule_store.h"
 #include "services/ticketing/sla_engine.h"
 #include "services/ticketing/sla_service.h"
 #include "services/ticketing/sla_store.h"
@@ -30,20 +32,24 @@ struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
       : sla(rt.pool()),
         routing(rt.pool()),
-        tickets(rt.pool(), rt.reader(), rt.page_tokens(), sla, routing),
+        rules(rt.pool(), rt.page_tokens(), routing),
+        tickets(rt.pool(), rt.reader(), rt.page_tokens(), sla, routing, rules),
         references(rt.ServiceChannel("customer")),
         service(tickets, references, rt.executor()),
         sla_store(rt.pool()),
         sla_service(sla_store, rt.executor()),
-        routing_service(routing, tickets, rt.executor()) {}
+        routing_service(routing, tickets, rt.executor()),
+        rule_service(rules, rt.executor()) {}
   SlaEngine sla;
   RoutingStore routing;
+  RuleStore rules;
   TicketStore tickets;
   CustomerReferences references;
   TicketServiceImpl service;
   SlaStore sla_store;
   SlaServiceImpl sla_service;
   RoutingServiceImpl routing_service;
+  RuleServiceImpl rule_service;
 };
 
 }  // namespace
@@ -62,6 +68,7 @@ server::ServiceDefinition Definition() {
     rt.runner().AddService(&wiring->service);
     rt.runner().AddService(&wiring->sla_service);
     rt.runner().AddService(&wiring->routing_service);
+    rt.runner().AddService(&wiring->rule_service);
     rt.ServeEventFeed<crm::ticketing::v1::EventFeedService>();
     TicketStore* tickets = &wiring->tickets;
     const absl::Duration after = absl::Hours(absl::GetFlag(FLAGS_close_solved_after_hours));

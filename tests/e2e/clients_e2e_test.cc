@@ -119,6 +119,19 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   CHECK(code == 0);
   CHECK(out.find("\"allowed\": true") != std::string::npos);
 
+  // A rule: tickets about a lid are tagged and noted as they are created.
+  out = crmctl({"rules", "new",
+                "--json={\"displayName\": \"Lids\", \"triggers\": [\"RULE_TRIGGER_CREATED\"], "
+                "\"allConditions\": [{\"field\": \"subject\", \"operator\": "
+                "\"RULE_OPERATOR_CONTAINS\", \"value\": \"lid\"}], \"actions\": [{\"addTags\": "
+                "{\"tags\": [\"lids\"]}}, {\"addInternalNote\": \"Ask for a photo\"}]}"},
+               &code);
+  REQUIRE(code == 0);
+  CHECK(out.find("enabled  CREATED") != std::string::npos);
+  const std::string rule = out.substr(0, out.find(' '));
+  out = crmctl({"rules", "list"}, &code);
+  CHECK(out.find(rule) != std::string::npos);
+
   // Tickets: open one for the customer, reply, solve, and list.
   out = crmctl({"tickets", "create", "--requester=" + name, "--subject=Lid cracked",
                 "--priority=high", "--channel=email", "--tags=damage"},
@@ -126,6 +139,13 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   REQUIRE(code == 0);
   CHECK(out.find("\"status\": \"STATUS_NEW\"") != std::string::npos);
   const std::string ticket = out.substr(out.find("tickets/"), std::string("tickets/").size() + 36);
+  CHECK(out.find("\"lids\"") != std::string::npos);
+  out = crmctl({"rules", "firings", ticket}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("CreateTicket") != std::string::npos);
+  CHECK(out.find("tags damage → damage,lids; note " + ticket + "/comments/") != std::string::npos);
+  out = crmctl({"rules", "disable", rule}, &code);
+  CHECK(out.find("disabled") != std::string::npos);
   out = crmctl({"tickets", "comment", ticket, "--body=A new lid is on its way", "--author=ann"},
                &code);
   CHECK(code == 0);

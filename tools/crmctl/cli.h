@@ -117,5 +117,6 @@ int ApiKeys(const std::vector<char*>& args);
 int Tickets(const std::vector<char*>& args);
 int Sla(const std::vector<char*>& args);
 int Routing(const std::vector<char*>& args);
+int Rules(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -19,6 +19,8 @@
 //   escalate NAME --body REASON [--priority P] [--group G]
 // routing: groups | new-group --json J | agents | new-agent --json J |
 //   away NAME | back NAME
+// rules: list | new --json J | show NAME | enable NAME | disable NAME |
+//   delete NAME | firings tickets/ID|rules/ID
 // sla: calendars | new-calendar --json J | delete-calendar NAME | policies |
 //   new-policy --json J | delete-policy NAME
 // health
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
       "new-status "
       "| sla "
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
-      "groups|new-group|agents|new-agent|away|back | health");
+      "groups|new-group|agents|new-agent|away|back | rules "
+      "list|new|show|enable|disable|delete|firings | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   if (group == "tickets") return crm::crmctl::Tickets(args);
   if (group == "sla") return crm::crmctl::Sla(args);
   if (group == "routing") return crm::crmctl::Routing(args);
+  if (group == "rules") return crm::crmctl::Rules(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {
