@@ -4,6 +4,7 @@
 
 #include <map>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@
 #include "common/base/status.h"
 #include "common/db/arrays.h"
 #include "services/ticketing/routing_domain.h"
+#include "services/ticketing/ticket_domain.h"
 
 namespace crm::ticketing {
 namespace {
@@ -65,6 +67,8 @@ const std::map<std::string, std::string>& Statements() {
        "UPDATE ticketing.groups SET last_agent = $3::uuid WHERE tenant_id = $1 AND id = $2::uuid"},
       {"ticketing_existing_groups",
        "SELECT id::text FROM ticketing.groups WHERE tenant_id = $1 AND id = ANY($2::uuid[])"},
+      {"ticketing_existing_agents",
+       "SELECT id::text FROM ticketing.agents WHERE tenant_id = $1 AND id = ANY($2::uuid[])"},
       {"ticketing_insert_agent",
        "INSERT INTO ticketing.agents (tenant_id, display_name, email, skills, capacity, "
        "available) VALUES ($1, $2, $3, $4::text[], $5, $6) RETURNING id::text"},
@@ -291,6 +295,24 @@ absl::Status RoutingStore::CheckGroup(db::Tx& tx, const std::string& tenant,
   if (db::Exec(tx, "ticketing_existing_groups", tenant, db::TextArray({group_id})).empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("group: groups/", group_id, " does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RoutingStore::CheckAgentsExist(db::Tx& tx, const std::string& tenant,
+                                            const std::vector<std::string>& agents,
+                                            absl::string_view field) {
+  if (agents.empty()) return absl::OkStatus();
+  std::vector<std::string> ids;
+  for (const std::string& name : agents) ids.push_back(IdOf(name));
+  std::set<std::string> found;
+  for (const auto& row : db::Exec(tx, "ticketing_existing_agents", tenant, db::TextArray(ids))) {
+    found.insert(row[0].as<std::string>());
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (found.count(ids[i]) == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(field, ": ", agents[i], " does not exist"));
+    }
   }
   return absl::OkStatus();
 }

@@ -37,6 +37,10 @@ class RoutingStore {
   // In a ticket's transaction. FAILED_PRECONDITION when group `group_id`
   // does not exist.
   absl::Status CheckGroup(db::Tx& tx, const std::string& tenant, const std::string& group_id);
+  // FAILED_PRECONDITION naming `field` and the first of `agents`
+  // (`agents/{id}`) that does not exist.
+  absl::Status CheckAgentsExist(db::Tx& tx, const std::string& tenant,
+                                const std::vector<std::string>& agents, absl::string_view field);
   // The agent of group `group_id` a ticket with `tags` goes to by the
   // group's strategy ("" when nobody may take it now), its row locked;
   // advances the group's turn. `relaxed`: skills no longer count.

@@ -5,12 +5,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
 #include "services/ticketing/ticket_domain.h"
+#include "services/ticketing/ticket_fields.h"
 
 namespace crm::ticketing {
 namespace {
@@ -28,6 +30,7 @@ enum class Kind {
   kReference,    // custom_status, group, assignee, requester, order
   kTags,         // tags
   kRequesterTags,
+  kCustomField,  // custom_fields.<key>
 };
 
 using Reader = std::string (*)(const Ticket&, const v1::Comment*);
@@ -88,11 +91,13 @@ const std::vector<Field>& Fields() {
        [](const Ticket& t, const v1::Comment*) { return absl::StrJoin(t.tags(), ","); }},
       {"requester_tags", Kind::kRequesterTags,
        [](const Ticket& t, const v1::Comment*) { return absl::StrJoin(t.requester_tags(), ","); }},
+      {"custom_fields.", Kind::kCustomField, nullptr},
   };
   return *fields;
 }
 
 const Field* FindField(absl::string_view name) {
+  if (absl::StartsWith(name, "custom_fields.")) return &Fields().back();
   for (const Field& f : Fields()) {
     if (name == f.name) return &f;
   }
@@ -125,6 +130,8 @@ bool Takes(const Field& f, RuleOperator op) {
              op == v1::RULE_OPERATOR_CHANGED_TO || op == v1::RULE_OPERATOR_CHANGED_FROM;
     case Kind::kRequesterTags:
       return op == v1::RULE_OPERATOR_CONTAINS || op == v1::RULE_OPERATOR_NOT_CONTAINS;
+    case Kind::kCustomField:
+      return op != v1::RULE_OPERATOR_UNSPECIFIED;
   }
   return false;
 }
@@ -140,6 +147,11 @@ absl::Status ValidateCondition(RuleCondition* c, const std::string& at) {
   if (f == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(at, ".field: \"", c->field().substr(0, 64),
                                                    "\" is not a field rules can test"));
+  }
+  if (f->kind == Kind::kCustomField) {
+    CRM_RETURN_IF_ERROR(
+        CheckFieldKey(absl::StrCat(at, ".field"),
+                      absl::string_view(c->field()).substr(sizeof("custom_fields.") - 1)));
   }
   CRM_RETURN_IF_ERROR(api::RequiredEnum(absl::StrCat(at, ".operator"), c->operator_()));
   if (!Takes(*f, c->operator_())) {
@@ -159,6 +171,7 @@ absl::Status ValidateCondition(RuleCondition* c, const std::string& at) {
   switch (f->kind) {
     case Kind::kText:
     case Kind::kComment:
+    case Kind::kCustomField:
       if (c->value().empty() &&
           (op == v1::RULE_OPERATOR_CONTAINS || op == v1::RULE_OPERATOR_NOT_CONTAINS)) {
         return absl::InvalidArgumentError(absl::StrCat(value_at, ": required"));
@@ -240,20 +253,37 @@ bool HasTag(const google::protobuf::RepeatedPtrField<std::string>& tags, const s
   return std::find(tags.begin(), tags.end(), tag) != tags.end();
 }
 
+// Numbers compare as numbers (a custom number field's `12.50` is `12.5`),
+// anything else as text regardless of case: <0, 0, >0.
+int Compare(const std::string& a, const std::string& b) {
+  double x = 0, y = 0;
+  if (absl::SimpleAtod(a, &x) && absl::SimpleAtod(b, &y)) return x < y ? -1 : (x > y ? 1 : 0);
+  const std::string la = absl::AsciiStrToLower(a), lb = absl::AsciiStrToLower(b);
+  return la < lb ? -1 : (la > lb ? 1 : 0);
+}
+
+std::string Read(const Field& f, const RuleCondition& c, const Ticket& t,
+                 const v1::Comment* comment) {
+  if (f.kind == Kind::kCustomField) {
+    return CustomFieldText(t.custom_fields(), c.field().substr(sizeof("custom_fields.") - 1));
+  }
+  return f.read(t, comment);
+}
+
 bool Holds(const RuleCondition& c, const Ticket& ticket, const RuleContext& context) {
   static const Ticket* const kNone = new Ticket();
   const Field* f = FindField(c.field());
   if (f == nullptr) return false;  // validated at save
   const Ticket& before = context.before != nullptr ? *context.before : *kNone;
-  const std::string now_text = f->read(ticket, context.comment);
-  const std::string before_text = f->read(before, context.comment);
+  const std::string now_text = Read(*f, c, ticket, context.comment);
+  const std::string before_text = Read(*f, c, before, context.comment);
   const bool changed = now_text != before_text;
   const bool list = f->kind == Kind::kTags || f->kind == Kind::kRequesterTags;
   switch (c.operator_()) {
     case v1::RULE_OPERATOR_IS:
-      return absl::EqualsIgnoreCase(now_text, c.value());
+      return Compare(now_text, c.value()) == 0;
     case v1::RULE_OPERATOR_IS_NOT:
-      return !absl::EqualsIgnoreCase(now_text, c.value());
+      return Compare(now_text, c.value()) != 0;
     case v1::RULE_OPERATOR_CONTAINS:
     case v1::RULE_OPERATOR_NOT_CONTAINS: {
       bool contains = false;
@@ -267,19 +297,23 @@ bool Holds(const RuleCondition& c, const Ticket& ticket, const RuleContext& cont
       return contains == (c.operator_() == v1::RULE_OPERATOR_CONTAINS);
     }
     case v1::RULE_OPERATOR_LESS_THAN:
-      return ticket.priority() < PriorityOf(c.value());
-    case v1::RULE_OPERATOR_GREATER_THAN:
-      return ticket.priority() > PriorityOf(c.value());
+    case v1::RULE_OPERATOR_GREATER_THAN: {
+      if (f->kind == Kind::kCustomField && now_text.empty()) return false;  // no value
+      const int order = f->kind == Kind::kCustomField
+                            ? Compare(now_text, c.value())
+                            : static_cast<int>(ticket.priority()) - PriorityOf(c.value());
+      return c.operator_() == v1::RULE_OPERATOR_LESS_THAN ? order < 0 : order > 0;
+    }
     case v1::RULE_OPERATOR_CHANGED:
       return changed;
     case v1::RULE_OPERATOR_NOT_CHANGED:
       return !changed;
     case v1::RULE_OPERATOR_CHANGED_TO:
       if (list) return !HasTag(before.tags(), c.value()) && HasTag(ticket.tags(), c.value());
-      return changed && absl::EqualsIgnoreCase(now_text, c.value());
+      return changed && Compare(now_text, c.value()) == 0;
     case v1::RULE_OPERATOR_CHANGED_FROM:
       if (list) return HasTag(before.tags(), c.value()) && !HasTag(ticket.tags(), c.value());
-      return changed && absl::EqualsIgnoreCase(before_text, c.value());
+      return changed && Compare(before_text, c.value()) == 0;
     default:
       return false;
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/api/json.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
@@ -68,6 +69,8 @@ const std::map<std::string, std::string>& Statements() {
                     kRuleColumns)},
       {"ticketing_delete_rule",
        "DELETE FROM ticketing.rules WHERE tenant_id = $1 AND id = $2::uuid"},
+      {"ticketing_rule_ticket_field_exists",
+       "SELECT 1 FROM ticketing.ticket_fields WHERE tenant_id = $1 AND key = $2"},
       {"ticketing_rule_custom_status_exists",
        "SELECT 1 FROM ticketing.custom_statuses WHERE tenant_id = $1 AND id = $2::uuid"},
       {"ticketing_insert_rule_firing",
@@ -155,6 +158,17 @@ RuleStore::RuleStore(db::Pool& pool, api::PageTokenCodec tokens, RoutingStore& r
 
 absl::Status RuleStore::CheckReferences(db::Tx& tx, const std::string& tenant,
                                         const v1::Rule& rule) {
+  for (const auto* list : {&rule.all_conditions(), &rule.any_conditions()}) {
+    for (int i = 0; i < list->size(); ++i) {
+      absl::string_view key = list->Get(i).field();
+      if (!absl::ConsumePrefix(&key, "custom_fields.")) continue;
+      if (db::Exec(tx, "ticketing_rule_ticket_field_exists", tenant, std::string(key)).empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "rule.", list == &rule.all_conditions() ? "all_conditions[" : "any_conditions[", i,
+            "].field: ticketFields/", key, " does not exist"));
+      }
+    }
+  }
   for (int i = 0; i < rule.actions_size(); ++i) {
     const v1::RuleAction& a = rule.actions(i);
     const std::string at = absl::StrCat("rule.actions[", i, "]");

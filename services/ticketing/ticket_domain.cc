@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "services/ticketing/ticket_fields.h"
 
 namespace crm::ticketing {
 namespace {
@@ -107,6 +108,9 @@ absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
   CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".type"), t->type()));
   CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".priority"), t->priority()));
   CRM_RETURN_IF_ERROR(NormaliseLabels(t->mutable_tags(), absl::StrCat(path, ".tags"), 32));
+  CRM_RETURN_IF_ERROR(NormaliseFollowers(t->mutable_followers(), absl::StrCat(path, ".followers")));
+  CRM_RETURN_IF_ERROR(
+      CheckCustomFieldShapes(t->custom_fields(), absl::StrCat(path, ".custom_fields")));
   if (t->channel() == v1::CHANNEL_UNSPECIFIED) t->set_channel(v1::CHANNEL_API);
   if (t->type() == v1::TICKET_TYPE_UNSPECIFIED) t->set_type(v1::TICKET_TYPE_QUESTION);
   if (t->priority() == v1::PRIORITY_UNSPECIFIED) t->set_priority(v1::PRIORITY_NORMAL);
@@ -120,13 +124,19 @@ absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::stri
     return absl::InvalidArgumentError("update_mask: required; name the fields to change");
   }
   for (const std::string& field : paths) {
+    const std::string at = absl::StrCat(path, ".", field);
+    absl::string_view key = field;
+    if (absl::ConsumePrefix(&key, "custom_fields.")) {
+      CRM_RETURN_IF_ERROR(CheckFieldKey(absl::StrCat("update_mask: ", field), key));
+      continue;  // checked with the values below
+    }
     const auto* end = std::end(kUpdatableTicketFields);
     if (std::find(std::begin(kUpdatableTicketFields), end, field) == end) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("update_mask: '", absl::CHexEscape(field.substr(0, 64)),
-                       "' cannot be updated (subject, description, priority, type, tags, order)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update_mask: '", absl::CHexEscape(field.substr(0, 64)),
+          "' cannot be updated (subject, description, priority, type, tags, order, followers, "
+          "custom_fields, custom_fields.<key>)"));
     }
-    const std::string at = absl::StrCat(path, ".", field);
     if (field == "subject") {
       if (patch->subject().empty())
         return absl::InvalidArgumentError(absl::StrCat(at, ": required"));
@@ -144,9 +154,11 @@ absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::stri
       CRM_RETURN_IF_ERROR(NormaliseLabels(patch->mutable_tags(), at, 32));
     } else if (field == "order") {
       CRM_RETURN_IF_ERROR(CheckOptionalName(at, patch->order(), "orders"));
+    } else if (field == "followers") {
+      CRM_RETURN_IF_ERROR(NormaliseFollowers(patch->mutable_followers(), at));
     }
   }
-  return absl::OkStatus();
+  return CheckCustomFieldShapes(patch->custom_fields(), absl::StrCat(path, ".custom_fields"));
 }
 
 void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& paths,
@@ -158,6 +170,17 @@ void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& 
     if (field == "type") ticket->set_type(patch.type());
     if (field == "tags") *ticket->mutable_tags() = patch.tags();
     if (field == "order") ticket->set_order(patch.order());
+    if (field == "followers") *ticket->mutable_followers() = patch.followers();
+    if (field == "custom_fields") *ticket->mutable_custom_fields() = patch.custom_fields();
+    absl::string_view key = field;
+    if (absl::ConsumePrefix(&key, "custom_fields.")) {
+      auto it = patch.custom_fields().find(std::string(key));
+      if (it == patch.custom_fields().end()) {
+        ticket->mutable_custom_fields()->erase(std::string(key));
+      } else {
+        (*ticket->mutable_custom_fields())[std::string(key)] = it->second;
+      }
+    }
   }
 }
 

@@ -21,6 +21,10 @@ v1::Ticket TicketOf(const pqxx::row& row);
 v1::Comment CommentOf(const pqxx::row& row);
 const std::map<std::string, std::string>& CustomerEffectStatements();
 const std::map<std::string, std::string>& RoutingStatements();
+const std::map<std::string, std::string>& FieldStatements();
+// The ticket's custom fields as the JSON the ticket statements take
+// (`{"customFields": {...}}`).
+std::string CustomFieldsJson(const v1::Ticket& ticket);
 // The ticket, locked for the rest of the transaction; NOT_FOUND when absent.
 absl::StatusOr<v1::Ticket> LockTicketRow(pqxx::dbtransaction& tx, const std::string& tenant,
                                          const std::string& id);

@@ -8,6 +8,7 @@
 #include "common/api/validation.h"
 #include "common/base/status.h"
 #include "services/ticketing/ticket_domain.h"
+#include "services/ticketing/ticket_fields.h"
 
 namespace crm::ticketing {
 
@@ -167,6 +168,27 @@ grpc::ServerUnaryReactor* TicketServiceImpl::ListCustomStatuses(
     v1::ListCustomStatusesResponse* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     CRM_ASSIGN_OR_RETURN(*response, store_.ListCustomStatuses(scope));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicketField(
+    grpc::CallbackServerContext* ctx, const v1::CreateTicketFieldRequest* request,
+    v1::TicketField* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_field()) return absl::InvalidArgumentError("field: required");
+    v1::TicketField field = request->field();
+    CRM_RETURN_IF_ERROR(ValidateTicketField(&field, "field"));
+    CRM_ASSIGN_OR_RETURN(*response, store_.CreateField(scope, field));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TicketServiceImpl::ListTicketFields(
+    grpc::CallbackServerContext* ctx, const v1::ListTicketFieldsRequest* /*request*/,
+    v1::ListTicketFieldsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.ListFields(scope));
     return absl::OkStatus();
   });
 }

@@ -42,6 +42,12 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* ListCustomStatuses(grpc::CallbackServerContext* ctx,
                                                const v1::ListCustomStatusesRequest* request,
                                                v1::ListCustomStatusesResponse* response) override;
+  grpc::ServerUnaryReactor* CreateTicketField(grpc::CallbackServerContext* ctx,
+                                              const v1::CreateTicketFieldRequest* request,
+                                              v1::TicketField* response) override;
+  grpc::ServerUnaryReactor* ListTicketFields(grpc::CallbackServerContext* ctx,
+                                             const v1::ListTicketFieldsRequest* request,
+                                             v1::ListTicketFieldsResponse* response) override;
   grpc::ServerUnaryReactor* AddComment(grpc::CallbackServerContext* ctx,
                                        const v1::AddCommentRequest* request,
                                        v1::Comment* response) override;

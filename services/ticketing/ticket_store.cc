@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -50,10 +51,12 @@ const std::string& TicketColumns() {
       "t.sla_breached, COALESCE(",
       SlaClocksOfTicketSql(),
       ", ''), COALESCE(t.satisfaction::text, ''), "
-      "COALESCE(t.group_id::text, ''), COALESCE(t.assignee_id::text, '')"));
+      "COALESCE(t.group_id::text, ''), COALESCE(t.assignee_id::text, ''), "
+      "jsonb_build_object('customFields', t.custom_fields)::text, "
+      "array_to_string(t.followers, ',')"));
   return *columns;
 }
-constexpr int kTicketColumnCount = 27;
+constexpr int kTicketColumnCount = 29;
 
 // The same for `ticketing.custom_statuses s` and CustomStatusFromRow.
 constexpr char kCustomStatusColumns[] =
@@ -70,8 +73,9 @@ const std::map<std::string, std::string>& Statements() {
       {"ticketing_insert_ticket",
        absl::StrCat("INSERT INTO ticketing.tickets AS t (tenant_id, requester, order_name, "
                     "subject, description, channel, source_conversation, type, priority, status, "
-                    "tags, requester_tags) VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, NULLIF($7, "
-                    "''), $8, $9, $10, $11::text[], $12::text[]) RETURNING ",
+                    "tags, requester_tags, custom_fields, followers) VALUES ($1, $2, NULLIF($3, "
+                    "''), $4, $5, $6, NULLIF($7, ''), $8, $9, $10, $11::text[], $12::text[], "
+                    "COALESCE($13::jsonb->'customFields', '{}'), $14::text[]) RETURNING ",
                     TicketColumns())},
       {"ticketing_get_ticket",
        absl::StrCat("SELECT ", TicketColumns(),
@@ -93,9 +97,10 @@ const std::map<std::string, std::string>& Statements() {
       // UpdateTicket: every updatable field from the ticket as changed.
       {"ticketing_update_ticket",
        absl::StrCat("UPDATE ticketing.tickets t SET subject = $3, description = $4, priority = "
-                    "$5, type = $6, tags = $7::text[], order_name = NULLIF($8, ''), update_time = "
-                    "now(), version = t.version + 1 WHERE t.tenant_id = $1 AND t.id = $2::uuid "
-                    "RETURNING ",
+                    "$5, type = $6, tags = $7::text[], order_name = NULLIF($8, ''), "
+                    "custom_fields = COALESCE($9::jsonb->'customFields', '{}'), followers = "
+                    "$10::text[], update_time = now(), version = t.version + 1 WHERE t.tenant_id = "
+                    "$1 AND t.id = $2::uuid RETURNING ",
                     TicketColumns())},
       // SubmitSatisfactionRating: $3 the rating's JSON, $4 whether good.
       {"ticketing_rate_ticket",
@@ -215,6 +220,8 @@ Ticket TicketFromRow(const Row& row) {
   }
   if (!text(25).empty()) t.set_group(absl::StrCat("groups/", text(25)));
   if (!text(26).empty()) t.set_assignee(absl::StrCat("agents/", text(26)));
+  api::MergeJson(text(27), &t).IgnoreError();  // written by us: custom fields only
+  for (const std::string& f : db::SplitJoined(text(28))) t.add_followers(f);
   return t;
 }
 
@@ -282,6 +289,7 @@ std::vector<api::FilterField> TicketFilterFields() {
       {"satisfaction_good", "t.satisfaction_good", FieldType::kBool},
       {"group", "'groups/' || t.group_id::text"},
       {"assignee", "'agents/' || t.assignee_id::text"},
+      {"followers", "t.followers", FieldType::kStringList},
   };
 }
 
@@ -309,6 +317,7 @@ TicketStore::TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec
   pool_.Prepare(Statements());
   pool_.Prepare(internal::CustomerEffectStatements());
   pool_.Prepare(internal::RoutingStatements());
+  pool_.Prepare(internal::FieldStatements());
 }
 
 absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticket ticket,
@@ -319,12 +328,16 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
     CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "CreateTicket",
                                                             request_id, request_hash, &created));
     if (replayed) return absl::OkStatus();
+    CRM_RETURN_IF_ERROR(
+        CheckFieldsAndFollowers(tx, scope.tenant, ticket, true, !ticket.followers().empty()));
     auto rows =
         db::Exec(tx, "ticketing_insert_ticket", scope.tenant, ticket.requester(), ticket.order(),
                  ticket.subject(), ticket.description(), ChannelText(ticket.channel()),
                  ticket.source_conversation(), TypeText(ticket.type()),
                  PriorityText(ticket.priority()), StatusText(ticket.status()), TagsLiteral(ticket),
-                 db::TextArray({ticket.requester_tags().begin(), ticket.requester_tags().end()}));
+                 db::TextArray({ticket.requester_tags().begin(), ticket.requester_tags().end()}),
+                 internal::CustomFieldsJson(ticket),
+                 db::TextArray({ticket.followers().begin(), ticket.followers().end()}));
     created = TicketFromRow(rows[0]);
     if (!ticket.group().empty()) {  // routed at once, published as created
       const std::string group = ticket.group().substr(sizeof("groups/") - 1);
@@ -360,8 +373,14 @@ absl::StatusOr<v1::ListTicketsResponse> TicketStore::List(const server::CallScop
   CRM_ASSIGN_OR_RETURN(int page_size,
                        api::EffectivePageSize(request.page_size(), kDefaultPageSize, kMaxPageSize));
   // $1 tenant, $2/$3 keyset position, filter parameters from $4.
-  CRM_ASSIGN_OR_RETURN(api::CompiledFilter filter,
-                       api::CompileFilter(request.filter(), TicketFilterFields(), 4));
+  std::vector<api::FilterField> fields = TicketFilterFields();
+  if (absl::StrContains(request.filter(), "custom_fields.")) {
+    CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+      for (auto& f : CustomFieldFilters(tx, scope.tenant)) fields.push_back(std::move(f));
+      return absl::OkStatus();
+    }));
+  }
+  CRM_ASSIGN_OR_RETURN(api::CompiledFilter filter, api::CompileFilter(request.filter(), fields, 4));
   std::vector<std::string> params = {scope.tenant, "", ""};
   std::string keyset = "($2 = '' AND $3 = '')";
   if (!request.page_token().empty()) {
@@ -420,9 +439,17 @@ absl::StatusOr<Ticket> TicketStore::Update(const server::CallScope& scope, const
     }
     Ticket next = current;
     ApplyTicketUpdate(patch, paths, &next);
-    updated = TicketFromRow(db::Exec(
-        tx, "ticketing_update_ticket", scope.tenant, id, next.subject(), next.description(),
-        PriorityText(next.priority()), TypeText(next.type()), TagsLiteral(next), next.order())[0]);
+    bool fields = false, followers = false;
+    for (const std::string& p : paths) {
+      fields = fields || absl::StartsWith(p, "custom_fields");
+      followers = followers || p == "followers";
+    }
+    CRM_RETURN_IF_ERROR(CheckFieldsAndFollowers(tx, scope.tenant, next, fields, followers));
+    updated = TicketFromRow(
+        db::Exec(tx, "ticketing_update_ticket", scope.tenant, id, next.subject(),
+                 next.description(), PriorityText(next.priority()), TypeText(next.type()),
+                 TagsLiteral(next), next.order(), internal::CustomFieldsJson(next),
+                 db::TextArray({next.followers().begin(), next.followers().end()}))[0]);
     SlaChange change;
     change.status_before = current.status();
     change.now = Now(updated.update_time());
@@ -638,6 +665,7 @@ absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallSc
     }
     const pqxx::result moved =
         db::Exec(tx, "ticketing_move_comments", scope.tenant, source_id, target_id);
+    db::Exec(tx, "ticketing_merge_followers", scope.tenant, source_id, target_id);
     response.set_moved_comments(static_cast<int64_t>(moved.affected_rows()));
     auto note = [&](const std::string& ticket_id, const std::string& body) {
       db::Exec(tx, "ticketing_insert_comment", scope.tenant, ticket_id,

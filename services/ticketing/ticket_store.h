@@ -4,10 +4,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/api/filter.h"
 #include "common/api/page_token.h"
 #include "common/db/idempotency.h"
 #include "common/db/pool.h"
@@ -52,6 +54,11 @@ class TicketStore {
   absl::StatusOr<v1::CustomStatus> CreateCustomStatus(const server::CallScope& scope,
                                                       const v1::CustomStatus& status);
   absl::StatusOr<v1::ListCustomStatusesResponse> ListCustomStatuses(const server::CallScope& scope);
+  // Custom ticket fields (ticket_store_fields.cc); `field` validated
+  // (ValidateTicketField).
+  absl::StatusOr<v1::TicketField> CreateField(const server::CallScope& scope,
+                                              const v1::TicketField& field);
+  absl::StatusOr<v1::ListTicketFieldsResponse> ListFields(const server::CallScope& scope);
   // `comment` is validated (ValidateComment).
   absl::StatusOr<v1::Comment> AddComment(const server::CallScope& scope,
                                          const std::string& ticket_id, v1::Comment comment,
@@ -131,6 +138,16 @@ class TicketStore {
   absl::StatusOr<std::vector<std::string>> MakeRuleActions(db::Tx& tx, const std::string& tenant,
                                                            const v1::Rule& rule, v1::Ticket* ticket,
                                                            std::string* note);
+
+  // The tenant's ticket fields by key.
+  std::map<std::string, v1::TicketField> FieldsOf(db::Tx& tx, const std::string& tenant);
+  // That `ticket`'s custom field values fit the tenant's fields (`fields`)
+  // and its followers exist (`followers`): INVALID_ARGUMENT or
+  // FAILED_PRECONDITION naming the field.
+  absl::Status CheckFieldsAndFollowers(db::Tx& tx, const std::string& tenant,
+                                       const v1::Ticket& ticket, bool fields, bool followers);
+  // `custom_fields.<key>` of each of the tenant's fields, for filters.
+  std::vector<api::FilterField> CustomFieldFilters(db::Tx& tx, const std::string& tenant);
 
   db::Idempotency idempotency_;
   SlaEngine& sla_;

@@ -42,8 +42,9 @@ const std::map<std::string, std::string>& CustomerEffectStatements() {
       // $2 the requester: what a ticket holds of them, replaced.
       {"ticketing_erase_requester_tickets",
        absl::StrCat("UPDATE ticketing.tickets t SET subject = '", kErased,
-                    "', description = '', requester_tags = '{}', satisfaction = t.satisfaction "
-                    "- 'comment', update_time = now(), version = t.version + 1 WHERE t.tenant_id = "
+                    "', description = '', requester_tags = '{}', custom_fields = '{}', "
+                    "satisfaction = t.satisfaction - 'comment', update_time = now(), version = "
+                    "t.version + 1 WHERE t.tenant_id = "
                     "$1 AND t.requester = $2 RETURNING ",
                     TicketSelectColumns())},
       // $2 their tickets' ids, $3 the requester (their comments elsewhere).

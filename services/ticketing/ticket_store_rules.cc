@@ -92,7 +92,9 @@ absl::StatusOr<std::vector<std::string>> TicketStore::MakeRuleActions(db::Tx& tx
     *ticket = internal::TicketOf(
         db::Exec(tx, "ticketing_update_ticket", tenant, id, edited.subject(), edited.description(),
                  PriorityText(edited.priority()), TypeText(edited.type()),
-                 db::TextArray({edited.tags().begin(), edited.tags().end()}), edited.order())[0]);
+                 db::TextArray({edited.tags().begin(), edited.tags().end()}), edited.order(),
+                 internal::CustomFieldsJson(edited),
+                 db::TextArray({edited.followers().begin(), edited.followers().end()}))[0]);
   }
   for (const v1::RuleAction& a : rule.actions()) {
     switch (a.action_case()) {

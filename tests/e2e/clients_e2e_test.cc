@@ -146,6 +146,21 @@ TEST_CASE("crmctl drives the suite through the gateway", "[e2e]") {
   CHECK(out.find("tags damage → damage,lids; note " + ticket + "/comments/") != std::string::npos);
   out = crmctl({"rules", "disable", rule}, &code);
   CHECK(out.find("disabled") != std::string::npos);
+  // A custom field, set by key and found by a filter.
+  out = crmctl({"tickets", "new-field",
+                "--json={\"key\": \"refund_amount\", \"displayName\": \"Refund amount\", "
+                "\"type\": \"CUSTOM_FIELD_TYPE_NUMBER\"}"},
+               &code);
+  REQUIRE(code == 0);
+  out = crmctl({"tickets", "fields"}, &code);
+  CHECK(out.find("ticketFields/refund_amount") != std::string::npos);
+  CHECK(out.find("NUMBER") != std::string::npos);
+  out = crmctl({"tickets", "update", ticket, "--fields=refund_amount=49.5"}, &code);
+  CHECK(code == 0);
+  out = crmctl({"tickets", "list", "--filter=custom_fields.refund_amount > 40"}, &code);
+  CHECK(out.find(ticket) != std::string::npos);
+  out = crmctl({"tickets", "update", ticket, "--fields=colour=red"}, &code);
+  CHECK(code == 2);
   out = crmctl({"tickets", "comment", ticket, "--body=A new lid is on its way", "--author=ann"},
                &code);
   CHECK(code == 0);

@@ -89,6 +89,11 @@ ABSL_FLAG(bool, good, false, "tickets rate: the customer was satisfied");
 ABSL_FLAG(bool, bad, false, "tickets rate: the customer was not satisfied");
 ABSL_FLAG(std::string, group, "", "tickets create, assign: the group, groups/<id>");
 ABSL_FLAG(std::string, assignee, "", "tickets assign: the agent, agents/<id>");
+ABSL_FLAG(std::string, followers, "",
+          "tickets update: the agents who follow it, comma-separated agents/<id> ('-' for none)");
+ABSL_FLAG(std::string, fields, "",
+          "tickets update: custom field values, key=value,... (typed by the tenant's fields; "
+          "key= removes one)");
 
 namespace crm::crmctl {
 

@@ -66,6 +66,8 @@ ABSL_DECLARE_FLAG(int, score);
 ABSL_DECLARE_FLAG(bool, good);
 ABSL_DECLARE_FLAG(bool, bad);
 ABSL_DECLARE_FLAG(std::string, group);
+ABSL_DECLARE_FLAG(std::string, followers);
+ABSL_DECLARE_FLAG(std::string, fields);
 ABSL_DECLARE_FLAG(std::string, assignee);
 
 namespace crm::crmctl {

@@ -16,7 +16,9 @@
 //   update NAME [--subject S] [--priority P] [--tags T] [--order O] | sla NAME |
 //   rate NAME --good|--bad|--score N [--body COMMENT] |
 //   assign NAME [--group G] [--assignee A] |
-//   escalate NAME --body REASON [--priority P] [--group G]
+//   escalate NAME --body REASON [--priority P] [--group G] |
+//   fields | new-field --json J |
+//   update NAME --fields key=value,... --followers agents/ID,...
 // routing: groups | new-group --json J | agents | new-agent --json J |
 //   away NAME | back NAME
 // rules: list | new --json J | show NAME | enable NAME | disable NAME |
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
       "record|check|list | apikeys "
       "create|revoke|list | tickets "
       "create|get|list|update|sla|rate|assign|escalate|status|comment|comments|merge|statuses|"
-      "new-status "
+      "new-status|fields|new-field "
       "| sla "
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
       "groups|new-group|agents|new-agent|away|back | rules "

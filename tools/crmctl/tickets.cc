@@ -1,12 +1,16 @@
 // crmctl tickets create | get | list | update | sla | rate | status | comment |
-// comments | merge | statuses | new-status.
+// comments | merge | statuses | new-status | fields | new-field.
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "tools/crmctl/cli.h"
@@ -50,6 +54,54 @@ int List(v1::TicketService::Stub& stub) {
   return 0;
 }
 
+// `key=value,...` as custom field values typed by the tenant's fields
+// (`key=` removes one), with their mask paths; 0, or the exit code.
+int SetCustomFields(v1::TicketService::Stub& stub, const std::string& spec, v1::Ticket* ticket,
+                    google::protobuf::FieldMask* mask) {
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  v1::ListTicketFieldsResponse fields;
+  grpc::Status s = stub.ListTicketFields(&ctx, v1::ListTicketFieldsRequest(), &fields);
+  if (!s.ok()) return Report(s);
+  std::map<std::string, v1::CustomFieldType> types;
+  for (const auto& f : fields.fields()) types[f.key()] = f.type();
+  for (absl::string_view pair : absl::StrSplit(spec, ',', absl::SkipWhitespace())) {
+    const std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    const auto it = types.find(kv.first);
+    if (it == types.end()) {
+      std::fprintf(stderr, "error: --fields: the tenant has no ticket field \"%s\"\n",
+                   kv.first.c_str());
+      return 2;
+    }
+    mask->add_paths("custom_fields." + kv.first);
+    if (kv.second.empty()) continue;  // removed
+    v1::CustomFieldValue& value = (*ticket->mutable_custom_fields())[kv.first];
+    double number = 0;
+    switch (it->second) {
+      case v1::CUSTOM_FIELD_TYPE_NUMBER:
+        if (!absl::SimpleAtod(kv.second, &number)) {
+          std::fprintf(stderr, "error: --fields: %s needs a number\n", kv.first.c_str());
+          return 2;
+        }
+        value.set_number_value(number);
+        break;
+      case v1::CUSTOM_FIELD_TYPE_BOOLEAN:
+        value.set_bool_value(kv.second == "true");
+        break;
+      case v1::CUSTOM_FIELD_TYPE_DATE:
+        value.set_date_value(kv.second);
+        break;
+      case v1::CUSTOM_FIELD_TYPE_DROPDOWN:
+        value.set_option_value(kv.second);
+        break;
+      default:
+        value.set_text_value(kv.second);
+        break;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int Tickets(const std::vector<char*>& args) {
@@ -58,7 +110,7 @@ int Tickets(const std::vector<char*>& args) {
         stderr,
         "usage: crmctl tickets "
         "create|get|list|update|sla|rate|assign|escalate|status|comment|comments|merge|statuses|"
-        "new-status "
+        "new-status|fields|new-field "
         "[NAME] "
         "[flags]\n");
     return 2;
@@ -76,6 +128,31 @@ int Tickets(const std::vector<char*>& args) {
       std::printf("%s  %-8s %s\n", c.name().c_str(),
                   v1::Status_Name(c.category()).substr(7).c_str(), c.label().c_str());
     }
+    return 0;
+  }
+  if (verb == "fields") {
+    v1::ListTicketFieldsResponse out;
+    grpc::Status s = stub->ListTicketFields(&ctx, v1::ListTicketFieldsRequest(), &out);
+    if (!s.ok()) return Report(s);
+    for (const auto& f : out.fields()) {
+      std::printf("%-32s %-9s %-24s %s\n", f.name().c_str(),
+                  v1::CustomFieldType_Name(f.type()).substr(18).c_str(), f.display_name().c_str(),
+                  absl::StrJoin(f.options(), ",").c_str());
+    }
+    return 0;
+  }
+  if (verb == "new-field") {
+    v1::CreateTicketFieldRequest request;
+    const auto parsed = google::protobuf::util::JsonStringToMessage(absl::GetFlag(FLAGS_json),
+                                                                    request.mutable_field());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "error: --json: %s\n", parsed.ToString().c_str());
+      return 2;
+    }
+    v1::TicketField out;
+    grpc::Status s = stub->CreateTicketField(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::cout << Json(out) << "\n";
     return 0;
   }
   if (verb == "new-status") {
@@ -160,6 +237,17 @@ int Tickets(const std::vector<char*>& args) {
     if (!absl::GetFlag(FLAGS_order).empty()) {
       t->set_order(absl::GetFlag(FLAGS_order));
       mask->add_paths("order");
+    }
+    if (!absl::GetFlag(FLAGS_followers).empty()) {
+      for (absl::string_view f :
+           absl::StrSplit(absl::GetFlag(FLAGS_followers), ',', absl::SkipWhitespace())) {
+        if (f != "-") t->add_followers(std::string(f));
+      }
+      mask->add_paths("followers");
+    }
+    if (!absl::GetFlag(FLAGS_fields).empty()) {
+      const int code = SetCustomFields(*stub, absl::GetFlag(FLAGS_fields), t, mask);
+      if (code != 0) return code;
     }
     v1::Ticket out;
     grpc::Status s = stub->UpdateTicket(&ctx, request, &out);

@@ -104,6 +104,21 @@ TEST_CASE("an erased customer leaves no personal value in the ticketing schema",
   const v1::Ticket t = d.Open(quentin.name(), "Quentin Xylophant: parcel never came",
                               "Please call Quentin Xylophant, quentin.xylophant@example.com");
   CHECK(t.requester_tags(0) == "vip-quentin");
+  // A custom text field holding their name.
+  v1::CreateTicketFieldRequest field;
+  field.mutable_field()->set_key("contact_note");
+  field.mutable_field()->set_display_name("Contact note");
+  field.mutable_field()->set_type(v1::CUSTOM_FIELD_TYPE_TEXT);
+  v1::TicketField created_field;
+  REQUIRE(d.tickets->CreateTicketField(ServiceHarness::Ctx().get(), field, &created_field).ok());
+  v1::UpdateTicketRequest note;
+  note.mutable_ticket()->set_name(t.name());
+  (*note.mutable_ticket()->mutable_custom_fields())["contact_note"].set_text_value(
+      "Ask for Quentin Xylophant");
+  note.mutable_update_mask()->add_paths("custom_fields.contact_note");
+  v1::Ticket noted;
+  REQUIRE(d.tickets->UpdateTicket(ServiceHarness::Ctx().get(), note, &noted).ok());
+  CHECK(noted.custom_fields().at("contact_note").text_value() == "Ask for Quentin Xylophant");
   d.Comment(t.name(), v1::AUTHOR_KIND_CUSTOMER, quentin.name(),
             "It is me again, Quentin Xylophant (quentin.xylophant@example.com).");
   d.Comment(t.name(), v1::AUTHOR_KIND_AGENT, "agent-7",
@@ -136,6 +151,7 @@ TEST_CASE("an erased customer leaves no personal value in the ticketing schema",
   CHECK(after.subject() == "[erased]");
   CHECK(after.description().empty());
   CHECK(after.requester_tags_size() == 0);
+  CHECK(after.custom_fields().empty());
   CHECK(after.requester() == quentin.name());  // the pseudonymous link stays
   CHECK(after.satisfaction().good());          // the rating stays, its comment goes
   CHECK(after.satisfaction().comment().empty());
