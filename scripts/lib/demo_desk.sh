@@ -51,15 +51,15 @@ if ! "${CRMCTL[@]}" routing groups | grep -q "Front desk"; then
     >/dev/null
   front="$("${CRMCTL[@]}" routing groups | awk '/Front desk/ {print $1}')"
   money="$("${CRMCTL[@]}" routing groups | awk '/Payments and refunds/ {print $1}')"
-  agent() {  # agent <name> <capacity> <groups json> <skills json>
+  agent() {  # agent <name> <capacity> <groups json> <skills json> <languages json>
     "${CRMCTL[@]}" routing new-agent --json "{\"displayName\": \"$1\", \"capacity\": $2,
-      \"available\": true, \"groups\": $3, \"skills\": $4}" >/dev/null
+      \"available\": true, \"groups\": $3, \"skills\": $4, \"languages\": $5}" >/dev/null
   }
-  agent Ann 12 "[\"$front\"]" '[]'
-  agent Lee 12 "[\"$front\"]" '[]'
-  agent Mia 10 "[\"$front\", \"$money\"]" '["refund", "payment"]'
-  agent Raj 10 "[\"$money\"]" '["refund", "billing", "payment"]'
-  agent Sue 8 "[\"$money\"]" '["refund"]'
+  agent Ann 12 "[\"$front\"]" '[]' '["en", "de"]'
+  agent Lee 12 "[\"$front\"]" '[]' '["en", "fr"]'
+  agent Mia 10 "[\"$front\", \"$money\"]" '["refund", "payment"]' '["en", "de", "fr"]'
+  agent Raj 10 "[\"$money\"]" '["refund", "billing", "payment"]' '["en", "fr"]'
+  agent Sue 8 "[\"$money\"]" '["refund"]' '["en", "de"]'
 fi
 if ! "${CRMCTL[@]}" rules list | grep -q "Refunds to payments"; then
   money="$("${CRMCTL[@]}" routing groups | awk '/Payments and refunds/ {print $1}')"

@@ -28,8 +28,8 @@ absl::Status Unanswered(const grpc::Status& status, absl::string_view field,
 CustomerReferences::CustomerReferences(std::shared_ptr<grpc::Channel> customer_service)
     : stub_(crm::customer::v1::CustomerService::NewStub(std::move(customer_service))) {}
 
-absl::StatusOr<std::vector<std::string>> CustomerReferences::Check(const server::CallScope& scope,
-                                                                   const v1::Ticket& ticket) {
+absl::Status CustomerReferences::Check(const server::CallScope& scope, v1::Ticket* out) {
+  const v1::Ticket& ticket = *out;
   crm::customer::v1::GetCustomerRequest get;
   get.set_name(ticket.requester());
   crm::customer::v1::Customer customer;
@@ -48,7 +48,9 @@ absl::StatusOr<std::vector<std::string>> CustomerReferences::Check(const server:
   if (!ticket.order().empty()) {
     CRM_RETURN_IF_ERROR(CheckOrder(scope, ticket.requester(), ticket.order(), "ticket.order"));
   }
-  return std::vector<std::string>(customer.tags().begin(), customer.tags().end());
+  for (const std::string& tag : customer.tags()) out->add_requester_tags(tag);
+  if (out->language().empty()) out->set_language(customer.locale());
+  return absl::OkStatus();
 }
 
 absl::Status CustomerReferences::CheckOrder(const server::CallScope& scope,

@@ -22,12 +22,13 @@ class CustomerReferences {
  public:
   explicit CustomerReferences(std::shared_ptr<grpc::Channel> customer_service);
 
-  // The requester's tags when its requester and order check out;
-  // FAILED_PRECONDITION naming the field (no such customer or order, a
-  // deleted or merged customer, another customer's order), or UNAVAILABLE /
-  // DEADLINE_EXCEEDED when the customer service cannot answer in time.
-  absl::StatusOr<std::vector<std::string>> Check(const server::CallScope& scope,
-                                                 const v1::Ticket& ticket);
+  // Checks the ticket's requester and order and fills in what the ticket
+  // takes from the requester: its tags (`requester_tags`), and its locale
+  // as the ticket's `language` when the ticket has none. FAILED_PRECONDITION
+  // naming the field (no such customer or order, a deleted or merged
+  // customer, another customer's order), or UNAVAILABLE / DEADLINE_EXCEEDED
+  // when the customer service cannot answer in time.
+  absl::Status Check(const server::CallScope& scope, v1::Ticket* ticket);
   // Only the order, as `field`: it exists and is `requester`'s.
   absl::Status CheckOrder(const server::CallScope& scope, const std::string& requester,
                           const std::string& order, absl::string_view field);

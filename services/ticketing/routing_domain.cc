@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
@@ -52,14 +53,27 @@ std::string PickAgentRelaxed(const std::vector<AgentLoad>& agents, const std::st
 }
 
 std::vector<std::string> RequiredSkills(const std::vector<std::string>& ticket_tags,
-                                        const std::vector<std::string>& skill_tags) {
+                                        const std::vector<std::string>& skill_tags,
+                                        absl::string_view language) {
   std::vector<std::string> needed;
   for (const std::string& tag : ticket_tags) {
     if (std::find(skill_tags.begin(), skill_tags.end(), tag) != skill_tags.end()) {
       needed.push_back(tag);
     }
   }
+  if (!language.empty()) needed.push_back(LanguageSkill(language));
   return needed;
+}
+
+std::vector<std::string> AgentSkills(std::vector<std::string> skills,
+                                     const std::vector<std::string>& languages) {
+  for (const std::string& l : languages) skills.push_back(LanguageSkill(l));
+  return skills;
+}
+
+std::string LanguageSkill(absl::string_view language) {
+  if (language.empty()) return "";
+  return absl::StrCat("lang:", absl::AsciiStrToLower(language.substr(0, language.find('-'))));
 }
 
 absl::Status PrepareGroup(v1::Group* g, absl::string_view path) {
@@ -102,6 +116,16 @@ absl::Status PrepareAgent(v1::Agent* a, absl::string_view path) {
   }
   a->clear_groups();
   for (const std::string& g : groups) a->add_groups(g);
+  std::set<std::string> languages;
+  for (int i = 0; i < a->languages_size(); ++i) {
+    CRM_RETURN_IF_ERROR(api::CheckLocale(absl::StrCat(p, ".languages[", i, "]"), a->languages(i)));
+    languages.insert(LanguageSkill(a->languages(i)).substr(sizeof("lang:") - 1));
+  }
+  if (languages.size() > 20) {
+    return absl::InvalidArgumentError(absl::StrCat(p, ".languages: at most 20"));
+  }
+  a->clear_languages();
+  for (const std::string& l : languages) a->add_languages(l);
   return NormaliseLabels(a->mutable_skills(), absl::StrCat(p, ".skills"), kMaxTags);
 }
 

@@ -36,9 +36,19 @@ std::string PickAgentRelaxed(const std::vector<AgentLoad>& agents, const std::st
 bool AgentQualifies(v1::RoutingStrategy strategy, const std::vector<std::string>& skills,
                     const std::vector<std::string>& required);
 
-// The skills a ticket needs: its tags that are among the group's skill tags.
+// The skills a ticket needs: its tags that are among the group's skill
+// tags, and its language (LanguageSkill) when it has one.
 std::vector<std::string> RequiredSkills(const std::vector<std::string>& ticket_tags,
-                                        const std::vector<std::string>& skill_tags);
+                                        const std::vector<std::string>& skill_tags,
+                                        absl::string_view language = "");
+// An agent's skills as routing matches them: its skills, and a
+// LanguageSkill for each of its languages.
+std::vector<std::string> AgentSkills(std::vector<std::string> skills,
+                                     const std::vector<std::string>& languages);
+// The skill that speaking `language` is: `lang:` and its primary language
+// subtag, lower-case (`de-AT` → `lang:de`); "" for "". (Skills written by
+// people are labels of [a-z0-9_-], so they never look like one.)
+std::string LanguageSkill(absl::string_view language);
 
 // Validate and normalise (default strategy, tags and skills lower-case,
 // sorted, unique); INVALID_ARGUMENT names the field under `path`.

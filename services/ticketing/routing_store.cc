@@ -37,7 +37,7 @@ const std::string& AgentColumns() {
       "ticketing.group_members m WHERE m.tenant_id = a.tenant_id AND m.agent_id = a.id), "
       "(SELECT count(*) FROM ticketing.tickets t WHERE t.tenant_id = a.tenant_id AND "
       "t.assignee_id = a.id AND t.status IN ",
-      kOpen, ")"));
+      kOpen, "), array_to_string(a.languages, ',')"));
   return *columns;
 }
 
@@ -71,7 +71,8 @@ const std::map<std::string, std::string>& Statements() {
        "SELECT id::text FROM ticketing.agents WHERE tenant_id = $1 AND id = ANY($2::uuid[])"},
       {"ticketing_insert_agent",
        "INSERT INTO ticketing.agents (tenant_id, display_name, email, skills, capacity, "
-       "available) VALUES ($1, $2, $3, $4::text[], $5, $6) RETURNING id::text"},
+       "available, languages) VALUES ($1, $2, $3, $4::text[], $5, $6, $7::text[]) RETURNING "
+       "id::text"},
       {"ticketing_agent_email_taken",
        "SELECT 1 FROM ticketing.agents WHERE tenant_id = $1 AND $2 <> '' AND lower(email) = "
        "lower($2) AND id::text <> $3"},
@@ -87,12 +88,12 @@ const std::map<std::string, std::string>& Statements() {
                     "(SELECT count(*) FROM ticketing.tickets t WHERE t.tenant_id = a.tenant_id "
                     "AND t.assignee_id = a.id AND t.status IN ",
                     kOpen,
-                    ") FROM ticketing.agents a WHERE a.tenant_id = $1 AND a.id = $2::uuid FOR "
-                    "UPDATE")},
+                    "), array_to_string(a.languages, ',') FROM ticketing.agents a WHERE "
+                    "a.tenant_id = $1 AND a.id = $2::uuid FOR UPDATE")},
       {"ticketing_update_agent",
        "UPDATE ticketing.agents a SET display_name = $3, email = $4, skills = $5::text[], "
-       "capacity = $6, available = $7, update_time = now(), version = a.version + 1 WHERE "
-       "a.tenant_id = $1 AND a.id = $2::uuid"},
+       "capacity = $6, available = $7, languages = $8::text[], update_time = now(), version = "
+       "a.version + 1 WHERE a.tenant_id = $1 AND a.id = $2::uuid"},
       {"ticketing_set_agent_groups",
        "WITH gone AS (DELETE FROM ticketing.group_members WHERE tenant_id = $1 AND agent_id = "
        "$2::uuid AND group_id <> ALL($3::uuid[])) INSERT INTO ticketing.group_members "
@@ -108,9 +109,10 @@ const std::map<std::string, std::string>& Statements() {
                     "count(*) FROM ticketing.tickets t WHERE t.tenant_id = a.tenant_id AND "
                     "t.assignee_id = a.id AND t.status IN ",
                     kOpen,
-                    ") FROM ticketing.agents a JOIN ticketing.group_members m ON m.tenant_id = "
-                    "a.tenant_id AND m.agent_id = a.id WHERE a.tenant_id = $1 AND m.group_id = "
-                    "$2::uuid AND a.available ORDER BY a.id FOR UPDATE OF a")},
+                    "), array_to_string(a.languages, ',') FROM ticketing.agents a JOIN "
+                    "ticketing.group_members m ON m.tenant_id = a.tenant_id AND m.agent_id = a.id "
+                    "WHERE a.tenant_id = $1 AND m.group_id = $2::uuid AND a.available ORDER BY "
+                    "a.id FOR UPDATE OF a")},
   };
   return *statements;
 }
@@ -143,6 +145,7 @@ v1::Agent AgentFromRow(const pqxx::row& row) {
     a.add_groups(absl::StrCat("groups/", g));
   }
   a.set_open_tickets(row[10].as<int32_t>());
+  for (const std::string& l : db::SplitJoined(row[11].as<std::string>())) a.add_languages(l);
   return a;
 }
 
@@ -240,7 +243,8 @@ absl::StatusOr<v1::Agent> RoutingStore::CreateAgent(const server::CallScope& sco
     CRM_ASSIGN_OR_RETURN(std::vector<std::string> groups, GroupIds(tx, scope.tenant, agent));
     const std::string id =
         db::Exec(tx, "ticketing_insert_agent", scope.tenant, agent.display_name(), agent.email(),
-                 Literal(agent.skills()), agent.capacity(), agent.available())[0][0]
+                 Literal(agent.skills()), agent.capacity(), agent.available(),
+                 Literal(agent.languages()))[0][0]
             .as<std::string>();
     db::Exec(tx, "ticketing_set_agent_groups", scope.tenant, id, db::TextArray(groups));
     created = AgentFromRow(db::Exec(tx, "ticketing_get_agent", scope.tenant, id)[0]);
@@ -285,7 +289,8 @@ absl::StatusOr<v1::Agent> RoutingStore::UpdateAgent(db::Tx& tx, const std::strin
   }
   CRM_ASSIGN_OR_RETURN(std::vector<std::string> groups, GroupIds(tx, tenant, agent));
   db::Exec(tx, "ticketing_update_agent", tenant, id, agent.display_name(), agent.email(),
-           Literal(agent.skills()), agent.capacity(), agent.available());
+           Literal(agent.skills()), agent.capacity(), agent.available(),
+           Literal(agent.languages()));
   db::Exec(tx, "ticketing_set_agent_groups", tenant, id, db::TextArray(groups));
   return AgentFromRow(db::Exec(tx, "ticketing_get_agent", tenant, id)[0]);
 }
@@ -320,7 +325,7 @@ absl::Status RoutingStore::CheckAgentsExist(db::Tx& tx, const std::string& tenan
 absl::StatusOr<std::string> RoutingStore::Route(db::Tx& tx, const std::string& tenant,
                                                 const std::string& group_id,
                                                 const std::vector<std::string>& tags,
-                                                bool relaxed) {
+                                                const std::string& language, bool relaxed) {
   auto group = db::Exec(tx, "ticketing_lock_group", tenant, group_id);
   if (group.empty()) {
     return absl::FailedPreconditionError(
@@ -332,15 +337,17 @@ absl::StatusOr<std::string> RoutingStore::Route(db::Tx& tx, const std::string& t
   for (const auto& row : db::Exec(tx, "ticketing_lock_group_agents", tenant, group_id)) {
     AgentLoad a;
     a.id = row[0].as<std::string>();
-    a.skills = db::SplitJoined(row[1].as<std::string>());
+    a.skills = AgentSkills(db::SplitJoined(row[1].as<std::string>()),
+                           db::SplitJoined(row[4].as<std::string>()));
     a.capacity = row[2].as<int>();
     a.open = row[3].as<int>();
     agents.push_back(std::move(a));
   }
   const std::string chosen =
       relaxed ? PickAgentRelaxed(agents, last_agent)
-              : PickAgent(g.strategy(), agents, last_agent,
-                          RequiredSkills(tags, {g.skill_tags().begin(), g.skill_tags().end()}));
+              : PickAgent(
+                    g.strategy(), agents, last_agent,
+                    RequiredSkills(tags, {g.skill_tags().begin(), g.skill_tags().end()}, language));
   if (!chosen.empty()) db::Exec(tx, "ticketing_set_group_turn", tenant, group_id, chosen);
   return chosen;
 }
@@ -389,7 +396,10 @@ absl::StatusOr<int> RoutingStore::FreeCapacity(db::Tx& tx, const std::string& te
                                                std::vector<std::string>* skills) {
   auto rows = db::Exec(tx, "ticketing_lock_agent", tenant, agent_id);
   if (rows.empty() || !rows[0][1].as<bool>()) return 0;
-  if (skills != nullptr) *skills = db::SplitJoined(rows[0][2].as<std::string>());
+  if (skills != nullptr) {
+    *skills = AgentSkills(db::SplitJoined(rows[0][2].as<std::string>()),
+                          db::SplitJoined(rows[0][5].as<std::string>()));
+  }
   return std::max(0, rows[0][0].as<int>() - rows[0][4].as<int>());
 }
 

@@ -46,7 +46,8 @@ class RoutingStore {
   // advances the group's turn. `relaxed`: skills no longer count.
   absl::StatusOr<std::string> Route(db::Tx& tx, const std::string& tenant,
                                     const std::string& group_id,
-                                    const std::vector<std::string>& tags, bool relaxed = false);
+                                    const std::vector<std::string>& tags,
+                                    const std::string& language, bool relaxed = false);
   // OK when agent `agent_id` exists, is available, is below capacity and,
   // when `group_id` is set, works that group; its row locked.
   // FAILED_PRECONDITION naming `field` otherwise.

@@ -109,6 +109,9 @@ absl::Status PrepareNewTicket(v1::Ticket* t, absl::string_view path) {
   CRM_RETURN_IF_ERROR(api::OptionalEnum(absl::StrCat(path, ".priority"), t->priority()));
   CRM_RETURN_IF_ERROR(NormaliseLabels(t->mutable_tags(), absl::StrCat(path, ".tags"), 32));
   CRM_RETURN_IF_ERROR(NormaliseFollowers(t->mutable_followers(), absl::StrCat(path, ".followers")));
+  if (!t->language().empty()) {
+    CRM_RETURN_IF_ERROR(api::CheckLocale(absl::StrCat(path, ".language"), t->language()));
+  }
   CRM_RETURN_IF_ERROR(
       CheckCustomFieldShapes(t->custom_fields(), absl::StrCat(path, ".custom_fields")));
   if (t->channel() == v1::CHANNEL_UNSPECIFIED) t->set_channel(v1::CHANNEL_API);
@@ -135,7 +138,7 @@ absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::stri
       return absl::InvalidArgumentError(absl::StrCat(
           "update_mask: '", absl::CHexEscape(field.substr(0, 64)),
           "' cannot be updated (subject, description, priority, type, tags, order, followers, "
-          "custom_fields, custom_fields.<key>)"));
+          "language, custom_fields, custom_fields.<key>)"));
     }
     if (field == "subject") {
       if (patch->subject().empty())
@@ -156,6 +159,8 @@ absl::Status ValidateTicketUpdate(v1::Ticket* patch, const std::vector<std::stri
       CRM_RETURN_IF_ERROR(CheckOptionalName(at, patch->order(), "orders"));
     } else if (field == "followers") {
       CRM_RETURN_IF_ERROR(NormaliseFollowers(patch->mutable_followers(), at));
+    } else if (field == "language" && !patch->language().empty()) {
+      CRM_RETURN_IF_ERROR(api::CheckLocale(at, patch->language()));
     }
   }
   return CheckCustomFieldShapes(patch->custom_fields(), absl::StrCat(path, ".custom_fields"));
@@ -171,6 +176,7 @@ void ApplyTicketUpdate(const v1::Ticket& patch, const std::vector<std::string>& 
     if (field == "tags") *ticket->mutable_tags() = patch.tags();
     if (field == "order") ticket->set_order(patch.order());
     if (field == "followers") *ticket->mutable_followers() = patch.followers();
+    if (field == "language") ticket->set_language(patch.language());
     if (field == "custom_fields") *ticket->mutable_custom_fields() = patch.custom_fields();
     absl::string_view key = field;
     if (absl::ConsumePrefix(&key, "custom_fields.")) {

@@ -41,7 +41,8 @@ absl::Status PrepareNewTicket(v1::Ticket* ticket, absl::string_view path);
 // The fields UpdateTicket changes.
 // (`custom_fields.<key>` sets or removes one custom field.)
 inline constexpr const char* kUpdatableTicketFields[] = {
-    "subject", "description", "priority", "type", "tags", "order", "followers", "custom_fields"};
+    "subject", "description", "priority", "type",         "tags",
+    "order",   "followers",   "language", "custom_fields"};
 
 // Validates the fields of `patch` that `paths` name (at least one, each in
 // kUpdatableTicketFields) and normalises its tags; INVALID_ARGUMENT names

@@ -33,8 +33,7 @@ grpc::ServerUnaryReactor* TicketServiceImpl::CreateTicket(grpc::CallbackServerCo
     ticket.clear_requester_tags();
     ticket.clear_sla();
     CRM_RETURN_IF_ERROR(PrepareNewTicket(&ticket, "ticket"));
-    CRM_ASSIGN_OR_RETURN(std::vector<std::string> requester_tags, references_.Check(scope, ticket));
-    for (std::string& tag : requester_tags) ticket.add_requester_tags(std::move(tag));
+    CRM_RETURN_IF_ERROR(references_.Check(scope, &ticket));
     v1::CreateTicketRequest fingerprint = *request;
     fingerprint.clear_request_id();
     CRM_ASSIGN_OR_RETURN(*response, store_.Create(scope, std::move(ticket), request->request_id(),

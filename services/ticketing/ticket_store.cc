@@ -53,10 +53,10 @@ const std::string& TicketColumns() {
       ", ''), COALESCE(t.satisfaction::text, ''), "
       "COALESCE(t.group_id::text, ''), COALESCE(t.assignee_id::text, ''), "
       "jsonb_build_object('customFields', t.custom_fields)::text, "
-      "array_to_string(t.followers, ',')"));
+      "array_to_string(t.followers, ','), t.language"));
   return *columns;
 }
-constexpr int kTicketColumnCount = 29;
+constexpr int kTicketColumnCount = 30;
 
 // The same for `ticketing.custom_statuses s` and CustomStatusFromRow.
 constexpr char kCustomStatusColumns[] =
@@ -73,9 +73,10 @@ const std::map<std::string, std::string>& Statements() {
       {"ticketing_insert_ticket",
        absl::StrCat("INSERT INTO ticketing.tickets AS t (tenant_id, requester, order_name, "
                     "subject, description, channel, source_conversation, type, priority, status, "
-                    "tags, requester_tags, custom_fields, followers) VALUES ($1, $2, NULLIF($3, "
-                    "''), $4, $5, $6, NULLIF($7, ''), $8, $9, $10, $11::text[], $12::text[], "
-                    "COALESCE($13::jsonb->'customFields', '{}'), $14::text[]) RETURNING ",
+                    "tags, requester_tags, custom_fields, followers, language) VALUES ($1, $2, "
+                    "NULLIF($3, ''), $4, $5, $6, NULLIF($7, ''), $8, $9, $10, $11::text[], "
+                    "$12::text[], COALESCE($13::jsonb->'customFields', '{}'), $14::text[], $15) "
+                    "RETURNING ",
                     TicketColumns())},
       {"ticketing_get_ticket",
        absl::StrCat("SELECT ", TicketColumns(),
@@ -99,8 +100,8 @@ const std::map<std::string, std::string>& Statements() {
        absl::StrCat("UPDATE ticketing.tickets t SET subject = $3, description = $4, priority = "
                     "$5, type = $6, tags = $7::text[], order_name = NULLIF($8, ''), "
                     "custom_fields = COALESCE($9::jsonb->'customFields', '{}'), followers = "
-                    "$10::text[], update_time = now(), version = t.version + 1 WHERE t.tenant_id = "
-                    "$1 AND t.id = $2::uuid RETURNING ",
+                    "$10::text[], language = $11, update_time = now(), version = t.version + 1 "
+                    "WHERE t.tenant_id = $1 AND t.id = $2::uuid RETURNING ",
                     TicketColumns())},
       // SubmitSatisfactionRating: $3 the rating's JSON, $4 whether good.
       {"ticketing_rate_ticket",
@@ -222,6 +223,7 @@ Ticket TicketFromRow(const Row& row) {
   if (!text(26).empty()) t.set_assignee(absl::StrCat("agents/", text(26)));
   api::MergeJson(text(27), &t).IgnoreError();  // written by us: custom fields only
   for (const std::string& f : db::SplitJoined(text(28))) t.add_followers(f);
+  t.set_language(text(29));
   return t;
 }
 
@@ -290,6 +292,7 @@ std::vector<api::FilterField> TicketFilterFields() {
       {"group", "'groups/' || t.group_id::text"},
       {"assignee", "'agents/' || t.assignee_id::text"},
       {"followers", "t.followers", FieldType::kStringList},
+      {"language", "t.language"},
   };
 }
 
@@ -330,14 +333,14 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
     if (replayed) return absl::OkStatus();
     CRM_RETURN_IF_ERROR(
         CheckFieldsAndFollowers(tx, scope.tenant, ticket, true, !ticket.followers().empty()));
-    auto rows =
-        db::Exec(tx, "ticketing_insert_ticket", scope.tenant, ticket.requester(), ticket.order(),
-                 ticket.subject(), ticket.description(), ChannelText(ticket.channel()),
-                 ticket.source_conversation(), TypeText(ticket.type()),
-                 PriorityText(ticket.priority()), StatusText(ticket.status()), TagsLiteral(ticket),
-                 db::TextArray({ticket.requester_tags().begin(), ticket.requester_tags().end()}),
-                 internal::CustomFieldsJson(ticket),
-                 db::TextArray({ticket.followers().begin(), ticket.followers().end()}));
+    auto rows = db::Exec(
+        tx, "ticketing_insert_ticket", scope.tenant, ticket.requester(), ticket.order(),
+        ticket.subject(), ticket.description(), ChannelText(ticket.channel()),
+        ticket.source_conversation(), TypeText(ticket.type()), PriorityText(ticket.priority()),
+        StatusText(ticket.status()), TagsLiteral(ticket),
+        db::TextArray({ticket.requester_tags().begin(), ticket.requester_tags().end()}),
+        internal::CustomFieldsJson(ticket),
+        db::TextArray({ticket.followers().begin(), ticket.followers().end()}), ticket.language());
     created = TicketFromRow(rows[0]);
     if (!ticket.group().empty()) {  // routed at once, published as created
       const std::string group = ticket.group().substr(sizeof("groups/") - 1);
@@ -445,11 +448,11 @@ absl::StatusOr<Ticket> TicketStore::Update(const server::CallScope& scope, const
       followers = followers || p == "followers";
     }
     CRM_RETURN_IF_ERROR(CheckFieldsAndFollowers(tx, scope.tenant, next, fields, followers));
-    updated = TicketFromRow(
-        db::Exec(tx, "ticketing_update_ticket", scope.tenant, id, next.subject(),
-                 next.description(), PriorityText(next.priority()), TypeText(next.type()),
-                 TagsLiteral(next), next.order(), internal::CustomFieldsJson(next),
-                 db::TextArray({next.followers().begin(), next.followers().end()}))[0]);
+    updated = TicketFromRow(db::Exec(
+        tx, "ticketing_update_ticket", scope.tenant, id, next.subject(), next.description(),
+        PriorityText(next.priority()), TypeText(next.type()), TagsLiteral(next), next.order(),
+        internal::CustomFieldsJson(next),
+        db::TextArray({next.followers().begin(), next.followers().end()}), next.language())[0]);
     SlaChange change;
     change.status_before = current.status();
     change.now = Now(updated.update_time());

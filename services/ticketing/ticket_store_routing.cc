@@ -40,7 +40,8 @@ const std::map<std::string, std::string>& RoutingStatements() {
       // another transaction holds; with what skills their group asks.
       {"ticketing_waiting_for_agent",
        absl::StrCat("SELECT t.id::text, array_to_string(t.tags, ','), t.group_id::text, "
-                    "g.strategy, array_to_string(g.skill_tags, ',') FROM ticketing.tickets t "
+                    "g.strategy, array_to_string(g.skill_tags, ','), t.language FROM "
+                    "ticketing.tickets t "
                     "JOIN ticketing.group_members m ON m.tenant_id = t.tenant_id AND m.group_id = "
                     "t.group_id AND m.agent_id = $2::uuid JOIN ticketing.groups g ON g.tenant_id "
                     "= t.tenant_id AND g.id = t.group_id WHERE t.tenant_id = $1 AND "
@@ -94,7 +95,8 @@ absl::StatusOr<v1::Ticket> TicketStore::RouteInTx(db::Tx& tx, const std::string&
                                                   const std::string& group_id, bool publish) {
   CRM_ASSIGN_OR_RETURN(
       std::string agent,
-      routing_.Route(tx, tenant, group_id, {ticket.tags().begin(), ticket.tags().end()}));
+      routing_.Route(tx, tenant, group_id, {ticket.tags().begin(), ticket.tags().end()},
+                     ticket.language()));
   return AssignInTx(tx, tenant, IdOf(ticket.name()), group_id, agent, publish);
 }
 
@@ -109,8 +111,9 @@ absl::Status TicketStore::DrainInTx(db::Tx& tx, const std::string& tenant,
     for (const auto& row : waiting) {
       if (free == 0) break;
       const v1::RoutingStrategy strategy = StrategyOf(row[3].as<std::string>());
-      const std::vector<std::string> needed = RequiredSkills(
-          db::SplitJoined(row[1].as<std::string>()), db::SplitJoined(row[4].as<std::string>()));
+      const std::vector<std::string> needed =
+          RequiredSkills(db::SplitJoined(row[1].as<std::string>()),
+                         db::SplitJoined(row[4].as<std::string>()), row[5].as<std::string>());
       if (!AgentQualifies(strategy, skills, needed)) continue;
       CRM_RETURN_IF_ERROR(
           AssignInTx(tx, tenant, row[0].as<std::string>(), row[2].as<std::string>(), agent_id)
@@ -214,9 +217,10 @@ absl::StatusOr<absl::Duration> TicketStore::RelaxWaiting(int batch) {
       if (!t.assignee().empty() || t.group() != absl::StrCat("groups/", w.group)) {
         return absl::OkStatus();  // routed meanwhile
       }
-      CRM_ASSIGN_OR_RETURN(std::string agent,
-                           routing_.Route(tx, w.tenant, w.group, {t.tags().begin(), t.tags().end()},
-                                          /*relaxed=*/true));
+      CRM_ASSIGN_OR_RETURN(
+          std::string agent,
+          routing_.Route(tx, w.tenant, w.group, {t.tags().begin(), t.tags().end()}, t.language(),
+                         /*relaxed=*/true));
       if (agent.empty()) return absl::OkStatus();  // nobody has room yet
       ++assigned;
       return AssignInTx(tx, w.tenant, w.id, w.group, agent).status();

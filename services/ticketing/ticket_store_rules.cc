@@ -94,7 +94,8 @@ absl::StatusOr<std::vector<std::string>> TicketStore::MakeRuleActions(db::Tx& tx
                  PriorityText(edited.priority()), TypeText(edited.type()),
                  db::TextArray({edited.tags().begin(), edited.tags().end()}), edited.order(),
                  internal::CustomFieldsJson(edited),
-                 db::TextArray({edited.followers().begin(), edited.followers().end()}))[0]);
+                 db::TextArray({edited.followers().begin(), edited.followers().end()}),
+                 edited.language())[0]);
   }
   for (const v1::RuleAction& a : rule.actions()) {
     switch (a.action_case()) {

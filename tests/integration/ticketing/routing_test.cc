@@ -232,6 +232,56 @@ TEST_CASE("skills routing, hand assignment and an unavailable agent's tickets",
             .as<int>() >= 6);
 }
 
+TEST_CASE("in a skills group a ticket goes to an agent who speaks its language",
+          "[integration][ticketing][routing]") {
+  Floor f;
+  const v1::Group desk = f.Group("Europe", v1::ROUTING_STRATEGY_SKILLS);
+  auto speaker = [&](const std::string& name, std::vector<std::string> languages) {
+    v1::CreateAgentRequest req;
+    req.mutable_agent()->set_display_name(name);
+    req.mutable_agent()->add_groups(desk.name());
+    req.mutable_agent()->set_capacity(5);
+    req.mutable_agent()->set_available(true);
+    for (auto& l : languages) req.mutable_agent()->add_languages(l);
+    v1::Agent out;
+    grpc::Status s = f.routing->CreateAgent(ServiceHarness::Ctx().get(), req, &out);
+    if (!s.ok()) FAIL("CreateAgent: " << s.error_message());
+    return out;
+  };
+  const v1::Agent emma = speaker("Emma", {"en"});
+  const v1::Agent dirk = speaker("Dirk", {"de-DE", "en"});
+  CHECK(dirk.languages(0) == "de");
+  auto open = [&](const std::string& requester, const std::string& language) {
+    v1::CreateTicketRequest req;
+    req.mutable_ticket()->set_requester(requester);
+    req.mutable_ticket()->set_subject("Hallo");
+    req.mutable_ticket()->set_group(desk.name());
+    req.mutable_ticket()->set_language(language);
+    v1::Ticket out;
+    grpc::Status s = f.tickets->CreateTicket(ServiceHarness::Ctx().get(), req, &out);
+    if (!s.ok()) FAIL("CreateTicket: " << s.error_message());
+    return out;
+  };
+  CHECK(open(f.requester, "de-AT").assignee() == dirk.name());
+  CHECK(open(f.requester, "en").assignee() == emma.name());  // least loaded speaker
+  CHECK(open(f.requester, "fr").assignee().empty());         // nobody: it waits
+  // Without a language the ticket takes the requester's locale.
+  crm::customer::v1::CreateCustomerRequest customer;
+  customer.mutable_customer()->set_email("anna@example.de");
+  customer.mutable_customer()->set_locale("de-DE");
+  crm::customer::v1::Customer anna;
+  REQUIRE(f.customers.stub().CreateCustomer(ServiceHarness::Ctx().get(), customer, &anna).ok());
+  const v1::Ticket t = open(anna.name(), "");
+  CHECK(t.language() == "de-DE");
+  CHECK(t.assignee() == dirk.name());
+  // The filter finds tickets by language.
+  v1::ListTicketsRequest list;
+  list.set_filter("language = \"de*\"");
+  v1::ListTicketsResponse found;
+  REQUIRE(f.tickets->ListTickets(ServiceHarness::Ctx().get(), list, &found).ok());
+  CHECK(found.tickets_size() == 2);
+}
+
 TEST_CASE("a skills ticket nobody qualifies for goes to any agent after the relax time",
           "[integration][ticketing][routing]") {
   Floor f;

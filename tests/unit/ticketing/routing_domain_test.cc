@@ -54,6 +54,39 @@ TEST_CASE("skills routing takes only agents with every skill the ticket needs",
   CHECK_FALSE(AgentQualifies(sk, {"german"}, {"refund"}));
 }
 
+TEST_CASE("a ticket's language is a skill its agent must speak", "[unit][ticketing][routing]") {
+  CHECK(LanguageSkill("de-AT") == "lang:de");
+  CHECK(LanguageSkill("EN") == "lang:en");
+  CHECK(LanguageSkill("").empty());
+  CHECK(RequiredSkills({"refund"}, {"refund"}, "de-AT") ==
+        std::vector<std::string>{"refund", "lang:de"});
+  CHECK(RequiredSkills({"refund"}, {}, "") == std::vector<std::string>{});
+  CHECK(AgentSkills({"refund"}, {"de", "en"}) ==
+        std::vector<std::string>{"refund", "lang:de", "lang:en"});
+  const auto sk = v1::ROUTING_STRATEGY_SKILLS;
+  std::vector<AgentLoad> agents = {{"a", AgentSkills({}, {"en"}), 0, 5},
+                                   {"b", AgentSkills({}, {"de", "en"}), 2, 5}};
+  CHECK(PickAgent(sk, agents, "", RequiredSkills({}, {}, "de-CH")) == "b");
+  CHECK(PickAgent(sk, agents, "", RequiredSkills({}, {}, "en-GB")) == "a");
+  CHECK(PickAgent(sk, agents, "", RequiredSkills({}, {}, "fr")).empty());
+  // Only SKILLS groups ask.
+  CHECK(AgentQualifies(v1::ROUTING_STRATEGY_LEAST_LOADED, {}, {"lang:fr"}));
+
+  v1::Agent agent;
+  agent.set_display_name("Ann");
+  agent.set_capacity(3);
+  agent.add_languages("DE-at");
+  agent.add_languages("en");
+  agent.add_languages("de");
+  REQUIRE(PrepareAgent(&agent, "agent").ok());
+  REQUIRE(agent.languages_size() == 2);
+  CHECK(agent.languages(0) == "de");
+  CHECK(agent.languages(1) == "en");
+  agent.add_languages("german!");
+  CHECK(PrepareAgent(&agent, "agent").message() ==
+        "agent.languages[2]: must be a BCP-47 tag such as en or en-GB");
+}
+
 TEST_CASE("over many tickets every strategy is fair and never exceeds capacity",
           "[unit][ticketing][routing]") {
   for (auto strategy : {v1::ROUTING_STRATEGY_ROUND_ROBIN, v1::ROUTING_STRATEGY_LEAST_LOADED}) {
