@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/base/metrics.h"
+#include "common/db/transaction.h"
 
 namespace crm::db {
 
@@ -31,7 +32,9 @@ Pool::Pool(PoolOptions options) : options_(std::move(options)) {
                                                              0.0001, 0.001, 0.01, 0.1, 1, 5});
 }
 
-Pool::~Pool() = default;
+Pool::~Pool() {
+  for (const auto& conn : idle_) ForgetDynamicStatements(conn.get());
+}
 
 bool IsStatementName(absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '_');
@@ -128,6 +131,7 @@ void Pool::Release(std::unique_ptr<pqxx::connection> conn) {
     idle_.push_back(std::move(conn));
   } else {
     prepared_.erase(conn.get());
+    ForgetDynamicStatements(conn.get());
     --open_;  // broken: a later Acquire opens a fresh one
   }
   cv_.notify_one();

@@ -3,6 +3,7 @@
 #include <prometheus/histogram.h>
 
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <pqxx/except>
 #include <pqxx/pqxx>
@@ -72,10 +73,52 @@ pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name) {
   return tx.exec_prepared(name);
 }
 
+namespace {
+
+// The dynamic statements prepared on each live connection: name → SQL.
+struct DynamicStatements {
+  std::mutex mu;
+  std::unordered_map<const pqxx::connection_base*, std::unordered_map<std::string, std::string>>
+      prepared;
+};
+
+DynamicStatements& Dynamic() {
+  static auto* dynamic = new DynamicStatements;
+  return *dynamic;
+}
+
+}  // namespace
+
 pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
                          const std::string& sql, const std::vector<std::string>& params) {
   QueryTimer timer(name);
-  return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+  // Named by a hash of the text (under Postgres's 63 characters); two texts
+  // with one hash on a connection: the second runs unprepared.
+  const std::string prepared =
+      absl::StrCat(name.substr(0, 40), "_", absl::Hex(std::hash<std::string>{}(sql)));
+  pqxx::connection_base& conn = tx.conn();
+  bool use = false;
+  {
+    DynamicStatements& dynamic = Dynamic();
+    std::lock_guard<std::mutex> lock(dynamic.mu);
+    auto& mine = dynamic.prepared[&conn];
+    auto it = mine.find(prepared);
+    if (it != mine.end()) {
+      use = it->second == sql;
+    } else if (mine.size() < kMaxDynamicStatements) {
+      mine.emplace(prepared, sql);
+      use = true;
+    }
+  }
+  if (!use) return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+  conn.prepare(prepared, sql);  // libpqxx keeps it; the server gets it on first use
+  return tx.exec_prepared(prepared, pqxx::prepare::make_dynamic_params(params));
+}
+
+void ForgetDynamicStatements(const pqxx::connection_base* conn) {
+  DynamicStatements& dynamic = Dynamic();
+  std::lock_guard<std::mutex> lock(dynamic.mu);
+  dynamic.prepared.erase(conn);
 }
 
 absl::Status StatusFromException(std::exception_ptr error, absl::string_view what) {

@@ -57,9 +57,17 @@ pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name);
 template <typename... Args>
 pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name, Args&&... args);
 
-// Runs a dynamic (not prepared) parameterised statement, timed the same way.
+// Runs a statement built at run time (a list with a filter), timed the same
+// way. Each SQL text is prepared once per connection, under `name` and a
+// digest of the text, so that a filter's shape is planned once and not at
+// every call (planning a filtered list cost as much as running it). At most
+// kMaxDynamicStatements shapes are kept per connection; further ones run
+// unprepared, so no client can fill a backend's memory with plans.
+inline constexpr size_t kMaxDynamicStatements = 128;
 pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
                          const std::string& sql, const std::vector<std::string>& params);
+// Forgets what ExecDynamic prepared on `conn` (the pool drops it).
+void ForgetDynamicStatements(const pqxx::connection_base* conn);
 
 // --- implementation details ---
 // Records a statement's latency as crm_db_query_duration_seconds{query}.

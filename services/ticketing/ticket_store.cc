@@ -52,7 +52,8 @@ const std::string& TicketColumns() {
       SlaClocksOfTicketSql(),
       ", ''), COALESCE(t.satisfaction::text, ''), "
       "COALESCE(t.group_id::text, ''), COALESCE(t.assignee_id::text, ''), "
-      "jsonb_build_object('customFields', t.custom_fields)::text, "
+      "CASE WHEN t.custom_fields = '{}' THEN '' ELSE jsonb_build_object('customFields', "
+      "t.custom_fields)::text END, "
       "array_to_string(t.followers, ','), t.language"));
   return *columns;
 }
@@ -221,7 +222,9 @@ Ticket TicketFromRow(const Row& row) {
   }
   if (!text(25).empty()) t.set_group(absl::StrCat("groups/", text(25)));
   if (!text(26).empty()) t.set_assignee(absl::StrCat("agents/", text(26)));
-  api::MergeJson(text(27), &t).IgnoreError();  // written by us: custom fields only
+  if (!text(27).empty()) {
+    api::MergeJson(text(27), &t).IgnoreError();  // written by us: custom fields only
+  }
   for (const std::string& f : db::SplitJoined(text(28))) t.add_followers(f);
   t.set_language(text(29));
   return t;

@@ -288,4 +288,42 @@ TEST_CASE("Reader: a statement nobody registered is an internal error, not a cra
   CHECK(db::ReadOnce(*f.reader, f.For("a"), "tx_get_any").ok());
 }
 
+TEST_CASE("dynamic statements are prepared once per connection, at most so many shapes",
+          "[integration][db]") {
+  RlsFixture f;  // a pool of one connection
+  auto run = [&](const std::string& sql, const std::vector<std::string>& params) {
+    std::vector<std::string> labels;
+    absl::Status s = db::RunInTransaction(*f.pool, f.For("a"), [&](db::Tx& tx) {
+      for (const auto& row : db::ExecDynamic(tx, "tx_list_items", sql, params)) {
+        labels.push_back(row[0].as<std::string>());
+      }
+      return absl::OkStatus();
+    });
+    REQUIRE(s.ok());
+    return labels;
+  };
+  auto prepared = [&] {
+    int count = -1;
+    REQUIRE(db::RunInTransaction(*f.pool, f.For("a"), [&](db::Tx& tx) {
+              count = tx.exec(
+                            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE "
+                            "'tx_list_items_%'")[0][0]
+                          .as<int>();
+              return absl::OkStatus();
+            }).ok());
+    return count;
+  };
+  const std::string by_id = "SELECT label FROM t.items WHERE id = $1";
+  CHECK(run(by_id, {"1"}) == std::vector<std::string>{"one of a"});  // the tenant still binds
+  CHECK(run(by_id, {"2"}).empty());
+  CHECK(prepared() == 1);  // one shape, one statement, whatever the values
+  // Past the limit, new shapes run unprepared and still answer.
+  for (size_t i = 0; i < db::kMaxDynamicStatements + 5; ++i) {
+    const std::string sql =
+        "SELECT label FROM t.items WHERE id = $1 AND " + std::to_string(i) + " >= 0";
+    CHECK(run(sql, {"1"}) == std::vector<std::string>{"one of a"});
+  }
+  CHECK(prepared() == static_cast<int>(db::kMaxDynamicStatements));
+}
+
 }  // namespace crm::testing
