@@ -78,7 +78,11 @@ const std::map<std::string, std::string>& Statements() {
                     "NULLIF($3, ''), $4, $5, $6, NULLIF($7, ''), $8, $9, $10, $11::text[], "
                     "$12::text[], COALESCE($13::jsonb->'customFields', '{}'), $14::text[], $15) "
                     "RETURNING ",
-                    TicketColumns())},
+                    TicketColumns(),
+                    // Whether any rule runs on create: in the same round trip,
+                    // so that a tenant without rules pays nothing for them.
+                    ", EXISTS (SELECT 1 FROM ticketing.rules r WHERE r.tenant_id = t.tenant_id "
+                    "AND NOT r.disabled AND 'CREATED' = ANY(r.triggers))")},
       {"ticketing_get_ticket",
        absl::StrCat("SELECT ", TicketColumns(),
                     " FROM ticketing.tickets t WHERE t.tenant_id = $1 AND t.id = $2::uuid")},
@@ -345,6 +349,7 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
         internal::CustomFieldsJson(ticket),
         db::TextArray({ticket.followers().begin(), ticket.followers().end()}), ticket.language());
     created = TicketFromRow(rows[0]);
+    const bool rules_on_create = rows[0][kTicketColumnCount].as<bool>();
     if (!ticket.group().empty()) {  // routed at once, published as created
       const std::string group = ticket.group().substr(sizeof("groups/") - 1);
       CRM_RETURN_IF_ERROR(routing_.CheckGroup(tx, scope.tenant, group));
@@ -354,8 +359,10 @@ absl::StatusOr<Ticket> TicketStore::Create(const server::CallScope& scope, Ticke
     change.now = Now(created.create_time());
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &created, change, /*created=*/true));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.created", created.name(), created);
-    CRM_RETURN_IF_ERROR(
-        RunRules(tx, scope.tenant, v1::RULE_TRIGGER_CREATED, "CreateTicket", Ticket(), &created));
+    if (rules_on_create) {
+      CRM_RETURN_IF_ERROR(
+          RunRules(tx, scope.tenant, v1::RULE_TRIGGER_CREATED, "CreateTicket", Ticket(), &created));
+    }
     idempotency_.Store(tx, scope.tenant, "CreateTicket", request_id, request_hash, created);
     return absl::OkStatus();
   }));
