@@ -90,8 +90,12 @@ DynamicStatements& Dynamic() {
 }  // namespace
 
 pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
-                         const std::string& sql, const std::vector<std::string>& params) {
+                         const std::string& sql, const std::vector<std::string>& params,
+                         Planning planning) {
   QueryTimer timer(name);
+  if (planning == Planning::kEachCall) {
+    return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+  }
   // Named by a hash of the text (under Postgres's 63 characters); two texts
   // with one hash on a connection: the second runs unprepared.
   const std::string prepared =

@@ -57,15 +57,26 @@ pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name);
 template <typename... Args>
 pqxx::result Exec(pqxx::transaction_base& tx, const std::string& name, Args&&... args);
 
-// Runs a statement built at run time (a list with a filter), timed the same
-// way. Each SQL text is prepared once per connection, under `name` and a
-// digest of the text, so that a filter's shape is planned once and not at
-// every call (planning a filtered list cost as much as running it). At most
-// kMaxDynamicStatements shapes are kept per connection; further ones run
-// unprepared, so no client can fill a backend's memory with plans.
+// How a statement built at run time is planned.
+enum class Planning {
+  // For its values at every call: right whatever the values, as when a
+  // rare value is best found through one index and a common one through
+  // another (a customer's country).
+  kEachCall,
+  // Once per connection and SQL text, values as parameters (Postgres's
+  // generic plan after a few calls): for lists whose best plan does not
+  // depend on the values; planning a ticket list cost as much as running
+  // it. At most kMaxDynamicStatements texts per connection, further ones
+  // run unprepared, so no client can fill a backend with plans.
+  kOncePerConnection,
+};
 inline constexpr size_t kMaxDynamicStatements = 128;
+
+// Runs a statement built at run time (a list with a filter), timed the same
+// way.
 pqxx::result ExecDynamic(pqxx::transaction_base& tx, const std::string& name,
-                         const std::string& sql, const std::vector<std::string>& params);
+                         const std::string& sql, const std::vector<std::string>& params,
+                         Planning planning = Planning::kEachCall);
 // Forgets what ExecDynamic prepared on `conn` (the pool drops it).
 void ForgetDynamicStatements(const pqxx::connection_base* conn);
 

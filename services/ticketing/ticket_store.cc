@@ -416,7 +416,10 @@ absl::StatusOr<v1::ListTicketsResponse> TicketStore::List(const server::CallScop
   v1::ListTicketsResponse response;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
     response.Clear();
-    auto rows = db::ExecDynamic(tx, "ticketing_list_tickets", sql, params);
+    // The best plan is the same for any values (an index on status or
+    // requester, or create_time order), so it is made once.
+    auto rows = db::ExecDynamic(tx, "ticketing_list_tickets", sql, params,
+                                db::Planning::kOncePerConnection);
     response.set_next_page_token(db::FillPage(
         rows, page_size, tokens_, request.filter(),
         [&](const pqxx::row& row) { *response.add_tickets() = TicketFromRow(row); },

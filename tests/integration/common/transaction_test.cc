@@ -294,7 +294,8 @@ TEST_CASE("dynamic statements are prepared once per connection, at most so many 
   auto run = [&](const std::string& sql, const std::vector<std::string>& params) {
     std::vector<std::string> labels;
     absl::Status s = db::RunInTransaction(*f.pool, f.For("a"), [&](db::Tx& tx) {
-      for (const auto& row : db::ExecDynamic(tx, "tx_list_items", sql, params)) {
+      for (const auto& row :
+           db::ExecDynamic(tx, "tx_list_items", sql, params, db::Planning::kOncePerConnection)) {
         labels.push_back(row[0].as<std::string>());
       }
       return absl::OkStatus();
@@ -323,6 +324,12 @@ TEST_CASE("dynamic statements are prepared once per connection, at most so many 
         "SELECT label FROM t.items WHERE id = $1 AND " + std::to_string(i) + " >= 0";
     CHECK(run(sql, {"1"}) == std::vector<std::string>{"one of a"});
   }
+  CHECK(prepared() == static_cast<int>(db::kMaxDynamicStatements));
+  // Planned at each call, nothing is prepared.
+  REQUIRE(db::RunInTransaction(*f.pool, f.For("a"), [&](db::Tx& tx) {
+            db::ExecDynamic(tx, "tx_list_other", by_id, {"1"});
+            return absl::OkStatus();
+          }).ok());
   CHECK(prepared() == static_cast<int>(db::kMaxDynamicStatements));
 }
 
