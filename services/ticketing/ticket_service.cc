@@ -11,6 +11,18 @@
 #include "services/ticketing/ticket_fields.h"
 
 namespace crm::ticketing {
+namespace {
+
+// The request's request_id, checked, and the fingerprint of the rest of it.
+template <typename Request>
+absl::StatusOr<RequestKey> KeyOf(const Request& request) {
+  CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request.request_id()));
+  Request rest = request;
+  rest.clear_request_id();
+  return RequestKey{request.request_id(), api::RequestFingerprint(rest)};
+}
+
+}  // namespace
 
 TicketServiceImpl::TicketServiceImpl(TicketStore& store, CustomerReferences& references,
                                      server::Executor& executor, server::CallOptions call_options)
@@ -106,7 +118,8 @@ grpc::ServerUnaryReactor* TicketServiceImpl::AssignTicket(grpc::CallbackServerCo
       CRM_RETURN_IF_ERROR(
           api::ParseResourceName("assignee", request->assignee(), "agents", &agent));
     }
-    CRM_ASSIGN_OR_RETURN(*response, store_.Assign(scope, id, group, agent, request->etag()));
+    CRM_ASSIGN_OR_RETURN(RequestKey key, KeyOf(*request));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Assign(scope, id, group, agent, request->etag(), key));
     return absl::OkStatus();
   });
 }
@@ -123,8 +136,9 @@ grpc::ServerUnaryReactor* TicketServiceImpl::EscalateTicket(
     }
     if (request->reason().empty()) return absl::InvalidArgumentError("reason: required");
     CRM_RETURN_IF_ERROR(api::CheckText("reason", request->reason(), 2000));
+    CRM_ASSIGN_OR_RETURN(RequestKey key, KeyOf(*request));
     CRM_ASSIGN_OR_RETURN(*response, store_.Escalate(scope, id, request->priority(), group,
-                                                    request->reason(), request->etag()));
+                                                    request->reason(), request->etag(), key));
     return absl::OkStatus();
   });
 }
@@ -143,8 +157,9 @@ grpc::ServerUnaryReactor* TicketServiceImpl::ChangeTicketStatus(
       CRM_RETURN_IF_ERROR(api::ParseResourceName("custom_status", request->custom_status(),
                                                  "customStatuses", &custom_status));
     }
+    CRM_ASSIGN_OR_RETURN(RequestKey key, KeyOf(*request));
     CRM_ASSIGN_OR_RETURN(*response, store_.ChangeStatus(scope, id, request->status(), custom_status,
-                                                        request->etag()));
+                                                        request->etag(), key));
     return absl::OkStatus();
   });
 }
@@ -243,7 +258,8 @@ grpc::ServerUnaryReactor* TicketServiceImpl::MergeTickets(grpc::CallbackServerCo
     if (source == target) {
       return absl::InvalidArgumentError("target: a ticket cannot merge into itself");
     }
-    CRM_ASSIGN_OR_RETURN(*response, store_.Merge(scope, source, target));
+    CRM_ASSIGN_OR_RETURN(RequestKey key, KeyOf(*request));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Merge(scope, source, target, key));
     return absl::OkStatus();
   });
 }

@@ -479,9 +479,12 @@ absl::StatusOr<Ticket> TicketStore::Update(const server::CallScope& scope, const
 absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
                                                  const std::string& id, v1::Status status,
                                                  const std::string& custom_status_id,
-                                                 const std::string& etag) {
+                                                 const std::string& etag, const RequestKey& key) {
   Ticket changed;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "ChangeTicketStatus",
+                                                            key.id, key.hash, &changed));
+    if (replayed) return absl::OkStatus();
     CRM_ASSIGN_OR_RETURN(Ticket current, LockTicket(tx, scope.tenant, id));
     CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "ticket"));
     if (current.status() == v1::STATUS_CLOSED) {
@@ -523,8 +526,10 @@ absl::StatusOr<Ticket> TicketStore::ChangeStatus(const server::CallScope& scope,
     CRM_RETURN_IF_ERROR(AfterStatusChange(tx, scope.tenant, current.status(), &changed));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", changed.name(),
                         changed);
-    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "ChangeTicketStatus", current,
-                    &changed);
+    CRM_RETURN_IF_ERROR(RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "ChangeTicketStatus",
+                                 current, &changed));
+    idempotency_.Store(tx, scope.tenant, "ChangeTicketStatus", key.id, key.hash, changed);
+    return absl::OkStatus();
   }));
   return changed;
 }
@@ -656,10 +661,14 @@ absl::StatusOr<v1::SatisfactionRating> TicketStore::Rate(const server::CallScope
 
 absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallScope& scope,
                                                             const std::string& source_id,
-                                                            const std::string& target_id) {
+                                                            const std::string& target_id,
+                                                            const RequestKey& key) {
   v1::MergeTicketsResponse response;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     response.Clear();
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "MergeTickets",
+                                                            key.id, key.hash, &response));
+    if (replayed) return absl::OkStatus();
     // Both locked in id order, so that crossing merges cannot deadlock.
     const bool source_first = source_id < target_id;
     CRM_ASSIGN_OR_RETURN(Ticket first,
@@ -702,6 +711,7 @@ absl::StatusOr<v1::MergeTicketsResponse> TicketStore::Merge(const server::CallSc
         db::Exec(tx, "ticketing_touch_ticket", scope.tenant, target_id, false, "")[0]);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.merged", response.source().name(),
                         response);
+    idempotency_.Store(tx, scope.tenant, "MergeTickets", key.id, key.hash, response);
     return absl::OkStatus();
   }));
   return response;

@@ -25,6 +25,13 @@
 
 namespace crm::ticketing {
 
+// A call's `request_id` and the fingerprint of its request: a retry with
+// the id returns the first answer (db::Idempotency).
+struct RequestKey {
+  std::string id;
+  std::string hash;
+};
+
 class TicketStore {
  public:
   TicketStore(db::Pool& pool, db::Reader& reader, api::PageTokenCodec tokens, SlaEngine& sla,
@@ -49,7 +56,7 @@ class TicketStore {
   // category; `status` then unset or the same).
   absl::StatusOr<v1::Ticket> ChangeStatus(const server::CallScope& scope, const std::string& id,
                                           v1::Status status, const std::string& custom_status_id,
-                                          const std::string& etag);
+                                          const std::string& etag, const RequestKey& key = {});
   // `status` is validated (label, category).
   absl::StatusOr<v1::CustomStatus> CreateCustomStatus(const server::CallScope& scope,
                                                       const v1::CustomStatus& status);
@@ -67,12 +74,13 @@ class TicketStore {
   // AssignTicket (ticket_store_routing.cc): `group_id` and/or `agent_id`.
   absl::StatusOr<v1::Ticket> Assign(const server::CallScope& scope, const std::string& id,
                                     const std::string& group_id, const std::string& agent_id,
-                                    const std::string& etag);
+                                    const std::string& etag, const RequestKey& key = {});
   // EscalateTicket: `reason` validated; `priority` UNSPECIFIED for one step
   // up; `group_id` optional.
   absl::StatusOr<v1::Ticket> Escalate(const server::CallScope& scope, const std::string& id,
                                       v1::Priority priority, const std::string& group_id,
-                                      const std::string& reason, const std::string& etag);
+                                      const std::string& reason, const std::string& etag,
+                                      const RequestKey& key = {});
   // UpdateAgent: writes the agent, hands back the tickets it may no longer
   // hold (re-routed in their groups) and gives it waiting ones it now has
   // room for, in one transaction.
@@ -94,7 +102,8 @@ class TicketStore {
   // Folds ticket `source_id` into `target_id` (MergeTickets).
   absl::StatusOr<v1::MergeTicketsResponse> Merge(const server::CallScope& scope,
                                                  const std::string& source_id,
-                                                 const std::string& target_id);
+                                                 const std::string& target_id,
+                                                 const RequestKey& key = {});
   // Closes tickets solved longer than `after` ago, across tenants, in
   // batches of `batch`, each with its ticket.status_changed event; returns
   // how many it closed. Safe with several replicas (SKIP LOCKED).

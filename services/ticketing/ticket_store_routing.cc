@@ -155,10 +155,13 @@ absl::Status TicketStore::AfterStatusChange(db::Tx& tx, const std::string& tenan
 
 absl::StatusOr<v1::Ticket> TicketStore::Assign(const server::CallScope& scope,
                                                const std::string& id, const std::string& group_id,
-                                               const std::string& agent_id,
-                                               const std::string& etag) {
+                                               const std::string& agent_id, const std::string& etag,
+                                               const RequestKey& key) {
   v1::Ticket assigned;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "AssignTicket",
+                                                            key.id, key.hash, &assigned));
+    if (replayed) return absl::OkStatus();
     CRM_ASSIGN_OR_RETURN(v1::Ticket current, internal::LockTicketRow(tx, scope.tenant, id));
     CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "ticket"));
     if (!IsOpen(current.status())) {
@@ -187,7 +190,10 @@ absl::StatusOr<v1::Ticket> TicketStore::Assign(const server::CallScope& scope,
     change.status_before = current.status();
     change.now = absl::Now();
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &assigned, change));
-    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AssignTicket", current, &assigned);
+    CRM_RETURN_IF_ERROR(
+        RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AssignTicket", current, &assigned));
+    idempotency_.Store(tx, scope.tenant, "AssignTicket", key.id, key.hash, assigned);
+    return absl::OkStatus();
   }));
   return assigned;
 }
@@ -239,10 +245,13 @@ absl::Status TicketStore::DrainAgent(const server::CallScope& scope, const std::
 absl::StatusOr<v1::Ticket> TicketStore::Escalate(const server::CallScope& scope,
                                                  const std::string& id, v1::Priority priority,
                                                  const std::string& group_id,
-                                                 const std::string& reason,
-                                                 const std::string& etag) {
+                                                 const std::string& reason, const std::string& etag,
+                                                 const RequestKey& key) {
   v1::Ticket escalated;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "EscalateTicket",
+                                                            key.id, key.hash, &escalated));
+    if (replayed) return absl::OkStatus();
     CRM_ASSIGN_OR_RETURN(v1::Ticket current, internal::LockTicketRow(tx, scope.tenant, id));
     CRM_RETURN_IF_ERROR(api::CheckEtag(etag, current.etag(), "ticket"));
     if (!IsOpen(current.status())) {
@@ -271,8 +280,10 @@ absl::StatusOr<v1::Ticket> TicketStore::Escalate(const server::CallScope& scope,
     change.now = absl::Now();
     CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &escalated, change));
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.escalated", escalated.name(), escalated);
-    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "EscalateTicket", current,
-                    &escalated);
+    CRM_RETURN_IF_ERROR(RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "EscalateTicket",
+                                 current, &escalated));
+    idempotency_.Store(tx, scope.tenant, "EscalateTicket", key.id, key.hash, escalated);
+    return absl::OkStatus();
   }));
   return escalated;
 }

@@ -385,4 +385,37 @@ TEST_CASE("groups and agents are checked", "[integration][ticketing][routing]") 
   CHECK(f.Open(desk).assignee().empty());  // a group without agents: it waits
 }
 
+TEST_CASE("verbs are safe to retry with a request_id", "[integration][ticketing][routing]") {
+  Floor f;
+  const v1::Group desk = f.Group("Desk", v1::ROUTING_STRATEGY_ROUND_ROBIN);
+  f.Agent("Ann", desk, 5);
+  const v1::Ticket t = f.Open(desk);
+  v1::EscalateTicketRequest escalate;
+  escalate.set_name(t.name());
+  escalate.set_reason("Customer called twice");
+  escalate.set_request_id("escalate-1");
+  v1::Ticket first, again;
+  REQUIRE(f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), escalate, &first).ok());
+  REQUIRE(f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), escalate, &again).ok());
+  CHECK(first.priority() == v1::PRIORITY_HIGH);  // one step up from NORMAL, once
+  CHECK(again.priority() == v1::PRIORITY_HIGH);
+  CHECK(again.etag() == first.etag());
+  CHECK(f.Get(t.name()).priority() == v1::PRIORITY_HIGH);
+  escalate.set_reason("Something else");
+  grpc::Status s = f.tickets->EscalateTicket(ServiceHarness::Ctx().get(), escalate, &again);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ChangeTicketStatusRequest solve;
+  solve.set_name(t.name());
+  solve.set_status(v1::STATUS_SOLVED);
+  solve.set_request_id("solve-1");
+  v1::Ticket solved;
+  REQUIRE(f.tickets->ChangeTicketStatus(ServiceHarness::Ctx().get(), solve, &solved).ok());
+  REQUIRE(f.tickets->ChangeTicketStatus(ServiceHarness::Ctx().get(), solve, &again).ok());
+  CHECK(again.etag() == solved.etag());
+  solve.set_request_id("not valid!");
+  s = f.tickets->ChangeTicketStatus(ServiceHarness::Ctx().get(), solve, &again);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 }  // namespace crm::testing
