@@ -44,7 +44,8 @@ ABSL_FLAG(std::string, family_name, "", "customer family name");
 ABSL_FLAG(std::string, locale, "", "customer locale");
 ABSL_FLAG(std::string, country, "", "customer country (ISO-3166 alpha-2)");
 ABSL_FLAG(std::string, tags, "", "customer tags, comma-separated");
-ABSL_FLAG(std::string, request_id, "", "idempotency key for create");
+ABSL_FLAG(std::string, request_id, "",
+          "idempotency key for create and the ticket verbs (status, assign, escalate, merge)");
 ABSL_FLAG(std::string, etag, "", "etag for conditional update/delete");
 ABSL_FLAG(std::string, filter, "", "list filter expression");
 ABSL_FLAG(std::string, order_by, "", "list order: create_time | create_time desc");

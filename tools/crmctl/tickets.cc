@@ -257,6 +257,7 @@ int Tickets(const std::vector<char*>& args) {
   }
   if (verb == "escalate") {
     v1::EscalateTicketRequest request;
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
     request.set_name(name);
     request.set_priority(ParseEnum<v1::Priority>(v1::Priority_descriptor(), "PRIORITY_",
                                                  absl::GetFlag(FLAGS_priority)));
@@ -271,6 +272,7 @@ int Tickets(const std::vector<char*>& args) {
   }
   if (verb == "assign") {
     v1::AssignTicketRequest request;
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
     request.set_name(name);
     request.set_group(absl::GetFlag(FLAGS_group));
     request.set_assignee(absl::GetFlag(FLAGS_assignee));
@@ -326,6 +328,7 @@ int Tickets(const std::vector<char*>& args) {
   }
   if (verb == "status") {
     v1::ChangeTicketStatusRequest request;
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
     request.set_name(name);
     request.set_status(
         ParseEnum<v1::Status>(v1::Status_descriptor(), "STATUS_", absl::GetFlag(FLAGS_status)));
@@ -355,6 +358,7 @@ int Tickets(const std::vector<char*>& args) {
   }
   if (verb == "merge") {
     v1::MergeTicketsRequest request;
+    request.set_request_id(absl::GetFlag(FLAGS_request_id));
     request.set_source(name);
     request.set_target(absl::GetFlag(FLAGS_into));
     v1::MergeTicketsResponse out;
