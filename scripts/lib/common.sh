@@ -5,7 +5,7 @@ CRM_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CRM_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev prometheus-cpp-dev catch2 libssl-dev zlib1g-dev
-  nlohmann-json3-dev libgoogle-perftools-dev
+  nlohmann-json3-dev libgoogle-perftools-dev libgmime-3.0-dev
   python3 python3-grpcio python3-protobuf grpc-proto
   postgresql-15 postgresql-client-15
   pkg-config cmake ninja-build ccache g++ gzip

@@ -71,7 +71,8 @@ ABSL_FLAG(bool, history, false, "consent list: every record, not just the curren
 ABSL_FLAG(std::string, admin_token_file, "", "apikeys: file holding the admin token");
 ABSL_FLAG(std::string, scopes, "*", "apikeys create: comma-separated scopes");
 ABSL_FLAG(std::string, description, "", "apikeys create, tickets create: description");
-ABSL_FLAG(std::string, requester, "", "tickets create: the customer, customers/<id>");
+ABSL_FLAG(std::string, requester, "",
+          "tickets create, conversations receive: the customer, customers/<id>");
 ABSL_FLAG(std::string, subject, "", "tickets create: one line");
 ABSL_FLAG(std::string, priority, "", "tickets create, update: low | normal | high | urgent");
 ABSL_FLAG(std::string, ticket_type, "", "tickets create: question | incident | problem | task");
@@ -95,6 +96,14 @@ ABSL_FLAG(std::string, followers, "",
 ABSL_FLAG(std::string, fields, "",
           "tickets update: custom field values, key=value,... (typed by the tenant's fields; "
           "key= removes one)");
+
+ABSL_FLAG(std::string, from, "",
+          "conversations receive: the sender's address (e-mail, E.164 number, social id)");
+ABSL_FLAG(std::string, thread_id, "", "conversations receive: the channel's thread id");
+ABSL_FLAG(std::string, raw_file, "",
+          "conversations receive: a whole e-mail (RFC 5322) to parse, from this file ('-' for "
+          "stdin)");
+ABSL_FLAG(int, snooze_minutes, 0, "conversations status snoozed: for how long");
 
 namespace crm::crmctl {
 

@@ -69,6 +69,10 @@ ABSL_DECLARE_FLAG(std::string, group);
 ABSL_DECLARE_FLAG(std::string, followers);
 ABSL_DECLARE_FLAG(std::string, fields);
 ABSL_DECLARE_FLAG(std::string, assignee);
+ABSL_DECLARE_FLAG(std::string, from);
+ABSL_DECLARE_FLAG(std::string, thread_id);
+ABSL_DECLARE_FLAG(std::string, raw_file);
+ABSL_DECLARE_FLAG(int, snooze_minutes);
 
 namespace crm::crmctl {
 
@@ -120,5 +124,6 @@ int Tickets(const std::vector<char*>& args);
 int Sla(const std::vector<char*>& args);
 int Routing(const std::vector<char*>& args);
 int Rules(const std::vector<char*>& args);
+int Conversations(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -25,6 +25,11 @@
 //   delete NAME | firings tickets/ID|rules/ID
 // sla: calendars | new-calendar --json J | delete-calendar NAME | policies |
 //   new-policy --json J | delete-policy NAME
+// conversations: list [--filter F] | get NAME | messages NAME |
+//   timeline customers/ID [--filter F] |
+//   receive --channel C --from ADDR --body TEXT [--thread_id T] [--subject S] |
+//   receive --raw_file FILE (an e-mail) | status NAME --status S [--snooze_minutes M] |
+//   label NAME --tags a,b | merge NAME --into TARGET
 // health
 #include <cstdio>
 #include <string>
@@ -49,7 +54,8 @@ int main(int argc, char** argv) {
       "| sla "
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
       "groups|new-group|agents|new-agent|away|back | rules "
-      "list|new|show|enable|disable|delete|firings | health");
+      "list|new|show|enable|disable|delete|firings | conversations "
+      "list|get|messages|timeline|receive|status|label|merge | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -64,6 +70,7 @@ int main(int argc, char** argv) {
   if (group == "sla") return crm::crmctl::Sla(args);
   if (group == "routing") return crm::crmctl::Routing(args);
   if (group == "rules") return crm::crmctl::Rules(args);
+  if (group == "conversations") return crm::crmctl::Conversations(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

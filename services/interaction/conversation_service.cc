@@ -1,0 +1,167 @@
+#include "services/interaction/conversation_service.h"
+
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+#include "services/interaction/email_parser.h"
+
+namespace crm::interaction {
+
+ConversationServiceImpl::ConversationServiceImpl(ConversationStore& store,
+                                                 CustomerDirectory& customers,
+                                                 server::Executor& executor,
+                                                 server::CallOptions call_options)
+    : store_(store), customers_(customers), executor_(executor), call_options_(call_options) {}
+
+absl::Status ConversationServiceImpl::Receive(const server::CallScope& scope,
+                                              v1::ReceiveMessageRequest request,
+                                              v1::ReceiveMessageResponse* response) {
+  if (!request.raw_email().empty()) {
+    if (request.channel() != v1::CHANNEL_EMAIL) {
+      return absl::InvalidArgumentError("channel: raw_email needs CHANNEL_EMAIL");
+    }
+    for (const auto& [field, set] : {std::pair<const char*, bool>{"from", !request.from().empty()},
+                                     {"to", !request.to().empty()},
+                                     {"subject", !request.subject().empty()},
+                                     {"text", !request.text().empty()},
+                                     {"html", !request.html().empty()},
+                                     {"attachments", request.attachments_size() > 0},
+                                     {"external_id", !request.external_id().empty()},
+                                     {"in_reply_to", !request.in_reply_to().empty()},
+                                     {"references", request.references_size() > 0},
+                                     {"sent_time", request.has_sent_time()}}) {
+      if (set) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": comes from raw_email; leave it empty"));
+      }
+    }
+    CRM_RETURN_IF_ERROR(ParseRawEmail(request.raw_email(), &request));
+    request.clear_raw_email();
+  }
+  CRM_RETURN_IF_ERROR(ValidateReceive(request));
+  std::optional<ContactAddress> contact;
+  if (request.customer().empty()) {
+    CRM_ASSIGN_OR_RETURN(contact, ContactOf(request.channel(), request.from(), "from"));
+  }
+  const ContactAddress* sender = contact ? &*contact : nullptr;
+  CRM_ASSIGN_OR_RETURN(Receipt receipt,
+                       store_.Look(scope, request.channel(), request.external_id(), sender));
+  if (!receipt.replay_of.empty()) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.Replay(scope, receipt.replay_of));
+    return absl::OkStatus();
+  }
+  std::string customer = receipt.customer;
+  bool created = false;
+  if (!request.customer().empty()) {
+    CRM_ASSIGN_OR_RETURN(customer, customers_.Check(scope, request.customer(), "customer"));
+  } else if (customer.empty()) {
+    CRM_ASSIGN_OR_RETURN(ResolvedCustomer resolved,
+                         customers_.Identify(scope, *contact, request.sender_name()));
+    customer = resolved.name;
+    created = resolved.created;
+  }
+  absl::StatusOr<v1::ReceiveMessageResponse> stored =
+      store_.Receive(scope, request, customer, sender);
+  if (absl::IsAlreadyExists(stored.status())) {
+    // A concurrent retry stored the same message first: answer with it.
+    CRM_ASSIGN_OR_RETURN(Receipt again,
+                         store_.Look(scope, request.channel(), request.external_id(), nullptr));
+    if (again.replay_of.empty()) return stored.status();
+    CRM_ASSIGN_OR_RETURN(*response, store_.Replay(scope, again.replay_of));
+    return absl::OkStatus();
+  }
+  CRM_RETURN_IF_ERROR(stored.status());
+  *response = *std::move(stored);
+  response->set_customer_created(created);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::ReceiveMessage(
+    grpc::CallbackServerContext* ctx, const v1::ReceiveMessageRequest* request,
+    v1::ReceiveMessageResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    return Receive(scope, *request, response);
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::GetConversation(
+    grpc::CallbackServerContext* ctx, const v1::GetConversationRequest* request,
+    v1::Conversation* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("name", request->name(), "conversations", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Get(scope, id));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::ListConversations(
+    grpc::CallbackServerContext* ctx, const v1::ListConversationsRequest* request,
+    v1::ListConversationsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, store_.List(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::UpdateConversation(
+    grpc::CallbackServerContext* ctx, const v1::UpdateConversationRequest* request,
+    v1::Conversation* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!request->has_conversation()) return absl::InvalidArgumentError("conversation: required");
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("conversation.name", request->conversation().name(),
+                                               "conversations", &id));
+    const std::vector<std::string> paths(request->update_mask().paths().begin(),
+                                         request->update_mask().paths().end());
+    CRM_RETURN_IF_ERROR(ValidateConversationUpdate(request->conversation(), paths, absl::Now()));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Update(scope, id, request->conversation(), paths));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::MergeConversations(
+    grpc::CallbackServerContext* ctx, const v1::MergeConversationsRequest* request,
+    v1::MergeConversationsResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string source, target;
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("source", request->source(), "conversations", &source));
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("target", request->target(), "conversations", &target));
+    if (source == target) {
+      return absl::InvalidArgumentError("target: must not be the source");
+    }
+    CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
+    CRM_ASSIGN_OR_RETURN(*response, store_.Merge(scope, source, target, request->request_id(),
+                                                 api::RequestFingerprint(*request)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::ListMessages(
+    grpc::CallbackServerContext* ctx, const v1::ListMessagesRequest* request,
+    v1::ListMessagesResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("parent", request->parent(), "conversations", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.ListMessages(scope, id, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::ListTimeline(
+    grpc::CallbackServerContext* ctx, const v1::ListTimelineRequest* request,
+    v1::ListTimelineResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("customer", request->customer(), "customers", &id));
+    CRM_ASSIGN_OR_RETURN(*response, store_.ListTimeline(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::interaction

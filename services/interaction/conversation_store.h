@@ -1,0 +1,96 @@
+// Conversations, their messages and thread keys in the `interaction`
+// schema, tenant-scoped by row-level security; every change appends its
+// event to the outbox in the same transaction.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/api/page_token.h"
+#include "common/db/idempotency.h"
+#include "common/db/pool.h"
+#include "common/db/transaction.h"
+#include "common/server/call.h"
+#include "crm/events/v1/event_feed.pb.h"
+#include "crm/interaction/v1/conversation_service.pb.h"
+#include "services/interaction/conversation_domain.h"
+
+namespace crm::interaction {
+
+// What is known of an inbound message before its transaction.
+struct Receipt {
+  // The stored message's id when (channel, external id) was received before.
+  std::string replay_of;
+  // The customer the sender's address belongs to, when remembered.
+  std::string customer;
+};
+
+class ConversationStore {
+ public:
+  ConversationStore(db::Pool& pool, api::PageTokenCodec tokens, absl::Duration reopen_window);
+
+  // One read: whether the message was received before, and who `contact`
+  // (optional) is.
+  absl::StatusOr<Receipt> Look(const server::CallScope& scope, v1::Channel channel,
+                               const std::string& external_id, const ContactAddress* contact);
+  // The stored message `message_id` and its conversation, as a replay.
+  absl::StatusOr<v1::ReceiveMessageResponse> Replay(const server::CallScope& scope,
+                                                    const std::string& message_id);
+  // Stores an inbound message (validated) of `customer`, threading it, and
+  // remembers `contact` (optional) as theirs. ALREADY_EXISTS when a
+  // concurrent call stored the same external id first.
+  absl::StatusOr<v1::ReceiveMessageResponse> Receive(const server::CallScope& scope,
+                                                     const v1::ReceiveMessageRequest& request,
+                                                     const std::string& customer,
+                                                     const ContactAddress* contact);
+  absl::StatusOr<v1::Conversation> Get(const server::CallScope& scope, const std::string& id);
+  absl::StatusOr<v1::ListConversationsResponse> List(const server::CallScope& scope,
+                                                     const v1::ListConversationsRequest& request);
+  // `patch` validated for `paths`.
+  absl::StatusOr<v1::Conversation> Update(const server::CallScope& scope, const std::string& id,
+                                          const v1::Conversation& patch,
+                                          const std::vector<std::string>& paths);
+  absl::StatusOr<v1::MergeConversationsResponse> Merge(const server::CallScope& scope,
+                                                       const std::string& source_id,
+                                                       const std::string& target_id,
+                                                       const std::string& request_id,
+                                                       const std::string& request_hash);
+  absl::StatusOr<v1::ListMessagesResponse> ListMessages(const server::CallScope& scope,
+                                                        const std::string& conversation_id,
+                                                        const v1::ListMessagesRequest& request);
+  absl::StatusOr<v1::ListTimelineResponse> ListTimeline(const server::CallScope& scope,
+                                                        const v1::ListTimelineRequest& request);
+  // The effect of a customer feed event (customer.erased, customer.merged,
+  // customer.unmerged) in the consumer's transaction of its tenant
+  // (conversation_store_customers.cc).
+  absl::Status ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event);
+
+ private:
+  // The conversation an inbound message belongs to, locked; none when it
+  // starts a new one.
+  absl::StatusOr<std::optional<v1::Conversation>> Thread(db::Tx& tx, const std::string& tenant,
+                                                         const v1::ReceiveMessageRequest& request,
+                                                         const std::string& customer);
+  // `conversation`, or what it was merged into, locked.
+  absl::StatusOr<v1::Conversation> FollowMerges(db::Tx& tx, const std::string& tenant,
+                                                v1::Conversation conversation);
+
+  db::Pool& pool_;
+  api::PageTokenCodec tokens_;
+  absl::Duration reopen_window_;
+  db::Idempotency idempotency_;
+};
+
+namespace internal {
+// Statements and row readers shared by the store's files.
+const std::map<std::string, std::string>& CustomerEffectStatements();
+const std::string& ConversationSelectColumns();
+const std::string& MessageSelectColumns();
+v1::Conversation ConversationOf(const pqxx::row& row, int first = 0);
+v1::Message MessageOf(const pqxx::row& row, int first = 0);
+}  // namespace internal
+
+}  // namespace crm::interaction

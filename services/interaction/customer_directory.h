@@ -1,0 +1,41 @@
+// Who sent a message, asked of the customer service: the customer an
+// address belongs to (IdentifyCustomer, which creates one when nobody has
+// it), or a customer named by the caller, checked to be active.
+#pragma once
+
+#include <grpcpp/channel.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/server/call.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "services/interaction/conversation_domain.h"
+
+namespace crm::interaction {
+
+struct ResolvedCustomer {
+  std::string name;  // customers/{id}
+  bool created = false;
+};
+
+class CustomerDirectory {
+ public:
+  explicit CustomerDirectory(std::shared_ptr<grpc::Channel> customer_service);
+
+  // The customer `contact` identifies; created (with `sender_name` as its
+  // name, when given) if nobody has it.
+  absl::StatusOr<ResolvedCustomer> Identify(const server::CallScope& scope,
+                                            const ContactAddress& contact,
+                                            const std::string& sender_name);
+  // `customer` when it is active, the survivor when it was merged;
+  // FAILED_PRECONDITION naming `field` when it does not exist or is deleted.
+  absl::StatusOr<std::string> Check(const server::CallScope& scope, const std::string& customer,
+                                    absl::string_view field);
+
+ private:
+  std::unique_ptr<crm::customer::v1::CustomerService::Stub> stub_;
+};
+
+}  // namespace crm::interaction

@@ -1,0 +1,158 @@
+// End to end with the interaction service: inbound messages through the
+// gateway with their scopes and tenancy, the customer service creating the
+// sender, the interaction feed through the gateway, erasure following the
+// customer feed across processes, and crmctl's conversation verbs.
+#include "crm/interaction/v1/conversation_service.grpc.pb.h"
+#include "crm/interaction/v1/event_feed_service.grpc.pb.h"
+#include "tests/e2e/customer_suite.h"
+
+namespace crm::testing {
+namespace {
+
+namespace iv1 = crm::interaction::v1;
+namespace cv1 = crm::customer::v1;
+
+iv1::ReceiveMessageRequest Sms(const std::string& from, const std::string& id,
+                               const std::string& text) {
+  iv1::ReceiveMessageRequest req;
+  req.set_channel(iv1::CHANNEL_SMS);
+  req.set_from(from);
+  req.set_external_id(id);
+  req.set_text(text);
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("conversations through the gateway: scopes, tenancy, the sender's customer, the feed",
+          "[e2e]") {
+  Suite s;
+  auto conversations = iv1::ConversationService::NewStub(s.channel());
+  auto customers = cv1::CustomerService::NewStub(s.channel());
+  const std::string admin = s.CreateKey("tenant-a", "*");
+  const std::string reader = s.CreateKey("tenant-a", "interaction.read");
+  const std::string events = s.CreateKey("tenant-a", "events.read");
+  const std::string other = s.CreateKey("tenant-b", "*");
+
+  iv1::ReceiveMessageResponse first;
+  grpc::Status denied = conversations->ReceiveMessage(Suite::Ctx(reader).get(),
+                                                      Sms("+447700900100", "SM1", "Hello"), &first);
+  CHECK(denied.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(denied.error_message() == "API key lacks scope interaction.write");
+  REQUIRE(conversations
+              ->ReceiveMessage(Suite::Ctx(admin).get(),
+                               Sms("+447700900100", "SM1", "Where is my parcel?"), &first)
+              .ok());
+  CHECK(first.customer_created());
+  // The customer service has the sender, reachable through the gateway.
+  cv1::GetCustomerRequest get_customer;
+  get_customer.set_name(first.conversation().customer());
+  cv1::Customer sender;
+  REQUIRE(customers->GetCustomer(Suite::Ctx(admin).get(), get_customer, &sender).ok());
+
+  iv1::ReceiveMessageResponse second;
+  REQUIRE(conversations
+              ->ReceiveMessage(Suite::Ctx(admin).get(), Sms("+447700900100", "SM2", "Order 1042"),
+                               &second)
+              .ok());
+  CHECK(second.conversation().name() == first.conversation().name());
+
+  iv1::ListTimelineRequest timeline;
+  timeline.set_customer(sender.name());
+  iv1::ListTimelineResponse entries;
+  REQUIRE(conversations->ListTimeline(Suite::Ctx(reader).get(), timeline, &entries).ok());
+  REQUIRE(entries.entries_size() == 2);
+  CHECK(entries.entries(0).message().text() == "Order 1042");
+  REQUIRE(conversations->ListTimeline(Suite::Ctx(other).get(), timeline, &entries).ok());
+  CHECK(entries.entries_size() == 0);
+  iv1::GetConversationRequest get;
+  get.set_name(first.conversation().name());
+  iv1::Conversation got;
+  CHECK(conversations->GetConversation(Suite::Ctx(other).get(), get, &got).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+
+  // The interaction feed through the gateway, with only events.read.
+  auto feed = iv1::EventFeedService::NewStub(s.channel());
+  auto ctx = Suite::Ctx(events, 3);
+  auto stream = feed->Subscribe(ctx.get(), crm::events::v1::SubscribeRequest());
+  std::vector<std::string> types;
+  crm::events::v1::SubscribeResponse resp;
+  while (types.size() < 3 && stream->Read(&resp)) types.push_back(resp.event().type());
+  ctx->TryCancel();
+  stream->Finish();
+  CHECK(types ==
+        std::vector<std::string>{"conversation.created", "message.received", "message.received"});
+
+  // Erasure in the customer service reaches the conversations.
+  cv1::EraseCustomerRequest erase;
+  erase.set_name(sender.name());
+  cv1::EraseCustomerResponse erased;
+  REQUIRE(customers->EraseCustomer(Suite::Ctx(admin).get(), erase, &erased).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  bool gone = false;
+  while (!gone && absl::Now() < deadline) {
+    REQUIRE(conversations->ListTimeline(Suite::Ctx(reader).get(), timeline, &entries).ok());
+    gone = entries.entries_size() == 2 && entries.entries(0).message().text() == "[erased]" &&
+           entries.entries(1).message().text() == "[erased]";
+    if (!gone) absl::SleepFor(absl::Milliseconds(50));
+  }
+  CHECK(gone);
+  CHECK(entries.entries(0).message().from().empty());
+}
+
+TEST_CASE("crmctl receives, lists and closes conversations through the gateway", "[e2e]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-cli", "*");
+  const std::vector<std::string> base = {absl::StrCat("--addr=127.0.0.1:", s.gateway_port()),
+                                         "--key=" + key};
+  auto crmctl = [&](std::vector<std::string> args, int* code) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCapture(CRM_CRMCTL_BIN, all, code);
+  };
+  int code = -1;
+  std::string out =
+      crmctl({"conversations", "receive", "--channel=whatsapp", "--from=+447700900200",
+              "--body=Is the blue one back?", "--external_id=wamid.1"},
+             &code);
+  REQUIRE(code == 0);
+  CHECK(out.find("WHATSAPP  OPEN") != std::string::npos);
+  CHECK(out.find("(new), new conversation") != std::string::npos);
+  const std::string conversation =
+      out.substr(out.find("conversations/"), std::string("conversations/").size() + 36);
+  const size_t at = out.find("customer customers/");
+  REQUIRE(at != std::string::npos);
+  const std::string customer = out.substr(at + 9, std::string("customers/").size() + 36);
+
+  const std::string mail = absl::StrCat("/tmp/crm-e2e-mail-", getpid(), ".eml");
+  WriteFile(mail,
+            "From: Ines Ito <ines@example.com>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n"
+            "Message-ID: <e2e-1@example.com>\r\n\r\nHello from e-mail\r\n");
+  out = crmctl({"conversations", "receive", "--raw_file=" + mail}, &code);
+  std::remove(mail.c_str());
+  CHECK(code == 0);
+  CHECK(out.find("EMAIL") != std::string::npos);
+  CHECK(out.find("Gr\xC3\xBC\xC3\x9F"
+                 "e") != std::string::npos);
+
+  out = crmctl({"conversations", "list", "--filter=channel = \"WHATSAPP\""}, &code);
+  CHECK(code == 0);
+  CHECK(out.find(conversation + "  WHATSAPP  OPEN") != std::string::npos);
+  out = crmctl({"conversations", "timeline", customer}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("<- WHATSAPP  CUSTOMER  RECEIVED   Is the blue one back?") != std::string::npos);
+  out = crmctl({"conversations", "label", conversation, "--tags=vip"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("[vip]") != std::string::npos);
+  out = crmctl({"conversations", "status", conversation, "--status=closed"}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("CLOSED") != std::string::npos);
+  out = crmctl({"conversations", "messages", conversation}, &code);
+  CHECK(code == 0);
+  CHECK(out.find("Is the blue one back?") != std::string::npos);
+  out = crmctl({"conversations", "receive", "--channel=sms", "--from=not a number", "--body=x"},
+               &code);
+  CHECK(code == 1);
+}
+
+}  // namespace crm::testing
