@@ -4,11 +4,18 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "services/interaction/delivery_domain.h"
 #include "services/interaction/email_parser.h"
 
 namespace crm::interaction {
+namespace {
+
+std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+}  // namespace
 
 ConversationServiceImpl::ConversationServiceImpl(ConversationStore& store,
                                                  CustomerDirectory& customers,
@@ -77,6 +84,59 @@ absl::Status ConversationServiceImpl::Receive(const server::CallScope& scope,
   *response = *std::move(stored);
   response->set_customer_created(created);
   return absl::OkStatus();
+}
+
+absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
+                                           const v1::SendMessageRequest& request,
+                                           v1::SendMessageResponse* response) {
+  CRM_RETURN_IF_ERROR(ValidateSend(request));
+  CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request.request_id()));
+  const std::string hash = api::RequestFingerprint(request);
+  CRM_ASSIGN_OR_RETURN(auto replay, store_.ReplaySend(scope, request.request_id(), hash));
+  if (replay) {
+    *response = *std::move(replay);
+    return absl::OkStatus();
+  }
+  // Who and where: the conversation's customer and channel, or the
+  // request's; the address the customer last wrote from, or their profile's.
+  std::string customer = request.customer();
+  v1::Channel channel = request.channel();
+  std::string to = request.to();
+  if (!request.conversation().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto target, store_.ReplyTarget(scope, IdOf(request.conversation())));
+    customer = target.first.customer();
+    channel = target.first.channel();
+    if (to.empty()) to = target.second;
+    if (channel != v1::CHANNEL_EMAIL) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "conversation: sending on ", api::EnumText(channel), " is not supported yet (EMAIL)"));
+    }
+  }
+  CRM_ASSIGN_OR_RETURN(
+      crm::customer::v1::Customer profile,
+      customers_.Fetch(scope, customer,
+                       request.conversation().empty() ? "customer" : "conversation"));
+  if (to.empty()) to = profile.email();
+  if (to.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("to: ", profile.name(), " has no e-mail address; give `to`"));
+  }
+  CRM_ASSIGN_OR_RETURN(ContactAddress address, ContactOf(channel, to, "to"));
+  if (request.purpose() == v1::PURPOSE_MARKETING) {
+    CRM_RETURN_IF_ERROR(customers_.CheckMarketingConsent(scope, profile.name(),
+                                                         crm::customer::v1::CONSENT_CHANNEL_EMAIL));
+  }
+  CRM_ASSIGN_OR_RETURN(*response,
+                       store_.Send(scope, request, profile.name(), channel, address, hash));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::SendMessage(
+    grpc::CallbackServerContext* ctx, const v1::SendMessageRequest* request,
+    v1::SendMessageResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    return Send(scope, *request, response);
+  });
 }
 
 grpc::ServerUnaryReactor* ConversationServiceImpl::ReceiveMessage(

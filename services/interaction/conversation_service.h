@@ -19,6 +19,9 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
   grpc::ServerUnaryReactor* ReceiveMessage(grpc::CallbackServerContext* ctx,
                                            const v1::ReceiveMessageRequest* request,
                                            v1::ReceiveMessageResponse* response) override;
+  grpc::ServerUnaryReactor* SendMessage(grpc::CallbackServerContext* ctx,
+                                        const v1::SendMessageRequest* request,
+                                        v1::SendMessageResponse* response) override;
   grpc::ServerUnaryReactor* GetConversation(grpc::CallbackServerContext* ctx,
                                             const v1::GetConversationRequest* request,
                                             v1::Conversation* response) override;
@@ -41,6 +44,8 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
  private:
   absl::Status Receive(const server::CallScope& scope, v1::ReceiveMessageRequest request,
                        v1::ReceiveMessageResponse* response);
+  absl::Status Send(const server::CallScope& scope, const v1::SendMessageRequest& request,
+                    v1::SendMessageResponse* response);
 
   ConversationStore& store_;
   CustomerDirectory& customers_;

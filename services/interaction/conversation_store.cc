@@ -53,10 +53,11 @@ const std::string& MessageColumns() {
       "(m.attachments || m.delivery_history || jsonb_build_object('references', m.refs))::text, "
       "COALESCE(m.external_id, ''), m.in_reply_to, m.thread_id, m.delivery_status, "
       "m.delivery_reason, ",
-      Micros("m.sent_time"), ", ", Micros("m.create_time")));
+      Micros("m.sent_time"), ", ", Micros("m.create_time"), ", m.purpose, m.attempts, ",
+      "m.channel_account"));
   return *columns;
 }
-constexpr int kMessageColumnCount = 20;
+constexpr int kMessageColumnCount = 23;
 
 // $1 tenant, $2 id: the conversation locked.
 std::string LockConversationSql() {
@@ -107,19 +108,22 @@ const std::map<std::string, std::string>& Statements() {
                     ConversationColumns())},
       // $2 conversation, then the message's columns; $18 its delivery
       // status (the first step of its history), $19 sent_time in
-      // microseconds (0 for now).
+      // microseconds (0 for now), $20 purpose, $21 channel account, $22 its
+      // id ('' for a new one).
       {"interaction_insert_message",
        absl::StrCat(
            "INSERT INTO interaction.messages AS m (tenant_id, conversation_id, customer, "
            "channel, direction, author_kind, author, from_address, to_address, subject, "
            "text_body, html_body, attachments, external_id, in_reply_to, refs, thread_id, "
-           "delivery_status, delivery_history, sent_time) VALUES ($1, $2::uuid, $3, $4, $5, $6, "
+           "delivery_status, delivery_history, sent_time, purpose, channel_account, id) VALUES "
+           "($1, $2::uuid, $3, $4, $5, $6, "
            "$7, $8, $9, $10, $11, $12, $13::jsonb, NULLIF($14, ''), $15, $16::text[], $17, $18, "
            "jsonb_build_object('deliveryHistory', jsonb_build_array(jsonb_build_object('status', "
            "'DELIVERY_STATUS_' || $18::text, 'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', "
            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')))), CASE WHEN $19::bigint = 0 THEN "
            "clock_timestamp() ELSE 'epoch'::timestamptz + $19::bigint * interval '1 "
-           "microsecond' END) RETURNING ",
+           "microsecond' END, $20, $21, COALESCE(NULLIF($22, '')::uuid, gen_random_uuid())) "
+           "RETURNING ",
            MessageColumns())},
       // After a message: $3 its time (microseconds), $4 whether it opens
       // the conversation (an inbound message wakes a snoozed or closed one).
@@ -242,6 +246,9 @@ Message MessageFromRow(const Row& row, int f = 0) {
   m.set_delivery_reason(text(17));
   *m.mutable_sent_time() = MicrosAt(row, f + 18);
   *m.mutable_create_time() = MicrosAt(row, f + 19);
+  m.set_purpose(api::EnumOf<v1::Purpose>(text(20)));
+  m.set_attempts(row[f + 21].template as<int>());
+  m.set_channel_account(text(22));
   return m;
 }
 
@@ -319,6 +326,7 @@ ConversationStore::ConversationStore(db::Pool& pool, api::PageTokenCodec tokens,
       idempotency_(pool, kSchema) {
   pool_.Prepare(Statements());
   pool_.Prepare(internal::CustomerEffectStatements());
+  pool_.Prepare(internal::SendStatements());
 }
 
 absl::StatusOr<Receipt> ConversationStore::Look(const server::CallScope& scope, v1::Channel channel,
@@ -454,7 +462,8 @@ absl::StatusOr<v1::ReceiveMessageResponse> ConversationStore::Receive(
                  "INBOUND", "CUSTOMER", customer, request.from(), request.to(), request.subject(),
                  request.text(), request.html(), AttachmentsJson(request), request.external_id(),
                  BareMessageId(request.in_reply_to()), db::TextArray(refs), request.thread_id(),
-                 "RECEIVED", request.has_sent_time() ? MicrosOf(request.sent_time()) : 0)[0]);
+                 "RECEIVED", request.has_sent_time() ? MicrosOf(request.sent_time()) : 0, "",
+                 request.channel_account(), "")[0]);
     const bool wakes = conversation.status() != v1::CONVERSATION_STATUS_OPEN;
     const Conversation touched =
         ConversationFromRow(db::Exec(tx, "interaction_touch_conversation", tenant, conversation_id,

@@ -46,6 +46,24 @@ class ConversationStore {
                                                      const v1::ReceiveMessageRequest& request,
                                                      const std::string& customer,
                                                      const ContactAddress* contact);
+  // SendMessage (conversation_store_send.cc). Before the checks: the
+  // conversation to reply in and the address its customer last wrote from
+  // on its channel ("" when none).
+  absl::StatusOr<std::pair<v1::Conversation, std::string>> ReplyTarget(
+      const server::CallScope& scope, const std::string& conversation_id);
+  // The stored answer of an earlier SendMessage with `request_id`.
+  absl::StatusOr<std::optional<v1::SendMessageResponse>> ReplaySend(
+      const server::CallScope& scope, const std::string& request_id,
+      const std::string& request_hash);
+  // Queues an outbound message (request validated, `customer` active, `to`
+  // normalised, consent checked): refuses a suppressed address, picks the
+  // account, joins or starts the conversation, threads e-mail replies, and
+  // stores the message QUEUED with its delivery.
+  absl::StatusOr<v1::SendMessageResponse> Send(const server::CallScope& scope,
+                                               const v1::SendMessageRequest& request,
+                                               const std::string& customer, v1::Channel channel,
+                                               const ContactAddress& to,
+                                               const std::string& request_hash);
   absl::StatusOr<v1::Conversation> Get(const server::CallScope& scope, const std::string& id);
   absl::StatusOr<v1::ListConversationsResponse> List(const server::CallScope& scope,
                                                      const v1::ListConversationsRequest& request);
@@ -87,6 +105,7 @@ class ConversationStore {
 namespace internal {
 // Statements and row readers shared by the store's files.
 const std::map<std::string, std::string>& CustomerEffectStatements();
+const std::map<std::string, std::string>& SendStatements();
 const std::string& ConversationSelectColumns();
 const std::string& MessageSelectColumns();
 v1::Conversation ConversationOf(const pqxx::row& row, int first = 0);

@@ -1,7 +1,9 @@
 #include "services/interaction/customer_directory.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
 #include "common/base/log.h"
+#include "common/base/status.h"
 
 namespace crm::interaction {
 namespace {
@@ -77,6 +79,13 @@ absl::StatusOr<ResolvedCustomer> CustomerDirectory::Identify(const server::CallS
 absl::StatusOr<std::string> CustomerDirectory::Check(const server::CallScope& scope,
                                                      const std::string& customer,
                                                      absl::string_view field) {
+  CRM_ASSIGN_OR_RETURN(cv1::Customer found, Fetch(scope, customer, field));
+  return found.name();
+}
+
+absl::StatusOr<cv1::Customer> CustomerDirectory::Fetch(const server::CallScope& scope,
+                                                       const std::string& customer,
+                                                       absl::string_view field) {
   std::string name = customer;
   for (int hop = 0; hop < 5; ++hop) {
     cv1::GetCustomerRequest get;
@@ -92,10 +101,29 @@ absl::StatusOr<std::string> CustomerDirectory::Check(const server::CallScope& sc
     if (found.has_delete_time()) {
       return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " is deleted"));
     }
-    return name;
+    return found;
   }
   return absl::FailedPreconditionError(
       absl::StrCat(field, ": ", customer, " was merged too often"));
+}
+
+absl::Status CustomerDirectory::CheckMarketingConsent(const server::CallScope& scope,
+                                                      const std::string& customer,
+                                                      cv1::ConsentChannel channel) {
+  cv1::CheckConsentRequest request;
+  request.set_name(customer);
+  request.set_channel(channel);
+  request.set_purpose(cv1::CONSENT_PURPOSE_MARKETING);
+  cv1::CheckConsentResponse response;
+  grpc::Status status =
+      stub_->CheckConsent(server::CallOnBehalf(scope, kCaller).get(), request, &response);
+  if (!status.ok()) return Unanswered(status, "customer");
+  if (!response.allowed()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("purpose: ", customer, " does not consent to marketing by ",
+                     api::EnumText(channel), ": ", response.reason()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace crm::interaction

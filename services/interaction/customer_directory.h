@@ -33,6 +33,15 @@ class CustomerDirectory {
   // FAILED_PRECONDITION naming `field` when it does not exist or is deleted.
   absl::StatusOr<std::string> Check(const server::CallScope& scope, const std::string& customer,
                                     absl::string_view field);
+  // The same, with the customer's profile.
+  absl::StatusOr<crm::customer::v1::Customer> Fetch(const server::CallScope& scope,
+                                                    const std::string& customer,
+                                                    absl::string_view field);
+  // OK when the customer consents to marketing on `channel` now;
+  // FAILED_PRECONDITION naming `purpose` and the customer service's reason
+  // otherwise.
+  absl::Status CheckMarketingConsent(const server::CallScope& scope, const std::string& customer,
+                                     crm::customer::v1::ConsentChannel channel);
 
  private:
   std::unique_ptr<crm::customer::v1::CustomerService::Stub> stub_;

@@ -15,11 +15,6 @@
 namespace crm::interaction {
 namespace {
 
-void InitGMime() {
-  static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
-}
-
 struct Unref {
   void operator()(gpointer p) const {
     if (p != nullptr) g_object_unref(p);
@@ -122,6 +117,11 @@ std::vector<std::string> MessageIds(GMimeObject* message, const char* header) {
 }
 
 }  // namespace
+
+void InitGMime() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_mime_init(); });
+}
 
 absl::Status ParseRawEmail(absl::string_view raw, v1::ReceiveMessageRequest* request) {
   if (raw.size() > kMaxRawEmailBytes) {

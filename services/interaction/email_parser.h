@@ -19,4 +19,7 @@ inline constexpr size_t kMaxRawEmailBytes = 25 * 1024 * 1024;
 // a sender.
 absl::Status ParseRawEmail(absl::string_view raw, v1::ReceiveMessageRequest* request);
 
+// GMime's one-time initialisation (the parser and the builder call it).
+void InitGMime();
+
 }  // namespace crm::interaction

@@ -1,0 +1,164 @@
+#include "services/interaction/delivery_domain.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+#include "services/interaction/conversation_domain.h"
+
+namespace crm::interaction {
+
+bool IsValidSecretName(absl::string_view name) {
+  if (name.empty() || name.size() > 128 || name[0] == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+absl::Status ValidateChannelAccount(const v1::ChannelAccount& a, absl::string_view field) {
+  const auto at = [field](absl::string_view f) { return absl::StrCat(field, ".", f); };
+  CRM_RETURN_IF_ERROR(api::RequiredEnum(at("channel"), a.channel()));
+  if (a.display_name().empty()) return absl::InvalidArgumentError(at("display_name: required"));
+  CRM_RETURN_IF_ERROR(api::CheckText(at("display_name"), a.display_name(), 200));
+  CRM_RETURN_IF_ERROR(api::CheckText(at("sender_name"), a.sender_name(), 200));
+  if (a.channel() == v1::CHANNEL_EMAIL) {
+    CRM_RETURN_IF_ERROR(api::CheckEmail(at("sender"), a.sender()));
+    if (!a.has_smtp() || a.smtp().host().empty()) {
+      return absl::InvalidArgumentError(at("smtp.host: required for e-mail"));
+    }
+    const v1::SmtpSettings& smtp = a.smtp();
+    CRM_RETURN_IF_ERROR(api::CheckText(at("smtp.host"), smtp.host(), 253));
+    for (char c : smtp.host()) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+          c != '[' && c != ']') {
+        return absl::InvalidArgumentError(at("smtp.host: a host name or address"));
+      }
+    }
+    if (smtp.port() < 0 || smtp.port() > 65535) {
+      return absl::InvalidArgumentError(at("smtp.port: 1 to 65535"));
+    }
+    CRM_RETURN_IF_ERROR(api::OptionalEnum(at("smtp.security"), smtp.security()));
+    CRM_RETURN_IF_ERROR(api::CheckText(at("smtp.username"), smtp.username(), 254));
+    if (!smtp.username().empty() && smtp.password_secret().empty()) {
+      return absl::InvalidArgumentError(at("smtp.password_secret: required with a username"));
+    }
+    if (!smtp.password_secret().empty() && !IsValidSecretName(smtp.password_secret())) {
+      return absl::InvalidArgumentError(
+          at("smtp.password_secret: 1 to 128 characters of [A-Za-z0-9_.-], the name of a file "
+             "in the secrets directory"));
+    }
+    return absl::OkStatus();
+  }
+  if (a.has_smtp()) return absl::InvalidArgumentError(at("smtp: only for e-mail"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      at("channel"), ": accounts for ", api::EnumText(a.channel()), " are not supported yet"));
+}
+
+absl::Status CheckChannelAccountPaths(const std::vector<std::string>& paths) {
+  if (paths.empty()) return absl::InvalidArgumentError("update_mask: required");
+  for (const std::string& p : paths) {
+    if (p != "display_name" && p != "sender" && p != "sender_name" && p != "is_default" &&
+        p != "smtp") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: ", p,
+                       " cannot be updated (display_name, sender, sender_name, is_default, smtp)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSuppression(const v1::Suppression& s) {
+  CRM_RETURN_IF_ERROR(api::RequiredEnum("suppression.reason", s.reason()));
+  CRM_RETURN_IF_ERROR(api::CheckText("suppression.source", s.source(), 200));
+  const v1::Channel channel =
+      absl::StrContains(s.address(), '@') ? v1::CHANNEL_EMAIL : v1::CHANNEL_SMS;
+  return ContactOf(channel, s.address(), "suppression.address").status();
+}
+
+absl::Status ParseSuppressionName(absl::string_view name, std::string* kind, std::string* address) {
+  absl::string_view rest = name;
+  if (!absl::ConsumePrefix(&rest, "suppressions/")) {
+    return absl::InvalidArgumentError("name: must be suppressions/{EMAIL|PHONE}:{address}");
+  }
+  const size_t colon = rest.find(':');
+  if (colon == absl::string_view::npos) {
+    return absl::InvalidArgumentError("name: must be suppressions/{EMAIL|PHONE}:{address}");
+  }
+  *kind = std::string(rest.substr(0, colon));
+  if (*kind != "EMAIL" && *kind != "PHONE") {
+    return absl::InvalidArgumentError("name: the kind is EMAIL or PHONE");
+  }
+  auto contact = ContactOf(*kind == "EMAIL" ? v1::CHANNEL_EMAIL : v1::CHANNEL_SMS,
+                           rest.substr(colon + 1), "name");
+  CRM_RETURN_IF_ERROR(contact.status());
+  *address = contact->address;
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSend(const v1::SendMessageRequest& r) {
+  std::string id;
+  if (!r.conversation().empty()) {
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("conversation", r.conversation(), "conversations", &id));
+    if (!r.customer().empty() || r.channel() != v1::CHANNEL_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          "conversation: give a conversation, or a customer and a channel, not both");
+    }
+  } else {
+    if (r.customer().empty()) {
+      return absl::InvalidArgumentError("customer: required without a conversation");
+    }
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("customer", r.customer(), "customers", &id));
+    CRM_RETURN_IF_ERROR(api::RequiredEnum("channel", r.channel()));
+    if (r.channel() != v1::CHANNEL_EMAIL) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channel: sending on ", api::EnumText(r.channel()), " is not supported yet (EMAIL)"));
+    }
+  }
+  if (!r.channel_account().empty()) {
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("channel_account", r.channel_account(), "channelAccounts", &id));
+  }
+  CRM_RETURN_IF_ERROR(api::RequiredEnum("purpose", r.purpose()));
+  CRM_RETURN_IF_ERROR(api::RequiredEnum("author_kind", r.author_kind()));
+  if (r.author_kind() == v1::AUTHOR_KIND_CUSTOMER) {
+    return absl::InvalidArgumentError(
+        "author_kind: AGENT, SYSTEM or CAMPAIGN (customers' messages arrive by ReceiveMessage)");
+  }
+  CRM_RETURN_IF_ERROR(api::CheckText("author", r.author(), 200));
+  CRM_RETURN_IF_ERROR(api::CheckText("to", r.to(), 254));
+  CRM_RETURN_IF_ERROR(api::CheckText("subject", r.subject(), 998));
+  if (r.text().empty()) return absl::InvalidArgumentError("text: required");
+  if (r.text().size() > 1000000 || !api::IsValidUtf8(r.text())) {
+    return absl::InvalidArgumentError("text: valid UTF-8, at most 1,000,000 bytes");
+  }
+  if (r.html().size() > 1000000 || !api::IsValidUtf8(r.html())) {
+    return absl::InvalidArgumentError("html: valid UTF-8, at most 1,000,000 bytes");
+  }
+  return absl::OkStatus();
+}
+
+bool Suppresses(v1::SuppressionReason reason, v1::Purpose purpose) {
+  if (reason == v1::SUPPRESSION_REASON_HARD_BOUNCE) return true;
+  return purpose != v1::PURPOSE_TRANSACTIONAL;
+}
+
+absl::Duration RetryDelay(int attempt, absl::Duration base) {
+  absl::Duration delay = base;
+  for (int i = 1; i < attempt && delay < absl::Hours(1); ++i) delay *= 2;
+  return std::min(delay, absl::Hours(1));
+}
+
+SendOutcome ClassifySmtp(bool ok, int smtp_code, bool recipient_stage) {
+  if (ok) return SendOutcome::kSent;
+  if (smtp_code >= 500 && smtp_code < 600) {
+    return recipient_stage ? SendOutcome::kBounced : SendOutcome::kFailed;
+  }
+  return SendOutcome::kRetry;  // 4xx, or no answer at all
+}
+
+}  // namespace crm::interaction

@@ -1,0 +1,271 @@
+#include "services/interaction/delivery_store.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
+#include "common/api/filter.h"
+#include "common/base/status.h"
+#include "common/db/page.h"
+#include "common/events/outbox.h"
+#include "services/interaction/channel_account_store.h"
+#include "services/interaction/conversation_domain.h"
+#include "services/interaction/conversation_store.h"
+
+namespace crm::interaction {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+constexpr char kSuppressionColumns[] =
+    "s.kind, s.address, s.reason, s.source, "
+    "(EXTRACT(EPOCH FROM s.create_time) * 1000000)::bigint";
+
+// A step appended to a message's delivery history: $status (text),
+// $reason.
+std::string AppendStep(const std::string& status, const std::string& reason) {
+  return absl::StrCat(
+      "jsonb_set(m.delivery_history, '{deliveryHistory}', "
+      "COALESCE(m.delivery_history->'deliveryHistory', '[]'::jsonb) || "
+      "jsonb_build_array(jsonb_build_object('status', 'DELIVERY_STATUS_' || ",
+      status, ", 'reason', ", reason,
+      ", 'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))))");
+}
+
+const std::map<std::string, std::string>& Statements() {
+  static const auto* statements = new std::map<std::string, std::string>{
+      {"interaction_find_suppression",
+       "SELECT reason FROM interaction.suppressions WHERE tenant_id = $1 AND kind = $2 AND "
+       "address = $3"},
+      // The latest reason stands.
+      {"interaction_upsert_suppression",
+       absl::StrCat("INSERT INTO interaction.suppressions AS s (tenant_id, kind, address, "
+                    "reason, source) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, kind, "
+                    "address) DO UPDATE SET reason = EXCLUDED.reason, source = EXCLUDED.source "
+                    "RETURNING ",
+                    kSuppressionColumns)},
+      {"interaction_delete_suppression",
+       "DELETE FROM interaction.suppressions WHERE tenant_id = $1 AND kind = $2 AND address = "
+       "$3"},
+      // $1 batch, $2 lease in milliseconds.
+      {"interaction_claim_deliveries",
+       absl::StrCat(
+           "WITH due AS (SELECT tenant_id, message_id FROM interaction.deliveries WHERE "
+           "next_attempt_time <= now() AND (lease_until IS NULL OR lease_until < now()) ORDER BY "
+           "next_attempt_time LIMIT $1::int FOR UPDATE SKIP LOCKED), claimed AS (UPDATE "
+           "interaction.deliveries d SET lease_until = now() + $2::bigint * interval '1 "
+           "millisecond' FROM due WHERE d.tenant_id = due.tenant_id AND d.message_id = "
+           "due.message_id RETURNING d.tenant_id, d.message_id), m AS (UPDATE "
+           "interaction.messages x SET attempts = x.attempts + 1 FROM claimed WHERE x.tenant_id "
+           "= claimed.tenant_id AND x.id = claimed.message_id RETURNING x.*) SELECT m.tenant_id, ",
+           internal::MessageSelectColumns(), " FROM m")},
+      {"interaction_next_delivery",
+       "SELECT (EXTRACT(EPOCH FROM min(GREATEST(next_attempt_time, COALESCE(lease_until, "
+       "next_attempt_time)))) * 1000000)::bigint FROM interaction.deliveries"},
+      {"interaction_finish_delivery",
+       "DELETE FROM interaction.deliveries WHERE tenant_id = $1 AND message_id = $2::uuid"},
+      // $3 when to try again (microseconds), $4 why the attempt failed.
+      {"interaction_retry_delivery",
+       "UPDATE interaction.deliveries SET next_attempt_time = 'epoch'::timestamptz + $3::bigint "
+       "* interval '1 microsecond', lease_until = NULL, last_error = $4 WHERE tenant_id = $1 AND "
+       "message_id = $2::uuid"},
+      // $3 the status reached, $4 why: the message's status and history.
+      {"interaction_record_delivery",
+       absl::StrCat("UPDATE interaction.messages m SET delivery_status = $3, delivery_reason = "
+                    "$4, delivery_history = ",
+                    AppendStep("$3::text", "$4::text"),
+                    " WHERE m.tenant_id = $1 AND m.id = $2::uuid RETURNING ",
+                    internal::MessageSelectColumns())},
+  };
+  return *statements;
+}
+
+template <typename Row>
+v1::Suppression SuppressionFromRow(const Row& row) {
+  v1::Suppression s;
+  s.set_name(absl::StrCat("suppressions/", row[0].c_str(), ":", row[1].c_str()));
+  s.set_address(row[1].c_str());
+  s.set_reason(api::EnumOf<v1::SuppressionReason>(row[2].c_str()));
+  s.set_source(row[3].c_str());
+  *s.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[4].template as<int64_t>());
+  return s;
+}
+
+std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+// Transactions across tenants (the queue's own).
+db::TxOptions Housekeeping() {
+  db::TxOptions options;
+  options.deadline = absl::Now() + absl::Seconds(30);
+  return options;
+}
+
+}  // namespace
+
+std::optional<v1::SuppressionReason> SuppressionOf(db::Tx& tx, const std::string& tenant,
+                                                   const std::string& kind,
+                                                   const std::string& address) {
+  const auto rows = db::Exec(tx, "interaction_find_suppression", tenant, kind, address);
+  if (rows.empty()) return std::nullopt;
+  return api::EnumOf<v1::SuppressionReason>(rows[0][0].c_str());
+}
+
+DeliveryStore::DeliveryStore(db::Pool& pool, api::PageTokenCodec tokens)
+    : pool_(pool), tokens_(std::move(tokens)) {
+  pool_.Prepare(Statements());
+}
+
+absl::StatusOr<v1::ListSuppressionsResponse> DeliveryStore::ListSuppressions(
+    const server::CallScope& scope, const v1::ListSuppressionsRequest& request) {
+  CRM_ASSIGN_OR_RETURN(int page_size,
+                       api::EffectivePageSize(request.page_size(), kDefaultPageSize, kMaxPageSize));
+  const std::vector<api::FilterField> fields = {
+      {"address", "s.address"},
+      {"reason", "s.reason"},
+      {"create_time", "s.create_time", api::FieldType::kTimestamp},
+  };
+  CRM_ASSIGN_OR_RETURN(api::CompiledFilter filter, api::CompileFilter(request.filter(), fields, 5));
+  std::vector<std::string> params = {scope.tenant, "", "", ""};
+  std::string keyset = "($2 = '' AND $3 = '' AND $4 = '')";
+  if (!request.page_token().empty()) {
+    CRM_ASSIGN_OR_RETURN(auto key, tokens_.Decode(request.page_token(), request.filter()));
+    int64_t micros = 0;
+    if (key.size() != 3 || !absl::SimpleAtoi(key[0], &micros)) {
+      return absl::InvalidArgumentError("page_token: invalid token");
+    }
+    params[1] = key[0];
+    params[2] = key[1];
+    params[3] = key[2];
+    keyset =
+        "(s.create_time, s.kind, s.address) < ('epoch'::timestamptz + $2::bigint * interval '1 "
+        "microsecond', $3, $4)";
+  }
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
+  const std::string sql = absl::StrCat(
+      "SELECT ", kSuppressionColumns,
+      " FROM interaction.suppressions s WHERE s.tenant_id = $1 AND ", keyset, " AND ", filter.sql,
+      " ORDER BY s.create_time DESC, s.kind DESC, s.address DESC LIMIT ", db::PageLimit(page_size));
+  v1::ListSuppressionsResponse response;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    response.Clear();
+    auto rows = db::ExecDynamic(tx, "interaction_list_suppressions", sql, params);
+    response.set_next_page_token(db::FillPage(
+        rows, page_size, tokens_, request.filter(),
+        [&](const pqxx::row& row) { *response.add_suppressions() = SuppressionFromRow(row); },
+        [](const pqxx::row& last) {
+          return std::vector<std::string>{last[4].as<std::string>(), last[0].as<std::string>(),
+                                          last[1].as<std::string>()};
+        }));
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::Suppression> DeliveryStore::AddSuppression(const server::CallScope& scope,
+                                                              const v1::Suppression& suppression) {
+  const v1::Channel channel =
+      suppression.address().find('@') == std::string::npos ? v1::CHANNEL_SMS : v1::CHANNEL_EMAIL;
+  CRM_ASSIGN_OR_RETURN(ContactAddress contact,
+                       ContactOf(channel, suppression.address(), "suppression.address"));
+  v1::Suppression added;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    added = SuppressionFromRow(
+        db::Exec(tx, "interaction_upsert_suppression", scope.tenant, contact.kind, contact.address,
+                 api::EnumText(suppression.reason()), suppression.source())[0]);
+    return absl::OkStatus();
+  }));
+  return added;
+}
+
+absl::Status DeliveryStore::DeleteSuppression(const server::CallScope& scope,
+                                              const std::string& kind, const std::string& address) {
+  return db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    if (db::Exec(tx, "interaction_delete_suppression", scope.tenant, kind, address)
+            .affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("suppressions/", kind, ":", address, " not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<Claimed>> DeliveryStore::Claim(int batch, absl::Duration lease) {
+  std::vector<Claimed> claimed;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
+    claimed.clear();
+    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+    for (const auto& row :
+         db::Exec(tx, "interaction_claim_deliveries", batch, absl::ToInt64Milliseconds(lease))) {
+      claimed.push_back({row[0].as<std::string>(), internal::MessageOf(row, 1), {}, ""});
+    }
+    for (Claimed& c : claimed) {
+      auto account = ChannelAccountStore::Resolve(tx, c.tenant, c.message.channel(),
+                                                  c.message.channel_account(), "channel_account");
+      if (account.ok()) {
+        c.account = *std::move(account);
+      } else {
+        c.account_error = "channel account deleted";
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return claimed;
+}
+
+absl::Status DeliveryStore::Record(const std::vector<Attempt>& attempts) {
+  if (attempts.empty()) return absl::OkStatus();
+  return db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
+    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+    std::map<std::string, std::vector<v1::Message>> changed;  // by tenant
+    std::map<std::string, std::vector<std::string>> types;
+    for (const Attempt& a : attempts) {
+      const std::string& tenant = a.claimed.tenant;
+      const std::string id = IdOf(a.claimed.message.name());
+      if (a.status == v1::DELIVERY_STATUS_QUEUED) {
+        db::Exec(tx, "interaction_retry_delivery", tenant, id, absl::ToUnixMicros(a.retry_at),
+                 a.reason);
+        db::Exec(tx, "interaction_record_delivery", tenant, id, "QUEUED", a.reason);
+        continue;
+      }
+      db::Exec(tx, "interaction_finish_delivery", tenant, id);
+      const auto rows = db::Exec(tx, "interaction_record_delivery", tenant, id,
+                                 api::EnumText(a.status), a.reason);
+      if (rows.empty()) continue;  // erased or gone meanwhile
+      changed[tenant].push_back(internal::MessageOf(rows[0]));
+      types[tenant].push_back(a.status == v1::DELIVERY_STATUS_SENT ? "message.sent"
+                                                                   : "message.delivery_changed");
+      if (!a.suppress.empty()) {
+        db::Exec(tx, "interaction_upsert_suppression", tenant, "EMAIL", a.suppress, "HARD_BOUNCE",
+                 a.claimed.message.name());
+      }
+    }
+    for (const auto& [tenant, messages] : changed) {
+      std::vector<events::PendingEvent> pending;
+      for (size_t i = 0; i < messages.size(); ++i) {
+        pending.push_back({types[tenant][i], messages[i].name(), &messages[i]});
+      }
+      events::AppendEvents(tx, kSchema, tenant, pending);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<absl::Time>> DeliveryStore::NextDue() {
+  std::optional<absl::Time> next;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
+    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+    const auto rows = db::Exec(tx, "interaction_next_delivery");
+    next.reset();
+    if (!rows[0][0].is_null()) next = absl::FromUnixMicros(rows[0][0].as<int64_t>());
+    return absl::OkStatus();
+  }));
+  return next;
+}
+
+}  // namespace crm::interaction

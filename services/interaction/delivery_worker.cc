@@ -1,0 +1,122 @@
+#include "services/interaction/delivery_worker.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/log.h"
+#include "common/base/status.h"
+#include "services/interaction/email_builder.h"
+
+namespace crm::interaction {
+namespace {
+
+constexpr char kUnsubscribeQuery[] = "unsubscribe";
+
+}  // namespace
+
+std::string UnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& tenant,
+                             const std::string& message_name) {
+  return tokens.Encode({tenant, message_name}, kUnsubscribeQuery);
+}
+
+absl::Status ParseUnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& token,
+                                   std::string* tenant, std::string* message_name) {
+  auto key = tokens.Decode(token, kUnsubscribeQuery);
+  if (!key.ok() || key->size() != 2) {
+    return absl::InvalidArgumentError("token: not an unsubscribe link of this service");
+  }
+  *tenant = (*key)[0];
+  *message_name = (*key)[1];
+  return absl::OkStatus();
+}
+
+DeliveryWorker::DeliveryWorker(DeliveryStore& store, const SecretFiles& secrets,
+                               const api::PageTokenCodec& tokens, DeliveryOptions options)
+    : store_(store), secrets_(secrets), tokens_(tokens), options_(std::move(options)) {}
+
+absl::StatusOr<absl::Duration> DeliveryWorker::Step() {
+  CRM_ASSIGN_OR_RETURN(std::vector<Claimed> claimed, store_.Claim(options_.batch, options_.lease));
+  if (claimed.empty()) {
+    CRM_ASSIGN_OR_RETURN(std::optional<absl::Time> next, store_.NextDue());
+    if (!next) return options_.poll;
+    return std::clamp(*next - absl::Now(), absl::ZeroDuration(), options_.poll);
+  }
+  std::vector<Attempt> attempts;
+  attempts.reserve(claimed.size());
+  for (Claimed& c : claimed) attempts.push_back(Deliver(std::move(c)));
+  CRM_RETURN_IF_ERROR(store_.Record(attempts));
+  return absl::ZeroDuration();
+}
+
+Attempt DeliveryWorker::Deliver(Claimed claimed) {
+  Attempt attempt;
+  attempt.claimed = std::move(claimed);
+  const v1::Message& m = attempt.claimed.message;
+  if (!attempt.claimed.account) {
+    attempt.status = v1::DELIVERY_STATUS_FAILED;
+    attempt.reason = attempt.claimed.account_error;
+    return attempt;
+  }
+  const v1::ChannelAccount& account = *attempt.claimed.account;
+  std::string password;
+  if (!account.smtp().username().empty()) {
+    auto secret = secrets_.Read(account.smtp().password_secret(), "smtp.password_secret");
+    if (!secret.ok()) {
+      attempt.status = v1::DELIVERY_STATUS_QUEUED;  // the operator may add the file: retry
+      attempt.reason = std::string(secret.status().message());
+    } else {
+      password = *std::move(secret);
+    }
+  }
+  if (attempt.reason.empty()) {
+    OutgoingEmail email;
+    email.from_address = account.sender();
+    email.from_name = account.sender_name();
+    email.to = m.to();
+    email.subject = m.subject();
+    email.text = m.text();
+    email.html = m.html();
+    email.message_id = m.external_id();
+    email.in_reply_to = m.in_reply_to();
+    email.references.assign(m.references().begin(), m.references().end());
+    email.date = absl::FromUnixSeconds(m.create_time().seconds());
+    if (m.purpose() == v1::PURPOSE_MARKETING && !options_.public_base_url.empty()) {
+      email.unsubscribe_url =
+          absl::StrCat(options_.public_base_url, "/unsubscribe/",
+                       UnsubscribeToken(tokens_, attempt.claimed.tenant, m.name()));
+    }
+    const SmtpResult sent = smtp_.Send(account.smtp(), password, account.sender(), m.to(),
+                                       BuildEmail(email), options_.send_timeout);
+    switch (sent.outcome) {
+      case SendOutcome::kSent:
+        attempt.status = v1::DELIVERY_STATUS_SENT;
+        return attempt;
+      case SendOutcome::kBounced:
+        attempt.status = v1::DELIVERY_STATUS_BOUNCED;
+        attempt.reason = sent.detail;
+        attempt.suppress = m.to();
+        return attempt;
+      case SendOutcome::kFailed:
+        attempt.status = v1::DELIVERY_STATUS_FAILED;
+        attempt.reason = sent.detail;
+        return attempt;
+      case SendOutcome::kRetry:
+        attempt.status = v1::DELIVERY_STATUS_QUEUED;
+        attempt.reason = sent.detail;
+        break;
+    }
+  }
+  // A retry, unless that was the last attempt.
+  if (m.attempts() >= options_.max_attempts) {
+    attempt.status = v1::DELIVERY_STATUS_FAILED;
+    attempt.reason = absl::StrCat("gave up after ", m.attempts(), " attempts: ", attempt.reason);
+    return attempt;
+  }
+  attempt.retry_at = absl::Now() + RetryDelay(m.attempts(), options_.backoff);
+  attempt.reason = absl::StrCat("attempt ", m.attempts(), " failed: ", attempt.reason);
+  return attempt;
+}
+
+}  // namespace crm::interaction

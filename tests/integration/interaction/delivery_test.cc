@@ -1,0 +1,585 @@
+// Outbound e-mail over real SMTP (a local aiosmtpd sink) and real Postgres:
+// channel accounts with named secrets, well-formed MIME replies that thread
+// in the customer's mail client and back, marketing consent and the
+// suppression list, retries with backoff against a sink that fails the first
+// attempts, hard bounces onto the suppression list, idempotent sends, and
+// the queue with a worker that died and two replicas: nothing lost, nothing
+// sent twice.
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/db/pool.h"
+#include "crm/interaction/v1/channel_account_service.grpc.pb.h"
+#include "crm/interaction/v1/conversation_service.grpc.pb.h"
+#include "crm/interaction/v1/delivery_service.grpc.pb.h"
+#include "services/interaction/channel_account_store.h"
+#include "services/interaction/delivery_store.h"
+#include "services/interaction/delivery_worker.h"
+#include "services/interaction/email_parser.h"
+#include "services/interaction/interaction_app.h"
+#include "tests/testing/customer_harness.h"
+#include "tests/testing/service_harness.h"
+#include "tests/testing/smtp_sink.h"
+
+ABSL_DECLARE_FLAG(std::string, channel_secrets_dir);
+ABSL_DECLARE_FLAG(int, delivery_backoff_ms);
+ABSL_DECLARE_FLAG(int, delivery_max_attempts);
+ABSL_DECLARE_FLAG(int, delivery_workers);
+ABSL_DECLARE_FLAG(std::string, public_base_url);
+
+namespace crm::testing {
+namespace {
+
+namespace v1 = crm::interaction::v1;
+namespace cv1 = crm::customer::v1;
+
+// The service's flags for these tests: fast retries, a secrets directory
+// with one secret, and a public address for unsubscribe links.
+std::string SecretsDir() {
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/crm-secrets-XXXXXX";
+    std::string d = mkdtemp(tmpl);
+    std::ofstream(d + "/smtp-password") << "s3cret-value\n";
+    return d;
+  }();
+  return dir;
+}
+
+void SetFlags(int max_attempts = 8, int workers = 2) {
+  absl::SetFlag(&FLAGS_channel_secrets_dir, SecretsDir());
+  absl::SetFlag(&FLAGS_delivery_backoff_ms, 50);
+  absl::SetFlag(&FLAGS_delivery_max_attempts, max_attempts);
+  absl::SetFlag(&FLAGS_delivery_workers, workers);
+  absl::SetFlag(&FLAGS_public_base_url, "https://crm.example.com/interaction");
+}
+
+// Set before the service starts (it reads them as it wires itself).
+struct Flags {
+  Flags(int max_attempts, int workers) { SetFlags(max_attempts, workers); }
+};
+
+struct Outbox {
+  explicit Outbox(int max_attempts = 8, int workers = 2) : flags(max_attempts, workers) {}
+  Flags flags;
+  CustomerHarness customers{"outbox_customers"};
+  ServiceHarness h{
+      interaction::Definition(), "outbox",
+      ServiceHarness::Calling("customer", absl::StrCat("127.0.0.1:", customers.runtime().port()))};
+  std::unique_ptr<v1::ConversationService::Stub> stub = h.Stub<v1::ConversationService>();
+  std::unique_ptr<v1::ChannelAccountService::Stub> accounts = h.Stub<v1::ChannelAccountService>();
+  std::unique_ptr<v1::DeliveryService::Stub> delivery = h.Stub<v1::DeliveryService>();
+
+  v1::ChannelAccount Account(int port, const std::string& tenant = "acme") {
+    v1::CreateChannelAccountRequest req;
+    v1::ChannelAccount* a = req.mutable_account();
+    a->set_channel(v1::CHANNEL_EMAIL);
+    a->set_display_name("Support");
+    a->set_sender("support@shop.example");
+    a->set_sender_name("Shop Support");
+    a->mutable_smtp()->set_host("127.0.0.1");
+    a->mutable_smtp()->set_port(port);
+    a->mutable_smtp()->set_security(v1::SMTP_SECURITY_NONE);
+    v1::ChannelAccount out;
+    grpc::Status s = accounts->CreateChannelAccount(ServiceHarness::Ctx(tenant).get(), req, &out);
+    if (!s.ok()) FAIL("CreateChannelAccount: " << s.error_message());
+    return out;
+  }
+
+  v1::ReceiveMessageResponse Email(const std::string& raw) {
+    v1::ReceiveMessageRequest req;
+    req.set_channel(v1::CHANNEL_EMAIL);
+    req.set_raw_email(absl::StrReplaceAll(raw, {{"\n", "\r\n"}}));
+    v1::ReceiveMessageResponse out;
+    grpc::Status s = stub->ReceiveMessage(ServiceHarness::Ctx().get(), req, &out);
+    if (!s.ok()) FAIL("ReceiveMessage: " << s.error_message());
+    return out;
+  }
+
+  grpc::Status TrySend(const v1::SendMessageRequest& req, v1::SendMessageResponse* out) {
+    return stub->SendMessage(ServiceHarness::Ctx().get(), req, out);
+  }
+
+  v1::SendMessageResponse Send(const v1::SendMessageRequest& req) {
+    v1::SendMessageResponse out;
+    grpc::Status s = TrySend(req, &out);
+    if (!s.ok()) FAIL("SendMessage: " << s.error_message());
+    return out;
+  }
+
+  v1::Message Message(const std::string& name) {
+    const std::string parent = name.substr(0, name.find("/messages/"));
+    v1::ListMessagesRequest req;
+    req.set_parent(parent);
+    req.set_page_size(1000);
+    v1::ListMessagesResponse out;
+    grpc::Status s = stub->ListMessages(ServiceHarness::Ctx().get(), req, &out);
+    if (!s.ok()) FAIL("ListMessages: " << s.error_message());
+    for (const auto& m : out.messages()) {
+      if (m.name() == name) return m;
+    }
+    FAIL("no message " << name);
+    return {};
+  }
+
+  // Polls until the message leaves QUEUED or 20 s pass.
+  v1::Message AwaitDelivery(const std::string& name) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    v1::Message m = Message(name);
+    while (m.delivery_status() == v1::DELIVERY_STATUS_QUEUED && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(25));
+      m = Message(name);
+    }
+    return m;
+  }
+
+  std::vector<std::string> EventTypes() {
+    pqxx::connection conn(h.db_url());
+    pqxx::nontransaction tx(conn);
+    std::vector<std::string> types;
+    for (const auto& row : tx.exec("SELECT type FROM interaction.outbox ORDER BY tx_id, seq")) {
+      types.push_back(row[0].as<std::string>());
+    }
+    return types;
+  }
+
+  void Consent(const std::string& customer, cv1::ConsentStatus status) {
+    cv1::RecordConsentRequest req;
+    req.set_name(customer);
+    req.mutable_consent()->set_channel(cv1::CONSENT_CHANNEL_EMAIL);
+    req.mutable_consent()->set_purpose(cv1::CONSENT_PURPOSE_MARKETING);
+    req.mutable_consent()->set_status(status);
+    req.mutable_consent()->set_source("checkout");
+    req.mutable_consent()->set_text_version("v1");
+    cv1::Consent out;
+    grpc::Status s = customers.stub().RecordConsent(ServiceHarness::Ctx().get(), req, &out);
+    if (!s.ok()) FAIL("RecordConsent: " << s.error_message());
+  }
+};
+
+v1::SendMessageRequest Reply(const std::string& conversation, const std::string& text) {
+  v1::SendMessageRequest req;
+  req.set_conversation(conversation);
+  req.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  req.set_author_kind(v1::AUTHOR_KIND_AGENT);
+  req.set_author("agents/0b0e5c3e-6a1c-4c38-9a40-8d8f5d1a2b3c");
+  req.set_text(text);
+  return req;
+}
+
+v1::SendMessageRequest Newsletter(const std::string& customer) {
+  v1::SendMessageRequest req;
+  req.set_customer(customer);
+  req.set_channel(v1::CHANNEL_EMAIL);
+  req.set_purpose(v1::PURPOSE_MARKETING);
+  req.set_author_kind(v1::AUTHOR_KIND_CAMPAIGN);
+  req.set_author("campaigns/spring");
+  req.set_subject("Spring sale");
+  req.set_text("20% off everything");
+  return req;
+}
+
+// The header `name` (any case) of a raw message, unfolded and trimmed; ""
+// when absent.
+std::string Header(const std::string& raw, const std::string& name) {
+  const std::string head = "\r\n" + raw.substr(0, raw.find("\r\n\r\n"));
+  const std::string key = absl::AsciiStrToLower("\r\n" + name + ":");
+  const size_t at = absl::AsciiStrToLower(head).find(key);
+  if (at == std::string::npos) return "";
+  std::string value = head.substr(at + key.size());
+  size_t end = 0;
+  while ((end = value.find("\r\n", end)) != std::string::npos && end + 2 < value.size() &&
+         (value[end + 2] == ' ' || value[end + 2] == '\t')) {
+    value.erase(end, 2);
+  }
+  return std::string(absl::StripAsciiWhitespace(value.substr(0, value.find("\r\n"))));
+}
+
+}  // namespace
+
+TEST_CASE("channel accounts: validated, secrets named not sent, one default per channel",
+          "[integration][interaction]") {
+  Outbox o;
+  v1::CreateChannelAccountRequest req;
+  v1::ChannelAccount* a = req.mutable_account();
+  a->set_channel(v1::CHANNEL_EMAIL);
+  a->set_display_name("Support");
+  a->set_sender("support@shop.example");
+  v1::ChannelAccount out;
+  grpc::Status s = o.accounts->CreateChannelAccount(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(absl::StartsWith(s.error_message(), "account.smtp.host"));
+  a->mutable_smtp()->set_host("smtp.shop.example");
+  a->mutable_smtp()->set_username("support");
+  s = o.accounts->CreateChannelAccount(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(absl::StartsWith(s.error_message(), "account.smtp.password_secret: required"));
+  a->mutable_smtp()->set_password_secret("missing-file");
+  s = o.accounts->CreateChannelAccount(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StartsWith(s.error_message(), "account.smtp.password_secret: no secret named"));
+  a->mutable_smtp()->set_password_secret("../etc/passwd");
+  s = o.accounts->CreateChannelAccount(ServiceHarness::Ctx().get(), req, &out);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  a->mutable_smtp()->set_password_secret("smtp-password");
+  REQUIRE(o.accounts->CreateChannelAccount(ServiceHarness::Ctx().get(), req, &out).ok());
+  CHECK(out.is_default());  // the first of its channel
+  CHECK(out.smtp().password_secret() == "smtp-password");
+  CHECK(out.DebugString().find("s3cret") == std::string::npos);
+
+  a->set_display_name("Marketing");
+  a->set_is_default(true);
+  v1::ChannelAccount second;
+  REQUIRE(o.accounts->CreateChannelAccount(ServiceHarness::Ctx().get(), req, &second).ok());
+  v1::ListChannelAccountsResponse list;
+  REQUIRE(o.accounts->ListChannelAccounts(ServiceHarness::Ctx().get(), {}, &list).ok());
+  REQUIRE(list.accounts_size() == 2);
+  int defaults = 0;
+  for (const auto& acc : list.accounts()) defaults += acc.is_default() ? 1 : 0;
+  CHECK(defaults == 1);
+  v1::GetChannelAccountRequest get;
+  get.set_name(second.name());
+  v1::ChannelAccount got;
+  CHECK(
+      o.accounts->GetChannelAccount(ServiceHarness::Ctx("globex").get(), get, &got).error_code() ==
+      grpc::StatusCode::NOT_FOUND);
+  REQUIRE(o.accounts->GetChannelAccount(ServiceHarness::Ctx().get(), get, &got).ok());
+  CHECK(got.is_default());
+
+  v1::UpdateChannelAccountRequest update;
+  update.mutable_account()->set_name(second.name());
+  update.mutable_account()->set_sender("not-an-address");
+  update.mutable_update_mask()->add_paths("sender");
+  s = o.accounts->UpdateChannelAccount(ServiceHarness::Ctx().get(), update, &got);
+  CHECK(absl::StartsWith(s.error_message(), "account.sender"));
+  update.mutable_account()->set_sender("offers@shop.example");
+  REQUIRE(o.accounts->UpdateChannelAccount(ServiceHarness::Ctx().get(), update, &got).ok());
+  CHECK(got.sender() == "offers@shop.example");
+  CHECK(got.display_name() == "Marketing");
+}
+
+TEST_CASE("an agent's reply goes out as well-formed MIME in the customer's thread",
+          "[integration][interaction]") {
+  Outbox o;
+  SmtpSink sink;
+  o.Account(sink.port());
+  const auto inbound = o.Email(
+      "From: Ada Lovelace <ada@example.com>\n"
+      "To: support@shop.example\n"
+      "Subject: Jacket too big\n"
+      "Message-ID: <m1@mail.example.com>\n"
+      "\n"
+      "Can I swap it?\n");
+  v1::SendMessageRequest req =
+      Reply(inbound.conversation().name(), "Of course: size S is on its way.");
+  req.set_html(
+      "<p>Of course: size <b>S</b> is on its way. Gr\xC3\xBC\xC3\x9F"
+      "e</p>");
+  const auto sent = o.Send(req);
+  CHECK(sent.message().delivery_status() == v1::DELIVERY_STATUS_QUEUED);
+  CHECK(sent.message().direction() == v1::DIRECTION_OUTBOUND);
+  CHECK(sent.message().to() == "ada@example.com");
+  CHECK(sent.conversation().name() == inbound.conversation().name());
+  CHECK(sent.conversation().message_count() == 2);
+
+  const v1::Message delivered = o.AwaitDelivery(sent.message().name());
+  CHECK(delivered.delivery_status() == v1::DELIVERY_STATUS_SENT);
+  CHECK(delivered.attempts() == 1);
+  REQUIRE(delivered.delivery_history_size() == 2);
+  CHECK(delivered.delivery_history(0).status() == v1::DELIVERY_STATUS_QUEUED);
+  CHECK(delivered.delivery_history(1).status() == v1::DELIVERY_STATUS_SENT);
+
+  const auto messages = sink.AwaitMessages(1, absl::Seconds(5));
+  REQUIRE(messages.size() == 1);
+  const std::string& raw = messages[0];
+  CHECK(Header(raw, "X-Envelope-To") == "ada@example.com");
+  CHECK(Header(raw, "X-Envelope-From") == "support@shop.example");
+  CHECK(Header(raw, "In-Reply-To") == "<m1@mail.example.com>");
+  CHECK(Header(raw, "References") == "<m1@mail.example.com>");
+  CHECK(Header(raw, "Message-ID") == "<" + delivered.external_id() + ">");
+  CHECK(absl::StrContains(raw, "multipart/alternative"));
+  CHECK(Header(raw, "List-Unsubscribe").empty());  // transactional
+  // What the customer's mail program sees, parsed back with GMime.
+  v1::ReceiveMessageRequest parsed;
+  REQUIRE(interaction::ParseRawEmail(raw.substr(raw.find("\r\n", raw.find("X-Envelope-To")) + 2),
+                                     &parsed)
+              .ok());
+  CHECK(parsed.external_id() == delivered.external_id());
+  CHECK(parsed.subject() == "Re: Jacket too big [#" + inbound.conversation().token() + "]");
+  CHECK(parsed.text() == "Of course: size S is on its way.");
+  CHECK(absl::StrContains(parsed.html(), "<b>S</b>"));
+  CHECK(absl::StrContains(parsed.html(),
+                          "Gr\xC3\xBC\xC3\x9F"
+                          "e"));
+  CHECK(parsed.sender_name() == "Shop Support");
+
+  // The customer answers our message: it threads into the conversation.
+  const auto answer =
+      o.Email(absl::StrCat("From: ada@example.com\n"
+                           "Subject: Re: Jacket too big\n"
+                           "Message-ID: <m2@mail.example.com>\n"
+                           "In-Reply-To: <",
+                           delivered.external_id(),
+                           ">\n"
+                           "\n"
+                           "Thanks!\n"));
+  CHECK(answer.conversation().name() == inbound.conversation().name());
+  const auto types = o.EventTypes();
+  CHECK(std::count(types.begin(), types.end(), "message.sent") == 1);
+
+  // A UTF-8 subject is encoded for the wire and decoded back.
+  v1::SendMessageRequest utf8 = Reply(inbound.conversation().name(), "Bis bald");
+  utf8.set_subject(
+      "Gr\xC3\xBC\xC3\x9F"
+      "e aus Berlin");
+  const auto second = o.Send(utf8);
+  CHECK(o.AwaitDelivery(second.message().name()).delivery_status() == v1::DELIVERY_STATUS_SENT);
+  const auto both = sink.AwaitMessages(2, absl::Seconds(5));
+  REQUIRE(both.size() == 2);
+  CHECK(absl::StrContains(Header(both[1], "Subject"), "=?"));
+  v1::ReceiveMessageRequest again;
+  REQUIRE(interaction::ParseRawEmail(both[1], &again).ok());
+  CHECK(absl::StartsWith(again.subject(),
+                         "Gr\xC3\xBC\xC3\x9F"
+                         "e aus Berlin [#"));
+  // It answers the customer's latest e-mail, with the thread so far.
+  CHECK(again.in_reply_to() == "m2@mail.example.com");
+  REQUIRE(again.references_size() == 2);  // what m2 answered, then m2
+  CHECK(again.references(0) == delivered.external_id());
+  CHECK(again.references(1) == "m2@mail.example.com");
+}
+
+TEST_CASE(
+    "marketing needs consent and honours the suppression list; transactional skips "
+    "consent but not hard bounces",
+    "[integration][interaction]") {
+  Outbox o;
+  SmtpSink sink;
+  o.Account(sink.port());
+  const cv1::Customer ann = o.customers.NewCustomer("ann@example.com");
+  v1::SendMessageResponse out;
+  grpc::Status refused = o.TrySend(Newsletter(ann.name()), &out);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StartsWith(refused.error_message(),
+                         "purpose: " + ann.name() + " does not consent to marketing by EMAIL"));
+  o.Consent(ann.name(), cv1::CONSENT_STATUS_GRANTED);
+  const auto sent = o.Send(Newsletter(ann.name()));
+  CHECK(sent.message().purpose() == v1::PURPOSE_MARKETING);
+  CHECK(o.AwaitDelivery(sent.message().name()).delivery_status() == v1::DELIVERY_STATUS_SENT);
+  const auto mail = sink.AwaitMessages(1, absl::Seconds(5));
+  REQUIRE(mail.size() == 1);
+  const std::string unsubscribe = Header(mail[0], "List-Unsubscribe");
+  INFO(mail[0].substr(0, 1200));
+  CHECK(absl::StartsWith(unsubscribe, "<https://crm.example.com/interaction/unsubscribe/"));
+  CHECK(Header(mail[0], "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click");
+
+  // Unsubscribed: no more marketing; transactional mail still goes.
+  v1::CreateSuppressionRequest suppress;
+  suppress.mutable_suppression()->set_address("Ann@Example.com");
+  suppress.mutable_suppression()->set_reason(v1::SUPPRESSION_REASON_UNSUBSCRIBED);
+  v1::Suppression added;
+  REQUIRE(o.delivery->CreateSuppression(ServiceHarness::Ctx().get(), suppress, &added).ok());
+  CHECK(added.name() == "suppressions/EMAIL:ann@example.com");
+  refused = o.TrySend(Newsletter(ann.name()), &out);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StrContains(refused.error_message(), "suppression list (UNSUBSCRIBED)"));
+  v1::SendMessageRequest receipt = Newsletter(ann.name());
+  receipt.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  receipt.set_subject("Your receipt");
+  REQUIRE(o.TrySend(receipt, &out).ok());
+  // Hard-bounced: nothing at all.
+  suppress.mutable_suppression()->set_reason(v1::SUPPRESSION_REASON_HARD_BOUNCE);
+  REQUIRE(o.delivery->CreateSuppression(ServiceHarness::Ctx().get(), suppress, &added).ok());
+  refused = o.TrySend(receipt, &out);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StrContains(refused.error_message(), "HARD_BOUNCE"));
+  // Another tenant's list is its own.
+  v1::ListSuppressionsResponse listed;
+  REQUIRE(o.delivery->ListSuppressions(ServiceHarness::Ctx("globex").get(), {}, &listed).ok());
+  CHECK(listed.suppressions_size() == 0);
+  REQUIRE(o.delivery->ListSuppressions(ServiceHarness::Ctx().get(), {}, &listed).ok());
+  CHECK(listed.suppressions_size() == 1);
+  v1::DeleteSuppressionRequest remove;
+  remove.set_name(added.name());
+  v1::DeleteSuppressionResponse removed;
+  REQUIRE(o.delivery->DeleteSuppression(ServiceHarness::Ctx().get(), remove, &removed).ok());
+  REQUIRE(o.TrySend(receipt, &out).ok());
+  // No account for a tenant: said so.
+  const cv1::Customer other = o.customers.NewCustomer("bo@example.com", "globex");
+  v1::SendMessageRequest elsewhere = Newsletter(other.name());
+  elsewhere.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  grpc::Status no_account =
+      o.stub->SendMessage(ServiceHarness::Ctx("globex").get(), elsewhere, &out);
+  CHECK(no_account.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StartsWith(no_account.error_message(), "channel_account: the tenant has no EMAIL"));
+}
+
+TEST_CASE("a sink that fails the first attempts: retried with backoff, delivered once",
+          "[integration][interaction]") {
+  Outbox o;
+  SmtpSinkOptions options;
+  options.fail_first = 2;
+  SmtpSink sink(options);
+  o.Account(sink.port());
+  const cv1::Customer cy = o.customers.NewCustomer("cy@example.com");
+  v1::SendMessageRequest req = Newsletter(cy.name());
+  req.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  req.set_request_id("order-7-shipped");
+  const auto sent = o.Send(req);
+  // A retry of the call: the same message, nothing sent again.
+  const auto again = o.Send(req);
+  CHECK(again.message().name() == sent.message().name());
+  const v1::Message m = o.AwaitDelivery(sent.message().name());
+  CHECK(m.delivery_status() == v1::DELIVERY_STATUS_SENT);
+  CHECK(m.attempts() == 3);
+  REQUIRE(m.delivery_history_size() == 4);
+  CHECK(absl::StrContains(m.delivery_history(1).reason(), "attempt 1 failed"));
+  CHECK(absl::StrContains(m.delivery_history(2).reason(), "attempt 2 failed"));
+  CHECK(m.delivery_history(3).status() == v1::DELIVERY_STATUS_SENT);
+  // Exponential: 50 ms after the first failure, 100 ms after the second.
+  const auto at = [&m](int i) {
+    return absl::FromUnixMicros(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(m.delivery_history(i).time()));
+  };
+  CHECK(at(2) - at(1) >= absl::Milliseconds(50));
+  CHECK(at(3) - at(2) >= absl::Milliseconds(100));
+  absl::SleepFor(absl::Milliseconds(300));
+  CHECK(sink.Messages().size() == 1);
+}
+
+TEST_CASE("a refused recipient is a hard bounce and goes on the suppression list",
+          "[integration][interaction]") {
+  Outbox o;
+  SmtpSinkOptions options;
+  options.reject_rcpt = "nobody";
+  SmtpSink sink(options);
+  o.Account(sink.port());
+  const cv1::Customer ghost = o.customers.NewCustomer("nobody@example.com");
+  v1::SendMessageRequest req = Newsletter(ghost.name());
+  req.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  const auto sent = o.Send(req);
+  const v1::Message m = o.AwaitDelivery(sent.message().name());
+  CHECK(m.delivery_status() == v1::DELIVERY_STATUS_BOUNCED);
+  CHECK(absl::StrContains(m.delivery_reason(), "550"));
+  v1::ListSuppressionsRequest list;
+  list.set_filter("reason = \"HARD_BOUNCE\"");
+  v1::ListSuppressionsResponse listed;
+  REQUIRE(o.delivery->ListSuppressions(ServiceHarness::Ctx().get(), list, &listed).ok());
+  REQUIRE(listed.suppressions_size() == 1);
+  CHECK(listed.suppressions(0).address() == "nobody@example.com");
+  CHECK(listed.suppressions(0).source() == sent.message().name());
+  v1::SendMessageResponse out;
+  CHECK(o.TrySend(req, &out).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  const auto types = o.EventTypes();
+  CHECK(std::count(types.begin(), types.end(), "message.delivery_changed") == 1);
+}
+
+TEST_CASE("a message that keeps failing is FAILED after the last attempt",
+          "[integration][interaction]") {
+  Outbox o(/*max_attempts=*/2);
+  SmtpSinkOptions options;
+  options.fail_first = 100;
+  SmtpSink sink(options);
+  o.Account(sink.port());
+  const cv1::Customer dee = o.customers.NewCustomer("dee@example.com");
+  v1::SendMessageRequest req = Newsletter(dee.name());
+  req.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  const v1::Message m = o.AwaitDelivery(o.Send(req).message().name());
+  CHECK(m.delivery_status() == v1::DELIVERY_STATUS_FAILED);
+  CHECK(absl::StartsWith(m.delivery_reason(), "gave up after 2 attempts"));
+}
+
+TEST_CASE(
+    "the queue: a worker that died leaves its messages to others; two replicas send "
+    "each message once",
+    "[integration][interaction]") {
+  Outbox o(8, /*workers=*/1);
+  SmtpSink sink;
+  const v1::ChannelAccount account = o.Account(sink.port());
+  const cv1::Customer eve = o.customers.NewCustomer("eve@example.com");
+  // A replica that takes messages and dies: its pool claims with a 1 s
+  // lease and never records anything.
+  db::Pool dead_pool(db::PoolOptions{o.h.db_url(), 1, "dead-replica"});
+  interaction::ChannelAccountStore dead_accounts(dead_pool);
+  interaction::DeliveryStore dead(dead_pool, api::PageTokenCodec("test-secret-0123456789"));
+  // Two more live replicas beside the service's own worker.
+  std::vector<std::unique_ptr<db::Pool>> pools;
+  std::vector<std::unique_ptr<interaction::ChannelAccountStore>> stores;
+  std::vector<std::unique_ptr<interaction::DeliveryStore>> queues;
+  std::vector<std::unique_ptr<interaction::DeliveryWorker>> workers;
+  interaction::SecretFiles secrets(SecretsDir());
+  api::PageTokenCodec tokens("test-secret-0123456789");
+  for (int i = 0; i < 2; ++i) {
+    pools.push_back(
+        std::make_unique<db::Pool>(db::PoolOptions{o.h.db_url(), 1, absl::StrCat("replica-", i)}));
+    stores.push_back(std::make_unique<interaction::ChannelAccountStore>(*pools.back()));
+    queues.push_back(std::make_unique<interaction::DeliveryStore>(*pools.back(), tokens));
+    interaction::DeliveryOptions options;
+    options.backoff = absl::Milliseconds(50);
+    workers.push_back(
+        std::make_unique<interaction::DeliveryWorker>(*queues.back(), secrets, tokens, options));
+  }
+  // The dead replica takes the first 10 as they are queued.
+  std::set<std::string> sent_names;
+  for (int i = 0; i < 10; ++i) {
+    v1::SendMessageRequest req = Newsletter(eve.name());
+    req.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+    req.set_subject(absl::StrCat("Order ", i));
+    sent_names.insert(o.Send(req).message().name());
+  }
+  auto taken = dead.Claim(10, absl::Seconds(1));
+  REQUIRE(taken.ok());
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (auto& w : workers) {
+    threads.emplace_back([&stop, &errors, worker = w.get()] {
+      while (!stop) {
+        auto wait = worker->Step();
+        if (!wait.ok()) ++errors;
+        absl::SleepFor(
+            std::min(wait.ok() ? *wait : absl::Milliseconds(50), absl::Milliseconds(20)));
+      }
+    });
+  }
+  for (int i = 10; i < 200; ++i) {
+    v1::SendMessageRequest req = Newsletter(eve.name());
+    req.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+    req.set_subject(absl::StrCat("Order ", i));
+    sent_names.insert(o.Send(req).message().name());
+  }
+  const auto mail = sink.AwaitMessages(200, absl::Seconds(60));
+  absl::SleepFor(absl::Milliseconds(500));  // anything sent twice would arrive by now
+  stop = true;
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(taken->size() + 0 <= 10);
+  std::map<std::string, int> by_id;
+  for (const auto& raw : sink.Messages()) ++by_id[Header(raw, "Message-ID")];
+  CHECK(mail.size() >= 200);
+  CHECK(by_id.size() == 200);
+  int twice = 0;
+  for (const auto& [id, n] : by_id) twice += n > 1 ? 1 : 0;
+  CHECK(twice == 0);
+  for (const std::string& name : sent_names) {
+    CHECK(o.Message(name).delivery_status() == v1::DELIVERY_STATUS_SENT);
+  }
+  (void)account;
+  (void)dead_accounts;
+}
+
+}  // namespace crm::testing
