@@ -3,6 +3,7 @@
 // a value added to a contract needs no new mapping code.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/generated_enum_reflection.h>
 
 #include <string>

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Demo conversations for scripts/up: 60 customers with orders write in on
 # every channel (e-mail, SMS, WhatsApp, live chat, Messenger), one to three
-# messages each, threaded into conversations; some are labelled, snoozed
-# or closed; and two e-mails come from addresses nobody has yet (the
-# customer service creates those customers).
+# messages each, threaded into conversations; an agent answers the e-mails
+# (sent through the demo SMTP sink); some are labelled, snoozed or closed;
+# and two e-mails come from addresses nobody has yet (the customer service
+# creates those customers).
 #   scripts/lib/demo_conversations.sh <crmctl command and flags...>
-# Safe to rerun (messages are idempotent by their external ids).
+# Safe to rerun (messages are idempotent by their external ids and request
+# ids).
 set -euo pipefail
 CRMCTL=("$@")
 
@@ -37,6 +39,11 @@ for customer in "${customers[@]}"; do
       --body="$text" --external_id="demo-msg-$n-$k")"
   done
   conversation="$(grep -o 'conversations/[0-9a-f-]\{36\}' <<<"$out" | head -n1)"
+  if [ "$channel" = email ]; then
+    # An agent answers by e-mail: it goes out through the demo SMTP sink.
+    "${CRMCTL[@]}" conversations send "$conversation" --author=agents/demo --request_id="demo-reply-$n" \
+      --body="Thank you for writing. We have looked into it and will update you today." >/dev/null
+  fi
   case "${states[$((n % ${#states[@]}))]}" in
     closed) "${CRMCTL[@]}" conversations status "$conversation" --status=closed >/dev/null ;;
     snoozed) "${CRMCTL[@]}" conversations status "$conversation" --status=snoozed \

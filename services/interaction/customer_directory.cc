@@ -107,6 +107,26 @@ absl::StatusOr<cv1::Customer> CustomerDirectory::Fetch(const server::CallScope& 
       absl::StrCat(field, ": ", customer, " was merged too often"));
 }
 
+absl::Status CustomerDirectory::DenyMarketing(const server::CallScope& scope,
+                                              const std::string& customer,
+                                              cv1::ConsentChannel channel,
+                                              const std::string& request_id) {
+  cv1::RecordConsentRequest request;
+  request.set_name(customer);
+  request.set_request_id(request_id);
+  cv1::Consent* consent = request.mutable_consent();
+  consent->set_channel(channel);
+  consent->set_purpose(cv1::CONSENT_PURPOSE_MARKETING);
+  consent->set_status(cv1::CONSENT_STATUS_DENIED);
+  consent->set_source("list-unsubscribe");
+  consent->set_text_version("rfc8058");
+  cv1::Consent recorded;
+  grpc::Status status =
+      stub_->RecordConsent(server::CallOnBehalf(scope, kCaller).get(), request, &recorded);
+  if (!status.ok()) return Unanswered(status, "customer");
+  return absl::OkStatus();
+}
+
 absl::Status CustomerDirectory::CheckMarketingConsent(const server::CallScope& scope,
                                                       const std::string& customer,
                                                       cv1::ConsentChannel channel) {

@@ -40,6 +40,11 @@ class CustomerDirectory {
   // OK when the customer consents to marketing on `channel` now;
   // FAILED_PRECONDITION naming `purpose` and the customer service's reason
   // otherwise.
+  // Records that the customer denies marketing on `channel` (a one-click
+  // unsubscribe), idempotent by `request_id`.
+  absl::Status DenyMarketing(const server::CallScope& scope, const std::string& customer,
+                             crm::customer::v1::ConsentChannel channel,
+                             const std::string& request_id);
   absl::Status CheckMarketingConsent(const server::CallScope& scope, const std::string& customer,
                                      crm::customer::v1::ConsentChannel channel);
 

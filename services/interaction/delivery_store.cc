@@ -54,6 +54,28 @@ const std::map<std::string, std::string>& Statements() {
       {"interaction_delete_suppression",
        "DELETE FROM interaction.suppressions WHERE tenant_id = $1 AND kind = $2 AND address = "
        "$3"},
+      // A one-click unsubscribe: $2 the message; a hard bounce stays one.
+      {"interaction_find_unsubscribed_message",
+       "SELECT customer, channel, to_address, direction FROM interaction.messages WHERE "
+       "tenant_id = $1 AND id = $2::uuid"},
+      {"interaction_suppress_unsubscribed",
+       "INSERT INTO interaction.suppressions AS s (tenant_id, kind, address, reason, source) "
+       "VALUES ($1, $2, $3, 'UNSUBSCRIBED', $4) ON CONFLICT (tenant_id, kind, address) DO UPDATE "
+       "SET reason = CASE WHEN s.reason = 'HARD_BOUNCE' THEN s.reason ELSE EXCLUDED.reason END, "
+       "source = CASE WHEN s.reason = 'HARD_BOUNCE' THEN s.source ELSE EXCLUDED.source END"},
+      {"interaction_insert_pending_denial",
+       "INSERT INTO interaction.pending_consent_denials (tenant_id, message_id, customer, "
+       "channel) VALUES ($1, $2::uuid, $3, $4) ON CONFLICT DO NOTHING"},
+      {"interaction_delete_pending_denial",
+       "DELETE FROM interaction.pending_consent_denials WHERE tenant_id = $1 AND message_id = "
+       "$2::uuid"},
+      // Across tenants, oldest first; each one counted as tried.
+      {"interaction_take_pending_denials",
+       "UPDATE interaction.pending_consent_denials p SET attempts = p.attempts + 1 FROM (SELECT "
+       "tenant_id, message_id FROM interaction.pending_consent_denials ORDER BY create_time "
+       "LIMIT $1::int FOR UPDATE SKIP LOCKED) due WHERE p.tenant_id = due.tenant_id AND "
+       "p.message_id = due.message_id RETURNING p.tenant_id, p.message_id::text, p.customer, "
+       "p.channel"},
       // $1 batch, $2 lease in milliseconds.
       {"interaction_claim_deliveries",
        absl::StrCat(
@@ -193,6 +215,67 @@ absl::Status DeliveryStore::DeleteSuppression(const server::CallScope& scope,
     }
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<v1::Unsubscribe> DeliveryStore::RecordUnsubscribe(const std::string& tenant,
+                                                                 const std::string& message_name) {
+  v1::Unsubscribe unsubscribe;
+  db::TxOptions options;
+  options.tenant = tenant;
+  options.deadline = absl::Now() + absl::Seconds(10);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
+    const std::string id = IdOf(message_name);
+    const auto rows = db::Exec(tx, "interaction_find_unsubscribed_message", tenant, id);
+    if (rows.empty() || std::string(rows[0][3].c_str()) != "OUTBOUND" ||
+        *rows[0][2].c_str() == '\0') {
+      return absl::NotFoundError("the message of this link no longer exists");
+    }
+    unsubscribe.set_customer(rows[0][0].c_str());
+    unsubscribe.set_channel(api::EnumOf<v1::Channel>(rows[0][1].c_str()));
+    unsubscribe.set_address(rows[0][2].c_str());
+    unsubscribe.set_message(message_name);
+    unsubscribe.set_source("list-unsubscribe");
+    *unsubscribe.mutable_create_time() = TimeUtil::GetCurrentTime();
+    const std::string kind = unsubscribe.channel() == v1::CHANNEL_EMAIL ? "EMAIL" : "PHONE";
+    db::Exec(tx, "interaction_suppress_unsubscribed", tenant, kind, unsubscribe.address(),
+             message_name);
+    db::Exec(tx, "interaction_insert_pending_denial", tenant, id, unsubscribe.customer(),
+             api::EnumText(unsubscribe.channel()));
+    events::AppendEvent(tx, kSchema, tenant, "unsubscribe.recorded", message_name, unsubscribe);
+    return absl::OkStatus();
+  }));
+  return unsubscribe;
+}
+
+absl::Status DeliveryStore::ConfirmConsentDenied(const std::string& tenant,
+                                                 const std::string& message_name) {
+  db::TxOptions options;
+  options.tenant = tenant;
+  options.deadline = absl::Now() + absl::Seconds(10);
+  return db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
+    db::Exec(tx, "interaction_delete_pending_denial", tenant, IdOf(message_name));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<v1::Unsubscribe>> DeliveryStore::PendingConsentDenials(
+    int limit, std::vector<std::string>* tenants) {
+  std::vector<v1::Unsubscribe> pending;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
+    pending.clear();
+    tenants->clear();
+    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+    for (const auto& row : db::Exec(tx, "interaction_take_pending_denials", limit)) {
+      tenants->push_back(row[0].as<std::string>());
+      v1::Unsubscribe u;
+      u.set_message(absl::StrCat("messages/", row[1].c_str()));
+      u.set_customer(row[2].c_str());
+      u.set_channel(api::EnumOf<v1::Channel>(row[3].c_str()));
+      pending.push_back(std::move(u));
+    }
+    return absl::OkStatus();
+  }));
+  return pending;
 }
 
 absl::StatusOr<std::vector<Claimed>> DeliveryStore::Claim(int batch, absl::Duration lease) {

@@ -51,6 +51,18 @@ class DeliveryStore {
   absl::Status DeleteSuppression(const server::CallScope& scope, const std::string& kind,
                                  const std::string& address);
 
+  // A one-click unsubscribe with the link of `message_name` in `tenant`:
+  // the address goes on the suppression list (UNSUBSCRIBED, unless it is a
+  // hard bounce already), `unsubscribe.recorded` is published, and the
+  // consent denial the customer service still has to record is kept until
+  // ConfirmConsentDenied. NOT_FOUND for a message that no longer exists.
+  absl::StatusOr<v1::Unsubscribe> RecordUnsubscribe(const std::string& tenant,
+                                                    const std::string& message_name);
+  absl::Status ConfirmConsentDenied(const std::string& tenant, const std::string& message_name);
+  // Consent denials still to be recorded, across tenants (oldest first).
+  absl::StatusOr<std::vector<v1::Unsubscribe>> PendingConsentDenials(
+      int limit, std::vector<std::string>* tenants);
+
   // Takes up to `batch` due messages of any tenant and holds them for
   // `lease` (a worker that dies leaves them to another after it), counting
   // the attempt.

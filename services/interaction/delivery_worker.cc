@@ -10,28 +10,6 @@
 #include "services/interaction/email_builder.h"
 
 namespace crm::interaction {
-namespace {
-
-constexpr char kUnsubscribeQuery[] = "unsubscribe";
-
-}  // namespace
-
-std::string UnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& tenant,
-                             const std::string& message_name) {
-  return tokens.Encode({tenant, message_name}, kUnsubscribeQuery);
-}
-
-absl::Status ParseUnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& token,
-                                   std::string* tenant, std::string* message_name) {
-  auto key = tokens.Decode(token, kUnsubscribeQuery);
-  if (!key.ok() || key->size() != 2) {
-    return absl::InvalidArgumentError("token: not an unsubscribe link of this service");
-  }
-  *tenant = (*key)[0];
-  *message_name = (*key)[1];
-  return absl::OkStatus();
-}
-
 DeliveryWorker::DeliveryWorker(DeliveryStore& store, const SecretFiles& secrets,
                                const api::PageTokenCodec& tokens, DeliveryOptions options)
     : store_(store), secrets_(secrets), tokens_(tokens), options_(std::move(options)) {}

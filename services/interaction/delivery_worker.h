@@ -13,6 +13,7 @@
 #include "services/interaction/delivery_store.h"
 #include "services/interaction/secret_files.h"
 #include "services/interaction/smtp_sender.h"
+#include "services/interaction/unsubscribe.h"
 
 namespace crm::interaction {
 
@@ -26,13 +27,6 @@ struct DeliveryOptions {
   // Where one-click unsubscribe links point: <base>/unsubscribe/<token>.
   std::string public_base_url;
 };
-
-// The token of a message's unsubscribe link, sealed by `tokens`.
-std::string UnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& tenant,
-                             const std::string& message_name);
-// The tenant and message a token names; INVALID_ARGUMENT for a forged one.
-absl::Status ParseUnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& token,
-                                   std::string* tenant, std::string* message_name);
 
 class DeliveryWorker {
  public:

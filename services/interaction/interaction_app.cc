@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/env.h"
@@ -16,6 +17,8 @@
 #include "services/interaction/conversation_store.h"
 #include "services/interaction/customer_directory.h"
 #include "services/interaction/delivery_worker.h"
+#include "services/interaction/public_http.h"
+#include "services/interaction/unsubscribe.h"
 
 ABSL_FLAG(int, reopen_window_hours,
           static_cast<int>(crm::EnvOr("CRM_REOPEN_WINDOW_HOURS", int64_t{168})),
@@ -40,6 +43,10 @@ ABSL_FLAG(std::string, public_base_url, crm::EnvOr("CRM_PUBLIC_BASE_URL", ""),
           "Where the service's public HTTP endpoints are reached from outside (one-click "
           "unsubscribe links), e.g. https://crm.example.com/interaction");
 
+ABSL_FLAG(int, http_port, static_cast<int>(crm::EnvOr("CRM_HTTP_PORT", int64_t{-1})),
+          "Port of the public HTTP endpoints (one-click unsubscribe); -1: off, 0: any free port");
+ABSL_DECLARE_FLAG(std::string, host);
+
 namespace crm::interaction {
 namespace {
 
@@ -62,7 +69,9 @@ struct Wiring final : server::Component {
         customers(rt.ServiceChannel("customer")),
         service(conversations, customers, rt.executor()),
         account_service(accounts, secrets, rt.executor()),
-        delivery_service(deliveries, rt.executor()) {
+        delivery_service(deliveries, rt.executor()),
+        unsubscriber(deliveries, customers, rt.page_tokens()),
+        http(unsubscriber) {
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_delivery_workers)); ++i) {
       workers.push_back(
           std::make_unique<DeliveryWorker>(deliveries, secrets, rt.page_tokens(), DeliveryFlags()));
@@ -76,6 +85,8 @@ struct Wiring final : server::Component {
   ConversationServiceImpl service;
   ChannelAccountServiceImpl account_service;
   DeliveryServiceImpl delivery_service;
+  Unsubscriber unsubscriber;
+  PublicHttp http;
   std::vector<std::unique_ptr<DeliveryWorker>> workers;
 };
 
@@ -104,6 +115,11 @@ server::ServiceDefinition Definition() {
         [conversations](db::Tx& tx, const crm::events::v1::Event& event) {
           return conversations->ApplyCustomerEvent(tx, event);
         }));
+    if (const int port = absl::GetFlag(FLAGS_http_port); port >= 0) {
+      CRM_RETURN_IF_ERROR(wiring->http.Start(absl::GetFlag(FLAGS_host), port));
+    }
+    Unsubscriber* unsubscriber = &wiring->unsubscriber;
+    rt.AddHousekeeping([unsubscriber] { return unsubscriber->RetryPending(); });
     for (size_t i = 0; i < wiring->workers.size(); ++i) {
       DeliveryWorker* worker = wiring->workers[i].get();
       rt.AddLoop(absl::StrCat("delivery_", i), [worker] { return worker->Step(); });

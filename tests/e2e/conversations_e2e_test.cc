@@ -2,9 +2,11 @@
 // gateway with their scopes and tenancy, the customer service creating the
 // sender, the interaction feed through the gateway, erasure following the
 // customer feed across processes, and crmctl's conversation verbs.
+#include "crm/interaction/v1/channel_account_service.grpc.pb.h"
 #include "crm/interaction/v1/conversation_service.grpc.pb.h"
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "tests/e2e/customer_suite.h"
+#include "tests/testing/smtp_sink.h"
 
 namespace crm::testing {
 namespace {
@@ -153,6 +155,86 @@ TEST_CASE("crmctl receives, lists and closes conversations through the gateway",
   out = crmctl({"conversations", "receive", "--channel=sms", "--from=not a number", "--body=x"},
                &code);
   CHECK(code == 1);
+}
+
+TEST_CASE("an agent's e-mail reply through the gateway reaches a real SMTP server", "[e2e]") {
+  Suite s;
+  SmtpSink sink;
+  auto conversations = iv1::ConversationService::NewStub(s.channel());
+  auto accounts = iv1::ChannelAccountService::NewStub(s.channel());
+  const std::string admin = s.CreateKey("tenant-a", "*");
+  const std::string reader = s.CreateKey("tenant-a", "interaction.read");
+
+  iv1::CreateChannelAccountRequest account;
+  account.mutable_account()->set_channel(iv1::CHANNEL_EMAIL);
+  account.mutable_account()->set_display_name("Support");
+  account.mutable_account()->set_sender("support@shop.example");
+  account.mutable_account()->mutable_smtp()->set_host("127.0.0.1");
+  account.mutable_account()->mutable_smtp()->set_port(sink.port());
+  account.mutable_account()->mutable_smtp()->set_security(iv1::SMTP_SECURITY_NONE);
+  iv1::ChannelAccount created;
+  REQUIRE(accounts->CreateChannelAccount(Suite::Ctx(admin).get(), account, &created).ok());
+
+  iv1::ReceiveMessageRequest mail;
+  mail.set_channel(iv1::CHANNEL_EMAIL);
+  mail.set_raw_email(
+      "From: Ada <ada@example.com>\r\nSubject: Lid cracked\r\nMessage-ID: <e2e-m1@x>\r\n\r\n"
+      "The lid arrived cracked.\r\n");
+  iv1::ReceiveMessageResponse received;
+  REQUIRE(conversations->ReceiveMessage(Suite::Ctx(admin).get(), mail, &received).ok());
+
+  iv1::SendMessageRequest reply;
+  reply.set_conversation(received.conversation().name());
+  reply.set_purpose(iv1::PURPOSE_TRANSACTIONAL);
+  reply.set_author_kind(iv1::AUTHOR_KIND_AGENT);
+  reply.set_text("A new lid is on its way.");
+  iv1::SendMessageResponse sent;
+  grpc::Status denied = conversations->SendMessage(Suite::Ctx(reader).get(), reply, &sent);
+  CHECK(denied.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  REQUIRE(conversations->SendMessage(Suite::Ctx(admin).get(), reply, &sent).ok());
+  const auto messages = sink.AwaitMessages(1, absl::Seconds(20));
+  REQUIRE(messages.size() == 1);
+  CHECK(absl::StrContains(messages[0], "In-Reply-To: <e2e-m1@x>"));
+  CHECK(absl::StrContains(messages[0], "A new lid is on its way."));
+
+  // The delivery shows as SENT on the timeline.
+  iv1::ListTimelineRequest timeline;
+  timeline.set_customer(received.conversation().customer());
+  iv1::ListTimelineResponse entries;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  bool delivered = false;
+  while (!delivered && absl::Now() < deadline) {
+    REQUIRE(conversations->ListTimeline(Suite::Ctx(reader).get(), timeline, &entries).ok());
+    delivered = entries.entries_size() == 2 &&
+                entries.entries(0).message().delivery_status() == iv1::DELIVERY_STATUS_SENT;
+    if (!delivered) absl::SleepFor(absl::Milliseconds(50));
+  }
+  CHECK(delivered);
+
+  // crmctl: the account, a reply, the suppression list.
+  const std::vector<std::string> base = {absl::StrCat("--addr=127.0.0.1:", s.gateway_port()),
+                                         "--key=" + admin};
+  auto crmctl = [&](std::vector<std::string> args, int* code) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCapture(CRM_CRMCTL_BIN, all, code);
+  };
+  int code = -1;
+  std::string out = crmctl({"accounts", "list"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, created.name() + "  EMAIL     default support@shop.example"));
+  out = crmctl(
+      {"conversations", "send", received.conversation().name(), "--body=Tracking number: 42"},
+      &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "-> EMAIL     AGENT     QUEUED     Tracking number: 42"));
+  CHECK(sink.AwaitMessages(2, absl::Seconds(20)).size() == 2);
+  out =
+      crmctl({"suppressions", "add", "Eve@Example.com", "--status=manual", "--source=e2e"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "suppressions/EMAIL:eve@example.com  MANUAL"));
+  out = crmctl({"suppressions", "list"}, &code);
+  CHECK(absl::StrContains(out, "eve@example.com"));
 }
 
 }  // namespace crm::testing

@@ -1,4 +1,4 @@
-// A real SMTP server for tests (tests/testing/smtp_sink.py on Debian's
+// A real SMTP server for tests (tools/smtp_sink/smtp_sink.py on Debian's
 // python3-aiosmtpd) as a child process: what it accepted, as files, and
 // ways to misbehave (temporary failures, refused recipients, slowness).
 #pragma once

@@ -61,7 +61,9 @@ ABSL_FLAG(int, parallel, 1,
 ABSL_FLAG(std::string, channel, "",
           "consent: email | sms | push | phone; tickets create: email | sms | chat | phone | "
           "web_form | social | api");
-ABSL_FLAG(std::string, purpose, "", "consent: marketing | transactional");
+ABSL_FLAG(std::string, purpose, "",
+          "consent: marketing | transactional; conversations send: transactional (default) or "
+          "marketing");
 ABSL_FLAG(std::string, status, "",
           "consent record: granted | denied; tickets status: open | pending | on_hold | solved | "
           "closed");
@@ -178,6 +180,16 @@ void PrepareStream(grpc::ClientContext* ctx) {
   if (!absl::GetFlag(FLAGS_tenant).empty()) {
     ctx->AddMetadata("x-crm-tenant", absl::GetFlag(FLAGS_tenant));
   }
+}
+
+bool FromJsonFlag(google::protobuf::Message* message) {
+  const auto status =
+      google::protobuf::util::JsonStringToMessage(absl::GetFlag(FLAGS_json), message);
+  if (!status.ok()) {
+    std::fprintf(stderr, "error: --json: %s\n", status.ToString().c_str());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace crm::crmctl

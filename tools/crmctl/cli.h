@@ -94,6 +94,10 @@ Enum ParseEnum(const google::protobuf::EnumDescriptor* descriptor, const std::st
   return value == nullptr ? static_cast<Enum>(0) : static_cast<Enum>(value->number());
 }
 
+// --json into `message`; false (having said why on stderr) when it does
+// not parse.
+bool FromJsonFlag(google::protobuf::Message* message);
+
 // Prints "error: CODE: message"; returns 1.
 int Report(const grpc::Status& status);
 // Opens --csv with a progress bar; prints why and returns null on failure.
@@ -125,5 +129,7 @@ int Sla(const std::vector<char*>& args);
 int Routing(const std::vector<char*>& args);
 int Rules(const std::vector<char*>& args);
 int Conversations(const std::vector<char*>& args);
+int Accounts(const std::vector<char*>& args);
+int Suppressions(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -1,5 +1,5 @@
-// crmctl conversations list | get | messages | timeline | receive | status |
-// label | merge.
+// crmctl conversations list | get | messages | timeline | receive | send |
+// status | label | merge.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 
@@ -145,12 +145,42 @@ int Receive(v1::ConversationService::Stub& stub) {
   return 0;
 }
 
+// conversations send [NAME]: a reply in conversation NAME, or with
+// --requester and --channel a message to a customer.
+int Send(v1::ConversationService::Stub& stub, const std::string& conversation) {
+  v1::SendMessageRequest request;
+  request.set_conversation(conversation);
+  if (conversation.empty()) {
+    request.set_customer(absl::GetFlag(FLAGS_requester));
+    request.set_channel(
+        ParseEnum<v1::Channel>(v1::Channel_descriptor(), "CHANNEL_", absl::GetFlag(FLAGS_channel)));
+  }
+  request.set_purpose(ParseEnum<v1::Purpose>(
+      v1::Purpose_descriptor(), "PURPOSE_",
+      absl::GetFlag(FLAGS_purpose).empty() ? "transactional" : absl::GetFlag(FLAGS_purpose)));
+  const std::string kind = absl::GetFlag(FLAGS_author_kind);
+  request.set_author_kind(ParseEnum<v1::AuthorKind>(v1::AuthorKind_descriptor(), "AUTHOR_KIND_",
+                                                    kind.empty() ? "agent" : kind));
+  request.set_author(absl::GetFlag(FLAGS_author));
+  request.set_subject(absl::GetFlag(FLAGS_subject));
+  request.set_text(absl::GetFlag(FLAGS_body));
+  request.set_request_id(absl::GetFlag(FLAGS_request_id));
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  v1::SendMessageResponse out;
+  grpc::Status s = stub.SendMessage(&ctx, request, &out);
+  if (!s.ok()) return Report(s);
+  PrintConversation(out.conversation());
+  PrintMessage(out.message());
+  return 0;
+}
+
 }  // namespace
 
 int Conversations(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(stderr,
-                 "usage: crmctl conversations list|get|messages|timeline|receive|status|label|"
+                 "usage: crmctl conversations list|get|messages|timeline|receive|send|status|label|"
                  "merge [NAME] [flags]\n");
     return 2;
   }
@@ -158,6 +188,7 @@ int Conversations(const std::vector<char*>& args) {
   const std::string verb = args[2];
   if (verb == "list") return List(*stub);
   if (verb == "receive") return Receive(*stub);
+  if (verb == "send") return Send(*stub, args.size() >= 4 ? args[3] : "");
   if (args.size() < 4) {
     std::fprintf(stderr, "usage: crmctl conversations %s NAME\n", verb.c_str());
     return 2;

@@ -29,7 +29,11 @@
 //   timeline customers/ID [--filter F] |
 //   receive --channel C --from ADDR --body TEXT [--thread_id T] [--subject S] |
 //   receive --raw_file FILE (an e-mail) | status NAME --status S [--snooze_minutes M] |
-//   label NAME --tags a,b | merge NAME --into TARGET
+//   label NAME --tags a,b | merge NAME --into TARGET |
+//   send NAME --body TEXT [--subject S] [--purpose marketing] |
+//   send --requester customers/ID --channel email --body TEXT
+// accounts: list | new --json J | show NAME | delete NAME
+// suppressions: list [--filter F] | add ADDRESS --status REASON | remove NAME
 // health
 #include <cstdio>
 #include <string>
@@ -55,7 +59,8 @@ int main(int argc, char** argv) {
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
       "groups|new-group|agents|new-agent|away|back | rules "
       "list|new|show|enable|disable|delete|firings | conversations "
-      "list|get|messages|timeline|receive|status|label|merge | health");
+      "list|get|messages|timeline|receive|send|status|label|merge | accounts "
+      "list|new|show|delete | suppressions list|add|remove | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
   if (group == "routing") return crm::crmctl::Routing(args);
   if (group == "rules") return crm::crmctl::Rules(args);
   if (group == "conversations") return crm::crmctl::Conversations(args);
+  if (group == "accounts") return crm::crmctl::Accounts(args);
+  if (group == "suppressions") return crm::crmctl::Suppressions(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

@@ -22,17 +22,6 @@ namespace {
 
 namespace v1 = crm::ticketing::v1;
 
-// --json into `message`; false (having said why) when it does not parse.
-bool FromJson(google::protobuf::Message* message) {
-  const auto status =
-      google::protobuf::util::JsonStringToMessage(absl::GetFlag(FLAGS_json), message);
-  if (!status.ok()) {
-    std::fprintf(stderr, "error: --json: %s\n", status.ToString().c_str());
-    return false;
-  }
-  return true;
-}
-
 std::string Minutes(int minutes) {
   if (minutes == 0) return "-";
   if (minutes % 60 == 0) return absl::StrCat(minutes / 60, "h");
@@ -88,7 +77,7 @@ int Sla(const std::vector<char*>& args) {
   }
   if (verb == "new-calendar") {
     v1::CreateBusinessCalendarRequest request;
-    if (!FromJson(request.mutable_calendar())) return 2;
+    if (!FromJsonFlag(request.mutable_calendar())) return 2;
     v1::BusinessCalendar out;
     grpc::Status s = stub->CreateBusinessCalendar(&ctx, request, &out);
     if (!s.ok()) return Report(s);
@@ -97,7 +86,7 @@ int Sla(const std::vector<char*>& args) {
   }
   if (verb == "new-policy") {
     v1::CreateSlaPolicyRequest request;
-    if (!FromJson(request.mutable_policy())) return 2;
+    if (!FromJsonFlag(request.mutable_policy())) return 2;
     v1::SlaPolicy out;
     grpc::Status s = stub->CreateSlaPolicy(&ctx, request, &out);
     if (!s.ok()) return Report(s);

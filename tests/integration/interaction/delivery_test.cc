@@ -7,6 +7,7 @@
 // sent twice.
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -34,6 +35,7 @@
 #include "services/interaction/email_parser.h"
 #include "services/interaction/interaction_app.h"
 #include "tests/testing/customer_harness.h"
+#include "tests/testing/net.h"
 #include "tests/testing/service_harness.h"
 #include "tests/testing/smtp_sink.h"
 
@@ -42,6 +44,7 @@ ABSL_DECLARE_FLAG(int, delivery_backoff_ms);
 ABSL_DECLARE_FLAG(int, delivery_max_attempts);
 ABSL_DECLARE_FLAG(int, delivery_workers);
 ABSL_DECLARE_FLAG(std::string, public_base_url);
+ABSL_DECLARE_FLAG(int, http_port);
 
 namespace crm::testing {
 namespace {
@@ -61,12 +64,19 @@ std::string SecretsDir() {
   return dir;
 }
 
+// The public HTTP port of the service under test.
+int HttpPort() {
+  static const int port = FreePort();
+  return port;
+}
+
 void SetFlags(int max_attempts = 8, int workers = 2) {
   absl::SetFlag(&FLAGS_channel_secrets_dir, SecretsDir());
   absl::SetFlag(&FLAGS_delivery_backoff_ms, 50);
   absl::SetFlag(&FLAGS_delivery_max_attempts, max_attempts);
   absl::SetFlag(&FLAGS_delivery_workers, workers);
   absl::SetFlag(&FLAGS_public_base_url, "https://crm.example.com/interaction");
+  absl::SetFlag(&FLAGS_http_port, HttpPort());
 }
 
 // Set before the service starts (it reads them as it wires itself).
@@ -580,6 +590,114 @@ TEST_CASE(
   }
   (void)account;
   (void)dead_accounts;
+}
+
+TEST_CASE("one-click unsubscribe (RFC 8058) from a marketing e-mail, end to end",
+          "[integration][interaction]") {
+  Outbox o;
+  SmtpSink sink;
+  o.Account(sink.port());
+  const cv1::Customer ann = o.customers.NewCustomer("ann@example.com");
+  o.Consent(ann.name(), cv1::CONSENT_STATUS_GRANTED);
+  const auto sent = o.Send(Newsletter(ann.name()));
+  REQUIRE(o.AwaitDelivery(sent.message().name()).delivery_status() == v1::DELIVERY_STATUS_SENT);
+  const auto mail = sink.AwaitMessages(1, absl::Seconds(5));
+  REQUIRE(mail.size() == 1);
+  // The link as the mail client reads it, pointed at this test's service.
+  std::string link = Header(mail[0], "List-Unsubscribe");
+  link = link.substr(1, link.size() - 2);
+  const std::string path = link.substr(std::string("https://crm.example.com/interaction").size());
+  REQUIRE(absl::StartsWith(path, "/unsubscribe/"));
+
+  httplib::Client http("127.0.0.1", HttpPort());
+  // A GET (a link scanner, or a person) shows a button and changes nothing.
+  auto page = http.Get(path.c_str());
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(absl::StrContains(page->body, "<form method=\"post\">"));
+  v1::ListSuppressionsResponse listed;
+  REQUIRE(o.delivery->ListSuppressions(ServiceHarness::Ctx().get(), {}, &listed).ok());
+  CHECK(listed.suppressions_size() == 0);
+
+  // The mail client's one-click POST.
+  auto done =
+      http.Post(path.c_str(), "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded");
+  REQUIRE(done);
+  CHECK(done->status == 200);
+  REQUIRE(o.delivery->ListSuppressions(ServiceHarness::Ctx().get(), {}, &listed).ok());
+  REQUIRE(listed.suppressions_size() == 1);
+  CHECK(listed.suppressions(0).address() == "ann@example.com");
+  CHECK(listed.suppressions(0).reason() == v1::SUPPRESSION_REASON_UNSUBSCRIBED);
+  // The customer service has the denial, without anyone logging in.
+  cv1::CheckConsentRequest check;
+  check.set_name(ann.name());
+  check.set_channel(cv1::CONSENT_CHANNEL_EMAIL);
+  check.set_purpose(cv1::CONSENT_PURPOSE_MARKETING);
+  cv1::CheckConsentResponse consent;
+  REQUIRE(o.customers.stub().CheckConsent(ServiceHarness::Ctx().get(), check, &consent).ok());
+  CHECK_FALSE(consent.allowed());
+  CHECK(consent.consent().source() == "list-unsubscribe");
+  // Again: still fine, nothing doubled.
+  auto again =
+      http.Post(path.c_str(), "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded");
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  cv1::ListConsentsRequest history;
+  history.set_name(ann.name());
+  history.set_history(true);
+  cv1::ListConsentsResponse consents;
+  REQUIRE(o.customers.stub().ListConsents(ServiceHarness::Ctx().get(), history, &consents).ok());
+  CHECK(consents.consents_size() == 2);  // granted, then denied once
+  const auto types = o.EventTypes();
+  CHECK(std::count(types.begin(), types.end(), "unsubscribe.recorded") == 2);
+  // No more marketing to Ann.
+  v1::SendMessageResponse out;
+  CHECK(o.TrySend(Newsletter(ann.name()), &out).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  // A forged or altered link does nothing.
+  auto forged = http.Post((path + "x").c_str(), "List-Unsubscribe=One-Click",
+                          "application/x-www-form-urlencoded");
+  REQUIRE(forged);
+  CHECK(forged->status == 404);
+}
+
+TEST_CASE("an unsubscribe while the customer service is away is kept until it can be told",
+          "[integration][interaction]") {
+  Outbox o;
+  SmtpSink sink;
+  o.Account(sink.port());
+  const cv1::Customer bo = o.customers.NewCustomer("bo@example.com");
+  o.Consent(bo.name(), cv1::CONSENT_STATUS_GRANTED);
+  const auto sent = o.Send(Newsletter(bo.name()));
+  REQUIRE(o.AwaitDelivery(sent.message().name()).delivery_status() == v1::DELIVERY_STATUS_SENT);
+  const auto mail = sink.AwaitMessages(1, absl::Seconds(5));
+  REQUIRE(mail.size() == 1);
+  std::string link = Header(mail[0], "List-Unsubscribe");
+  const std::string path = link.substr(link.find("/unsubscribe/"), std::string::npos);
+  o.customers.runtime().Shutdown();
+
+  httplib::Client http("127.0.0.1", HttpPort());
+  auto done = http.Post(path.substr(0, path.size() - 1).c_str(), "List-Unsubscribe=One-Click",
+                        "application/x-www-form-urlencoded");
+  REQUIRE(done);
+  CHECK(done->status == 200);  // recorded: the address is suppressed at once
+  v1::ListSuppressionsResponse listed;
+  REQUIRE(o.delivery->ListSuppressions(ServiceHarness::Ctx().get(), {}, &listed).ok());
+  CHECK(listed.suppressions_size() == 1);
+  const auto pending = [&o] {
+    pqxx::connection conn(o.h.db_url());
+    pqxx::nontransaction tx(conn);
+    return tx.exec1(
+        "SELECT count(*), COALESCE(max(attempts), 0) FROM "
+        "interaction.pending_consent_denials");
+  };
+  CHECK(pending()[0].as<int>() == 1);
+  // Housekeeping tries again; the denial stays until the customer service
+  // has it.
+  REQUIRE(o.h.runtime().Housekeep().ok());
+  const auto after = pending();
+  CHECK(after[0].as<int>() == 1);
+  CHECK(after[1].as<int>() == 1);
 }
 
 }  // namespace crm::testing

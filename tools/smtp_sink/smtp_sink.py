@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""A real SMTP server for the tests (Debian's python3-aiosmtpd): stores each
-accepted message as <dir>/<n>.eml, and can misbehave on purpose: answer 451
-to the first N DATA commands, refuse some recipients with 550, or wait before
-answering DATA.
+"""A real SMTP server for the tests and for scripts/up (Debian's
+python3-aiosmtpd): stores each accepted message as <dir>/<n>.eml, and can
+misbehave on purpose: answer 451 to the first N DATA commands, refuse some
+recipients with 550, or wait before answering DATA.
 
   smtp_sink.py --port P --dir D [--fail_first N] [--reject_rcpt TEXT] [--delay_ms MS]
 """
@@ -22,7 +22,7 @@ class Sink:
         self.reject_rcpt = reject_rcpt
         self.delay_ms = delay_ms
         self.data_commands = 0
-        self.stored = 0
+        self.stored = len([n for n in os.listdir(directory) if n.endswith(".eml")])
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
