@@ -19,9 +19,14 @@ std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') +
 
 ConversationServiceImpl::ConversationServiceImpl(ConversationStore& store,
                                                  CustomerDirectory& customers,
+                                                 TemplateRenderer& templates,
                                                  server::Executor& executor,
                                                  server::CallOptions call_options)
-    : store_(store), customers_(customers), executor_(executor), call_options_(call_options) {}
+    : store_(store),
+      customers_(customers),
+      templates_(templates),
+      executor_(executor),
+      call_options_(call_options) {}
 
 absl::Status ConversationServiceImpl::Receive(const server::CallScope& scope,
                                               v1::ReceiveMessageRequest request,
@@ -126,8 +131,32 @@ absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
     CRM_RETURN_IF_ERROR(customers_.CheckMarketingConsent(scope, profile.name(),
                                                          crm::customer::v1::CONSENT_CHANNEL_EMAIL));
   }
+  if (request.template_().empty() && request.template_key().empty()) {
+    CRM_ASSIGN_OR_RETURN(*response,
+                         store_.Send(scope, request, profile.name(), channel, address, hash));
+    return absl::OkStatus();
+  }
+  v1::RenderTemplateRequest render;
+  render.set_template_(request.template_());
+  render.set_key(request.template_key());
+  render.set_channel(channel);
+  render.set_customer(profile.name());
+  render.set_order(request.order());
+  *render.mutable_offer() = request.offer();
+  CRM_ASSIGN_OR_RETURN(v1::RenderTemplateResponse rendered,
+                       templates_.Render(scope, render, profile));
+  v1::SendMessageRequest filled = request;
+  filled.set_subject(rendered.subject());
+  filled.set_text(rendered.text());
+  filled.set_html(rendered.html());
+  if (filled.text().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "template: ", rendered.template_(), " renders an empty text for ", profile.name()));
+  }
+  // The request's own fingerprint keys the retry: a template edited since
+  // does not make a retry a new message.
   CRM_ASSIGN_OR_RETURN(*response,
-                       store_.Send(scope, request, profile.name(), channel, address, hash));
+                       store_.Send(scope, filled, profile.name(), channel, address, hash));
   return absl::OkStatus();
 }
 

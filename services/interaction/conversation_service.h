@@ -8,13 +8,15 @@
 #include "crm/interaction/v1/conversation_service.grpc.pb.h"
 #include "services/interaction/conversation_store.h"
 #include "services/interaction/customer_directory.h"
+#include "services/interaction/template_service.h"
 
 namespace crm::interaction {
 
 class ConversationServiceImpl final : public v1::ConversationService::CallbackService {
  public:
   ConversationServiceImpl(ConversationStore& store, CustomerDirectory& customers,
-                          server::Executor& executor, server::CallOptions call_options = {});
+                          TemplateRenderer& templates, server::Executor& executor,
+                          server::CallOptions call_options = {});
 
   grpc::ServerUnaryReactor* ReceiveMessage(grpc::CallbackServerContext* ctx,
                                            const v1::ReceiveMessageRequest* request,
@@ -49,6 +51,7 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
 
   ConversationStore& store_;
   CustomerDirectory& customers_;
+  TemplateRenderer& templates_;
   server::Executor& executor_;
   server::CallOptions call_options_;
 };

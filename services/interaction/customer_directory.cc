@@ -107,6 +107,22 @@ absl::StatusOr<cv1::Customer> CustomerDirectory::Fetch(const server::CallScope& 
       absl::StrCat(field, ": ", customer, " was merged too often"));
 }
 
+absl::StatusOr<cv1::Order> CustomerDirectory::FetchOrder(const server::CallScope& scope,
+                                                         const std::string& order,
+                                                         const std::string& customer,
+                                                         absl::string_view field) {
+  cv1::GetOrderRequest get;
+  get.set_name(order);
+  cv1::Order found;
+  grpc::Status status = stub_->GetOrder(server::CallOnBehalf(scope, kCaller).get(), get, &found);
+  if (!status.ok()) return Unanswered(status, field);
+  if (found.customer() != customer) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": ", order, " is not an order of ", customer));
+  }
+  return found;
+}
+
 absl::Status CustomerDirectory::DenyMarketing(const server::CallScope& scope,
                                               const std::string& customer,
                                               cv1::ConsentChannel channel,

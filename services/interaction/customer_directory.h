@@ -40,6 +40,12 @@ class CustomerDirectory {
   // OK when the customer consents to marketing on `channel` now;
   // FAILED_PRECONDITION naming `purpose` and the customer service's reason
   // otherwise.
+  // Order `order` (orders/{id}) when it is `customer`'s; FAILED_PRECONDITION
+  // naming `field` otherwise.
+  absl::StatusOr<crm::customer::v1::Order> FetchOrder(const server::CallScope& scope,
+                                                      const std::string& order,
+                                                      const std::string& customer,
+                                                      absl::string_view field);
   // Records that the customer denies marketing on `channel` (a one-click
   // unsubscribe), idempotent by `request_id`.
   absl::Status DenyMarketing(const server::CallScope& scope, const std::string& customer,

@@ -132,6 +132,30 @@ absl::Status ValidateSend(const v1::SendMessageRequest& r) {
   CRM_RETURN_IF_ERROR(api::CheckText("author", r.author(), 200));
   CRM_RETURN_IF_ERROR(api::CheckText("to", r.to(), 254));
   CRM_RETURN_IF_ERROR(api::CheckText("subject", r.subject(), 998));
+  const bool templated = !r.template_().empty() || !r.template_key().empty();
+  if (!r.template_().empty() && !r.template_key().empty()) {
+    return absl::InvalidArgumentError("template_key: give a template or a key, not both");
+  }
+  if (!r.template_().empty()) {
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("template", r.template_(), "templates", &id));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckText("template_key", r.template_key(), 64));
+  if (!r.order().empty())
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("order", r.order(), "orders", &id));
+  if (templated) {
+    for (const auto& [field, set] : {std::pair<const char*, bool>{"text", !r.text().empty()},
+                                     {"html", !r.html().empty()},
+                                     {"subject", !r.subject().empty()}}) {
+      if (set) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": comes from the template; leave it empty"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (!r.order().empty() || !r.offer().empty()) {
+    return absl::InvalidArgumentError("order: only with a template");
+  }
   if (r.text().empty()) return absl::InvalidArgumentError("text: required");
   if (r.text().size() > 1000000 || !api::IsValidUtf8(r.text())) {
     return absl::InvalidArgumentError("text: valid UTF-8, at most 1,000,000 bytes");

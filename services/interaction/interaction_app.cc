@@ -18,6 +18,7 @@
 #include "services/interaction/customer_directory.h"
 #include "services/interaction/delivery_worker.h"
 #include "services/interaction/public_http.h"
+#include "services/interaction/template_service.h"
 #include "services/interaction/unsubscribe.h"
 
 ABSL_FLAG(int, reopen_window_hours,
@@ -67,9 +68,12 @@ struct Wiring final : server::Component {
         accounts(rt.pool()),
         deliveries(rt.pool(), rt.page_tokens()),
         customers(rt.ServiceChannel("customer")),
-        service(conversations, customers, rt.executor()),
+        templates(rt.pool()),
+        renderer(templates, customers),
+        service(conversations, customers, renderer, rt.executor()),
         account_service(accounts, secrets, rt.executor()),
         delivery_service(deliveries, rt.executor()),
+        template_service(templates, renderer, customers, rt.executor()),
         unsubscriber(deliveries, customers, rt.page_tokens()),
         http(unsubscriber) {
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_delivery_workers)); ++i) {
@@ -82,9 +86,12 @@ struct Wiring final : server::Component {
   ChannelAccountStore accounts;
   DeliveryStore deliveries;
   CustomerDirectory customers;
+  TemplateStore templates;
+  TemplateRenderer renderer;
   ConversationServiceImpl service;
   ChannelAccountServiceImpl account_service;
   DeliveryServiceImpl delivery_service;
+  TemplateServiceImpl template_service;
   Unsubscriber unsubscriber;
   PublicHttp http;
   std::vector<std::unique_ptr<DeliveryWorker>> workers;
@@ -106,6 +113,7 @@ server::ServiceDefinition Definition() {
     rt.runner().AddService(&wiring->service);
     rt.runner().AddService(&wiring->account_service);
     rt.runner().AddService(&wiring->delivery_service);
+    rt.runner().AddService(&wiring->template_service);
     rt.ServeEventFeed<crm::interaction::v1::EventFeedService>();
     ConversationStore* conversations = &wiring->conversations;
     // Erasures and merges of customers, for every tenant.
