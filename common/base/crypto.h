@@ -11,6 +11,9 @@ namespace crm::crypto {
 std::string Sha256Hex(absl::string_view data);
 // Raw 32-byte HMAC-SHA256.
 std::string HmacSha256(absl::string_view key, absl::string_view data);
+// Raw 20-byte HMAC-SHA1: only where a partner's protocol demands it
+// (Twilio's webhook signatures).
+std::string HmacSha1(absl::string_view key, absl::string_view data);
 // Constant-time equality of two byte strings.
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 // `n` bytes from a CSPRNG.

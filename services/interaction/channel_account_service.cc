@@ -17,6 +17,10 @@ absl::Status ChannelAccountServiceImpl::CheckSecrets(const v1::ChannelAccount& a
     CRM_RETURN_IF_ERROR(
         secrets_.Read(account.smtp().password_secret(), "account.smtp.password_secret").status());
   }
+  if (!account.provider().token_secret().empty()) {
+    CRM_RETURN_IF_ERROR(
+        secrets_.Read(account.provider().token_secret(), "account.provider.token_secret").status());
+  }
   return absl::OkStatus();
 }
 

@@ -179,6 +179,7 @@ absl::StatusOr<ChannelAccount> ChannelAccountStore::Update(const server::CallSco
       if (p == "sender_name") next.set_sender_name(patch.sender_name());
       if (p == "is_default") next.set_is_default(patch.is_default());
       if (p == "smtp") *next.mutable_smtp() = patch.smtp();
+      if (p == "provider") *next.mutable_provider() = patch.provider();
     }
     CRM_RETURN_IF_ERROR(ValidateChannelAccount(next, "account"));
     if (next.is_default() && !current.is_default()) {

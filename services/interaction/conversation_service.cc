@@ -112,24 +112,28 @@ absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
     customer = target.first.customer();
     channel = target.first.channel();
     if (to.empty()) to = target.second;
-    if (channel != v1::CHANNEL_EMAIL) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "conversation: sending on ", api::EnumText(channel), " is not supported yet (EMAIL)"));
+    if (channel != v1::CHANNEL_EMAIL && channel != v1::CHANNEL_SMS) {
+      return absl::FailedPreconditionError(absl::StrCat("conversation: sending on ",
+                                                        api::EnumText(channel),
+                                                        " is not supported yet (EMAIL, SMS)"));
     }
   }
   CRM_ASSIGN_OR_RETURN(
       crm::customer::v1::Customer profile,
       customers_.Fetch(scope, customer,
                        request.conversation().empty() ? "customer" : "conversation"));
-  if (to.empty()) to = profile.email();
+  const bool email = channel == v1::CHANNEL_EMAIL;
+  if (to.empty()) to = email ? profile.email() : profile.phone();
   if (to.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("to: ", profile.name(), " has no e-mail address; give `to`"));
+    return absl::FailedPreconditionError(absl::StrCat("to: ", profile.name(), " has no ",
+                                                      email ? "e-mail address" : "phone number",
+                                                      "; give `to`"));
   }
   CRM_ASSIGN_OR_RETURN(ContactAddress address, ContactOf(channel, to, "to"));
   if (request.purpose() == v1::PURPOSE_MARKETING) {
-    CRM_RETURN_IF_ERROR(customers_.CheckMarketingConsent(scope, profile.name(),
-                                                         crm::customer::v1::CONSENT_CHANNEL_EMAIL));
+    CRM_RETURN_IF_ERROR(customers_.CheckMarketingConsent(
+        scope, profile.name(),
+        email ? crm::customer::v1::CONSENT_CHANNEL_EMAIL : crm::customer::v1::CONSENT_CHANNEL_SMS));
   }
   if (request.template_().empty() && request.template_key().empty()) {
     CRM_ASSIGN_OR_RETURN(*response,

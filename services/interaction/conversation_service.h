@@ -43,9 +43,12 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
                                          const v1::ListTimelineRequest* request,
                                          v1::ListTimelineResponse* response) override;
 
- private:
+  // ReceiveMessage's work, also for channel webhooks (services/interaction/
+  // webhooks.cc).
   absl::Status Receive(const server::CallScope& scope, v1::ReceiveMessageRequest request,
                        v1::ReceiveMessageResponse* response);
+
+ private:
   absl::Status Send(const server::CallScope& scope, const v1::SendMessageRequest& request,
                     v1::SendMessageResponse* response);
 

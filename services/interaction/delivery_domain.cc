@@ -54,18 +54,41 @@ absl::Status ValidateChannelAccount(const v1::ChannelAccount& a, absl::string_vi
     return absl::OkStatus();
   }
   if (a.has_smtp()) return absl::InvalidArgumentError(at("smtp: only for e-mail"));
-  return absl::InvalidArgumentError(absl::StrCat(
-      at("channel"), ": accounts for ", api::EnumText(a.channel()), " are not supported yet"));
+  if (a.channel() != v1::CHANNEL_SMS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        at("channel"), ": accounts for ", api::EnumText(a.channel()), " are not supported yet"));
+  }
+  CRM_RETURN_IF_ERROR(ContactOf(v1::CHANNEL_SMS, a.sender(), at("sender")).status());
+  const v1::ProviderSettings& p = a.provider();
+  if (p.kind() != v1::PROVIDER_KIND_TWILIO) {
+    return absl::InvalidArgumentError(at("provider.kind: PROVIDER_KIND_TWILIO for SMS"));
+  }
+  if (!p.base_url().empty() && !absl::StartsWith(p.base_url(), "https://") &&
+      !absl::StartsWith(p.base_url(), "http://")) {
+    return absl::InvalidArgumentError(at("provider.base_url: an http(s) URL"));
+  }
+  CRM_RETURN_IF_ERROR(api::CheckText(at("provider.base_url"), p.base_url(), 500));
+  if (p.account_id().empty() || p.account_id().size() > 64 ||
+      !std::all_of(p.account_id().begin(), p.account_id().end(),
+                   [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); })) {
+    return absl::InvalidArgumentError(at("provider.account_id: 1 to 64 letters and digits"));
+  }
+  if (!IsValidSecretName(p.token_secret())) {
+    return absl::InvalidArgumentError(
+        at("provider.token_secret: the name of a file in the secrets directory"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CheckChannelAccountPaths(const std::vector<std::string>& paths) {
   if (paths.empty()) return absl::InvalidArgumentError("update_mask: required");
   for (const std::string& p : paths) {
     if (p != "display_name" && p != "sender" && p != "sender_name" && p != "is_default" &&
-        p != "smtp") {
+        p != "smtp" && p != "provider") {
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: ", p,
-                       " cannot be updated (display_name, sender, sender_name, is_default, smtp)"));
+                       " cannot be updated (display_name, sender, sender_name, is_default, smtp, "
+                       "provider)"));
     }
   }
   return absl::OkStatus();
@@ -114,9 +137,10 @@ absl::Status ValidateSend(const v1::SendMessageRequest& r) {
     }
     CRM_RETURN_IF_ERROR(api::ParseResourceName("customer", r.customer(), "customers", &id));
     CRM_RETURN_IF_ERROR(api::RequiredEnum("channel", r.channel()));
-    if (r.channel() != v1::CHANNEL_EMAIL) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "channel: sending on ", api::EnumText(r.channel()), " is not supported yet (EMAIL)"));
+    if (r.channel() != v1::CHANNEL_EMAIL && r.channel() != v1::CHANNEL_SMS) {
+      return absl::InvalidArgumentError(absl::StrCat("channel: sending on ",
+                                                     api::EnumText(r.channel()),
+                                                     " is not supported yet (EMAIL, SMS)"));
     }
   }
   if (!r.channel_account().empty()) {
@@ -175,6 +199,44 @@ absl::Duration RetryDelay(int attempt, absl::Duration base) {
   absl::Duration delay = base;
   for (int i = 1; i < attempt && delay < absl::Hours(1); ++i) delay *= 2;
   return std::min(delay, absl::Hours(1));
+}
+
+v1::DeliveryStatus StatusOfTwilio(absl::string_view status, absl::string_view error_code,
+                                  bool* suppress) {
+  *suppress = false;
+  if (status == "sent") return v1::DELIVERY_STATUS_SENT;
+  if (status == "delivered") return v1::DELIVERY_STATUS_DELIVERED;
+  if (status == "read") return v1::DELIVERY_STATUS_OPENED;
+  if (status == "undelivered" || status == "failed") {
+    // 30005 unknown destination, 30006 landline or unreachable carrier,
+    // 21610 the recipient replied STOP: the number cannot take messages.
+    if (error_code == "30005" || error_code == "30006" || error_code == "21610") {
+      *suppress = true;
+      return v1::DELIVERY_STATUS_BOUNCED;
+    }
+    return v1::DELIVERY_STATUS_FAILED;
+  }
+  return v1::DELIVERY_STATUS_UNSPECIFIED;
+}
+
+bool MovesForward(v1::DeliveryStatus current, v1::DeliveryStatus next) {
+  const auto rank = [](v1::DeliveryStatus s) {
+    switch (s) {
+      case v1::DELIVERY_STATUS_QUEUED:
+        return 0;
+      case v1::DELIVERY_STATUS_SENT:
+        return 1;
+      case v1::DELIVERY_STATUS_DELIVERED:
+        return 2;
+      case v1::DELIVERY_STATUS_OPENED:
+        return 3;
+      case v1::DELIVERY_STATUS_CLICKED:
+        return 4;
+      default:
+        return 5;  // BOUNCED, FAILED, COMPLAINED: final
+    }
+  };
+  return rank(next) > rank(current);
 }
 
 SendOutcome ClassifySmtp(bool ok, int smtp_code, bool recipient_stage) {

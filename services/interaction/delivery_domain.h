@@ -49,6 +49,17 @@ enum class SendOutcome {
   kBounced,  // a 5xx reply about the recipient: a hard bounce
   kFailed,   // a 5xx reply about anything else (sender, size, auth)
 };
+// A provider's report of a message (Twilio's MessageStatus and ErrorCode)
+// as a delivery status; UNSPECIFIED for reports that change nothing
+// (queued, sending). `suppress` is set for errors that mean the number
+// cannot receive.
+v1::DeliveryStatus StatusOfTwilio(absl::string_view status, absl::string_view error_code,
+                                  bool* suppress);
+// Whether a delivery may move from `current` to `next`: forward only
+// (SENT, DELIVERED, OPENED, CLICKED), and to a failure from anything short
+// of one.
+bool MovesForward(v1::DeliveryStatus current, v1::DeliveryStatus next);
+
 // `smtp_code` is the last reply code (0 when none came); `recipient_stage`
 // whether the refusal came at RCPT TO.
 SendOutcome ClassifySmtp(bool ok, int smtp_code, bool recipient_stage);

@@ -14,6 +14,7 @@
 #include "services/interaction/channel_account_store.h"
 #include "services/interaction/conversation_domain.h"
 #include "services/interaction/conversation_store.h"
+#include "services/interaction/delivery_domain.h"
 
 namespace crm::interaction {
 namespace {
@@ -88,6 +89,10 @@ const std::map<std::string, std::string>& Statements() {
            "interaction.messages x SET attempts = x.attempts + 1 FROM claimed WHERE x.tenant_id "
            "= claimed.tenant_id AND x.id = claimed.message_id RETURNING x.*) SELECT m.tenant_id, ",
            internal::MessageSelectColumns(), " FROM m")},
+      // A provider's report: $2 channel, $3 its message id.
+      {"interaction_find_by_external_id",
+       "SELECT id::text, delivery_status, to_address FROM interaction.messages WHERE tenant_id = "
+       "$1 AND channel = $2 AND external_id = $3 FOR UPDATE"},
       {"interaction_next_delivery",
        "SELECT (EXTRACT(EPOCH FROM min(GREATEST(next_attempt_time, COALESCE(lease_until, "
        "next_attempt_time)))) * 1000000)::bigint FROM interaction.deliveries"},
@@ -98,10 +103,12 @@ const std::map<std::string, std::string>& Statements() {
        "UPDATE interaction.deliveries SET next_attempt_time = 'epoch'::timestamptz + $3::bigint "
        "* interval '1 microsecond', lease_until = NULL, last_error = $4 WHERE tenant_id = $1 AND "
        "message_id = $2::uuid"},
-      // $3 the status reached, $4 why: the message's status and history.
+      // $3 the status reached, $4 why, $5 the channel's id of the message
+      // ('' to keep it): the message's status and history.
       {"interaction_record_delivery",
        absl::StrCat("UPDATE interaction.messages m SET delivery_status = $3, delivery_reason = "
-                    "$4, delivery_history = ",
+                    "$4, external_id = COALESCE(NULLIF($5, ''), m.external_id), "
+                    "delivery_history = ",
                     AppendStep("$3::text", "$4::text"),
                     " WHERE m.tenant_id = $1 AND m.id = $2::uuid RETURNING ",
                     internal::MessageSelectColumns())},
@@ -313,19 +320,20 @@ absl::Status DeliveryStore::Record(const std::vector<Attempt>& attempts) {
       if (a.status == v1::DELIVERY_STATUS_QUEUED) {
         db::Exec(tx, "interaction_retry_delivery", tenant, id, absl::ToUnixMicros(a.retry_at),
                  a.reason);
-        db::Exec(tx, "interaction_record_delivery", tenant, id, "QUEUED", a.reason);
+        db::Exec(tx, "interaction_record_delivery", tenant, id, "QUEUED", a.reason, "");
         continue;
       }
       db::Exec(tx, "interaction_finish_delivery", tenant, id);
       const auto rows = db::Exec(tx, "interaction_record_delivery", tenant, id,
-                                 api::EnumText(a.status), a.reason);
+                                 api::EnumText(a.status), a.reason, a.external_id);
       if (rows.empty()) continue;  // erased or gone meanwhile
       changed[tenant].push_back(internal::MessageOf(rows[0]));
       types[tenant].push_back(a.status == v1::DELIVERY_STATUS_SENT ? "message.sent"
                                                                    : "message.delivery_changed");
       if (!a.suppress.empty()) {
-        db::Exec(tx, "interaction_upsert_suppression", tenant, "EMAIL", a.suppress, "HARD_BOUNCE",
-                 a.claimed.message.name());
+        db::Exec(tx, "interaction_upsert_suppression", tenant,
+                 a.claimed.message.channel() == v1::CHANNEL_EMAIL ? "EMAIL" : "PHONE", a.suppress,
+                 "HARD_BOUNCE", a.claimed.message.name());
       }
     }
     for (const auto& [tenant, messages] : changed) {
@@ -337,6 +345,39 @@ absl::Status DeliveryStore::Record(const std::vector<Attempt>& attempts) {
     }
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<bool> DeliveryStore::RecordStatus(const std::string& tenant, v1::Channel channel,
+                                                 const std::string& external_id,
+                                                 v1::DeliveryStatus status,
+                                                 const std::string& reason, bool suppress) {
+  bool applied = false;
+  db::TxOptions options;
+  options.tenant = tenant;
+  options.deadline = absl::Now() + absl::Seconds(10);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
+    applied = false;
+    const auto found = db::Exec(tx, "interaction_find_by_external_id", tenant,
+                                api::EnumText(channel), external_id);
+    if (found.empty()) {
+      return absl::NotFoundError(absl::StrCat("no message ", external_id));
+    }
+    const auto current = api::EnumOf<v1::DeliveryStatus>(found[0][1].c_str());
+    if (!MovesForward(current, status)) return absl::OkStatus();
+    const std::string id = found[0][0].c_str();
+    const auto rows =
+        db::Exec(tx, "interaction_record_delivery", tenant, id, api::EnumText(status), reason, "");
+    const v1::Message message = internal::MessageOf(rows[0]);
+    if (suppress && *found[0][2].c_str() != '\0') {
+      db::Exec(tx, "interaction_upsert_suppression", tenant,
+               channel == v1::CHANNEL_EMAIL ? "EMAIL" : "PHONE", found[0][2].c_str(), "HARD_BOUNCE",
+               message.name());
+    }
+    events::AppendEvent(tx, kSchema, tenant, "message.delivery_changed", message.name(), message);
+    applied = true;
+    return absl::OkStatus();
+  }));
+  return applied;
 }
 
 absl::StatusOr<std::optional<absl::Time>> DeliveryStore::NextDue() {

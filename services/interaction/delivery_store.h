@@ -37,6 +37,9 @@ struct Attempt {
   absl::Time retry_at;  // for QUEUED
   // The address to put on the suppression list (a hard bounce); empty for none.
   std::string suppress;
+  // The channel's id of the message once it accepted it (a provider's
+  // message id); empty to keep what the message has.
+  std::string external_id;
 };
 
 class DeliveryStore {
@@ -69,6 +72,14 @@ class DeliveryStore {
   absl::StatusOr<std::vector<Claimed>> Claim(int batch, absl::Duration lease);
   // Records the attempts' outcomes, each in its tenant.
   absl::Status Record(const std::vector<Attempt>& attempts);
+  // A provider's report on message `external_id` of `channel` in `tenant`
+  // (a status callback): applied when it moves the delivery forward
+  // (MovesForward), with `message.delivery_changed`; `suppress` puts the
+  // recipient on the suppression list (HARD_BOUNCE). NOT_FOUND for a message
+  // the tenant does not have; false when the report changed nothing.
+  absl::StatusOr<bool> RecordStatus(const std::string& tenant, v1::Channel channel,
+                                    const std::string& external_id, v1::DeliveryStatus status,
+                                    const std::string& reason, bool suppress);
   // When the next queued message falls due, if any is queued.
   absl::StatusOr<std::optional<absl::Time>> NextDue();
 

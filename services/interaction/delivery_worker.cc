@@ -37,55 +37,12 @@ Attempt DeliveryWorker::Deliver(Claimed claimed) {
     attempt.reason = attempt.claimed.account_error;
     return attempt;
   }
-  const v1::ChannelAccount& account = *attempt.claimed.account;
-  std::string password;
-  if (!account.smtp().username().empty()) {
-    auto secret = secrets_.Read(account.smtp().password_secret(), "smtp.password_secret");
-    if (!secret.ok()) {
-      attempt.status = v1::DELIVERY_STATUS_QUEUED;  // the operator may add the file: retry
-      attempt.reason = std::string(secret.status().message());
-    } else {
-      password = *std::move(secret);
-    }
+  if (m.channel() == v1::CHANNEL_EMAIL) {
+    SendEmail(*attempt.claimed.account, &attempt);
+  } else {
+    SendSms(*attempt.claimed.account, &attempt);
   }
-  if (attempt.reason.empty()) {
-    OutgoingEmail email;
-    email.from_address = account.sender();
-    email.from_name = account.sender_name();
-    email.to = m.to();
-    email.subject = m.subject();
-    email.text = m.text();
-    email.html = m.html();
-    email.message_id = m.external_id();
-    email.in_reply_to = m.in_reply_to();
-    email.references.assign(m.references().begin(), m.references().end());
-    email.date = absl::FromUnixSeconds(m.create_time().seconds());
-    if (m.purpose() == v1::PURPOSE_MARKETING && !options_.public_base_url.empty()) {
-      email.unsubscribe_url =
-          absl::StrCat(options_.public_base_url, "/unsubscribe/",
-                       UnsubscribeToken(tokens_, attempt.claimed.tenant, m.name()));
-    }
-    const SmtpResult sent = smtp_.Send(account.smtp(), password, account.sender(), m.to(),
-                                       BuildEmail(email), options_.send_timeout);
-    switch (sent.outcome) {
-      case SendOutcome::kSent:
-        attempt.status = v1::DELIVERY_STATUS_SENT;
-        return attempt;
-      case SendOutcome::kBounced:
-        attempt.status = v1::DELIVERY_STATUS_BOUNCED;
-        attempt.reason = sent.detail;
-        attempt.suppress = m.to();
-        return attempt;
-      case SendOutcome::kFailed:
-        attempt.status = v1::DELIVERY_STATUS_FAILED;
-        attempt.reason = sent.detail;
-        return attempt;
-      case SendOutcome::kRetry:
-        attempt.status = v1::DELIVERY_STATUS_QUEUED;
-        attempt.reason = sent.detail;
-        break;
-    }
-  }
+  if (attempt.status != v1::DELIVERY_STATUS_QUEUED) return attempt;
   // A retry, unless that was the last attempt.
   if (m.attempts() >= options_.max_attempts) {
     attempt.status = v1::DELIVERY_STATUS_FAILED;
@@ -95,6 +52,86 @@ Attempt DeliveryWorker::Deliver(Claimed claimed) {
   attempt.retry_at = absl::Now() + RetryDelay(m.attempts(), options_.backoff);
   attempt.reason = absl::StrCat("attempt ", m.attempts(), " failed: ", attempt.reason);
   return attempt;
+}
+
+namespace {
+
+// The attempt's status for an outcome; QUEUED for a retry.
+void Settle(SendOutcome outcome, const std::string& detail, const std::string& recipient,
+            bool suppress, Attempt* attempt) {
+  switch (outcome) {
+    case SendOutcome::kSent:
+      attempt->status = v1::DELIVERY_STATUS_SENT;
+      return;
+    case SendOutcome::kBounced:
+      attempt->status = v1::DELIVERY_STATUS_BOUNCED;
+      attempt->reason = detail;
+      if (suppress) attempt->suppress = recipient;
+      return;
+    case SendOutcome::kFailed:
+      attempt->status = v1::DELIVERY_STATUS_FAILED;
+      attempt->reason = detail;
+      return;
+    case SendOutcome::kRetry:
+      attempt->status = v1::DELIVERY_STATUS_QUEUED;
+      attempt->reason = detail;
+      return;
+  }
+}
+
+}  // namespace
+
+void DeliveryWorker::SendEmail(const v1::ChannelAccount& account, Attempt* attempt) {
+  const v1::Message& m = attempt->claimed.message;
+  std::string password;
+  if (!account.smtp().username().empty()) {
+    auto secret = secrets_.Read(account.smtp().password_secret(), "smtp.password_secret");
+    if (!secret.ok()) {  // the operator may add the file: retry
+      attempt->status = v1::DELIVERY_STATUS_QUEUED;
+      attempt->reason = std::string(secret.status().message());
+      return;
+    }
+    password = *std::move(secret);
+  }
+  OutgoingEmail email;
+  email.from_address = account.sender();
+  email.from_name = account.sender_name();
+  email.to = m.to();
+  email.subject = m.subject();
+  email.text = m.text();
+  email.html = m.html();
+  email.message_id = m.external_id();
+  email.in_reply_to = m.in_reply_to();
+  email.references.assign(m.references().begin(), m.references().end());
+  email.date = absl::FromUnixSeconds(m.create_time().seconds());
+  if (m.purpose() == v1::PURPOSE_MARKETING && !options_.public_base_url.empty()) {
+    email.unsubscribe_url =
+        absl::StrCat(options_.public_base_url, "/unsubscribe/",
+                     UnsubscribeToken(tokens_, attempt->claimed.tenant, m.name()));
+  }
+  const SmtpResult sent = smtp_.Send(account.smtp(), password, account.sender(), m.to(),
+                                     BuildEmail(email), options_.send_timeout);
+  Settle(sent.outcome, sent.detail, m.to(), true, attempt);
+}
+
+void DeliveryWorker::SendSms(const v1::ChannelAccount& account, Attempt* attempt) {
+  const v1::Message& m = attempt->claimed.message;
+  auto token = secrets_.Read(account.provider().token_secret(), "provider.token_secret");
+  if (!token.ok()) {
+    attempt->status = v1::DELIVERY_STATUS_QUEUED;
+    attempt->reason = std::string(token.status().message());
+    return;
+  }
+  std::string callback;
+  if (!options_.public_base_url.empty()) {
+    callback = absl::StrCat(options_.public_base_url, "/webhooks/", attempt->claimed.tenant, "/",
+                            account.name().substr(account.name().rfind('/') + 1));
+  }
+  const ProviderResult sent =
+      provider_.SendTwilio(account.provider(), *token, account.sender(), m.to(), m.text(), callback,
+                           options_.send_timeout);
+  attempt->external_id = sent.external_id;
+  Settle(sent.outcome, sent.detail, m.to(), sent.suppress, attempt);
 }
 
 }  // namespace crm::interaction

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "common/api/page_token.h"
 #include "services/interaction/delivery_store.h"
+#include "services/interaction/provider_client.h"
 #include "services/interaction/secret_files.h"
 #include "services/interaction/smtp_sender.h"
 #include "services/interaction/unsubscribe.h"
@@ -43,7 +44,12 @@ class DeliveryWorker {
   const SecretFiles& secrets_;
   const api::PageTokenCodec& tokens_;
   DeliveryOptions options_;
+  // E-mail over SMTP; SMS through the account's provider.
+  void SendEmail(const v1::ChannelAccount& account, Attempt* attempt);
+  void SendSms(const v1::ChannelAccount& account, Attempt* attempt);
+
   SmtpSender smtp_;
+  ProviderClient provider_;
 };
 
 }  // namespace crm::interaction

@@ -75,7 +75,8 @@ struct Wiring final : server::Component {
         delivery_service(deliveries, rt.executor()),
         template_service(templates, renderer, customers, rt.executor()),
         unsubscriber(deliveries, customers, rt.page_tokens()),
-        http(unsubscriber) {
+        webhooks(accounts, secrets, service, deliveries, absl::GetFlag(FLAGS_public_base_url)),
+        http(unsubscriber, webhooks) {
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_delivery_workers)); ++i) {
       workers.push_back(
           std::make_unique<DeliveryWorker>(deliveries, secrets, rt.page_tokens(), DeliveryFlags()));
@@ -93,6 +94,7 @@ struct Wiring final : server::Component {
   DeliveryServiceImpl delivery_service;
   TemplateServiceImpl template_service;
   Unsubscriber unsubscriber;
+  Webhooks webhooks;
   PublicHttp http;
   std::vector<std::unique_ptr<DeliveryWorker>> workers;
 };

@@ -26,8 +26,22 @@ void Answer(httplib::Response& res, int status, const std::string& text) {
 
 }  // namespace
 
-PublicHttp::PublicHttp(Unsubscriber& unsubscriber)
-    : unsubscriber_(unsubscriber), server_(std::make_unique<httplib::Server>()) {
+PublicHttp::PublicHttp(Unsubscriber& unsubscriber, Webhooks& webhooks)
+    : unsubscriber_(unsubscriber),
+      webhooks_(webhooks),
+      server_(std::make_unique<httplib::Server>()) {
+  server_->Post(
+      R"(/webhooks/([a-z0-9][a-z0-9-]{0,62})/([0-9a-f-]{36}))",
+      [this](const httplib::Request& req, httplib::Response& res) {
+        std::multimap<std::string, std::string> params(req.params.begin(), req.params.end());
+        std::string path = req.path;
+        const size_t query = req.target.find('?');
+        if (query != std::string::npos) path += req.target.substr(query);
+        const WebhookAnswer answer = webhooks_.Handle(req.matches[1], req.matches[2], path, params,
+                                                      req.get_header_value("X-Twilio-Signature"));
+        res.status = answer.status;
+        res.set_content(answer.body, answer.content_type.c_str());
+      });
   server_->Get(R"(/unsubscribe/([A-Za-z0-9_-]{1,1024}))",
                [](const httplib::Request&, httplib::Response& res) {
                  res.set_content(kPage, "text/html; charset=utf-8");

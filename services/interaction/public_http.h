@@ -1,7 +1,9 @@
 // The service's public HTTP endpoints, for those who speak no gRPC: the
 // one-click unsubscribe links of marketing mail (RFC 8058: POST unsubscribes,
 // GET shows a page with a button, so that link scanners that fetch every
-// URL unsubscribe nobody). Served with cpp-httplib on its own port and
+// URL unsubscribe nobody), and channel providers' webhooks (inbound
+// messages, delivery reports; services/interaction/webhooks.h). Served with
+// cpp-httplib on its own port and
 // threads; off when the port is negative.
 #pragma once
 
@@ -11,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "services/interaction/unsubscribe.h"
+#include "services/interaction/webhooks.h"
 
 namespace httplib {
 class Server;
@@ -20,7 +23,7 @@ namespace crm::interaction {
 
 class PublicHttp {
  public:
-  explicit PublicHttp(Unsubscriber& unsubscriber);
+  PublicHttp(Unsubscriber& unsubscriber, Webhooks& webhooks);
   ~PublicHttp();  // stops serving
 
   // Binds `host`:`port` (0: any free port) and serves on a thread of its own.
@@ -29,6 +32,7 @@ class PublicHttp {
 
  private:
   Unsubscriber& unsubscriber_;
+  Webhooks& webhooks_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = -1;

@@ -161,7 +161,7 @@ TEST_CASE("templates: checked, per locale, rendered for a customer and sent",
         grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("SMS templates report their segments; canned responses by shortcut",
+TEST_CASE("SMS templates report their segments, canned responses go by shortcut",
           "[integration][interaction]") {
   Studio st;
   v1::Template sms;

@@ -8,7 +8,7 @@
 
 namespace crm::interaction {
 
-TEST_CASE("suppressions stop marketing; a hard bounce stops everything", "[unit][interaction]") {
+TEST_CASE("suppressions stop marketing, a hard bounce stops everything", "[unit][interaction]") {
   using v1::Purpose;
   using v1::SuppressionReason;
   for (SuppressionReason r :
