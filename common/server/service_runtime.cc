@@ -36,6 +36,12 @@ absl::StatusOr<std::unique_ptr<ServiceRuntime>> ServiceRuntime::Start(
     rt->service_addresses_[need] = config.services.at(need);
     rt->service_channels_[need] = ServiceChannelTo(config.services.at(need), false);
   }
+  for (const std::string& use : service.uses) {
+    const auto it = config.services.find(use);
+    if (it == config.services.end()) continue;
+    rt->service_addresses_[use] = it->second;
+    rt->service_channels_[use] = ServiceChannelTo(it->second, false);
+  }
   rt->name_ = service.name;
   rt->schema_ = service.schema;
   rt->db_url_ = config.db_url;

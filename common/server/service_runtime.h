@@ -77,6 +77,10 @@ struct ServiceDefinition {
   // Services this one calls: each must be in RuntimeConfig::services, or
   // Start fails naming it.
   std::vector<std::string> needs;
+  // Services this one works with when they are deployed: each that is in
+  // RuntimeConfig::services gets a channel like a need; the features that
+  // use an absent one are off (see ServiceRuntime::Has).
+  std::vector<std::string> uses;
   std::vector<db::MigrationFile> migrations;
   // Builds the stores and handlers and registers the handlers with
   // runtime.runner() (and the feed with runtime.ServeEventFeed<>()).
@@ -104,6 +108,8 @@ class ServiceRuntime {
   // A channel to `service`, one of ServiceDefinition::needs (shared; opens
   // lazily).
   std::shared_ptr<grpc::Channel> ServiceChannel(const std::string& service);
+  // Whether `service` (a need, or a use that is configured) can be called.
+  bool Has(const std::string& service) const { return service_addresses_.count(service) > 0; }
   const api::PageTokenCodec& page_tokens() const { return *page_tokens_; }
   int port() const { return runner_->port(); }
   int metrics_port() const { return runner_->metrics_port(); }

@@ -19,12 +19,13 @@ std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') +
 
 ConversationServiceImpl::ConversationServiceImpl(ConversationStore& store,
                                                  CustomerDirectory& customers,
-                                                 TemplateRenderer& templates,
+                                                 TemplateRenderer& templates, TicketDesk* desk,
                                                  server::Executor& executor,
                                                  server::CallOptions call_options)
     : store_(store),
       customers_(customers),
       templates_(templates),
+      desk_(desk),
       executor_(executor),
       call_options_(call_options) {}
 
@@ -231,6 +232,46 @@ grpc::ServerUnaryReactor* ConversationServiceImpl::MergeConversations(
     CRM_RETURN_IF_ERROR(server::CheckRequestIdField(request->request_id()));
     CRM_ASSIGN_OR_RETURN(*response, store_.Merge(scope, source, target, request->request_id(),
                                                  api::RequestFingerprint(*request)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ConversationServiceImpl::OpenTicket(grpc::CallbackServerContext* ctx,
+                                                              const v1::OpenTicketRequest* request,
+                                                              v1::OpenTicketResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(
+        api::ParseResourceName("conversation", request->conversation(), "conversations", &id));
+    CRM_RETURN_IF_ERROR(api::CheckText("subject", request->subject(), 200));
+    if (desk_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "conversation: no ticketing service is configured (--services ticketing=...)");
+    }
+    CRM_ASSIGN_OR_RETURN(v1::Conversation conversation, store_.Get(scope, id));
+    if (!conversation.merged_into().empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "conversation: ", conversation.name(), " was merged into ", conversation.merged_into()));
+    }
+    if (!conversation.ticket().empty()) {
+      *response->mutable_conversation() = conversation;
+      response->set_ticket(conversation.ticket());
+      return absl::OkStatus();
+    }
+    CRM_ASSIGN_OR_RETURN(std::string text, store_.FirstText(scope, id));
+    std::string subject = request->subject();
+    if (subject.empty()) subject = conversation.subject();
+    if (subject.empty()) subject = text.substr(0, text.find('\n')).substr(0, 80);
+    if (subject.empty() || !api::IsValidUtf8(subject)) subject = "Conversation";
+    if (text.size() > 65536) text.resize(65536);
+    if (!api::IsValidUtf8(text)) text.clear();
+    CRM_ASSIGN_OR_RETURN(std::string ticket, desk_->Open(scope, conversation, subject, text));
+    v1::Conversation link;
+    link.set_ticket(ticket);
+    CRM_ASSIGN_OR_RETURN(*response->mutable_conversation(),
+                         store_.Update(scope, id, link, {"ticket"}));
+    response->set_ticket(ticket);
+    response->set_created(true);
     return absl::OkStatus();
   });
 }

@@ -9,13 +9,14 @@
 #include "services/interaction/conversation_store.h"
 #include "services/interaction/customer_directory.h"
 #include "services/interaction/template_service.h"
+#include "services/interaction/ticket_desk.h"
 
 namespace crm::interaction {
 
 class ConversationServiceImpl final : public v1::ConversationService::CallbackService {
  public:
   ConversationServiceImpl(ConversationStore& store, CustomerDirectory& customers,
-                          TemplateRenderer& templates, server::Executor& executor,
+                          TemplateRenderer& templates, TicketDesk* desk, server::Executor& executor,
                           server::CallOptions call_options = {});
 
   grpc::ServerUnaryReactor* ReceiveMessage(grpc::CallbackServerContext* ctx,
@@ -36,6 +37,9 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
   grpc::ServerUnaryReactor* MergeConversations(grpc::CallbackServerContext* ctx,
                                                const v1::MergeConversationsRequest* request,
                                                v1::MergeConversationsResponse* response) override;
+  grpc::ServerUnaryReactor* OpenTicket(grpc::CallbackServerContext* ctx,
+                                       const v1::OpenTicketRequest* request,
+                                       v1::OpenTicketResponse* response) override;
   grpc::ServerUnaryReactor* ListMessages(grpc::CallbackServerContext* ctx,
                                          const v1::ListMessagesRequest* request,
                                          v1::ListMessagesResponse* response) override;
@@ -55,6 +59,7 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
   ConversationStore& store_;
   CustomerDirectory& customers_;
   TemplateRenderer& templates_;
+  TicketDesk* desk_;  // null when the ticketing service is not deployed
   server::Executor& executor_;
   server::CallOptions call_options_;
 };

@@ -59,6 +59,20 @@ class ConversationStore {
   // normalised, consent checked): refuses a suppressed address, picks the
   // account, joins or starts the conversation, threads e-mail replies, and
   // stores the message QUEUED with its delivery.
+  // The same in a transaction of `tenant` (the ticketing feed's replies).
+  absl::StatusOr<v1::SendMessageResponse> SendInTx(db::Tx& tx, const std::string& tenant,
+                                                   const v1::SendMessageRequest& request,
+                                                   const std::string& customer, v1::Channel channel,
+                                                   const ContactAddress& to,
+                                                   const std::string& request_hash);
+  // The text of the conversation's first message ("" for none), for the
+  // ticket it opens.
+  absl::StatusOr<std::string> FirstText(const server::CallScope& scope,
+                                        const std::string& conversation_id);
+  // The effect of a ticketing feed event (ticket.comment_added: an agent's
+  // public comment on a ticket a conversation opened goes to the customer
+  // on the conversation's channel), in the consumer's transaction.
+  absl::Status ApplyTicketEvent(db::Tx& tx, const crm::events::v1::Event& event);
   absl::StatusOr<v1::SendMessageResponse> Send(const server::CallScope& scope,
                                                const v1::SendMessageRequest& request,
                                                const std::string& customer, v1::Channel channel,

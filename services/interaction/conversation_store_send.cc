@@ -9,10 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/enum_text.h"
 #include "common/api/json.h"
+#include "common/api/validation.h"
 #include "common/base/crypto.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/db/arrays.h"
 #include "common/events/outbox.h"
+#include "crm/ticketing/v1/ticket.pb.h"
 #include "services/interaction/channel_account_store.h"
 #include "services/interaction/conversation_store.h"
 #include "services/interaction/delivery_domain.h"
@@ -51,6 +54,15 @@ const std::map<std::string, std::string>& SendStatements() {
                     " FROM interaction.conversations c WHERE c.tenant_id = $1 AND c.customer = "
                     "$2 AND c.channel = $3 AND c.status <> 'CLOSED' AND c.merged_into IS NULL "
                     "ORDER BY c.last_message_time DESC LIMIT 1 FOR UPDATE")},
+      {"interaction_first_text",
+       "SELECT text_body FROM interaction.messages WHERE tenant_id = $1 AND conversation_id = "
+       "$2::uuid ORDER BY create_time, id LIMIT 1"},
+      // The ticketing feed: $2 a ticket, the newest conversation linked to
+      // it.
+      {"interaction_find_ticket_conversation",
+       absl::StrCat("SELECT ", ConversationSelectColumns(),
+                    " FROM interaction.conversations c WHERE c.tenant_id = $1 AND c.ticket = $2 "
+                    "AND c.merged_into IS NULL ORDER BY c.create_time DESC LIMIT 1")},
       {"interaction_insert_delivery",
        "INSERT INTO interaction.deliveries (tenant_id, message_id) VALUES ($1, $2::uuid)"},
   };
@@ -102,12 +114,23 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::Send(
     const std::string& request_hash) {
   v1::SendMessageResponse response;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
-    response.Clear();
-    const std::string& tenant = scope.tenant;
+    CRM_ASSIGN_OR_RETURN(response,
+                         SendInTx(tx, scope.tenant, request, customer, channel, to, request_hash));
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+absl::StatusOr<v1::SendMessageResponse> ConversationStore::SendInTx(
+    db::Tx& tx, const std::string& tenant, const v1::SendMessageRequest& request,
+    const std::string& customer, v1::Channel channel, const ContactAddress& to,
+    const std::string& request_hash) {
+  v1::SendMessageResponse response;
+  {
     CRM_ASSIGN_OR_RETURN(bool replayed,
                          idempotency_.Replay(tx, tenant, "SendMessage", request.request_id(),
                                              request_hash, &response));
-    if (replayed) return absl::OkStatus();
+    if (replayed) return response;
     if (auto reason = SuppressionOf(tx, tenant, to.kind, to.address)) {
       if (Suppresses(*reason, request.purpose())) {
         return absl::FailedPreconditionError(absl::StrCat(
@@ -194,9 +217,63 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::Send(
     *response.mutable_message() = message;
     *response.mutable_conversation() = touched;
     idempotency_.Store(tx, tenant, "SendMessage", request.request_id(), request_hash, response);
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> ConversationStore::FirstText(const server::CallScope& scope,
+                                                         const std::string& conversation_id) {
+  std::string text;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    const auto rows = db::Exec(tx, "interaction_first_text", scope.tenant, conversation_id);
+    text = rows.empty() ? "" : rows[0][0].c_str();
     return absl::OkStatus();
   }));
-  return response;
+  return text;
+}
+
+absl::Status ConversationStore::ApplyTicketEvent(db::Tx& tx, const crm::events::v1::Event& event) {
+  if (event.type() != "ticket.comment_added") return absl::OkStatus();
+  crm::ticketing::v1::Comment comment;
+  if (!event.payload().UnpackTo(&comment)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(event.type(), " ", event.cursor(), ": payload is not a Comment"));
+  }
+  // Only what an agent says to the customer: not notes, not the customer's
+  // own messages this service handed over.
+  if (!comment.public_() || comment.author_kind() != crm::ticketing::v1::AUTHOR_KIND_AGENT) {
+    return absl::OkStatus();
+  }
+  const std::string& tenant = event.tenant();
+  const std::string ticket = comment.name().substr(0, comment.name().find("/comments/"));
+  const auto rows = db::Exec(tx, "interaction_find_ticket_conversation", tenant, ticket);
+  if (rows.empty()) return absl::OkStatus();  // the ticket came from elsewhere
+  const v1::Conversation conversation = internal::ConversationOf(rows[0]);
+  if (conversation.channel() != v1::CHANNEL_EMAIL && conversation.channel() != v1::CHANNEL_SMS) {
+    return absl::OkStatus();  // no sending on this channel yet
+  }
+  const auto from =
+      db::Exec(tx, "interaction_last_inbound_address", tenant, IdOf(conversation.name()));
+  if (from.empty()) return absl::OkStatus();  // nobody to answer
+  auto to = ContactOf(conversation.channel(), from[0][0].c_str(), "to");
+  if (!to.ok()) return absl::OkStatus();
+  v1::SendMessageRequest request;
+  request.set_conversation(conversation.name());
+  request.set_purpose(v1::PURPOSE_TRANSACTIONAL);
+  request.set_author_kind(v1::AUTHOR_KIND_AGENT);
+  request.set_author(comment.author().substr(0, 200));
+  request.set_text(comment.body());
+  request.set_request_id(absl::StrCat("ticket-comment-", IdOf(ticket), "-", IdOf(comment.name())));
+  auto sent = SendInTx(tx, tenant, request, conversation.customer(), conversation.channel(), *to,
+                       api::RequestFingerprint(request));
+  if (absl::IsFailedPrecondition(sent.status())) {
+    // Suppressed, or no account for the channel: the comment stays on the
+    // ticket; nothing is sent.
+    log::Warning("ticket comment not sent",
+                 {{"ticket", ticket}, {"reason", std::string(sent.status().message())}});
+    return absl::OkStatus();
+  }
+  return sent.status();
 }
 
 }  // namespace crm::interaction

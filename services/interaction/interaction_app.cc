@@ -12,6 +12,7 @@
 #include "common/base/status.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
+#include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
 #include "services/interaction/channel_account_service.h"
 #include "services/interaction/conversation_service.h"
 #include "services/interaction/conversation_store.h"
@@ -70,7 +71,9 @@ struct Wiring final : server::Component {
         customers(rt.ServiceChannel("customer")),
         templates(rt.pool()),
         renderer(templates, customers),
-        service(conversations, customers, renderer, rt.executor()),
+        desk(rt.Has("ticketing") ? std::make_unique<TicketDesk>(rt.ServiceChannel("ticketing"))
+                                 : nullptr),
+        service(conversations, customers, renderer, desk.get(), rt.executor()),
         account_service(accounts, secrets, rt.executor()),
         delivery_service(deliveries, rt.executor()),
         template_service(templates, renderer, customers, rt.executor()),
@@ -89,6 +92,7 @@ struct Wiring final : server::Component {
   CustomerDirectory customers;
   TemplateStore templates;
   TemplateRenderer renderer;
+  std::unique_ptr<TicketDesk> desk;
   ConversationServiceImpl service;
   ChannelAccountServiceImpl account_service;
   DeliveryServiceImpl delivery_service;
@@ -110,6 +114,7 @@ server::ServiceDefinition Definition() {
   d.db_pool_size = 4;
   d.migrations = EmbeddedMigrations();
   d.needs = {"customer"};  // senders are resolved there
+  d.uses = {"ticketing"};  // the support desk link
   d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->service);
@@ -130,6 +135,14 @@ server::ServiceDefinition Definition() {
     }
     Unsubscriber* unsubscriber = &wiring->unsubscriber;
     rt.AddHousekeeping([unsubscriber] { return unsubscriber->RetryPending(); });
+    // Agents' public comments on tickets conversations opened.
+    if (rt.Has("ticketing")) {
+      CRM_RETURN_IF_ERROR(rt.Follow<crm::ticketing::v1::EventFeedService>(
+          "ticketing", "interaction.ticket-replies", {"ticket.comment_added"},
+          [conversations](db::Tx& tx, const crm::events::v1::Event& event) {
+            return conversations->ApplyTicketEvent(tx, event);
+          }));
+    }
     for (size_t i = 0; i < wiring->workers.size(); ++i) {
       DeliveryWorker* worker = wiring->workers[i].get();
       rt.AddLoop(absl::StrCat("delivery_", i), [worker] { return worker->Step(); });

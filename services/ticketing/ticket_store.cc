@@ -572,6 +572,19 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
     CRM_ASSIGN_OR_RETURN(bool replayed, idempotency_.Replay(tx, scope.tenant, "AddComment",
                                                             request_id, request_hash, &added));
     if (replayed) return absl::OkStatus();
+    CRM_ASSIGN_OR_RETURN(added, AddCommentInTx(tx, scope.tenant, ticket_id, comment));
+    idempotency_.Store(tx, scope.tenant, "AddComment", request_id, request_hash, added);
+    return absl::OkStatus();
+  }));
+  return added;
+}
+
+absl::StatusOr<Comment> TicketStore::AddCommentInTx(db::Tx& tx, const std::string& tenant,
+                                                    const std::string& ticket_id,
+                                                    const Comment& comment) {
+  const server::CallScope scope{tenant, "", "", absl::InfiniteFuture()};
+  Comment added;
+  {
     CRM_ASSIGN_OR_RETURN(Ticket ticket, LockTicket(tx, scope.tenant, ticket_id));
     if (ticket.status() == v1::STATUS_CLOSED) {
       return absl::FailedPreconditionError(
@@ -600,14 +613,13 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
       CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &after, change));
     }
     if (reopen) CRM_RETURN_IF_ERROR(AfterStatusChange(tx, scope.tenant, ticket.status(), &after));
-    idempotency_.Store(tx, scope.tenant, "AddComment", request_id, request_hash, added);
     events::AppendEvent(tx, kSchema, scope.tenant, "ticket.comment_added", added.name(), added);
     if (reopen) {
       events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", after.name(), after);
     }
-    return RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AddComment", ticket, &after,
-                    &added);
-  }));
+    CRM_RETURN_IF_ERROR(
+        RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AddComment", ticket, &after, &added));
+  }
   return added;
 }
 

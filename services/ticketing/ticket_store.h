@@ -71,6 +71,15 @@ class TicketStore {
                                          const std::string& ticket_id, v1::Comment comment,
                                          const std::string& request_id,
                                          const std::string& request_hash);
+  // AddComment's work in a transaction of `tenant` (also for the
+  // interaction feed's customer messages).
+  absl::StatusOr<v1::Comment> AddCommentInTx(db::Tx& tx, const std::string& tenant,
+                                             const std::string& ticket_id,
+                                             const v1::Comment& comment);
+  // The effect of an interaction feed event (message.received on a
+  // conversation a ticket came from: the customer's public comment on the
+  // ticket), in the consumer's transaction (ticket_store_customers.cc).
+  absl::Status ApplyInteractionEvent(db::Tx& tx, const crm::events::v1::Event& event);
   // AssignTicket (ticket_store_routing.cc): `group_id` and/or `agent_id`.
   absl::StatusOr<v1::Ticket> Assign(const server::CallScope& scope, const std::string& id,
                                     const std::string& group_id, const std::string& agent_id,

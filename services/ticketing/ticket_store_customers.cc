@@ -15,6 +15,7 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "crm/customer/v1/merge.pb.h"
+#include "crm/interaction/v1/conversation.pb.h"
 #include "services/ticketing/ticket_domain.h"
 #include "services/ticketing/ticket_rows.h"
 #include "services/ticketing/ticket_store.h"
@@ -80,6 +81,11 @@ const std::map<std::string, std::string>& CustomerEffectStatements() {
                     "m.tenant_id = $1 AND m.merge_id = $2 AND t.tenant_id = m.tenant_id AND t.id "
                     "= m.ticket_id AND t.requester = $3 RETURNING ",
                     TicketSelectColumns())},
+      // The interaction feed: $2 a conversation, the newest ticket it opened
+      // that still takes comments.
+      {"ticketing_find_conversation_ticket",
+       "SELECT id::text FROM ticketing.tickets WHERE tenant_id = $1 AND source_conversation = $2 "
+       "AND status <> 'CLOSED' AND merged_into IS NULL ORDER BY create_time DESC LIMIT 1"},
       {"ticketing_forget_requester_moves",
        "DELETE FROM ticketing.requester_moves WHERE tenant_id = $1 AND merge_id = $2"},
   };
@@ -134,6 +140,32 @@ absl::Status TicketStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::
     }
   }
   return absl::OkStatus();  // other types are not asked for
+}
+
+absl::Status TicketStore::ApplyInteractionEvent(db::Tx& tx, const crm::events::v1::Event& event) {
+  if (event.type() != "message.received") return absl::OkStatus();
+  crm::interaction::v1::Message message;
+  if (!event.payload().UnpackTo(&message)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(event.type(), " ", event.cursor(), ": payload is not a Message"));
+  }
+  const std::string conversation = message.name().substr(0, message.name().find("/messages/"));
+  const auto rows =
+      db::Exec(tx, "ticketing_find_conversation_ticket", event.tenant(), conversation);
+  if (rows.empty()) return absl::OkStatus();  // no open ticket came from it
+  v1::Comment comment;
+  comment.set_author_kind(v1::AUTHOR_KIND_CUSTOMER);
+  comment.set_author(message.customer());
+  comment.set_body(message.text().empty() ? "(a message without text)" : message.text());
+  comment.set_public_(true);
+  for (const auto& a : message.attachments()) {
+    v1::Attachment* out = comment.add_attachments();
+    out->set_file_name(a.filename());
+    out->set_content_type(a.content_type());
+    out->set_size_bytes(a.size_bytes());
+    out->set_uri(a.url());
+  }
+  return AddCommentInTx(tx, event.tenant(), rows[0][0].c_str(), comment).status();
 }
 
 }  // namespace crm::ticketing

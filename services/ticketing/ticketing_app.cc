@@ -7,6 +7,7 @@
 #include "common/base/env.h"
 #include "common/base/status.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
+#include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
 #include "services/ticketing/routing_service.h"
 #include "services/ticketing/routing_store.h"
@@ -62,7 +63,8 @@ server::ServiceDefinition Definition() {
   d.metrics_port = 9471;
   d.db_pool_size = 4;
   d.migrations = EmbeddedMigrations();
-  d.needs = {"customer"};  // requesters and orders are checked there
+  d.needs = {"customer"};    // requesters and orders are checked there
+  d.uses = {"interaction"};  // conversations tickets came from
   d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->service);
@@ -80,6 +82,14 @@ server::ServiceDefinition Definition() {
         [tickets](db::Tx& tx, const crm::events::v1::Event& event) {
           return tickets->ApplyCustomerEvent(tx, event);
         }));
+    // Customers writing again in the conversation a ticket came from.
+    if (rt.Has("interaction")) {
+      CRM_RETURN_IF_ERROR(rt.Follow<crm::interaction::v1::EventFeedService>(
+          "interaction", "ticketing.conversation-replies", {"message.received"},
+          [tickets](db::Tx& tx, const crm::events::v1::Event& event) {
+            return tickets->ApplyInteractionEvent(tx, event);
+          }));
+    }
     rt.AddLoop("routing_relax", [tickets] { return tickets->RelaxWaiting(100); });
     SlaEngine* sla = &wiring->sla;
     const absl::Duration poll = absl::Milliseconds(std::max(1, absl::GetFlag(FLAGS_sla_poll_ms)));

@@ -180,7 +180,8 @@ int Send(v1::ConversationService::Stub& stub, const std::string& conversation) {
 int Conversations(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(stderr,
-                 "usage: crmctl conversations list|get|messages|timeline|receive|send|status|label|"
+                 "usage: crmctl conversations "
+                 "list|get|messages|timeline|receive|send|status|label|open-ticket|"
                  "merge [NAME] [flags]\n");
     return 2;
   }
@@ -245,6 +246,16 @@ int Conversations(const std::vector<char*>& args) {
     grpc::Status s = stub->UpdateConversation(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     PrintConversation(out);
+    return 0;
+  }
+  if (verb == "open-ticket") {
+    v1::OpenTicketRequest request;
+    request.set_conversation(name);
+    request.set_subject(absl::GetFlag(FLAGS_subject));
+    v1::OpenTicketResponse out;
+    grpc::Status s = stub->OpenTicket(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf("%s%s\n", out.ticket().c_str(), out.created() ? " (opened)" : " (already open)");
     return 0;
   }
   if (verb == "merge") {

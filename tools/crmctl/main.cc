@@ -31,7 +31,8 @@
 //   receive --raw_file FILE (an e-mail) | status NAME --status S [--snooze_minutes M] |
 //   label NAME --tags a,b | merge NAME --into TARGET |
 //   send NAME --body TEXT [--subject S] [--purpose marketing] |
-//   send --requester customers/ID --channel email --body TEXT
+//   send --requester customers/ID --channel email --body TEXT |
+//   open-ticket NAME [--subject S]
 // accounts: list | new --json J | show NAME | delete NAME
 // suppressions: list [--filter F] | add ADDRESS --status REASON | remove NAME
 // health
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
       "groups|new-group|agents|new-agent|away|back | rules "
       "list|new|show|enable|disable|delete|firings | conversations "
-      "list|get|messages|timeline|receive|send|status|label|merge | accounts "
+      "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | accounts "
       "list|new|show|delete | suppressions list|add|remove | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
