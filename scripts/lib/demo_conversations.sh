@@ -2,7 +2,8 @@
 # Demo conversations for scripts/up: 60 customers with orders write in on
 # every channel (e-mail, SMS, WhatsApp, live chat, Messenger), one to three
 # messages each, threaded into conversations; an agent answers the e-mails
-# (sent through the demo SMTP sink); some are labelled, snoozed or closed;
+# (sent through the demo SMTP sink), and some e-mails open support tickets;
+# some are labelled, snoozed or closed;
 # and two e-mails come from addresses nobody has yet (the customer service
 # creates those customers).
 #   scripts/lib/demo_conversations.sh <crmctl command and flags...>
@@ -39,6 +40,11 @@ for customer in "${customers[@]}"; do
       --body="$text" --external_id="demo-msg-$n-$k")"
   done
   conversation="$(grep -o 'conversations/[0-9a-f-]\{36\}' <<<"$out" | head -n1)"
+  if [ "$channel" = email ] && [ $((n % 10)) -eq 0 ]; then
+    # Some e-mails become support tickets: agents' public replies on them
+    # go back to the customer by e-mail.
+    "${CRMCTL[@]}" conversations open-ticket "$conversation" >/dev/null
+  fi
   if [ "$channel" = email ]; then
     # An agent answers by e-mail: it goes out through the demo SMTP sink.
     "${CRMCTL[@]}" conversations send "$conversation" --author=agents/demo --request_id="demo-reply-$n" \
