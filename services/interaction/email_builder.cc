@@ -21,7 +21,7 @@ std::string Bracketed(const std::string& id) { return absl::StrCat("<", id, ">")
 
 // A header written as given: GMime would encode a long unstructured value
 // (a URL) as RFC 2047 words, which no mail client reads as a link. `value`
-// must be printable ASCII without line breaks, at most 998 characters.
+// is printable ASCII, each line (folded with "\n ") at most 998 characters.
 void SetRawHeader(GMimeObject* object, const char* name, const std::string& value) {
   g_mime_object_set_header(object, name, "", nullptr);
   GMimeHeader* header = g_mime_header_list_get_header(g_mime_object_get_header_list(object), name);
@@ -49,13 +49,13 @@ std::string BuildEmail(const OutgoingEmail& e) {
   GDateTime* date = g_date_time_new_from_unix_utc(absl::ToUnixSeconds(e.date));
   g_mime_message_set_date(message, date);
   g_date_time_unref(date);
-  if (!e.in_reply_to.empty()) {
-    g_mime_object_set_header(object, "In-Reply-To", Bracketed(e.in_reply_to).c_str(), nullptr);
-  }
+  // Written as given, one id per line: GMime would reparse them and drop
+  // every id after one it does not take for a msg-id.
+  if (!e.in_reply_to.empty()) SetRawHeader(object, "In-Reply-To", Bracketed(e.in_reply_to));
   if (!e.references.empty()) {
     std::vector<std::string> ids;
     for (const std::string& r : e.references) ids.push_back(Bracketed(r));
-    g_mime_object_set_header(object, "References", absl::StrJoin(ids, " ").c_str(), nullptr);
+    SetRawHeader(object, "References", absl::StrJoin(ids, "\n "));
   }
   if (!e.unsubscribe_url.empty()) {
     SetRawHeader(object, "List-Unsubscribe", Bracketed(e.unsubscribe_url));

@@ -35,6 +35,7 @@ TEST_CASE("outbound e-mail is well-formed MIME that parses back", "[unit][intera
   CHECK(absl::StrContains(raw, "\r\nList-Unsubscribe: <" + e.unsubscribe_url + ">\r\n"));
   CHECK(absl::StrContains(raw, "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"));
   CHECK(absl::StrContains(raw, "\r\nIn-Reply-To: <c-2@mail.example>\r\n"));
+  CHECK(absl::StrContains(raw, "\r\nReferences: <c-1@mail.example>\r\n <c-2@mail.example>\r\n"));
   CHECK(absl::StrContains(raw, "multipart/alternative"));
   CHECK(absl::StrContains(raw, "Subject: =?"));  // RFC 2047
   for (size_t start = 0, end; (end = raw.find("\r\n", start)) != std::string::npos;
@@ -56,6 +57,14 @@ TEST_CASE("outbound e-mail is well-formed MIME that parses back", "[unit][intera
   CHECK(absl::StrContains(back.text(), "\xE2\x82\xAC 12"));
   CHECK(back.html() == e.html);
   CHECK(back.sent_time().seconds() == 1'764'581'400);
+
+  // Ids that are not strict msg-ids (a channel bridge's own ids) survive too.
+  OutgoingEmail loose = e;
+  loose.in_reply_to = "demo-2";
+  loose.references = {"demo-1", "demo-2"};
+  v1::ReceiveMessageRequest loose_back;
+  REQUIRE(ParseRawEmail(BuildEmail(loose), &loose_back).ok());
+  CHECK(absl::StrContains(BuildEmail(loose), "References: <demo-1>\r\n <demo-2>\r\n"));
 
   e.html.clear();
   e.unsubscribe_url.clear();
