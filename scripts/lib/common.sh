@@ -47,8 +47,13 @@ crm_build() {
   local type="$1" dir="$2"
   export CCACHE_BASEDIR="$CRM_ROOT" CCACHE_NOHASHDIR=true
   export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
-  if [ ! -f "$dir/build.ninja" ]; then
-    cmake -S "$CRM_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" >/dev/null
+  # Release serves scripts/up and scripts/bench, which run no test binary:
+  # building them there only slowed a first ./scripts/up.
+  local tests=ON
+  [ "$type" = Release ] && tests=OFF
+  if [ ! -f "$dir/build.ninja" ] || ! grep -q "^CRM_BUILD_TESTS:BOOL=$tests\$" "$dir/CMakeCache.txt"; then
+    cmake -S "$CRM_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DCRM_BUILD_TESTS="$tests" \
+      >/dev/null
   fi
   crm_log "building ($type) in ${dir#"$CRM_ROOT"/}"
   cmake --build "$dir" -j "$(crm_jobs)"
