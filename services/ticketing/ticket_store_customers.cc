@@ -4,6 +4,7 @@
 // unmerge puts exactly those back. Each runs in the consumer's transaction
 // of the event's tenant, with the event's cursor (exactly once).
 #include <google/protobuf/any.pb.h>
+#include <google/protobuf/util/time_util.h>
 
 #include <pqxx/binarystring>
 #include <pqxx/pqxx>
@@ -82,10 +83,13 @@ const std::map<std::string, std::string>& CustomerEffectStatements() {
                     "= m.ticket_id AND t.requester = $3 RETURNING ",
                     TicketSelectColumns())},
       // The interaction feed: $2 a conversation, the newest ticket it opened
-      // that still takes comments.
+      // that still takes comments, if it was opened before the message ($3,
+      // microseconds): a message the ticket started from is its
+      // description, not a comment, however late the feed delivers it.
       {"ticketing_find_conversation_ticket",
        "SELECT id::text FROM ticketing.tickets WHERE tenant_id = $1 AND source_conversation = $2 "
-       "AND status <> 'CLOSED' AND merged_into IS NULL ORDER BY create_time DESC LIMIT 1"},
+       "AND status <> 'CLOSED' AND merged_into IS NULL AND create_time < 'epoch'::timestamptz + "
+       "$3::bigint * interval '1 microsecond' ORDER BY create_time DESC LIMIT 1"},
       {"ticketing_forget_requester_moves",
        "DELETE FROM ticketing.requester_moves WHERE tenant_id = $1 AND merge_id = $2"},
   };
@@ -151,7 +155,8 @@ absl::Status TicketStore::ApplyInteractionEvent(db::Tx& tx, const crm::events::v
   }
   const std::string conversation = message.name().substr(0, message.name().find("/messages/"));
   const auto rows =
-      db::Exec(tx, "ticketing_find_conversation_ticket", event.tenant(), conversation);
+      db::Exec(tx, "ticketing_find_conversation_ticket", event.tenant(), conversation,
+               google::protobuf::util::TimeUtil::TimestampToMicroseconds(message.create_time()));
   if (rows.empty()) return absl::OkStatus();  // no open ticket came from it
   v1::Comment comment;
   comment.set_author_kind(v1::AUTHOR_KIND_CUSTOMER);
