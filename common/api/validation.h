@@ -33,6 +33,10 @@ bool IsValidUtf8(absl::string_view s);
 absl::Status ParseResourceName(absl::string_view field, absl::string_view name,
                                absl::string_view collection, std::string* id);
 
+// The last segment of a resource name: `conversations/{a}/messages/{b}` →
+// `{b}`, `channelAccounts/{id}` → `{id}`.
+inline std::string LastSegment(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
 // Etags are "v<version>" of a row's version counter.
 std::string EtagOf(int64_t version);
 // INVALID_ARGUMENT (naming `field`) when malformed.

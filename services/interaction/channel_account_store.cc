@@ -109,8 +109,6 @@ absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("channelAccounts/", id, " not found"));
 }
 
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 }  // namespace
 
 ChannelAccountStore::ChannelAccountStore(db::Pool& pool) : pool_(pool) {
@@ -216,7 +214,8 @@ absl::StatusOr<ChannelAccount> ChannelAccountStore::Resolve(db::Tx& tx, const st
                                                             const std::string& name,
                                                             const std::string& field) {
   if (!name.empty()) {
-    const auto rows = db::Exec(tx, "interaction_get_channel_account", tenant, IdOf(name));
+    const auto rows =
+        db::Exec(tx, "interaction_get_channel_account", tenant, api::LastSegment(name));
     if (rows.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(field, ": ", name, " does not exist"));
     }

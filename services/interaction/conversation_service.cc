@@ -11,11 +11,6 @@
 #include "services/interaction/email_parser.h"
 
 namespace crm::interaction {
-namespace {
-
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
-}  // namespace
 
 ConversationServiceImpl::ConversationServiceImpl(ConversationStore& store,
                                                  CustomerDirectory& customers,
@@ -109,7 +104,8 @@ absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
   v1::Channel channel = request.channel();
   std::string to = request.to();
   if (!request.conversation().empty()) {
-    CRM_ASSIGN_OR_RETURN(auto target, store_.ReplyTarget(scope, IdOf(request.conversation())));
+    CRM_ASSIGN_OR_RETURN(auto target,
+                         store_.ReplyTarget(scope, api::LastSegment(request.conversation())));
     customer = target.first.customer();
     channel = target.first.channel();
     if (to.empty()) to = target.second;

@@ -256,8 +256,6 @@ int64_t MicrosOf(const google::protobuf::Timestamp& t) {
   return TimeUtil::TimestampToMicroseconds(t);
 }
 
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("conversations/", id, " not found"));
 }
@@ -351,9 +349,9 @@ absl::StatusOr<v1::ReceiveMessageResponse> ConversationStore::Replay(
     auto rows = db::Exec(tx, "interaction_get_message", scope.tenant, message_id);
     if (rows.empty()) return absl::NotFoundError(absl::StrCat("message ", message_id));
     *response.mutable_message() = MessageFromRow(rows[0]);
-    auto conversation = db::Exec(
-        tx, "interaction_get_conversation", scope.tenant,
-        IdOf(response.message().name().substr(0, response.message().name().find("/messages/"))));
+    auto conversation = db::Exec(tx, "interaction_get_conversation", scope.tenant,
+                                 api::LastSegment(response.message().name().substr(
+                                     0, response.message().name().find("/messages/"))));
     *response.mutable_conversation() = ConversationFromRow(conversation[0]);
     response.set_replayed(true);
     return absl::OkStatus();
@@ -364,8 +362,8 @@ absl::StatusOr<v1::ReceiveMessageResponse> ConversationStore::Replay(
 absl::StatusOr<Conversation> ConversationStore::FollowMerges(db::Tx& tx, const std::string& tenant,
                                                              Conversation conversation) {
   for (int hop = 0; hop < 10 && !conversation.merged_into().empty(); ++hop) {
-    auto rows =
-        db::Exec(tx, "interaction_lock_conversation", tenant, IdOf(conversation.merged_into()));
+    auto rows = db::Exec(tx, "interaction_lock_conversation", tenant,
+                         api::LastSegment(conversation.merged_into()));
     if (rows.empty()) return absl::InternalError("a merge target is missing");
     conversation = ConversationFromRow(rows[0]);
   }
@@ -378,7 +376,8 @@ absl::StatusOr<std::optional<Conversation>> ConversationStore::Thread(
   const std::string channel = api::EnumText(request.channel());
   std::optional<Conversation> found;
   if (!request.conversation().empty()) {
-    auto rows = db::Exec(tx, "interaction_lock_conversation", tenant, IdOf(request.conversation()));
+    auto rows = db::Exec(tx, "interaction_lock_conversation", tenant,
+                         api::LastSegment(request.conversation()));
     if (rows.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat("conversation: ", request.conversation(), " does not exist"));
@@ -455,7 +454,7 @@ absl::StatusOr<v1::ReceiveMessageResponse> ConversationStore::Receive(
                                                   NewConversationToken())[0]);
       response.set_conversation_created(true);
     }
-    const std::string conversation_id = IdOf(conversation.name());
+    const std::string conversation_id = api::LastSegment(conversation.name());
     const std::vector<std::string> refs(request.references().begin(), request.references().end());
     const Message message = MessageFromRow(
         db::Exec(tx, "interaction_insert_message", tenant, conversation_id, customer, channel,

@@ -29,8 +29,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr int kMaxReferences = 20;
 
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 }  // namespace
 
 namespace internal {
@@ -144,8 +142,8 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::SendInTx(
     // on the channel, else a new one.
     std::optional<v1::Conversation> conversation;
     if (!request.conversation().empty()) {
-      const auto rows =
-          db::Exec(tx, "interaction_lock_conversation", tenant, IdOf(request.conversation()));
+      const auto rows = db::Exec(tx, "interaction_lock_conversation", tenant,
+                                 api::LastSegment(request.conversation()));
       if (rows.empty()) {
         return absl::NotFoundError(absl::StrCat(request.conversation(), " not found"));
       }
@@ -169,7 +167,7 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::SendInTx(
                    account.name(), request.subject().substr(0, 200), NewConversationToken())[0]);
       created = true;
     }
-    const std::string conversation_id = IdOf(conversation->name());
+    const std::string conversation_id = api::LastSegment(conversation->name());
     // E-mail: the subject with the conversation's token, the Message-ID,
     // and the thread it answers.
     const std::string message_id = crypto::NewUuid();
@@ -252,8 +250,8 @@ absl::Status ConversationStore::ApplyTicketEvent(db::Tx& tx, const crm::events::
   if (conversation.channel() != v1::CHANNEL_EMAIL && conversation.channel() != v1::CHANNEL_SMS) {
     return absl::OkStatus();  // no sending on this channel yet
   }
-  const auto from =
-      db::Exec(tx, "interaction_last_inbound_address", tenant, IdOf(conversation.name()));
+  const auto from = db::Exec(tx, "interaction_last_inbound_address", tenant,
+                             api::LastSegment(conversation.name()));
   if (from.empty()) return absl::OkStatus();  // nobody to answer
   auto to = ContactOf(conversation.channel(), from[0][0].c_str(), "to");
   if (!to.ok()) return absl::OkStatus();
@@ -263,7 +261,8 @@ absl::Status ConversationStore::ApplyTicketEvent(db::Tx& tx, const crm::events::
   request.set_author_kind(v1::AUTHOR_KIND_AGENT);
   request.set_author(comment.author().substr(0, 200));
   request.set_text(comment.body());
-  request.set_request_id(absl::StrCat("ticket-comment-", IdOf(ticket), "-", IdOf(comment.name())));
+  request.set_request_id(absl::StrCat("ticket-comment-", api::LastSegment(ticket), "-",
+                                      api::LastSegment(comment.name())));
   auto sent = SendInTx(tx, tenant, request, conversation.customer(), conversation.channel(), *to,
                        api::RequestFingerprint(request));
   if (absl::IsFailedPrecondition(sent.status())) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/enum_text.h"
 #include "common/api/filter.h"
+#include "common/api/validation.h"
 #include "common/base/status.h"
 #include "common/db/page.h"
 #include "common/events/outbox.h"
@@ -127,8 +128,6 @@ v1::Suppression SuppressionFromRow(const Row& row) {
   return s;
 }
 
-std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
-
 // Transactions across tenants (the queue's own).
 db::TxOptions Housekeeping() {
   db::TxOptions options;
@@ -231,7 +230,7 @@ absl::StatusOr<v1::Unsubscribe> DeliveryStore::RecordUnsubscribe(const std::stri
   options.tenant = tenant;
   options.deadline = absl::Now() + absl::Seconds(10);
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
-    const std::string id = IdOf(message_name);
+    const std::string id = api::LastSegment(message_name);
     const auto rows = db::Exec(tx, "interaction_find_unsubscribed_message", tenant, id);
     if (rows.empty() || std::string(rows[0][3].c_str()) != "OUTBOUND" ||
         *rows[0][2].c_str() == '\0') {
@@ -260,7 +259,7 @@ absl::Status DeliveryStore::ConfirmConsentDenied(const std::string& tenant,
   options.tenant = tenant;
   options.deadline = absl::Now() + absl::Seconds(10);
   return db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
-    db::Exec(tx, "interaction_delete_pending_denial", tenant, IdOf(message_name));
+    db::Exec(tx, "interaction_delete_pending_denial", tenant, api::LastSegment(message_name));
     return absl::OkStatus();
   });
 }
@@ -316,7 +315,7 @@ absl::Status DeliveryStore::Record(const std::vector<Attempt>& attempts) {
     std::map<std::string, std::vector<std::string>> types;
     for (const Attempt& a : attempts) {
       const std::string& tenant = a.claimed.tenant;
-      const std::string id = IdOf(a.claimed.message.name());
+      const std::string id = api::LastSegment(a.claimed.message.name());
       if (a.status == v1::DELIVERY_STATUS_QUEUED) {
         db::Exec(tx, "interaction_retry_delivery", tenant, id, absl::ToUnixMicros(a.retry_at),
                  a.reason);

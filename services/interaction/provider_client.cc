@@ -2,10 +2,10 @@
 
 #include <curl/curl.h>
 
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "services/interaction/smtp_sender.h"
 
 namespace crm::interaction {
 namespace {
@@ -27,8 +27,7 @@ std::string Escaped(CURL* curl, const std::string& value) {
 }  // namespace
 
 ProviderClient::ProviderClient() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  InitCurl();
   curl_ = curl_easy_init();
 }
 

@@ -9,12 +9,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace crm::interaction {
-namespace {
-
 void InitCurl() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
+
+namespace {
 
 struct Upload {
   const std::string* data;

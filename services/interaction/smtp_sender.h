@@ -17,6 +17,10 @@ struct SmtpResult {
   std::string detail;  // what went wrong, for the delivery history
 };
 
+// libcurl's one-time global setup (the SMTP sender and the provider client
+// call it).
+void InitCurl();
+
 class SmtpSender {
  public:
   SmtpSender();

@@ -582,10 +582,9 @@ absl::StatusOr<Comment> TicketStore::AddComment(const server::CallScope& scope,
 absl::StatusOr<Comment> TicketStore::AddCommentInTx(db::Tx& tx, const std::string& tenant,
                                                     const std::string& ticket_id,
                                                     const Comment& comment) {
-  const server::CallScope scope{tenant, "", "", absl::InfiniteFuture()};
   Comment added;
   {
-    CRM_ASSIGN_OR_RETURN(Ticket ticket, LockTicket(tx, scope.tenant, ticket_id));
+    CRM_ASSIGN_OR_RETURN(Ticket ticket, LockTicket(tx, tenant, ticket_id));
     if (ticket.status() == v1::STATUS_CLOSED) {
       return absl::FailedPreconditionError(
           absl::StrCat(ticket.name(), " is closed: closed tickets take no comments"));
@@ -594,7 +593,7 @@ absl::StatusOr<Comment> TicketStore::AddCommentInTx(db::Tx& tx, const std::strin
     *attachments_only.mutable_attachments() = comment.attachments();
     std::string attachments_json;
     google::protobuf::util::MessageToJsonString(attachments_only, &attachments_json);
-    added = CommentFromRow(db::Exec(tx, "ticketing_insert_comment", scope.tenant, ticket_id,
+    added = CommentFromRow(db::Exec(tx, "ticketing_insert_comment", tenant, ticket_id,
                                     AuthorKindText(comment.author_kind()), comment.author(),
                                     comment.body(), comment.public_(), attachments_json)[0]);
     const bool first_response = comment.public_() && comment.author_kind() == v1::AUTHOR_KIND_AGENT;
@@ -602,23 +601,23 @@ absl::StatusOr<Comment> TicketStore::AddCommentInTx(db::Tx& tx, const std::strin
     const bool reopen = comment.public_() && comment.author_kind() == v1::AUTHOR_KIND_CUSTOMER &&
                         ticket.status() == v1::STATUS_SOLVED;
     Ticket after =
-        TicketFromRow(db::Exec(tx, "ticketing_touch_ticket", scope.tenant, ticket_id,
-                               first_response, reopen ? StatusText(v1::STATUS_OPEN) : "")[0]);
+        TicketFromRow(db::Exec(tx, "ticketing_touch_ticket", tenant, ticket_id, first_response,
+                               reopen ? StatusText(v1::STATUS_OPEN) : "")[0]);
     if (comment.public_()) {
       SlaChange change;
       change.status_before = ticket.status();
       change.agent_public_reply = first_response;
       change.customer_public_reply = comment.author_kind() == v1::AUTHOR_KIND_CUSTOMER;
       change.now = Now(added.create_time());
-      CRM_RETURN_IF_ERROR(sla_.Apply(tx, scope.tenant, &after, change));
+      CRM_RETURN_IF_ERROR(sla_.Apply(tx, tenant, &after, change));
     }
-    if (reopen) CRM_RETURN_IF_ERROR(AfterStatusChange(tx, scope.tenant, ticket.status(), &after));
-    events::AppendEvent(tx, kSchema, scope.tenant, "ticket.comment_added", added.name(), added);
+    if (reopen) CRM_RETURN_IF_ERROR(AfterStatusChange(tx, tenant, ticket.status(), &after));
+    events::AppendEvent(tx, kSchema, tenant, "ticket.comment_added", added.name(), added);
     if (reopen) {
-      events::AppendEvent(tx, kSchema, scope.tenant, "ticket.status_changed", after.name(), after);
+      events::AppendEvent(tx, kSchema, tenant, "ticket.status_changed", after.name(), after);
     }
     CRM_RETURN_IF_ERROR(
-        RunRules(tx, scope.tenant, v1::RULE_TRIGGER_UPDATED, "AddComment", ticket, &after, &added));
+        RunRules(tx, tenant, v1::RULE_TRIGGER_UPDATED, "AddComment", ticket, &after, &added));
   }
   return added;
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/api/enum_text.h"
 #include "crm/ticketing/v1/rule_service.grpc.pb.h"
 #include "tools/crmctl/cli.h"
 
@@ -26,17 +27,10 @@ namespace {
 
 namespace v1 = crm::ticketing::v1;
 
-std::string Short(const std::string& name, absl::string_view prefix) {
-  absl::string_view view = name;
-  absl::ConsumePrefix(&view, prefix);
-  return std::string(view);
-}
-
 void PrintRule(const v1::Rule& r) {
   std::vector<std::string> triggers;
   for (int t : r.triggers()) {
-    triggers.push_back(
-        Short(v1::RuleTrigger_Name(static_cast<v1::RuleTrigger>(t)), "RULE_TRIGGER_"));
+    triggers.push_back(api::EnumText(static_cast<v1::RuleTrigger>(t)));
   }
   std::printf("%s  %3d %-8s %-16s %-32s %d condition(s), %d action(s)\n", r.name().c_str(),
               r.position(), r.disabled() ? "disabled" : "enabled",
