@@ -2,8 +2,6 @@
 
 #include <deque>
 #include <exception>
-#include <pqxx/connection>
-#include <pqxx/notification>
 #include <pqxx/pqxx>
 #include <pqxx/transaction>
 
@@ -189,17 +187,13 @@ EventFeed::EventFeed(db::Pool& pool, server::Executor& executor, std::string sch
 
 EventFeed::~EventFeed() { Stop(); }
 
-void EventFeed::Start() {
-  listener_ = std::thread([this] { ListenLoop(); });
-}
-
 void EventFeed::Stop() {
   if (stopping_.exchange(true)) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto* s : streams_) s->End();
   }
-  if (listener_.joinable()) listener_.join();
+  if (listener_ != nullptr) listener_->Stop();
 }
 
 grpc::ServerWriteReactor<SubscribeResponse>* EventFeed::Subscribe(
@@ -253,46 +247,17 @@ void EventFeed::WakeAll(const std::string* tenant, bool only_retrying) {
   }
 }
 
-namespace {
-
-class Receiver final : public pqxx::notification_receiver {
- public:
-  Receiver(pqxx::connection_base& conn, const std::string& channel,
-           std::function<void(const std::string&)> fn)
-      : pqxx::notification_receiver(conn, channel), fn_(std::move(fn)) {}
-  void operator()(const std::string& payload, int /*backend_pid*/) override { fn_(payload); }
-
- private:
-  std::function<void(const std::string&)> fn_;
-};
-
-}  // namespace
-
-void EventFeed::ListenLoop() {
-  const std::string channel = NotifyChannel(schema_);
-  while (!stopping_.load()) {
-    try {
-      pqxx::connection conn(listen_url_);
-      Receiver receiver(conn, channel, [this](const std::string& tenant) {
-        WakeAll(&tenant, /*only_retrying=*/false);
-      });
-      conn.get_notifs();
-      // Anything committed while we were not listening: catch up.
-      WakeAll(nullptr, false);
-      while (!stopping_.load()) {
-        // Wakes at least every 100 ms to re-read for streams whose events
-        // were held back by an older open transaction or a busy executor.
-        conn.await_notification(0, 100000);
-        WakeAll(nullptr, /*only_retrying=*/true);
-      }
-    } catch (const std::exception& e) {
-      log::Warning("event listener lost its connection; retrying",
-                   {{"schema", schema_}, {"error", e.what()}});
-      for (int i = 0; i < 10 && !stopping_.load(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
-  }
+void EventFeed::Start() {
+  listener_ = std::make_unique<db::Listener>(
+      listen_url_, NotifyChannel(schema_), absl::Milliseconds(100),
+      db::ListenerCallbacks{
+          [this](const std::string& tenant) { WakeAll(&tenant, /*only_retrying=*/false); },
+          // Anything committed while we were not listening: catch up.
+          [this] { WakeAll(nullptr, false); },
+          // Streams whose events were held back by an older open
+          // transaction or a busy executor read again.
+          [this] { WakeAll(nullptr, /*only_retrying=*/true); }});
+  listener_->Start();
 }
 
 }  // namespace crm::events

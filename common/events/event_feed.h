@@ -11,8 +11,8 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
+#include "common/db/listener.h"
 #include "common/db/pool.h"
 #include "common/server/call.h"
 #include "common/server/executor.h"
@@ -46,7 +46,6 @@ class EventFeed {
   const std::string& schema() const { return schema_; }
 
  private:
-  void ListenLoop();
   void WakeAll(const std::string* tenant_or_null, bool only_retrying);
 
   db::Pool& pool_;
@@ -56,7 +55,7 @@ class EventFeed {
   std::mutex mu_;
   std::set<FeedStream*> streams_;
   std::atomic<bool> stopping_{false};
-  std::thread listener_;
+  std::unique_ptr<db::Listener> listener_;
 };
 
 // Serves `feed` as a service's own generated feed service `Svc` (e.g.

@@ -191,17 +191,20 @@ void ServiceRuntime::Shutdown() {
   if (housekeeper_.joinable()) housekeeper_.join();
   for (std::thread& t : loop_threads_) t.join();
   // Open streams end first, so the drain is not held up by them.
-  if (feed_ != nullptr) feed_->Stop();
+  EndStreams();
   // A runtime whose migrations failed never got a server or an executor.
   if (runner_ != nullptr) runner_->Shutdown();
   if (executor_ != nullptr) executor_->Shutdown();
 }
 
 void ServiceRuntime::RunUntilSignal() {
-  runner_->RunUntilSignal([this] {
-    if (feed_ != nullptr) feed_->Stop();
-  });
+  runner_->RunUntilSignal([this] { EndStreams(); });
   Shutdown();
+}
+
+void ServiceRuntime::EndStreams() {
+  if (feed_ != nullptr) feed_->Stop();
+  for (const auto& end : stream_enders_) end();
 }
 
 absl::StatusOr<int> ServiceRuntime::MigrateOnly(const std::string& db_url,

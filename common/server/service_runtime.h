@@ -111,6 +111,12 @@ class ServiceRuntime {
   // Whether `service` (a need, or a use that is configured) can be called.
   bool Has(const std::string& service) const { return service_addresses_.count(service) > 0; }
   const api::PageTokenCodec& page_tokens() const { return *page_tokens_; }
+  // The service's database, for a db::Listener of its own.
+  const std::string& db_url() const { return db_url_; }
+  // Runs `end` when the service stops, before the server drains, as the
+  // event feed's streams are ended: for the service's own long-lived
+  // streams (call from `wire`).
+  void AddStreamEnder(std::function<void()> end) { stream_enders_.push_back(std::move(end)); }
   int port() const { return runner_->port(); }
   int metrics_port() const { return runner_->metrics_port(); }
 
@@ -178,6 +184,7 @@ class ServiceRuntime {
   events::EventFeed& EnableFeed();
   static std::shared_ptr<grpc::Channel> ServiceChannelTo(const std::string& address,
                                                          bool own_connections);
+  void EndStreams();
   void AddFollower(events::SubscribeFn feed, std::string consumer, std::vector<std::string> types,
                    events::ApplyFn apply);
   static std::vector<std::unique_ptr<db::Migrator>> Migrators(db::Pool& pool,
@@ -205,6 +212,7 @@ class ServiceRuntime {
     std::function<absl::StatusOr<absl::Duration>()> step;
   };
   std::vector<Loop> loops_;
+  std::vector<std::function<void()>> stream_enders_;
   std::vector<std::unique_ptr<events::FeedConsumer>> followers_;
   std::atomic<bool> stop_followers_{false};
   std::vector<std::thread> loop_threads_;

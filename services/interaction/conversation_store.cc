@@ -54,10 +54,10 @@ const std::string& MessageColumns() {
       "COALESCE(m.external_id, ''), m.in_reply_to, m.thread_id, m.delivery_status, "
       "m.delivery_reason, ",
       Micros("m.sent_time"), ", ", Micros("m.create_time"), ", m.purpose, m.attempts, ",
-      "m.channel_account"));
+      "m.channel_account, COALESCE(m.chat_seq, 0)"));
   return *columns;
 }
-constexpr int kMessageColumnCount = 23;
+constexpr int kMessageColumnCount = 24;
 
 // $1 tenant, $2 id: the conversation locked.
 std::string LockConversationSql() {
@@ -109,32 +109,35 @@ const std::map<std::string, std::string>& Statements() {
       // $2 conversation, then the message's columns; $18 its delivery
       // status (the first step of its history), $19 sent_time in
       // microseconds (0 for now), $20 purpose, $21 channel account, $22 its
-      // id ('' for a new one).
+      // id ('' for a new one), $23 its place in a live chat (0: none).
       {"interaction_insert_message",
        absl::StrCat(
            "INSERT INTO interaction.messages AS m (tenant_id, conversation_id, customer, "
            "channel, direction, author_kind, author, from_address, to_address, subject, "
            "text_body, html_body, attachments, external_id, in_reply_to, refs, thread_id, "
-           "delivery_status, delivery_history, sent_time, purpose, channel_account, id) VALUES "
+           "delivery_status, delivery_history, sent_time, purpose, channel_account, id, chat_seq) "
+           "VALUES "
            "($1, $2::uuid, $3, $4, $5, $6, "
            "$7, $8, $9, $10, $11, $12, $13::jsonb, NULLIF($14, ''), $15, $16::text[], $17, $18, "
            "jsonb_build_object('deliveryHistory', jsonb_build_array(jsonb_build_object('status', "
            "'DELIVERY_STATUS_' || $18::text, 'time', to_char(clock_timestamp() AT TIME ZONE 'UTC', "
            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')))), CASE WHEN $19::bigint = 0 THEN "
            "clock_timestamp() ELSE 'epoch'::timestamptz + $19::bigint * interval '1 "
-           "microsecond' END, $20, $21, COALESCE(NULLIF($22, '')::uuid, gen_random_uuid())) "
+           "microsecond' END, $20, $21, COALESCE(NULLIF($22, '')::uuid, gen_random_uuid()), "
+           "NULLIF($23::bigint, 0)) "
            "RETURNING ",
            MessageColumns())},
       // After a message: $3 its time (microseconds), $4 whether it opens
-      // the conversation (an inbound message wakes a snoozed or closed one).
+      // the conversation (an inbound message wakes a snoozed or closed one),
+      // $5 its chat_seq (0 outside live chat).
       {"interaction_touch_conversation",
        absl::StrCat("UPDATE interaction.conversations c SET message_count = c.message_count + "
                     "1, last_message_time = GREATEST(c.last_message_time, 'epoch'::timestamptz "
                     "+ $3::bigint * interval '1 microsecond'), update_time = now(), version = "
                     "c.version + 1, status = CASE WHEN $4::boolean THEN 'OPEN' ELSE c.status "
                     "END, snooze_until_time = CASE WHEN $4::boolean THEN NULL ELSE "
-                    "c.snooze_until_time END WHERE c.tenant_id = $1 AND c.id = $2::uuid "
-                    "RETURNING ",
+                    "c.snooze_until_time END, chat_seq = GREATEST(c.chat_seq, $5::bigint) WHERE "
+                    "c.tenant_id = $1 AND c.id = $2::uuid RETURNING ",
                     ConversationColumns())},
       // $2 channel, $3 key, $4 conversation: a key leads to the conversation
       // that last used it.
@@ -158,8 +161,8 @@ const std::map<std::string, std::string>& Statements() {
            ConversationColumns())},
       // MergeConversations: $2 source, $3 target.
       {"interaction_move_messages",
-       "UPDATE interaction.messages SET conversation_id = $3::uuid WHERE tenant_id = $1 AND "
-       "conversation_id = $2::uuid"},
+       "UPDATE interaction.messages SET conversation_id = $3::uuid, chat_seq = NULL WHERE "
+       "tenant_id = $1 AND conversation_id = $2::uuid"},
       {"interaction_move_thread_keys",
        "UPDATE interaction.thread_keys SET conversation_id = $3::uuid WHERE tenant_id = $1 AND "
        "conversation_id = $2::uuid"},
@@ -249,6 +252,7 @@ Message MessageFromRow(const Row& row, int f = 0) {
   m.set_purpose(api::EnumOf<v1::Purpose>(text(20)));
   m.set_attempts(row[f + 21].template as<int>());
   m.set_channel_account(text(22));
+  m.set_chat_seq(row[f + 23].template as<int64_t>());
   return m;
 }
 
@@ -325,6 +329,7 @@ ConversationStore::ConversationStore(db::Pool& pool, api::PageTokenCodec tokens,
   pool_.Prepare(Statements());
   pool_.Prepare(internal::CustomerEffectStatements());
   pool_.Prepare(internal::SendStatements());
+  pool_.Prepare(internal::ChatStatements());
 }
 
 absl::StatusOr<Receipt> ConversationStore::Look(const server::CallScope& scope, v1::Channel channel,
@@ -462,11 +467,11 @@ absl::StatusOr<v1::ReceiveMessageResponse> ConversationStore::Receive(
                  request.text(), request.html(), AttachmentsJson(request), request.external_id(),
                  BareMessageId(request.in_reply_to()), db::TextArray(refs), request.thread_id(),
                  "RECEIVED", request.has_sent_time() ? MicrosOf(request.sent_time()) : 0, "",
-                 request.channel_account(), "")[0]);
+                 request.channel_account(), "", 0)[0]);
     const bool wakes = conversation.status() != v1::CONVERSATION_STATUS_OPEN;
     const Conversation touched =
         ConversationFromRow(db::Exec(tx, "interaction_touch_conversation", tenant, conversation_id,
-                                     MicrosOf(message.create_time()), true)[0]);
+                                     MicrosOf(message.create_time()), true, 0)[0]);
     response.set_conversation_reopened(wakes && !response.conversation_created());
     if (request.channel() == v1::CHANNEL_EMAIL) {
       db::Exec(tx, "interaction_upsert_thread_key", tenant, channel, request.external_id(),

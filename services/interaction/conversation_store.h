@@ -15,10 +15,23 @@
 #include "common/db/transaction.h"
 #include "common/server/call.h"
 #include "crm/events/v1/event_feed.pb.h"
+#include "crm/interaction/v1/chat_service.pb.h"
 #include "crm/interaction/v1/conversation_service.pb.h"
 #include "services/interaction/conversation_domain.h"
 
 namespace crm::interaction {
+
+// A live chat as a participant joins it (conversation_store_chat.cc).
+struct ChatState {
+  v1::Conversation conversation;
+  int64_t last_seq = 0;
+  std::vector<v1::ChatReadState> reads;
+};
+
+struct ChatPosted {
+  v1::Message message;
+  bool replay = false;  // stored before under the same client id
+};
 
 // What is known of an inbound message before its transaction.
 struct Receipt {
@@ -95,6 +108,32 @@ class ConversationStore {
                                                         const v1::ListMessagesRequest& request);
   absl::StatusOr<v1::ListTimelineResponse> ListTimeline(const server::CallScope& scope,
                                                         const v1::ListTimelineRequest& request);
+  // Live chat (conversation_store_chat.cc), in transactions of `tenant`
+  // with a 10 s deadline (streams have none of their own).
+  // The chat `conversation_id`: NOT_FOUND, or FAILED_PRECONDITION when it is
+  // not a live chat or was merged.
+  absl::StatusOr<ChatState> OpenChat(const std::string& tenant, const std::string& conversation_id);
+  // A new LIVE_CHAT conversation of `customer` (checked active).
+  absl::StatusOr<ChatState> StartChat(const std::string& tenant, const std::string& customer,
+                                      const std::string& subject);
+  // Stores `send` (validated) as the chat's next message, by `participant`
+  // in `role`, and tells every replica (kChatChannel) on commit; a resend
+  // of a client id answers the stored message.
+  absl::StatusOr<ChatPosted> PostChat(const std::string& tenant, const std::string& conversation_id,
+                                      v1::ChatRole role, const std::string& participant,
+                                      const v1::ChatSend& send);
+  // The chat's messages after `after_seq`, in order, at most `limit`.
+  absl::StatusOr<std::vector<v1::Message>> ChatAfter(const std::string& tenant,
+                                                     const std::string& conversation_id,
+                                                     int64_t after_seq, int limit);
+  // Records that `participant` read up to `seq` (never backwards) and tells
+  // every replica.
+  absl::Status MarkChatRead(const std::string& tenant, const std::string& conversation_id,
+                            const std::string& participant, int64_t seq);
+  // Tells every replica that `participant` is typing (nothing stored).
+  absl::Status SignalTyping(const std::string& tenant, const std::string& conversation_id,
+                            const std::string& participant, bool typing);
+
   // The effect of a customer feed event (customer.erased, customer.merged,
   // customer.unmerged) in the consumer's transaction of its tenant
   // (conversation_store_customers.cc).
@@ -120,6 +159,7 @@ namespace internal {
 // Statements and row readers shared by the store's files.
 const std::map<std::string, std::string>& CustomerEffectStatements();
 const std::map<std::string, std::string>& SendStatements();
+const std::map<std::string, std::string>& ChatStatements();
 const std::string& ConversationSelectColumns();
 const std::string& MessageSelectColumns();
 v1::Conversation ConversationOf(const pqxx::row& row, int first = 0);

@@ -200,7 +200,7 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::SendInTx(
                  "OUTBOUND", api::EnumText(request.author_kind()), request.author(),
                  account.sender(), to.address, subject, request.text(), request.html(), "{}",
                  external_id, in_reply_to, db::TextArray(refs), "", "QUEUED", 0,
-                 api::EnumText(request.purpose()), account.name(), message_id)[0]);
+                 api::EnumText(request.purpose()), account.name(), message_id, 0)[0]);
     db::Exec(tx, "interaction_insert_delivery", tenant, message_id);
     if (!external_id.empty()) {
       db::Exec(tx, "interaction_upsert_thread_key", tenant, channel_text, external_id,
@@ -208,7 +208,7 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::SendInTx(
     }
     const v1::Conversation touched = internal::ConversationOf(
         db::Exec(tx, "interaction_touch_conversation", tenant, conversation_id,
-                 TimeUtil::TimestampToMicroseconds(message.create_time()), false)[0]);
+                 TimeUtil::TimestampToMicroseconds(message.create_time()), false, 0)[0]);
     if (created) {
       events::AppendEvent(tx, kSchema, tenant, "conversation.created", touched.name(), touched);
     }

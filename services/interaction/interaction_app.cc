@@ -14,6 +14,7 @@
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
 #include "services/interaction/channel_account_service.h"
+#include "services/interaction/chat_hub.h"
 #include "services/interaction/conversation_service.h"
 #include "services/interaction/conversation_store.h"
 #include "services/interaction/customer_directory.h"
@@ -79,7 +80,9 @@ struct Wiring final : server::Component {
         template_service(templates, renderer, customers, rt.executor()),
         unsubscriber(deliveries, customers, rt.page_tokens()),
         webhooks(accounts, secrets, service, deliveries, absl::GetFlag(FLAGS_public_base_url)),
-        http(unsubscriber, webhooks) {
+        http(unsubscriber, webhooks),
+        chat(conversations, customers, rt.executor(), rt.db_url()),
+        chat_service(chat) {
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_delivery_workers)); ++i) {
       workers.push_back(
           std::make_unique<DeliveryWorker>(deliveries, secrets, rt.page_tokens(), DeliveryFlags()));
@@ -100,6 +103,8 @@ struct Wiring final : server::Component {
   Unsubscriber unsubscriber;
   Webhooks webhooks;
   PublicHttp http;
+  ChatHub chat;
+  ChatServiceImpl chat_service;
   std::vector<std::unique_ptr<DeliveryWorker>> workers;
 };
 
@@ -121,6 +126,10 @@ server::ServiceDefinition Definition() {
     rt.runner().AddService(&wiring->account_service);
     rt.runner().AddService(&wiring->delivery_service);
     rt.runner().AddService(&wiring->template_service);
+    rt.runner().AddService(&wiring->chat_service);
+    ChatHub* chat = &wiring->chat;
+    chat->Start();
+    rt.AddStreamEnder([chat] { chat->Stop(); });
     rt.ServeEventFeed<crm::interaction::v1::EventFeedService>();
     ConversationStore* conversations = &wiring->conversations;
     // Erasures and merges of customers, for every tenant.

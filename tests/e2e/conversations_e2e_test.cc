@@ -3,9 +3,11 @@
 // sender, the interaction feed through the gateway, erasure following the
 // customer feed across processes, and crmctl's conversation verbs.
 #include "crm/interaction/v1/channel_account_service.grpc.pb.h"
+#include "crm/interaction/v1/chat_service.grpc.pb.h"
 #include "crm/interaction/v1/conversation_service.grpc.pb.h"
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "tests/e2e/customer_suite.h"
+#include "tests/testing/chat_client.h"
 #include "tests/testing/smtp_sink.h"
 
 namespace crm::testing {
@@ -155,6 +157,54 @@ TEST_CASE("crmctl receives, lists and closes conversations through the gateway",
   out = crmctl({"conversations", "receive", "--channel=sms", "--from=not a number", "--body=x"},
                &code);
   CHECK(code == 1);
+}
+
+TEST_CASE("live chat through the gateway: scopes, one order, crmctl chat", "[e2e]") {
+  Suite s;
+  const std::string key = s.CreateKey("tenant-chat", "*");
+  const std::string reader = s.CreateKey("tenant-chat", "interaction.read");
+  const cv1::Customer customer = Create(s, key, "chat@example.com");
+  auto stub = iv1::ChatService::NewStub(s.channel());
+
+  iv1::ChatJoin start;
+  start.set_customer(customer.name());
+  start.set_role(iv1::CHAT_ROLE_CUSTOMER);
+  {
+    ChatClient denied(Suite::Ctx(reader, 10), *stub);
+    iv1::ChatSessionRequest frame;
+    *frame.mutable_join() = start;
+    denied.Write(frame);
+    const grpc::Status status = denied.Status();
+    CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    CHECK(status.error_message() == "API key lacks scope interaction.write");
+  }
+
+  ChatClient shopper(Suite::Ctx(key, 30), *stub);
+  REQUIRE(shopper.Join(start));
+  const std::string conversation = shopper.joined().conversation().name();
+  REQUIRE(shopper.Send("s1", "Do you ship to Norway?"));
+  REQUIRE(shopper.ReadMessages(1));
+
+  // An agent answers from a terminal; the shopper gets it on the stream.
+  const std::string input = absl::StrCat("/tmp/crm-e2e-chat-", getpid(), ".txt");
+  WriteFile(input, "Yes, in 3 to 5 days.\n");
+  int code = -1;
+  const std::string out =
+      RunCapture(CRM_CRMCTL_BIN,
+                 {absl::StrCat("--addr=127.0.0.1:", s.gateway_port()), "--key=" + key, "chat",
+                  conversation, "--author=agents/6f1c2b9e-1d7a-4c55-9a3e-3d2b8e0f4a11"},
+                 &code, input);
+  std::remove(input.c_str());
+  CHECK(code == 0);
+  CHECK(out.find("joined " + conversation + " as agents/") != std::string::npos);
+  CHECK(out.find(absl::StrCat("#1 ")) != std::string::npos);
+  CHECK(out.find(absl::StrCat(customer.name(), ": Do you ship to Norway?")) != std::string::npos);
+  CHECK(out.find("you: Yes, in 3 to 5 days.") != std::string::npos);
+  REQUIRE(shopper.ReadMessages(2));
+  CHECK(shopper.messages()[1].text() == "Yes, in 3 to 5 days.");
+  CHECK(shopper.messages()[1].chat_seq() == 2);
+  CHECK(shopper.messages()[1].author_kind() == iv1::AUTHOR_KIND_AGENT);
+  CHECK(shopper.Close().ok());
 }
 
 TEST_CASE("an agent's e-mail reply through the gateway reaches a real SMTP server", "[e2e]") {

@@ -79,7 +79,7 @@ std::string ChildProcess::Log() const {
 }
 
 std::string RunCapture(const std::string& path, const std::vector<std::string>& args,
-                       int* exit_code) {
+                       int* exit_code, const std::string& stdin_path) {
   int pipefd[2];
   if (pipe(pipefd) != 0) return "";
   std::vector<char*> argv = Argv(path, args);
@@ -88,6 +88,8 @@ std::string RunCapture(const std::string& path, const std::vector<std::string>& 
     dup2(pipefd[1], 1);
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0) dup2(devnull, 2);
+    const int in = open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
+    if (in >= 0) dup2(in, 0);
     close(pipefd[0]);
     close(pipefd[1]);
     execv(path.c_str(), argv.data());

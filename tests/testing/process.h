@@ -30,8 +30,9 @@ class ChildProcess {
   std::string log_path_;
 };
 
-// Runs a command to completion and returns its stdout (stderr is dropped).
+// Runs a command to completion and returns its stdout (stderr is dropped);
+// its stdin is the file `stdin_path`, or /dev/null when empty.
 std::string RunCapture(const std::string& path, const std::vector<std::string>& args,
-                       int* exit_code);
+                       int* exit_code, const std::string& stdin_path = "");
 
 }  // namespace crm::testing

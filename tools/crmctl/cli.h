@@ -131,5 +131,6 @@ int Rules(const std::vector<char*>& args);
 int Conversations(const std::vector<char*>& args);
 int Accounts(const std::vector<char*>& args);
 int Suppressions(const std::vector<char*>& args);
+int Chat(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

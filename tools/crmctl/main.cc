@@ -33,6 +33,8 @@
 //   send NAME --body TEXT [--subject S] [--purpose marketing] |
 //   send --requester customers/ID --channel email --body TEXT |
 //   open-ticket NAME [--subject S]
+// chat [conversations/ID] [--author agents/ID] [--after N] | chat --requester customers/ID:
+//   a live chat from the terminal, one message per line
 // accounts: list | new --json J | show NAME | delete NAME
 // suppressions: list [--filter F] | add ADDRESS --status REASON | remove NAME
 // health
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
       "calendars|new-calendar|delete-calendar|policies|new-policy|delete-policy | routing "
       "groups|new-group|agents|new-agent|away|back | rules "
       "list|new|show|enable|disable|delete|firings | conversations "
-      "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | accounts "
+      "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | chat | accounts "
       "list|new|show|delete | suppressions list|add|remove | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
   if (group == "routing") return crm::crmctl::Routing(args);
   if (group == "rules") return crm::crmctl::Rules(args);
   if (group == "conversations") return crm::crmctl::Conversations(args);
+  if (group == "chat") return crm::crmctl::Chat(args);
   if (group == "accounts") return crm::crmctl::Accounts(args);
   if (group == "suppressions") return crm::crmctl::Suppressions(args);
   if (group == "health") {
