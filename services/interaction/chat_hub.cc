@@ -2,6 +2,7 @@
 
 #include <prometheus/gauge.h>
 
+#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -261,7 +262,7 @@ class ChatStream final : public grpc::ServerBidiReactor<v1::ChatSessionRequest, 
       PumpLocked();
     }
     // This replica's rooms need not wait for the notification.
-    hub_->Published(scope_.tenant, conversation_id_, posted.message.chat_seq());
+    hub_->Published(scope_.tenant, conversation_id_, posted.message.chat_seq(), &posted.message);
     return absl::OkStatus();
   }
 
@@ -390,6 +391,24 @@ class ChatStream final : public grpc::ServerBidiReactor<v1::ChatSessionRequest, 
   int tasks_ = 0;
 };
 
+// Adds messages read or stored (under the room's lock) and hands them to
+// its streams.
+void AppendToRoom(ChatRoom& room, std::vector<std::pair<int64_t, FramePtr>> fresh) {
+  // A refresh that read what was appended meanwhile keeps only the rest.
+  const int64_t after = room.high;
+  fresh.erase(std::remove_if(fresh.begin(), fresh.end(),
+                             [after](const auto& entry) { return entry.first <= after; }),
+              fresh.end());
+  if (fresh.empty()) return;
+  for (const auto& entry : fresh) room.recent.push_back(entry);
+  room.high = fresh.back().first;
+  while (room.recent.size() > kRoomCache) {
+    room.base = room.recent.front().first;
+    room.recent.pop_front();
+  }
+  for (ChatStream* s : room.streams) s->Offer(after, fresh);
+}
+
 ChatHub::ChatHub(ConversationStore& store, CustomerDirectory& customers, server::Executor& executor,
                  std::string listen_url)
     : store_(store),
@@ -475,13 +494,18 @@ std::shared_ptr<ChatRoom> ChatHub::Find(const std::string& tenant,
   return it == rooms_.end() ? nullptr : it->second;
 }
 
-void ChatHub::Published(const std::string& tenant, const std::string& conversation_id,
-                        int64_t seq) {
+void ChatHub::Published(const std::string& tenant, const std::string& conversation_id, int64_t seq,
+                        const v1::Message* message) {
   std::shared_ptr<ChatRoom> room = Find(tenant, conversation_id);
   if (room == nullptr) return;
   {
     std::lock_guard<std::mutex> lock(room->mu);
     if (seq <= room->high) return;
+    if (message != nullptr && seq == room->high + 1) {
+      // Numbers follow commit order, so nothing can come between.
+      AppendToRoom(*room, {{seq, MessageFrame(*message)}});
+      return;
+    }
   }
   Refresh(room);
 }
@@ -544,16 +568,9 @@ void ChatHub::RefreshTask(const std::shared_ptr<ChatRoom>& room) {
       const int64_t seq = m.chat_seq();
       fresh.emplace_back(seq, MessageFrame(std::move(m)));
     }
-    for (const auto& entry : fresh) room->recent.push_back(entry);
-    if (!fresh.empty()) room->high = fresh.back().first;
-    while (room->recent.size() > kRoomCache) {
-      room->base = room->recent.front().first;
-      room->recent.pop_front();
-    }
-    if (!fresh.empty()) {
-      for (ChatStream* s : room->streams) s->Offer(from, fresh);
-    }
-    if (static_cast<int>(fresh.size()) < kReadBatch && !room->refresh_again) {
+    const bool full = static_cast<int>(fresh.size()) == kReadBatch;
+    AppendToRoom(*room, std::move(fresh));
+    if (!full && !room->refresh_again) {
       room->refreshing = false;
       return;
     }

@@ -54,8 +54,11 @@ class ChatHub {
   void Leave(const std::shared_ptr<ChatRoom>& room, ChatStream* stream);
   void Forget(ChatStream* stream);
   // A message up to `seq` is stored in the chat: the room reads it (when it
-  // has not yet) and fans it out.
-  void Published(const std::string& tenant, const std::string& conversation_id, int64_t seq);
+  // has not yet) and fans it out. `message`, when this process stored it,
+  // is the message itself: a room that has every message before it takes
+  // it without a read.
+  void Published(const std::string& tenant, const std::string& conversation_id, int64_t seq,
+                 const v1::Message* message = nullptr);
 
  private:
   void OnSignal(const std::string& payload);

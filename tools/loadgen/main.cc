@@ -6,6 +6,12 @@
 //   loadgen --addr 127.0.0.1:50061 --rpc health ...                        (no-database baseline)
 //   loadgen --addr 127.0.0.1:50051 --key KEY --rpc create_ticket ...        (tickets for sampled
 //           customers; create_customer, list_tickets --filter F likewise)
+//   loadgen --addr 127.0.0.1:50051 --key KEY --rpc receive_message --senders 1000
+//           (inbound SMS from a pool of senders, each a new external id)
+//   loadgen --addr 127.0.0.1:50051 --key KEY --rpc list_timeline --customers 200000
+//           (first timeline page of customers/00000000-0000-4000-8000-<n>, n round-robin)
+//   loadgen --addr 127.0.0.1:50051 --key KEY --rpc send_message
+//           (a transactional e-mail to sampled customers, queued for delivery)
 //   loadgen --addr 127.0.0.1:50061 --tenant bench --rpc import_orders --csv orders.csv
 //           --concurrency 2                        (ImportOrders throughput over 2 streams)
 //
@@ -33,8 +39,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
+#include "crm/interaction/v1/conversation_service.grpc.pb.h"
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "tools/crmctl/csv_import.h"
 
@@ -43,7 +51,11 @@ ABSL_FLAG(std::string, key, "", "API key (through the gateway)");
 ABSL_FLAG(std::string, tenant, "", "x-crm-tenant (direct to a service)");
 ABSL_FLAG(std::string, rpc, "get_customer",
           "get_customer | list_customers | search_customers | create_customer | create_ticket | "
-          "list_tickets | health | import_orders");
+          "list_tickets | health | import_orders | receive_message | list_timeline | "
+          "send_message");
+ABSL_FLAG(int, senders, 1000, "receive_message: distinct sender numbers");
+ABSL_FLAG(int, customers, 1000,
+          "list_timeline: customers/00000000-0000-4000-8000-<n> for n below this");
 ABSL_FLAG(std::string, query, "Morgan", "Query for search_customers");
 ABSL_FLAG(std::string, csv, "", "Orders CSV for import_orders");
 ABSL_FLAG(std::string, filter, "country = \"FR\"", "Filter for list_customers / list_tickets");
@@ -52,6 +64,7 @@ ABSL_FLAG(int, concurrency, 16, "Calls in flight");
 ABSL_FLAG(int, channels, 4, "gRPC channels shared round-robin by the threads");
 ABSL_FLAG(double, duration_s, 10, "Measured duration");
 ABSL_FLAG(double, warmup_s, 2, "Unmeasured warm-up");
+ABSL_FLAG(int64_t, max_calls, 0, "Stop after this many calls in all (0: run for the duration)");
 ABSL_FLAG(std::string, label, "", "Label printed in the markdown row");
 ABSL_FLAG(bool, markdown, false, "Print one markdown table row instead of prose");
 
@@ -198,6 +211,7 @@ class Lane {
         channel_(channel),
         stub_(CustomerService::NewStub(channel)),
         tickets_(crm::ticketing::v1::TicketService::NewStub(channel)),
+        conversations_(crm::interaction::v1::ConversationService::NewStub(channel)),
         generic_(channel),
         names_(names),
         next_name_(first),
@@ -210,7 +224,9 @@ class Lane {
 
   void Next() {
     begin_ = absl::Now();
-    if (begin_ >= until_) {
+    static std::atomic<int64_t> issued{0};
+    const int64_t max_calls = absl::GetFlag(FLAGS_max_calls);
+    if (begin_ >= until_ || (max_calls > 0 && issued.fetch_add(1) >= max_calls)) {
       set_->Done();
       return;
     }
@@ -237,6 +253,28 @@ class Lane {
       list_tickets_.set_filter(absl::GetFlag(FLAGS_filter));
       list_tickets_.set_page_size(absl::GetFlag(FLAGS_page_size));
       tickets_->async()->ListTickets(ctx_.get(), &list_tickets_, &list_tickets_response_, done);
+    } else if (rpc_ == "receive_message") {
+      const size_t n = next_name_++;
+      receive_.set_channel(crm::interaction::v1::CHANNEL_SMS);
+      receive_.set_from(absl::StrFormat(
+          "+4477009%05d", n % static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_senders)))));
+      receive_.set_external_id(absl::StrCat("SMload", run_, "-", n));
+      receive_.set_text("Where is my parcel? It was due yesterday.");
+      conversations_->async()->ReceiveMessage(ctx_.get(), &receive_, &receive_response_, done);
+    } else if (rpc_ == "send_message") {
+      send_.set_customer((*names_)[next_name_++ % names_->size()]);
+      send_.set_channel(crm::interaction::v1::CHANNEL_EMAIL);
+      send_.set_purpose(crm::interaction::v1::PURPOSE_TRANSACTIONAL);
+      send_.set_author_kind(crm::interaction::v1::AUTHOR_KIND_SYSTEM);
+      send_.set_subject("Your order has shipped");
+      send_.set_text("Hello,\n\nyour order is on its way and should arrive within 3 days.\n");
+      conversations_->async()->SendMessage(ctx_.get(), &send_, &send_response_, done);
+    } else if (rpc_ == "list_timeline") {
+      const size_t n =
+          next_name_++ % static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_customers)));
+      timeline_.set_customer(absl::StrFormat("customers/00000000-0000-4000-8000-%012d", n));
+      timeline_.set_page_size(absl::GetFlag(FLAGS_page_size));
+      conversations_->async()->ListTimeline(ctx_.get(), &timeline_, &timeline_response_, done);
     } else if (rpc_ == "search_customers") {
       search_.set_query(absl::GetFlag(FLAGS_query));
       search_.set_page_size(absl::GetFlag(FLAGS_page_size));
@@ -268,6 +306,9 @@ class Lane {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<CustomerService::Stub> stub_;
   std::unique_ptr<crm::ticketing::v1::TicketService::Stub> tickets_;
+  std::unique_ptr<crm::interaction::v1::ConversationService::Stub> conversations_;
+  // Distinguishes this run's external ids from an earlier run's.
+  const int64_t run_ = absl::ToUnixMicros(absl::Now());
   grpc::GenericStub generic_;
   const std::vector<std::string>* names_;
   size_t next_name_;
@@ -289,6 +330,12 @@ class Lane {
   crm::ticketing::v1::Ticket ticket_;
   crm::ticketing::v1::ListTicketsRequest list_tickets_;
   crm::ticketing::v1::ListTicketsResponse list_tickets_response_;
+  crm::interaction::v1::ReceiveMessageRequest receive_;
+  crm::interaction::v1::ReceiveMessageResponse receive_response_;
+  crm::interaction::v1::SendMessageRequest send_;
+  crm::interaction::v1::SendMessageResponse send_response_;
+  crm::interaction::v1::ListTimelineRequest timeline_;
+  crm::interaction::v1::ListTimelineResponse timeline_response_;
   std::vector<double> latencies_;
   int64_t errors_ = 0;
 };
@@ -300,7 +347,8 @@ int main(int argc, char** argv) {
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
   const std::vector<std::string> known = {"get_customer",    "list_customers", "search_customers",
                                           "create_customer", "create_ticket",  "list_tickets",
-                                          "health",          "import_orders"};
+                                          "health",          "import_orders",  "receive_message",
+                                          "list_timeline",   "send_message"};
   if (std::find(known.begin(), known.end(), rpc) == known.end()) {
     std::fprintf(stderr, "unknown --rpc %s\n", rpc.c_str());
     return 2;
@@ -315,7 +363,7 @@ int main(int argc, char** argv) {
   if (rpc == "import_orders") return ImportOrders(channels);
   auto probe = CustomerService::NewStub(channels[0]);
   std::vector<std::string> names;
-  if (rpc == "get_customer" || rpc == "create_ticket") {
+  if (rpc == "get_customer" || rpc == "create_ticket" || rpc == "send_message") {
     names = SampleNames(*probe);
     if (names.empty()) return 1;
   }
