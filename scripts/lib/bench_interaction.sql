@@ -1,10 +1,9 @@
--- The interaction benchmark's data (psql variables: conversations,
--- messages, customers, chats). Tenant bench: :conversations conversations
+-- The interaction benchmark's timeline data (psql variables:
+-- conversations, messages, customers). Tenant bench: :conversations conversations
 -- of :customers customers on four channels and :messages messages spread
 -- over a year, so a customer has about :messages / :customers of them.
 -- Customer n is customers/00000000-0000-4000-8000-<n, 12 digits>, as
--- tools/loadgen's list_timeline asks for them. Tenant chatbench: :chats
--- empty LIVE_CHAT conversations for tools/chat_bench.
+-- tools/loadgen's list_timeline asks for them.
 \set ON_ERROR_STOP on
 SET synchronous_commit = off;
 
@@ -33,11 +32,6 @@ SELECT format(
   :conversations, :customers, s, LEAST(s + 999999, :messages))
 FROM generate_series(1, :messages, 1000000) AS s
 \gexec
-
-INSERT INTO interaction.conversations (tenant_id, customer, channel, subject, token)
-SELECT 'chatbench', 'customers/00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), 'LIVE_CHAT',
-       'Chat ' || g, lpad(to_hex(g), 10, '0')
-FROM generate_series(1, :chats) AS g;
 
 VACUUM ANALYZE interaction.conversations;
 VACUUM ANALYZE interaction.messages;

@@ -268,6 +268,8 @@ std::string ChannelName(v1::ConsentChannel channel) {
       return "push";
     case v1::CONSENT_CHANNEL_PHONE:
       return "phone";
+    case v1::CONSENT_CHANNEL_WHATSAPP:
+      return "whatsapp";
     default:
       return "unspecified";
   }
@@ -314,7 +316,8 @@ ConsentDecision DecideConsent(const Customer& customer, v1::ConsentChannel chann
   if (channel == v1::CONSENT_CHANNEL_EMAIL && customer.email().empty()) {
     return {false, "the customer has no e-mail address"};
   }
-  if ((channel == v1::CONSENT_CHANNEL_SMS || channel == v1::CONSENT_CHANNEL_PHONE) &&
+  if ((channel == v1::CONSENT_CHANNEL_SMS || channel == v1::CONSENT_CHANNEL_PHONE ||
+       channel == v1::CONSENT_CHANNEL_WHATSAPP) &&
       customer.phone().empty()) {
     return {false, "the customer has no phone number"};
   }
@@ -386,7 +389,8 @@ namespace {
 // asked").
 std::vector<api::FilterField> ConsentFilterFields() {
   std::vector<api::FilterField> out;
-  for (int channel = v1::CONSENT_CHANNEL_EMAIL; channel <= v1::CONSENT_CHANNEL_PHONE; ++channel) {
+  for (int channel = v1::CONSENT_CHANNEL_EMAIL; channel <= v1::CONSENT_CHANNEL_WHATSAPP;
+       ++channel) {
     for (int purpose = v1::CONSENT_PURPOSE_MARKETING; purpose <= v1::CONSENT_PURPOSE_TRANSACTIONAL;
          ++purpose) {
       out.push_back(

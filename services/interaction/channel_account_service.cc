@@ -17,9 +17,12 @@ absl::Status ChannelAccountServiceImpl::CheckSecrets(const v1::ChannelAccount& a
     CRM_RETURN_IF_ERROR(
         secrets_.Read(account.smtp().password_secret(), "account.smtp.password_secret").status());
   }
-  if (!account.provider().token_secret().empty()) {
-    CRM_RETURN_IF_ERROR(
-        secrets_.Read(account.provider().token_secret(), "account.provider.token_secret").status());
+  for (const auto& [name, field] :
+       {std::pair<const std::string*, const char*>{&account.provider().token_secret(),
+                                                   "account.provider.token_secret"},
+        {&account.provider().webhook_secret(), "account.provider.webhook_secret"},
+        {&account.provider().verify_token_secret(), "account.provider.verify_token_secret"}}) {
+    if (!name->empty()) CRM_RETURN_IF_ERROR(secrets_.Read(*name, field).status());
   }
   return absl::OkStatus();
 }
@@ -115,6 +118,22 @@ grpc::ServerUnaryReactor* DeliveryServiceImpl::DeleteSuppression(
     std::string kind, address;
     CRM_RETURN_IF_ERROR(ParseSuppressionName(request->name(), &kind, &address));
     return store_.DeleteSuppression(scope, kind, address);
+  });
+}
+
+grpc::ServerUnaryReactor* DeliveryServiceImpl::RecordDeliveryEvent(
+    grpc::CallbackServerContext* ctx, const v1::RecordDeliveryEventRequest* request,
+    v1::RecordDeliveryEventResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_RETURN_IF_ERROR(ValidateDeliveryEvent(*request));
+    const bool suppress =
+        request->status() == v1::DELIVERY_STATUS_COMPLAINED ||
+        (request->status() == v1::DELIVERY_STATUS_BOUNCED && request->permanent());
+    CRM_ASSIGN_OR_RETURN(
+        bool applied, store_.RecordStatus(scope.tenant, request->channel(), request->external_id(),
+                                          request->status(), request->reason(), suppress));
+    response->set_applied(applied);
+    return absl::OkStatus();
   });
 }
 

@@ -51,6 +51,9 @@ class DeliveryServiceImpl final : public v1::DeliveryService::CallbackService {
   grpc::ServerUnaryReactor* ListSuppressions(grpc::CallbackServerContext* ctx,
                                              const v1::ListSuppressionsRequest* request,
                                              v1::ListSuppressionsResponse* response) override;
+  grpc::ServerUnaryReactor* RecordDeliveryEvent(grpc::CallbackServerContext* ctx,
+                                                const v1::RecordDeliveryEventRequest* request,
+                                                v1::RecordDeliveryEventResponse* response) override;
   grpc::ServerUnaryReactor* CreateSuppression(grpc::CallbackServerContext* ctx,
                                               const v1::CreateSuppressionRequest* request,
                                               v1::Suppression* response) override;

@@ -109,10 +109,11 @@ absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
     customer = target.first.customer();
     channel = target.first.channel();
     if (to.empty()) to = target.second;
-    if (channel != v1::CHANNEL_EMAIL && channel != v1::CHANNEL_SMS) {
-      return absl::FailedPreconditionError(absl::StrCat("conversation: sending on ",
-                                                        api::EnumText(channel),
-                                                        " is not supported yet (EMAIL, SMS)"));
+    if (channel != v1::CHANNEL_EMAIL && channel != v1::CHANNEL_SMS &&
+        channel != v1::CHANNEL_WHATSAPP) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("conversation: sending on ", api::EnumText(channel),
+                       " is not supported yet (EMAIL, SMS, WHATSAPP)"));
     }
   }
   CRM_ASSIGN_OR_RETURN(
@@ -128,9 +129,8 @@ absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
   }
   CRM_ASSIGN_OR_RETURN(ContactAddress address, ContactOf(channel, to, "to"));
   if (request.purpose() == v1::PURPOSE_MARKETING) {
-    CRM_RETURN_IF_ERROR(customers_.CheckMarketingConsent(
-        scope, profile.name(),
-        email ? crm::customer::v1::CONSENT_CHANNEL_EMAIL : crm::customer::v1::CONSENT_CHANNEL_SMS));
+    CRM_RETURN_IF_ERROR(
+        customers_.CheckMarketingConsent(scope, profile.name(), ConsentChannelOf(channel)));
   }
   if (request.template_().empty() && request.template_key().empty()) {
     CRM_ASSIGN_OR_RETURN(*response,

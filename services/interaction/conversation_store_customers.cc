@@ -53,8 +53,17 @@ const std::map<std::string, std::string>& CustomerEffectStatements() {
                     kErased,
                     "', html_body = '', attachments = '{}', external_id = CASE WHEN external_id "
                     "IS NULL THEN NULL ELSE 'erased:' || id::text END, in_reply_to = '', refs = "
-                    "'{}', thread_id = '', delivery_reason = '' WHERE tenant_id = $1 AND "
-                    "customer = $2")},
+                    "'{}', thread_id = '', delivery_reason = '', delivery_history = "
+                    "jsonb_build_object('deliveryHistory', COALESCE((SELECT jsonb_agg(e - "
+                    "'reason') FROM jsonb_array_elements(delivery_history->'deliveryHistory') e), "
+                    "'[]'::jsonb)) WHERE tenant_id = $1 AND customer = $2")},
+      // Provider errors may quote the address.
+      {"interaction_erase_delivery_errors",
+       "UPDATE interaction.deliveries d SET last_error = '' FROM interaction.messages m WHERE "
+       "d.tenant_id = $1 AND m.tenant_id = $1 AND m.id = d.message_id AND m.customer = $2 AND "
+       "d.last_error <> ''"},
+      {"interaction_forget_chat_reads",
+       "DELETE FROM interaction.chat_reads WHERE tenant_id = $1 AND participant = $2"},
       {"interaction_erase_conversations",
        absl::StrCat("UPDATE interaction.conversations c SET subject = '", kErased,
                     "', update_time = now(), version = c.version + 1 WHERE c.tenant_id = $1 AND "
@@ -119,6 +128,8 @@ absl::Status ConversationStore::ApplyCustomerEvent(db::Tx& tx,
   if (event.type() == "customer.erased") {
     const std::string& customer = event.subject();
     db::Exec(tx, "interaction_erase_messages", tenant, customer);
+    db::Exec(tx, "interaction_erase_delivery_errors", tenant, customer);
+    db::Exec(tx, "interaction_forget_chat_reads", tenant, customer);
     const pqxx::result rows = db::Exec(tx, "interaction_erase_conversations", tenant, customer);
     v1::Message erased_message;
     erased_message.set_text(kErased);

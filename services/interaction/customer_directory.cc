@@ -6,6 +6,17 @@
 #include "common/base/status.h"
 
 namespace crm::interaction {
+
+crm::customer::v1::ConsentChannel ConsentChannelOf(v1::Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_EMAIL:
+      return crm::customer::v1::CONSENT_CHANNEL_EMAIL;
+    case v1::CHANNEL_WHATSAPP:
+      return crm::customer::v1::CONSENT_CHANNEL_WHATSAPP;
+    default:
+      return crm::customer::v1::CONSENT_CHANNEL_SMS;
+  }
+}
 namespace {
 
 namespace cv1 = crm::customer::v1;

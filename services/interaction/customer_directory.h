@@ -15,6 +15,10 @@
 
 namespace crm::interaction {
 
+// The customer service's consent channel of a channel we send on (EMAIL,
+// SMS, WHATSAPP).
+crm::customer::v1::ConsentChannel ConsentChannelOf(v1::Channel channel);
+
 struct ResolvedCustomer {
   std::string name;  // customers/{id}
   bool created = false;

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/api/enum_text.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
@@ -54,29 +55,61 @@ absl::Status ValidateChannelAccount(const v1::ChannelAccount& a, absl::string_vi
     return absl::OkStatus();
   }
   if (a.has_smtp()) return absl::InvalidArgumentError(at("smtp: only for e-mail"));
-  if (a.channel() != v1::CHANNEL_SMS) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        at("channel"), ": accounts for ", api::EnumText(a.channel()), " are not supported yet"));
-  }
-  CRM_RETURN_IF_ERROR(ContactOf(v1::CHANNEL_SMS, a.sender(), at("sender")).status());
   const v1::ProviderSettings& p = a.provider();
-  if (p.kind() != v1::PROVIDER_KIND_TWILIO) {
-    return absl::InvalidArgumentError(at("provider.kind: PROVIDER_KIND_TWILIO for SMS"));
+  std::vector<v1::ProviderKind> kinds;
+  switch (a.channel()) {
+    case v1::CHANNEL_SMS:
+      kinds = {v1::PROVIDER_KIND_TWILIO, v1::PROVIDER_KIND_GENERIC};
+      break;
+    case v1::CHANNEL_WHATSAPP:
+      kinds = {v1::PROVIDER_KIND_WHATSAPP_CLOUD, v1::PROVIDER_KIND_GENERIC};
+      break;
+    case v1::CHANNEL_MESSENGER:
+    case v1::CHANNEL_INSTAGRAM:
+      kinds = {v1::PROVIDER_KIND_GENERIC};
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          at("channel"), ": ", api::EnumText(a.channel()), " has no channel accounts"));
+  }
+  CRM_RETURN_IF_ERROR(ContactOf(a.channel(), a.sender(), at("sender")).status());
+  if (std::find(kinds.begin(), kinds.end(), p.kind()) == kinds.end()) {
+    std::vector<std::string> names;
+    for (auto k : kinds) names.push_back(v1::ProviderKind_Name(k));
+    return absl::InvalidArgumentError(at(absl::StrCat(
+        "provider.kind: ", absl::StrJoin(names, " or "), " for ", api::EnumText(a.channel()))));
   }
   if (!p.base_url().empty() && !absl::StartsWith(p.base_url(), "https://") &&
       !absl::StartsWith(p.base_url(), "http://")) {
     return absl::InvalidArgumentError(at("provider.base_url: an http(s) URL"));
   }
+  if (p.kind() == v1::PROVIDER_KIND_GENERIC && p.base_url().empty()) {
+    return absl::InvalidArgumentError(at("provider.base_url: required for a generic provider"));
+  }
   CRM_RETURN_IF_ERROR(api::CheckText(at("provider.base_url"), p.base_url(), 500));
-  if (p.account_id().empty() || p.account_id().size() > 64 ||
-      !std::all_of(p.account_id().begin(), p.account_id().end(),
-                   [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); })) {
-    return absl::InvalidArgumentError(at("provider.account_id: 1 to 64 letters and digits"));
+  const bool needs_account = p.kind() != v1::PROVIDER_KIND_GENERIC;
+  if ((needs_account || !p.account_id().empty()) &&
+      (p.account_id().empty() || p.account_id().size() > 64 ||
+       !std::all_of(p.account_id().begin(), p.account_id().end(),
+                    [](char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)); }))) {
+    return absl::InvalidArgumentError(at(
+        "provider.account_id: 1 to 64 letters and digits (Twilio: the account SID; WhatsApp: the "
+        "phone number id)"));
   }
-  if (!IsValidSecretName(p.token_secret())) {
-    return absl::InvalidArgumentError(
-        at("provider.token_secret: the name of a file in the secrets directory"));
-  }
+  const auto secret = [&](const char* name, const std::string& value,
+                          bool required) -> absl::Status {
+    if (value.empty() && !required) return absl::OkStatus();
+    if (!IsValidSecretName(value)) {
+      return absl::InvalidArgumentError(
+          at(absl::StrCat("provider.", name, ": the name of a file in the secrets directory")));
+    }
+    return absl::OkStatus();
+  };
+  CRM_RETURN_IF_ERROR(secret("token_secret", p.token_secret(), true));
+  CRM_RETURN_IF_ERROR(
+      secret("webhook_secret", p.webhook_secret(), p.kind() != v1::PROVIDER_KIND_TWILIO));
+  CRM_RETURN_IF_ERROR(secret("verify_token_secret", p.verify_token_secret(),
+                             p.kind() == v1::PROVIDER_KIND_WHATSAPP_CLOUD));
   return absl::OkStatus();
 }
 
@@ -137,10 +170,11 @@ absl::Status ValidateSend(const v1::SendMessageRequest& r) {
     }
     CRM_RETURN_IF_ERROR(api::ParseResourceName("customer", r.customer(), "customers", &id));
     CRM_RETURN_IF_ERROR(api::RequiredEnum("channel", r.channel()));
-    if (r.channel() != v1::CHANNEL_EMAIL && r.channel() != v1::CHANNEL_SMS) {
-      return absl::InvalidArgumentError(absl::StrCat("channel: sending on ",
-                                                     api::EnumText(r.channel()),
-                                                     " is not supported yet (EMAIL, SMS)"));
+    if (r.channel() != v1::CHANNEL_EMAIL && r.channel() != v1::CHANNEL_SMS &&
+        r.channel() != v1::CHANNEL_WHATSAPP) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("channel: sending on ", api::EnumText(r.channel()),
+                       " is not supported yet (EMAIL, SMS, WHATSAPP)"));
     }
   }
   if (!r.channel_account().empty()) {
@@ -217,6 +251,29 @@ v1::DeliveryStatus StatusOfTwilio(absl::string_view status, absl::string_view er
     return v1::DELIVERY_STATUS_FAILED;
   }
   return v1::DELIVERY_STATUS_UNSPECIFIED;
+}
+
+absl::Status ValidateDeliveryEvent(const v1::RecordDeliveryEventRequest& r) {
+  CRM_RETURN_IF_ERROR(api::RequiredEnum("channel", r.channel()));
+  if (r.external_id().empty()) return absl::InvalidArgumentError("external_id: required");
+  CRM_RETURN_IF_ERROR(api::CheckText("external_id", r.external_id(), 998));
+  switch (r.status()) {
+    case v1::DELIVERY_STATUS_SENT:
+    case v1::DELIVERY_STATUS_DELIVERED:
+    case v1::DELIVERY_STATUS_OPENED:
+    case v1::DELIVERY_STATUS_CLICKED:
+    case v1::DELIVERY_STATUS_BOUNCED:
+    case v1::DELIVERY_STATUS_FAILED:
+    case v1::DELIVERY_STATUS_COMPLAINED:
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          "status: SENT, DELIVERED, OPENED, CLICKED, BOUNCED, FAILED or COMPLAINED");
+  }
+  if (r.permanent() && r.status() != v1::DELIVERY_STATUS_BOUNCED) {
+    return absl::InvalidArgumentError("permanent: only for BOUNCED");
+  }
+  return api::CheckText("reason", r.reason(), 500);
 }
 
 bool MovesForward(v1::DeliveryStatus current, v1::DeliveryStatus next) {

@@ -13,6 +13,7 @@
 #include "crm/interaction/v1/channel_account.pb.h"
 #include "crm/interaction/v1/conversation_service.pb.h"
 #include "crm/interaction/v1/delivery.pb.h"
+#include "crm/interaction/v1/delivery_service.pb.h"
 
 namespace crm::interaction {
 
@@ -59,6 +60,8 @@ v1::DeliveryStatus StatusOfTwilio(absl::string_view status, absl::string_view er
 // (SENT, DELIVERED, OPENED, CLICKED), and to a failure from anything short
 // of one.
 bool MovesForward(v1::DeliveryStatus current, v1::DeliveryStatus next);
+// A RecordDeliveryEvent request: INVALID_ARGUMENT naming the field.
+absl::Status ValidateDeliveryEvent(const v1::RecordDeliveryEventRequest& r);
 
 // `smtp_code` is the last reply code (0 when none came); `recipient_stage`
 // whether the refusal came at RCPT TO.

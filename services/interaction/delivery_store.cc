@@ -369,7 +369,8 @@ absl::StatusOr<bool> DeliveryStore::RecordStatus(const std::string& tenant, v1::
     const v1::Message message = internal::MessageOf(rows[0]);
     if (suppress && *found[0][2].c_str() != '\0') {
       db::Exec(tx, "interaction_upsert_suppression", tenant,
-               channel == v1::CHANNEL_EMAIL ? "EMAIL" : "PHONE", found[0][2].c_str(), "HARD_BOUNCE",
+               channel == v1::CHANNEL_EMAIL ? "EMAIL" : "PHONE", found[0][2].c_str(),
+               status == v1::DELIVERY_STATUS_COMPLAINED ? "COMPLAINED" : "HARD_BOUNCE",
                message.name());
     }
     events::AppendEvent(tx, kSchema, tenant, "message.delivery_changed", message.name(), message);

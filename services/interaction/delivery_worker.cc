@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "services/interaction/email_builder.h"
@@ -40,7 +41,7 @@ Attempt DeliveryWorker::Deliver(Claimed claimed) {
   if (m.channel() == v1::CHANNEL_EMAIL) {
     SendEmail(*attempt.claimed.account, &attempt);
   } else {
-    SendSms(*attempt.claimed.account, &attempt);
+    SendThroughProvider(*attempt.claimed.account, &attempt);
   }
   if (attempt.status != v1::DELIVERY_STATUS_QUEUED) return attempt;
   // A retry, unless that was the last attempt.
@@ -114,10 +115,11 @@ void DeliveryWorker::SendEmail(const v1::ChannelAccount& account, Attempt* attem
   Settle(sent.outcome, sent.detail, m.to(), true, attempt);
 }
 
-void DeliveryWorker::SendSms(const v1::ChannelAccount& account, Attempt* attempt) {
+void DeliveryWorker::SendThroughProvider(const v1::ChannelAccount& account, Attempt* attempt) {
   const v1::Message& m = attempt->claimed.message;
-  auto token = secrets_.Read(account.provider().token_secret(), "provider.token_secret");
-  if (!token.ok()) {
+  const v1::ProviderSettings& provider = account.provider();
+  auto token = secrets_.Read(provider.token_secret(), "provider.token_secret");
+  if (!token.ok()) {  // the operator may add the file: retry
     attempt->status = v1::DELIVERY_STATUS_QUEUED;
     attempt->reason = std::string(token.status().message());
     return;
@@ -127,9 +129,36 @@ void DeliveryWorker::SendSms(const v1::ChannelAccount& account, Attempt* attempt
     callback = absl::StrCat(options_.public_base_url, "/webhooks/", attempt->claimed.tenant, "/",
                             account.name().substr(account.name().rfind('/') + 1));
   }
-  const ProviderResult sent =
-      provider_.SendTwilio(account.provider(), *token, account.sender(), m.to(), m.text(), callback,
-                           options_.send_timeout);
+  ProviderResult sent;
+  switch (provider.kind()) {
+    case v1::PROVIDER_KIND_TWILIO:
+      sent = provider_.SendTwilio(provider, *token, account.sender(), m.to(), m.text(), callback,
+                                  options_.send_timeout);
+      break;
+    case v1::PROVIDER_KIND_WHATSAPP_CLOUD:
+      sent = provider_.SendWhatsApp(provider, *token, m.to(), m.text(), options_.send_timeout);
+      break;
+    case v1::PROVIDER_KIND_GENERIC: {
+      auto secret = secrets_.Read(provider.webhook_secret(), "provider.webhook_secret");
+      if (!secret.ok()) {
+        attempt->status = v1::DELIVERY_STATUS_QUEUED;
+        attempt->reason = std::string(secret.status().message());
+        return;
+      }
+      GenericMessage message;
+      message.id = m.name();
+      message.channel = api::EnumText(m.channel());
+      message.from = account.sender();
+      message.to = m.to();
+      message.text = m.text();
+      message.status_callback = callback;
+      sent = provider_.SendGeneric(provider, *token, *secret, message, options_.send_timeout);
+      break;
+    }
+    default:
+      sent.outcome = SendOutcome::kFailed;
+      sent.detail = "the account has no provider";
+  }
   attempt->external_id = sent.external_id;
   Settle(sent.outcome, sent.detail, m.to(), sent.suppress, attempt);
 }

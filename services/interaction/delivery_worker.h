@@ -44,9 +44,10 @@ class DeliveryWorker {
   const SecretFiles& secrets_;
   const api::PageTokenCodec& tokens_;
   DeliveryOptions options_;
-  // E-mail over SMTP; SMS through the account's provider.
+  // E-mail over SMTP; SMS, WhatsApp and the rest through the account's
+  // provider.
   void SendEmail(const v1::ChannelAccount& account, Attempt* attempt);
-  void SendSms(const v1::ChannelAccount& account, Attempt* attempt);
+  void SendThroughProvider(const v1::ChannelAccount& account, Attempt* attempt);
 
   SmtpSender smtp_;
   ProviderClient provider_;

@@ -30,18 +30,24 @@ PublicHttp::PublicHttp(Unsubscriber& unsubscriber, Webhooks& webhooks)
     : unsubscriber_(unsubscriber),
       webhooks_(webhooks),
       server_(std::make_unique<httplib::Server>()) {
-  server_->Post(
-      R"(/webhooks/([a-z0-9][a-z0-9-]{0,62})/([0-9a-f-]{36}))",
-      [this](const httplib::Request& req, httplib::Response& res) {
-        std::multimap<std::string, std::string> params(req.params.begin(), req.params.end());
-        std::string path = req.path;
-        const size_t query = req.target.find('?');
-        if (query != std::string::npos) path += req.target.substr(query);
-        const WebhookAnswer answer = webhooks_.Handle(req.matches[1], req.matches[2], path, params,
-                                                      req.get_header_value("X-Twilio-Signature"));
-        res.status = answer.status;
-        res.set_content(answer.body, answer.content_type.c_str());
-      });
+  const auto webhook = [this](const httplib::Request& req, httplib::Response& res) {
+    WebhookRequest request;
+    request.method = req.method;
+    request.params.insert(req.params.begin(), req.params.end());
+    request.path = req.path;
+    const size_t query = req.target.find('?');
+    if (query != std::string::npos) request.path += req.target.substr(query);
+    request.body = req.body;
+    for (const char* header : {"X-Twilio-Signature", "X-Hub-Signature-256", "X-CRM-Signature"}) {
+      if (req.has_header(header)) request.signature = req.get_header_value(header);
+    }
+    const WebhookAnswer answer = webhooks_.Handle(req.matches[1], req.matches[2], request);
+    res.status = answer.status;
+    res.set_content(answer.body, answer.content_type.c_str());
+  };
+  constexpr char kWebhookPath[] = R"(/webhooks/([a-z0-9][a-z0-9-]{0,62})/([0-9a-f-]{36}))";
+  server_->Post(kWebhookPath, webhook);
+  server_->Get(kWebhookPath, webhook);  // WhatsApp's subscription handshake
   server_->Get(R"(/unsubscribe/([A-Za-z0-9_-]{1,1024}))",
                [](const httplib::Request&, httplib::Response& res) {
                  res.set_content(kPage, "text/html; charset=utf-8");
@@ -64,7 +70,7 @@ PublicHttp::PublicHttp(Unsubscriber& unsubscriber, Webhooks& webhooks)
   });
   server_->Get("/healthz",
                [](const httplib::Request&, httplib::Response& res) { Answer(res, 200, "ok\n"); });
-  server_->set_payload_max_length(64 * 1024);
+  server_->set_payload_max_length(1024 * 1024);
 }
 
 PublicHttp::~PublicHttp() {

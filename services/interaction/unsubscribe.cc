@@ -10,11 +10,6 @@ namespace {
 
 constexpr char kUnsubscribeQuery[] = "unsubscribe";
 
-crm::customer::v1::ConsentChannel ConsentChannelOf(v1::Channel channel) {
-  return channel == v1::CHANNEL_EMAIL ? crm::customer::v1::CONSENT_CHANNEL_EMAIL
-                                      : crm::customer::v1::CONSENT_CHANNEL_SMS;
-}
-
 }  // namespace
 
 std::string UnsubscribeToken(const api::PageTokenCodec& tokens, const std::string& tenant,

@@ -117,15 +117,17 @@ class Participant final
     StartCall();
   }
 
-  // Sends a message stamped with now, unless a write is still in flight.
-  bool Send(int64_t n) {
+  // Sends a message stamped with now and returns the stamp; 0 when a write
+  // is still in flight.
+  int64_t Send(int64_t n) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (writing_ || !joined_ || done_) return false;
+    if (writing_ || !joined_ || done_) return 0;
     writing_ = true;
+    const int64_t stamp = NowMicros();
     send_.mutable_send()->set_client_message_id(absl::StrCat("b", n));
-    send_.mutable_send()->set_text(absl::StrCat("t=", NowMicros()));
+    send_.mutable_send()->set_text(absl::StrCat("t=", stamp));
     StartWrite(&send_);
-    return true;
+    return stamp;
   }
 
   void Cancel() { ctx_.TryCancel(); }
@@ -294,9 +296,12 @@ int main(int argc, char** argv) {
     if (due >= until) break;
     const absl::Time now = absl::Now();
     if (due > now) absl::SleepFor(due - now);
-    if (agents[static_cast<size_t>(n) % agents.size()]->Send(n)) {
+    // Measured as the receivers measure: by the stamp in the text.
+    if (const int64_t stamp = agents[static_cast<size_t>(n) % agents.size()]->Send(n)) {
       ++sent;
-      if (due >= measure_from) ++measured_sent;
+      if (stamp >= shared.measure_from.load() && stamp < shared.measure_until.load()) {
+        ++measured_sent;
+      }
     } else {
       ++skipped;
     }

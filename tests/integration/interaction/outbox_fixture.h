@@ -59,6 +59,11 @@ inline std::string SecretsDir() {
     std::string d = mkdtemp(tmpl);
     std::ofstream(d + "/smtp-password") << "s3cret-value\n";
     std::ofstream(d + "/twilio-token") << "twilio-auth-token\n";
+    std::ofstream(d + "/whatsapp-token") << "wa-access-token\n";
+    std::ofstream(d + "/whatsapp-app-secret") << "wa-app-secret\n";
+    std::ofstream(d + "/whatsapp-verify") << "wa-verify-token\n";
+    std::ofstream(d + "/generic-token") << "generic-api-token\n";
+    std::ofstream(d + "/generic-secret") << "generic-shared-secret\n";
     return d;
   }();
   return dir;
