@@ -122,6 +122,10 @@ class ConversationStore {
   absl::StatusOr<ChatPosted> PostChat(const std::string& tenant, const std::string& conversation_id,
                                       v1::ChatRole role, const std::string& participant,
                                       const v1::ChatSend& send);
+  // The same in `tx` (an agent's ticket comment on a chat's ticket).
+  absl::StatusOr<ChatPosted> PostChatInTx(db::Tx& tx, const std::string& tenant,
+                                          const std::string& conversation_id, v1::ChatRole role,
+                                          const std::string& participant, const v1::ChatSend& send);
   // The chat's messages after `after_seq`, in order, at most `limit`.
   absl::StatusOr<std::vector<v1::Message>> ChatAfter(const std::string& tenant,
                                                      const std::string& conversation_id,

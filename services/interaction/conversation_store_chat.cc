@@ -133,7 +133,20 @@ absl::StatusOr<ChatPosted> ConversationStore::PostChat(const std::string& tenant
                                                        const v1::ChatSend& send) {
   ChatPosted posted;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, ChatTx(tenant, false), [&](db::Tx& tx) {
-    posted = ChatPosted();
+    CRM_ASSIGN_OR_RETURN(posted,
+                         PostChatInTx(tx, tenant, conversation_id, role, participant, send));
+    return absl::OkStatus();
+  }));
+  return posted;
+}
+
+absl::StatusOr<ChatPosted> ConversationStore::PostChatInTx(db::Tx& tx, const std::string& tenant,
+                                                           const std::string& conversation_id,
+                                                           v1::ChatRole role,
+                                                           const std::string& participant,
+                                                           const v1::ChatSend& send) {
+  ChatPosted posted;
+  {
     // The row lock orders the chat: the next number is taken only after
     // the previous message committed.
     auto rows = db::Exec(tx, "interaction_chat_lock", tenant, conversation_id);
@@ -148,7 +161,7 @@ absl::StatusOr<ChatPosted> ConversationStore::PostChat(const std::string& tenant
     if (!existing.empty()) {
       posted.message = internal::MessageOf(existing[0]);
       posted.replay = true;
-      return absl::OkStatus();
+      return posted;
     }
     const bool inbound = role == v1::CHAT_ROLE_CUSTOMER;
     posted.message = internal::MessageOf(db::Exec(
@@ -170,8 +183,7 @@ absl::StatusOr<ChatPosted> ConversationStore::PostChat(const std::string& tenant
     signal.conversation_id = conversation_id;
     signal.seq = seq;
     Notify(tx, signal);
-    return absl::OkStatus();
-  }));
+  }
   return posted;
 }
 

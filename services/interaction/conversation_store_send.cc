@@ -247,7 +247,22 @@ absl::Status ConversationStore::ApplyTicketEvent(db::Tx& tx, const crm::events::
   const auto rows = db::Exec(tx, "interaction_find_ticket_conversation", tenant, ticket);
   if (rows.empty()) return absl::OkStatus();  // the ticket came from elsewhere
   const v1::Conversation conversation = internal::ConversationOf(rows[0]);
-  if (conversation.channel() != v1::CHANNEL_EMAIL && conversation.channel() != v1::CHANNEL_SMS) {
+  if (conversation.channel() == v1::CHANNEL_LIVE_CHAT) {
+    // Into the chat, where the customer's stream (on any replica) gets it.
+    v1::ChatSend send;
+    send.set_client_message_id(absl::StrCat("ticket-comment-", api::LastSegment(comment.name())));
+    send.set_text(comment.body());
+    auto posted = PostChatInTx(tx, tenant, api::LastSegment(conversation.name()),
+                               v1::CHAT_ROLE_AGENT, comment.author().substr(0, 200), send);
+    if (absl::IsFailedPrecondition(posted.status())) {
+      log::Warning("ticket comment not posted to the chat",
+                   {{"ticket", ticket}, {"reason", std::string(posted.status().message())}});
+      return absl::OkStatus();
+    }
+    return posted.status();
+  }
+  if (conversation.channel() != v1::CHANNEL_EMAIL && conversation.channel() != v1::CHANNEL_SMS &&
+      conversation.channel() != v1::CHANNEL_WHATSAPP) {
     return absl::OkStatus();  // no sending on this channel yet
   }
   const auto from = db::Exec(tx, "interaction_last_inbound_address", tenant,

@@ -6,6 +6,7 @@
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "services/ticketing/ticketing_app.h"
 #include "tests/integration/interaction/outbox_fixture.h"
+#include "tests/testing/chat_client.h"
 #include "tests/testing/net.h"
 
 namespace crm::testing {
@@ -149,6 +150,61 @@ TEST_CASE(
   // The customer's comment is not mailed back to them.
   absl::SleepFor(absl::Milliseconds(300));
   CHECK(sink.Messages().size() == 1);
+}
+
+}  // namespace crm::testing
+
+namespace crm::testing {
+
+TEST_CASE("a live chat opens a ticket, the agent's ticket reply appears in the chat",
+          "[integration][interaction][chat]") {
+  Desk d;
+  const std::string customer = d.customers.NewCustomer("chat-desk@example.com").name();
+  ChatClient shopper(d.interaction.channel());
+  v1::ChatJoin start;
+  start.set_customer(customer);
+  start.set_role(v1::CHAT_ROLE_CUSTOMER);
+  start.set_subject("Broken handle");
+  REQUIRE(shopper.Join(start));
+  const std::string conversation = shopper.joined().conversation().name();
+  REQUIRE(shopper.Send("c1", "The handle came off my mug."));
+  REQUIRE(shopper.ReadMessages(1));
+
+  v1::OpenTicketRequest open;
+  open.set_conversation(conversation);
+  v1::OpenTicketResponse opened;
+  REQUIRE(d.conversations->OpenTicket(ServiceHarness::Ctx().get(), open, &opened).ok());
+  CHECK(d.Ticket(opened.ticket()).channel() == tv1::CHANNEL_CHAT);
+
+  // The agent answers on the ticket: the shopper's stream gets it, in the
+  // chat's order, as the agent's message.
+  d.Comment(opened.ticket(), "Sorry! A new mug is on its way.", true);
+  d.Comment(opened.ticket(), "internal: reship from stock", false);
+  REQUIRE(shopper.ReadMessages(2));
+  const v1::Message& reply = shopper.messages()[1];
+  CHECK(reply.text() == "Sorry! A new mug is on its way.");
+  CHECK(reply.author_kind() == v1::AUTHOR_KIND_AGENT);
+  CHECK(reply.author() == "agents/ann");
+  CHECK(reply.chat_seq() == 2);
+
+  // The shopper's answer in the chat becomes a comment on the ticket.
+  REQUIRE(shopper.Send("c2", "Thank you!"));
+  tv1::ListCommentsRequest comments;
+  comments.set_parent(opened.ticket());
+  tv1::ListCommentsResponse listed;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    listed.Clear();
+    REQUIRE(d.tickets->ListComments(ServiceHarness::Ctx().get(), comments, &listed).ok());
+    if (listed.comments_size() >= 3) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  } while (absl::Now() < deadline);
+  REQUIRE(listed.comments_size() == 3);
+  CHECK(listed.comments(2).body() == "Thank you!");
+  CHECK(listed.comments(2).author_kind() == tv1::AUTHOR_KIND_CUSTOMER);
+  // The internal note never reached the chat.
+  CHECK(shopper.Close().ok());
+  for (const auto& m : shopper.messages()) CHECK(m.text() != "internal: reship from stock");
 }
 
 }  // namespace crm::testing
