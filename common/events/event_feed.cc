@@ -198,13 +198,8 @@ void EventFeed::Stop() {
 
 grpc::ServerWriteReactor<SubscribeResponse>* EventFeed::Subscribe(
     grpc::CallbackServerContext* context, const crm::events::v1::SubscribeRequest* request) {
-  auto reject = [](grpc::Status status) {
-    class Rejected : public grpc::ServerWriteReactor<SubscribeResponse> {
-     public:
-      explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
-      void OnDone() override { delete this; }
-    };
-    return new Rejected(std::move(status));
+  const auto reject = [](grpc::Status status) {
+    return server::RejectStream<grpc::ServerWriteReactor<SubscribeResponse>>(std::move(status));
   };
   if (stopping_.load()) {
     return reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));

@@ -73,6 +73,19 @@ std::unique_ptr<grpc::ClientContext> CallOnBehalf(const CallScope& scope, absl::
 // Finishes a call started by RunRead, exactly once, from any thread.
 using Finish = std::function<void(absl::Status)>;
 
+// A streaming reactor of type `Reactor` (e.g. grpc::ServerWriteReactor<R>)
+// that only finishes its call with `status`: a stream refused before it
+// starts.
+template <typename Reactor>
+Reactor* RejectStream(grpc::Status status) {
+  class Rejected final : public Reactor {
+   public:
+    explicit Rejected(grpc::Status s) { this->Finish(std::move(s)); }
+    void OnDone() override { delete this; }
+  };
+  return new Rejected(std::move(status));
+}
+
 // Runs `start` on the gRPC thread for work that does not block: it hands a
 // read to db::Reader, whose callback fills the response and calls `finish`.
 // No worker thread is taken while the database answers.

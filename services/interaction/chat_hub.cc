@@ -434,17 +434,14 @@ void ChatHub::Stop() {
 
 grpc::ServerBidiReactor<v1::ChatSessionRequest, Frame>* ChatHub::Open(
     grpc::CallbackServerContext* ctx) {
-  class Rejected final : public grpc::ServerBidiReactor<v1::ChatSessionRequest, Frame> {
-   public:
-    explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
-    void OnDone() override { delete this; }
-  };
+  using Reactor = grpc::ServerBidiReactor<v1::ChatSessionRequest, Frame>;
   server::CallOptions options;
   auto scope = server::MakeCallScope(ctx, options);
-  if (!scope.ok()) return new Rejected(ToGrpcStatus(scope.status()));
+  if (!scope.ok()) return server::RejectStream<Reactor>(ToGrpcStatus(scope.status()));
   std::lock_guard<std::mutex> lock(mu_);
   if (stopping_) {
-    return new Rejected(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
+    return server::RejectStream<Reactor>(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
   }
   auto* stream = new ChatStream(this, *std::move(scope));
   streams_.insert(stream);

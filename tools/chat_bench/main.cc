@@ -34,6 +34,7 @@
 #include "absl/time/clock.h"
 #include "crm/interaction/v1/chat_service.grpc.pb.h"
 #include "crm/interaction/v1/conversation_service.grpc.pb.h"
+#include "tools/bench_stats.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50081", "The interaction service (loopback)");
 ABSL_FLAG(std::string, key, "", "API key (through the gateway)");
@@ -225,13 +226,6 @@ std::vector<std::string> LiveChats(v1::ConversationService::Stub& stub, size_t w
   return names;
 }
 
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
-  return v[i];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -315,7 +309,7 @@ int main(int argc, char** argv) {
   for (auto& p : customers) all.insert(all.end(), p->latencies().begin(), p->latencies().end());
   const double seconds = absl::GetFlag(FLAGS_duration_s);
   const size_t received = all.size();
-  const double p50 = Percentile(all, 0.50), p99 = Percentile(all, 0.99),
+  const double p50 = crm::tools::Percentile(all, 0.50), p99 = crm::tools::Percentile(all, 0.99),
                max = all.empty() ? 0 : *std::max_element(all.begin(), all.end());
   if (absl::GetFlag(FLAGS_markdown)) {
     std::printf("| %d | %.1f | %.0f | %lld | %zu | %.2f | %.2f | %.2f |\n", joined, join_s,

@@ -44,6 +44,7 @@
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/interaction/v1/conversation_service.grpc.pb.h"
 #include "crm/ticketing/v1/ticket_service.grpc.pb.h"
+#include "tools/bench_stats.h"
 #include "tools/crmctl/csv_import.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "Target address (loopback)");
@@ -97,13 +98,6 @@ std::vector<std::string> SampleNames(CustomerService::Stub& stub) {
   }
   for (const auto& c : response.customers()) names.push_back(c.name());
   return names;
-}
-
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
-  return v[i];
 }
 
 // Streams the orders of --csv over --concurrency ImportOrders streams, all
@@ -395,8 +389,8 @@ int main(int argc, char** argv) {
   }
   const double seconds = absl::GetFlag(FLAGS_duration_s);
   const double qps = static_cast<double>(all.size()) / seconds;
-  const double p50 = Percentile(all, 0.50), p90 = Percentile(all, 0.90),
-               p99 = Percentile(all, 0.99);
+  const double p50 = crm::tools::Percentile(all, 0.50), p90 = crm::tools::Percentile(all, 0.90),
+               p99 = crm::tools::Percentile(all, 0.99);
   if (absl::GetFlag(FLAGS_markdown)) {
     std::printf("| %s | %d | %.0f | %zu | %lld | %.0f | %.2f | %.2f | %.2f |\n",
                 absl::GetFlag(FLAGS_label).c_str(), concurrency, seconds, all.size(),

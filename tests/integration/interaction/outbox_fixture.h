@@ -11,7 +11,9 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
@@ -87,6 +89,39 @@ inline void SetFlags(int max_attempts = 8, int workers = 2) {
 // Set before the service starts (it reads them as it wires itself).
 struct Flags {
   Flags(int max_attempts, int workers) { SetFlags(max_attempts, workers); }
+};
+
+// A provider's HTTP API double: records each POST to `pattern` and
+// answers it with `answer` (given the request's 1-based number).
+class FakeProvider {
+ public:
+  using Answer = std::function<void(const httplib::Request&, httplib::Response&, size_t)>;
+  FakeProvider(const std::string& pattern, Answer answer) : answer_(std::move(answer)) {
+    server_.Post(pattern, [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(req);
+      answer_(req, res, requests_.size());
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~FakeProvider() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<httplib::Request> Requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  httplib::Server server_;
+  Answer answer_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<httplib::Request> requests_;
 };
 
 struct Outbox {

@@ -19,38 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-// A provider API double: records each POST and answers with `answer`.
-class FakeProvider {
- public:
-  using Answer = std::function<void(const httplib::Request&, httplib::Response&, size_t)>;
-  FakeProvider(const std::string& pattern, Answer answer) : answer_(std::move(answer)) {
-    server_.Post(pattern, [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      requests_.push_back(req);
-      answer_(req, res, requests_.size());
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeProvider() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::vector<httplib::Request> Requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  Answer answer_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<httplib::Request> requests_;
-};
-
 v1::ChannelAccount NewAccount(Outbox& o, v1::ChannelAccount account) {
   v1::CreateChannelAccountRequest req;
   *req.mutable_account() = std::move(account);

@@ -14,49 +14,28 @@
 namespace crm::testing {
 namespace {
 
-// Twilio's Messages resource, as far as the service uses it.
-class FakeTwilio {
+// Twilio's Messages resource, as far as the service uses it: fails the
+// first `fail_first` calls with 503, refuses Twilio's invalid test number.
+class FakeTwilio final : public FakeProvider {
  public:
-  explicit FakeTwilio(int fail_first) : fail_first_(fail_first) {
-    server_.Post(R"(/2010-04-01/Accounts/(\w+)/Messages\.json)", [this](const httplib::Request& req,
-                                                                        httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      requests_.push_back(req);
-      if (static_cast<int>(requests_.size()) <= fail_first_) {
-        res.status = 503;
-        return;
-      }
-      const std::string to = req.get_param_value("To");
-      if (to == "+15005550001") {  // Twilio's "invalid number"
-        res.status = 400;
-        res.set_content(R"({"code": 21211, "message": "Invalid 'To' Phone Number"})",
-                        "application/json");
-        return;
-      }
-      res.status = 201;
-      res.set_content(absl::StrCat(R"({"sid": "SM)", requests_.size(), R"(", "status": "queued"})"),
-                      "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~FakeTwilio() {
-    server_.stop();
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::vector<httplib::Request> Requests() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return requests_;
-  }
-
- private:
-  httplib::Server server_;
-  int fail_first_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::vector<httplib::Request> requests_;
+  explicit FakeTwilio(int fail_first)
+      : FakeProvider(
+            R"(/2010-04-01/Accounts/(\w+)/Messages\.json)",
+            [fail_first](const httplib::Request& req, httplib::Response& res, size_t n) {
+              if (static_cast<int>(n) <= fail_first) {
+                res.status = 503;
+                return;
+              }
+              if (req.get_param_value("To") == "+15005550001") {  // Twilio's "invalid number"
+                res.status = 400;
+                res.set_content(R"({"code": 21211, "message": "Invalid 'To' Phone Number"})",
+                                "application/json");
+                return;
+              }
+              res.status = 201;
+              res.set_content(absl::StrCat(R"({"sid": "SM)", n, R"(", "status": "queued"})"),
+                              "application/json");
+            }) {}
 };
 
 v1::ChannelAccount SmsAccount(Outbox& o, int port) {
