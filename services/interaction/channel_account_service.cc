@@ -21,7 +21,9 @@ absl::Status ChannelAccountServiceImpl::CheckSecrets(const v1::ChannelAccount& a
        {std::pair<const std::string*, const char*>{&account.provider().token_secret(),
                                                    "account.provider.token_secret"},
         {&account.provider().webhook_secret(), "account.provider.webhook_secret"},
-        {&account.provider().verify_token_secret(), "account.provider.verify_token_secret"}}) {
+        {&account.provider().verify_token_secret(), "account.provider.verify_token_secret"},
+        {&account.inbound().webhook_secret(), "account.inbound.webhook_secret"},
+        {&account.inbound().imap().password_secret(), "account.inbound.imap.password_secret"}}) {
     if (!name->empty()) CRM_RETURN_IF_ERROR(secrets_.Read(*name, field).status());
   }
   return absl::OkStatus();

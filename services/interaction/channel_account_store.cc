@@ -177,6 +177,7 @@ absl::StatusOr<ChannelAccount> ChannelAccountStore::Update(const server::CallSco
       if (p == "sender_name") next.set_sender_name(patch.sender_name());
       if (p == "is_default") next.set_is_default(patch.is_default());
       if (p == "smtp") *next.mutable_smtp() = patch.smtp();
+      if (p == "inbound") *next.mutable_inbound() = patch.inbound();
       if (p == "provider") *next.mutable_provider() = patch.provider();
     }
     CRM_RETURN_IF_ERROR(ValidateChannelAccount(next, "account"));

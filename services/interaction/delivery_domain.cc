@@ -12,6 +12,58 @@
 #include "services/interaction/conversation_domain.h"
 
 namespace crm::interaction {
+namespace {
+
+absl::Status CheckHost(const std::string& field, const std::string& host) {
+  CRM_RETURN_IF_ERROR(api::CheckText(field, host, 253));
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '[' && c != ']') {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": a host name or address"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSecretName(const std::string& field, const std::string& name) {
+  if (IsValidSecretName(name)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      field,
+      ": 1 to 128 characters of [A-Za-z0-9_.-], the name of a file in the secrets directory"));
+}
+
+absl::Status ValidateInbound(const v1::InboundMailSettings& in, absl::string_view field) {
+  const auto at = [field](absl::string_view f) { return absl::StrCat(field, ".", f); };
+  if (!in.webhook_secret().empty()) {
+    CRM_RETURN_IF_ERROR(CheckSecretName(at("webhook_secret"), in.webhook_secret()));
+  }
+  if (!in.has_imap()) return absl::OkStatus();
+  const v1::ImapSettings& imap = in.imap();
+  if (imap.host().empty()) return absl::InvalidArgumentError(at("imap.host: required"));
+  CRM_RETURN_IF_ERROR(CheckHost(at("imap.host"), imap.host()));
+  if (imap.port() < 0 || imap.port() > 65535) {
+    return absl::InvalidArgumentError(at("imap.port: 1 to 65535"));
+  }
+  CRM_RETURN_IF_ERROR(api::OptionalEnum(at("imap.security"), imap.security()));
+  if (imap.username().empty()) return absl::InvalidArgumentError(at("imap.username: required"));
+  CRM_RETURN_IF_ERROR(api::CheckText(at("imap.username"), imap.username(), 254));
+  CRM_RETURN_IF_ERROR(CheckSecretName(at("imap.password_secret"), imap.password_secret()));
+  if (imap.mailbox().size() > 100 ||
+      !std::all_of(imap.mailbox().begin(), imap.mailbox().end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '_' ||
+               c == '.' || c == '/' || c == '-';
+      })) {
+    return absl::InvalidArgumentError(
+        at("imap.mailbox: up to 100 characters of letters, digits, space and _ . / -"));
+  }
+  if (imap.poll_interval_seconds() != 0 &&
+      (imap.poll_interval_seconds() < 10 || imap.poll_interval_seconds() > 3600)) {
+    return absl::InvalidArgumentError(at("imap.poll_interval_seconds: 10 to 3600"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 bool IsValidSecretName(absl::string_view name) {
   if (name.empty() || name.size() > 128 || name[0] == '.') return false;
@@ -32,13 +84,7 @@ absl::Status ValidateChannelAccount(const v1::ChannelAccount& a, absl::string_vi
       return absl::InvalidArgumentError(at("smtp.host: required for e-mail"));
     }
     const v1::SmtpSettings& smtp = a.smtp();
-    CRM_RETURN_IF_ERROR(api::CheckText(at("smtp.host"), smtp.host(), 253));
-    for (char c : smtp.host()) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
-          c != '[' && c != ']') {
-        return absl::InvalidArgumentError(at("smtp.host: a host name or address"));
-      }
-    }
+    CRM_RETURN_IF_ERROR(CheckHost(at("smtp.host"), smtp.host()));
     if (smtp.port() < 0 || smtp.port() > 65535) {
       return absl::InvalidArgumentError(at("smtp.port: 1 to 65535"));
     }
@@ -47,14 +93,13 @@ absl::Status ValidateChannelAccount(const v1::ChannelAccount& a, absl::string_vi
     if (!smtp.username().empty() && smtp.password_secret().empty()) {
       return absl::InvalidArgumentError(at("smtp.password_secret: required with a username"));
     }
-    if (!smtp.password_secret().empty() && !IsValidSecretName(smtp.password_secret())) {
-      return absl::InvalidArgumentError(
-          at("smtp.password_secret: 1 to 128 characters of [A-Za-z0-9_.-], the name of a file "
-             "in the secrets directory"));
+    if (!smtp.password_secret().empty()) {
+      CRM_RETURN_IF_ERROR(CheckSecretName(at("smtp.password_secret"), smtp.password_secret()));
     }
-    return absl::OkStatus();
+    return ValidateInbound(a.inbound(), at("inbound"));
   }
   if (a.has_smtp()) return absl::InvalidArgumentError(at("smtp: only for e-mail"));
+  if (a.has_inbound()) return absl::InvalidArgumentError(at("inbound: only for e-mail"));
   const v1::ProviderSettings& p = a.provider();
   std::vector<v1::ProviderKind> kinds;
   switch (a.channel()) {
@@ -117,11 +162,11 @@ absl::Status CheckChannelAccountPaths(const std::vector<std::string>& paths) {
   if (paths.empty()) return absl::InvalidArgumentError("update_mask: required");
   for (const std::string& p : paths) {
     if (p != "display_name" && p != "sender" && p != "sender_name" && p != "is_default" &&
-        p != "smtp" && p != "provider") {
+        p != "smtp" && p != "inbound" && p != "provider") {
       return absl::InvalidArgumentError(
           absl::StrCat("update_mask: ", p,
                        " cannot be updated (display_name, sender, sender_name, is_default, smtp, "
-                       "provider)"));
+                       "inbound, provider)"));
     }
   }
   return absl::OkStatus();

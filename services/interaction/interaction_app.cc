@@ -19,6 +19,7 @@
 #include "services/interaction/conversation_store.h"
 #include "services/interaction/customer_directory.h"
 #include "services/interaction/delivery_worker.h"
+#include "services/interaction/mailbox_poller.h"
 #include "services/interaction/public_http.h"
 #include "services/interaction/template_service.h"
 #include "services/interaction/unsubscribe.h"
@@ -42,6 +43,9 @@ ABSL_FLAG(int, delivery_max_attempts,
 ABSL_FLAG(int, delivery_lease_seconds,
           static_cast<int>(crm::EnvOr("CRM_DELIVERY_LEASE_SECONDS", int64_t{60})),
           "A message a worker took is left to others after this long (the worker died)");
+ABSL_FLAG(int, mailbox_pollers, static_cast<int>(crm::EnvOr("CRM_MAILBOX_POLLERS", int64_t{1})),
+          "Threads polling the IMAP mailboxes of e-mail accounts (one mailbox each at a time); "
+          "0: this replica polls none");
 ABSL_FLAG(std::string, public_base_url, crm::EnvOr("CRM_PUBLIC_BASE_URL", ""),
           "Where the service's public HTTP endpoints are reached from outside (one-click "
           "unsubscribe links), e.g. https://crm.example.com/interaction");
@@ -83,6 +87,9 @@ struct Wiring final : server::Component {
         http(unsubscriber, webhooks),
         chat(conversations, customers, rt.executor(), rt.db_url()),
         chat_service(chat) {
+    for (int i = 0; i < absl::GetFlag(FLAGS_mailbox_pollers); ++i) {
+      pollers.push_back(std::make_unique<MailboxPoller>(rt.pool(), secrets, service));
+    }
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_delivery_workers)); ++i) {
       workers.push_back(
           std::make_unique<DeliveryWorker>(deliveries, secrets, rt.page_tokens(), DeliveryFlags()));
@@ -106,6 +113,7 @@ struct Wiring final : server::Component {
   ChatHub chat;
   ChatServiceImpl chat_service;
   std::vector<std::unique_ptr<DeliveryWorker>> workers;
+  std::vector<std::unique_ptr<MailboxPoller>> pollers;
 };
 
 }  // namespace
@@ -155,6 +163,10 @@ server::ServiceDefinition Definition() {
     for (size_t i = 0; i < wiring->workers.size(); ++i) {
       DeliveryWorker* worker = wiring->workers[i].get();
       rt.AddLoop(absl::StrCat("delivery_", i), [worker] { return worker->Step(); });
+    }
+    for (size_t i = 0; i < wiring->pollers.size(); ++i) {
+      MailboxPoller* poller = wiring->pollers[i].get();
+      rt.AddLoop(absl::StrCat("mailbox_", i), [poller] { return poller->Step(); });
     }
     return wiring;
   };

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
+#include "services/interaction/email_parser.h"
 
 namespace crm::interaction {
 namespace {
@@ -70,7 +71,8 @@ PublicHttp::PublicHttp(Unsubscriber& unsubscriber, Webhooks& webhooks)
   });
   server_->Get("/healthz",
                [](const httplib::Request&, httplib::Response& res) { Answer(res, 200, "ok\n"); });
-  server_->set_payload_max_length(1024 * 1024);
+  // Raw inbound mail may carry attachments; provider calls are small.
+  server_->set_payload_max_length(kMaxRawEmailBytes + 64 * 1024);
 }
 
 PublicHttp::~PublicHttp() {

@@ -86,6 +86,7 @@ WebhookAnswer Webhooks::Handle(const std::string& tenant, const std::string& acc
   if (!account.ok()) {
     return absl::IsNotFound(account.status()) ? NoSuchWebhook() : Answer(503, "try again\n");
   }
+  if (account->channel() == v1::CHANNEL_EMAIL) return InboundMail(scope, *account, request);
   switch (account->provider().kind()) {
     case v1::PROVIDER_KIND_TWILIO:
       return Twilio(scope, *account, request);
@@ -184,11 +185,8 @@ WebhookAnswer Webhooks::WhatsApp(const server::CallScope& scope, const v1::Chann
   return Answer(200, "");
 }
 
-WebhookAnswer Webhooks::Generic(const server::CallScope& scope, const v1::ChannelAccount& account,
-                                const WebhookRequest& request) {
-  if (request.method != "POST") return NoSuchWebhook();
-  auto secret = secrets_.Read(account.provider().webhook_secret(), "provider.webhook_secret");
-  if (!secret.ok()) return Answer(503, "try again\n");
+bool Webhooks::SignedByGeneric(const std::string& secret, const server::CallScope& scope,
+                               const v1::ChannelAccount& account, const WebhookRequest& request) {
   // t=<seconds>,v1=<hex>
   int64_t t = 0;
   for (absl::string_view part : absl::StrSplit(request.signature, ',')) {
@@ -196,11 +194,36 @@ WebhookAnswer Webhooks::Generic(const server::CallScope& scope, const v1::Channe
   }
   const absl::Time at = absl::FromUnixSeconds(t);
   if (t <= 0 || absl::AbsDuration(absl::Now() - at) > kGenericTolerance ||
-      !SignatureMatches(GenericSignature(*secret, at, request.body), request.signature)) {
+      !SignatureMatches(GenericSignature(secret, at, request.body), request.signature)) {
     log::Warning("webhook signature refused",
                  {{"tenant", scope.tenant}, {"account", account.name()}});
-    return Answer(403, "bad signature\n");
+    return false;
   }
+  return true;
+}
+
+WebhookAnswer Webhooks::InboundMail(const server::CallScope& scope,
+                                    const v1::ChannelAccount& account,
+                                    const WebhookRequest& request) {
+  if (request.method != "POST" || account.inbound().webhook_secret().empty()) {
+    return NoSuchWebhook();
+  }
+  auto secret = secrets_.Read(account.inbound().webhook_secret(), "inbound.webhook_secret");
+  if (!secret.ok()) return Answer(503, "try again\n");
+  if (!SignedByGeneric(*secret, scope, account, request)) return Answer(403, "bad signature\n");
+  v1::ReceiveMessageRequest message;
+  message.set_channel(v1::CHANNEL_EMAIL);
+  message.set_channel_account(account.name());
+  message.set_raw_email(request.body);
+  return Receive(scope, std::move(message));
+}
+
+WebhookAnswer Webhooks::Generic(const server::CallScope& scope, const v1::ChannelAccount& account,
+                                const WebhookRequest& request) {
+  if (request.method != "POST") return NoSuchWebhook();
+  auto secret = secrets_.Read(account.provider().webhook_secret(), "provider.webhook_secret");
+  if (!secret.ok()) return Answer(503, "try again\n");
+  if (!SignedByGeneric(*secret, scope, account, request)) return Answer(403, "bad signature\n");
   const json j = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Answer(400, "body: not a JSON object\n");
   const std::string type = Text(j, "type");

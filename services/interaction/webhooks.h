@@ -11,6 +11,8 @@
 //   "<t>.<body>">` with the account's webhook secret, at most 5 minutes
 //   old; JSON `{"type": "message", ...}` or `{"type": "status", ...}`
 //   (docs/interaction.md).
+// - Inbound mail (e-mail accounts with `inbound.webhook_secret`): a raw
+//   RFC 5322 message as the body, signed as the generic adapter's calls.
 #pragma once
 
 #include <map>
@@ -64,6 +66,12 @@ class Webhooks {
                          const WebhookRequest& request);
   WebhookAnswer Generic(const server::CallScope& scope, const v1::ChannelAccount& account,
                         const WebhookRequest& request);
+  WebhookAnswer InboundMail(const server::CallScope& scope, const v1::ChannelAccount& account,
+                            const WebhookRequest& request);
+  // Whether X-CRM-Signature signs the body with `secret`, recently (a
+  // refusal is logged).
+  static bool SignedByGeneric(const std::string& secret, const server::CallScope& scope,
+                              const v1::ChannelAccount& account, const WebhookRequest& request);
   // Stores an inbound message: 200, 400 for one the service refuses, 503
   // for the provider to retry.
   WebhookAnswer Receive(const server::CallScope& scope, v1::ReceiveMessageRequest request);

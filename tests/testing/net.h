@@ -8,6 +8,8 @@ namespace crm::testing {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
+// Whether something accepts TCP connections on 127.0.0.1:<port>.
+bool Accepts(int port);
 // GET http://127.0.0.1:<port><path>; returns the body or "" on failure.
 std::string HttpGet(int port, const std::string& path);
 // Sums every sample of `metric` whose label set contains every `labels`

@@ -66,6 +66,8 @@ inline std::string SecretsDir() {
     std::ofstream(d + "/whatsapp-verify") << "wa-verify-token\n";
     std::ofstream(d + "/generic-token") << "generic-api-token\n";
     std::ofstream(d + "/generic-secret") << "generic-shared-secret\n";
+    std::ofstream(d + "/imap-password") << "imap-pass\n";
+    std::ofstream(d + "/inbound-mail-secret") << "inbound-relay-secret\n";
     return d;
   }();
   return dir;
