@@ -12,8 +12,8 @@ Every command is appended to <dir>.commands (passwords masked). It can
 misbehave on purpose: --drop_first N closes the first N connections
 after the greeting.
 
-  imap_sink.py --port P --dir D --user U --password W [--mailbox INBOX]
-               [--drop_first N]
+  imap_sink.py --port P --dir D --user U (--password W | --password_file F)
+               [--mailbox INBOX] [--drop_first N]
 """
 import argparse
 import datetime
@@ -217,10 +217,16 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--dir", required=True)
     p.add_argument("--user", required=True)
-    p.add_argument("--password", required=True)
+    p.add_argument("--password", help="the login's password")
+    p.add_argument("--password_file", help="a file holding the password instead")
     p.add_argument("--mailbox", default="INBOX")
     p.add_argument("--drop_first", type=int, default=0)
     a = p.parse_args()
+    if a.password_file:
+        with open(a.password_file) as f:
+            a.password = f.read().strip()
+    if a.password is None:
+        p.error("--password or --password_file is required")
     os.makedirs(a.dir, exist_ok=True)
     server = Server((a.host, a.port), Handler)
     server.mailbox = Mailbox(a.dir, a.mailbox)
