@@ -57,6 +57,12 @@ const std::map<std::string, std::string>& Statements() {
        absl::StrCat("SELECT ", kColumns,
                     " FROM interaction.channel_accounts a WHERE a.tenant_id = $1 ORDER BY "
                     "a.channel, a.settings->>'displayName', a.id")},
+      // $2 one account's uuid, or '' for all of the tenant's.
+      {"interaction_mailbox_status",
+       "SELECT account_id::text, (EXTRACT(EPOCH FROM last_poll_time) * 1000000)::bigint, "
+       "last_error, received, skipped, (EXTRACT(EPOCH FROM next_poll_time) * 1000000)::bigint "
+       "FROM interaction.mailboxes WHERE tenant_id = $1 AND last_poll_time IS NOT NULL AND "
+       "($2 = '' OR account_id = NULLIF($2, '')::uuid)"},
       {"interaction_update_channel_account",
        absl::StrCat("UPDATE interaction.channel_accounts a SET is_default = $3, settings = "
                     "$4::jsonb, update_time = now(), version = a.version + 1 WHERE a.tenant_id = "
@@ -102,7 +108,29 @@ std::string SettingsJson(ChannelAccount a) {
   a.clear_create_time();
   a.clear_update_time();
   a.clear_etag();
+  a.clear_mailbox_status();
   return api::ToJson(a);
+}
+
+// Fills the mailbox status of those of `accounts` (all of one tenant's,
+// or the one `id`; "" for all) polled at least once.
+void AddMailboxStatus(db::Tx& tx, const std::string& tenant, const std::string& id,
+                      std::vector<ChannelAccount*> accounts) {
+  std::map<std::string, ChannelAccount*> by_id;
+  for (ChannelAccount* a : accounts) {
+    if (a->inbound().has_imap()) by_id[api::LastSegment(a->name())] = a;
+  }
+  if (by_id.empty()) return;
+  for (const auto& row : db::Exec(tx, "interaction_mailbox_status", tenant, id)) {
+    const auto found = by_id.find(row[0].as<std::string>());
+    if (found == by_id.end()) continue;
+    v1::MailboxStatus* status = found->second->mutable_mailbox_status();
+    *status->mutable_last_poll_time() = TimeUtil::MicrosecondsToTimestamp(row[1].as<int64_t>());
+    status->set_last_error(row[2].as<std::string>());
+    status->set_received_messages(row[3].as<int64_t>());
+    status->set_skipped_messages(row[4].as<int64_t>());
+    *status->mutable_next_poll_time() = TimeUtil::MicrosecondsToTimestamp(row[5].as<int64_t>());
+  }
 }
 
 absl::Status NotFound(const std::string& id) {
@@ -142,6 +170,7 @@ absl::StatusOr<ChannelAccount> ChannelAccountStore::Get(const server::CallScope&
     const auto rows = db::Exec(tx, "interaction_get_channel_account", scope.tenant, id);
     if (rows.empty()) return NotFound(id);
     found = AccountFromRow(rows[0]);
+    AddMailboxStatus(tx, scope.tenant, id, {&found});
     return absl::OkStatus();
   }));
   return found;
@@ -155,6 +184,9 @@ absl::StatusOr<v1::ListChannelAccountsResponse> ChannelAccountStore::List(
     for (const auto& row : db::Exec(tx, "interaction_list_channel_accounts", scope.tenant)) {
       *response.add_accounts() = AccountFromRow(row);
     }
+    std::vector<ChannelAccount*> accounts;
+    for (ChannelAccount& a : *response.mutable_accounts()) accounts.push_back(&a);
+    AddMailboxStatus(tx, scope.tenant, "", std::move(accounts));
     return absl::OkStatus();
   }));
   return response;

@@ -8,6 +8,7 @@
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "tests/e2e/customer_suite.h"
 #include "tests/testing/chat_client.h"
+#include "tests/testing/imap_sink.h"
 #include "tests/testing/smtp_sink.h"
 
 namespace crm::testing {
@@ -285,6 +286,30 @@ TEST_CASE("an agent's e-mail reply through the gateway reaches a real SMTP serve
   CHECK(absl::StrContains(out, "suppressions/EMAIL:eve@example.com  MANUAL"));
   out = crmctl({"suppressions", "list"}, &code);
   CHECK(absl::StrContains(out, "eve@example.com"));
+
+  // The account's support mailbox, polled over IMAP: set with crmctl, and
+  // a customer's mail there becomes a conversation.
+  ImapSink mailbox;
+  s.WriteChannelSecret("e2e-imap-password", "imap-pass\n");
+  mailbox.Add(1,
+              "From: Bo Lind <bo@example.com>\nSubject: Size exchange\nMessage-ID: "
+              "<e2e-imap-1@example.com>\n\nCan I swap the M for an L?\n");
+  out = crmctl(
+      {"accounts", "update", created.name(),
+       absl::StrCat(R"(--json={"inbound": {"imap": {"host": "127.0.0.1", "port": )", mailbox.port(),
+                    R"(, "security": "SMTP_SECURITY_NONE", "username": )"
+                    R"("support@shop.example", "passwordSecret": "e2e-imap-password"}}})")},
+      &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "inbound imap support@shop.example@127.0.0.1:"));
+  const absl::Time polled_by = absl::Now() + absl::Seconds(20);
+  while (!absl::StrContains(out, "1 received") && absl::Now() < polled_by) {
+    absl::SleepFor(absl::Milliseconds(200));
+    out = crmctl({"accounts", "list"}, &code);
+  }
+  CHECK(absl::StrContains(out, "1 received, 0 skipped"));
+  out = crmctl({"conversations", "list", "--filter=status = \"OPEN\""}, &code);
+  CHECK(absl::StrContains(out, "Size exchange"));
 }
 
 }  // namespace crm::testing

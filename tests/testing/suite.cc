@@ -103,6 +103,10 @@ E2eSuite::E2eSuite(std::vector<std::string> extra_gateway_args) {
   ::mkdir(dir_.c_str(), 0700);
   WriteFile(dir_ + "/admin_token", kAdminToken);
   WriteFile(dir_ + "/page_secret", "e2e-page-token-secret-0123456789");
+  // The services' channel secrets (SMTP, IMAP, provider tokens), as
+  // scripts/up passes them to the interaction service.
+  ::mkdir((dir_ + "/channel-secrets").c_str(), 0700);
+  ::setenv("CRM_CHANNEL_SECRETS_DIR", (dir_ + "/channel-secrets").c_str(), 1);
   for (const auto& s : services_) {
     ports_[s.name] = FreePort();
     metrics_ports_[s.name] = FreePort();
@@ -145,6 +149,10 @@ void E2eSuite::Start(const ServiceRow& service, std::vector<std::string> extra_a
   processes_[service.name] = std::make_unique<ChildProcess>(
       absl::StrCat(CRM_SERVICES_BIN_DIR, "/", service.name, "/crm-", service.name), args,
       absl::StrCat(dir_, "/", service.name, ".log"));
+}
+
+void E2eSuite::WriteChannelSecret(const std::string& name, const std::string& value) {
+  WriteFile(absl::StrCat(dir_, "/channel-secrets/", name), value);
 }
 
 std::string E2eSuite::CreateKey(const std::string& tenant, const std::string& scopes) {

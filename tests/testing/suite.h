@@ -57,6 +57,9 @@ class E2eSuite {
   std::string db_url_of(const std::string& service) const;
   const std::vector<ServiceRow>& services() const { return services_; }
   const std::string& dir() const { return dir_; }
+  // Puts secret `name` in the directory the services read channel secrets
+  // from (CRM_CHANNEL_SECRETS_DIR).
+  void WriteChannelSecret(const std::string& name, const std::string& value);
 
  private:
   void Start(const ServiceRow& service, std::vector<std::string> extra_args);

@@ -1,4 +1,4 @@
-// crmctl accounts list | new | show | delete, and suppressions list | add |
+// crmctl accounts list | new | show | update | delete, and suppressions list | add |
 // remove: the interaction service's channel accounts and suppression list.
 #include <grpcpp/client_context.h>
 
@@ -25,13 +25,33 @@ void PrintAccount(const v1::ChannelAccount& a) {
   std::printf("%s  %-9s %-7s %-30s %s  %s\n", a.name().c_str(), api::EnumText(a.channel()).c_str(),
               a.is_default() ? "default" : "", a.sender().c_str(), a.display_name().c_str(),
               where.c_str());
+  if (a.inbound().has_imap()) {
+    const v1::ImapSettings& imap = a.inbound().imap();
+    const v1::MailboxStatus& status = a.mailbox_status();
+    std::string state = "not polled yet";
+    if (status.has_last_poll_time()) {
+      state =
+          absl::StrCat("polled ", When(status.last_poll_time()), ", ", status.received_messages(),
+                       " received, ", status.skipped_messages(), " skipped",
+                       status.last_error().empty() ? "" : ", error: ", status.last_error());
+    }
+    std::printf("    inbound imap %s@%s:%d/%s  %s\n", imap.username().c_str(), imap.host().c_str(),
+                imap.port() != 0                           ? imap.port()
+                : imap.security() == v1::SMTP_SECURITY_TLS ? 993
+                                                           : 143,
+                imap.mailbox().empty() ? "INBOX" : imap.mailbox().c_str(), state.c_str());
+  }
+  if (!a.inbound().webhook_secret().empty()) {
+    std::printf("    inbound webhook (signed with secret %s)\n",
+                a.inbound().webhook_secret().c_str());
+  }
 }
 
 }  // namespace
 
 int Accounts(const std::vector<char*>& args) {
   if (args.size() < 3) {
-    std::fprintf(stderr, "usage: crmctl accounts list|new|show|delete [NAME] [--json J]\n");
+    std::fprintf(stderr, "usage: crmctl accounts list|new|show|update|delete [NAME] [--json J]\n");
     return 2;
   }
   auto stub = v1::ChannelAccountService::NewStub(Channel());
@@ -65,6 +85,25 @@ int Accounts(const std::vector<char*>& args) {
     grpc::Status s = stub->GetChannelAccount(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     std::printf("%s\n", Json(out).c_str());
+    return 0;
+  }
+  if (verb == "update") {
+    // The account's top-level fields the JSON sets are updated.
+    v1::UpdateChannelAccountRequest request;
+    if (!FromJsonFlag(request.mutable_account())) return 2;
+    request.mutable_account()->set_name(args[3]);
+    request.mutable_account()->set_etag(absl::GetFlag(FLAGS_etag));
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    request.account().GetReflection()->ListFields(request.account(), &fields);
+    for (const auto* field : fields) {
+      if (field->name() != "name" && field->name() != "etag") {
+        request.mutable_update_mask()->add_paths(field->name());
+      }
+    }
+    v1::ChannelAccount out;
+    grpc::Status s = stub->UpdateChannelAccount(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    PrintAccount(out);
     return 0;
   }
   if (verb == "delete") {

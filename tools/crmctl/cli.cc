@@ -1,6 +1,7 @@
 #include "tools/crmctl/cli.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -121,6 +122,10 @@ void Prepare(grpc::ClientContext* ctx, const std::string& bearer) {
   }
   ctx->set_deadline(
       absl::ToChronoTime(absl::Now() + absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms))));
+}
+
+std::string When(const google::protobuf::Timestamp& t) {
+  return google::protobuf::util::TimeUtil::ToString(t).substr(0, 19);
 }
 
 std::string Json(const google::protobuf::Message& m, bool pretty) {

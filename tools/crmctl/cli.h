@@ -4,6 +4,7 @@
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <google/protobuf/timestamp.pb.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
@@ -82,6 +83,8 @@ void Prepare(grpc::ClientContext* ctx, const std::string& bearer = "");
 // A context for a long client stream: credentials, no deadline.
 void PrepareStream(grpc::ClientContext* ctx);
 std::string Json(const google::protobuf::Message& m, bool pretty = true);
+// A time as "2026-12-02T11:02:04" (UTC), for tables.
+std::string When(const google::protobuf::Timestamp& t);
 // Enum values by their lower-case suffix: "email" with prefix
 // "CONSENT_CHANNEL_" → CONSENT_CHANNEL_EMAIL; the zero value when unknown or
 // empty (the service then names the field).

@@ -25,10 +25,6 @@ namespace {
 namespace v1 = crm::interaction::v1;
 using google::protobuf::util::TimeUtil;
 
-std::string When(const google::protobuf::Timestamp& t) {
-  return TimeUtil::ToString(t).substr(0, 19);
-}
-
 // One line per conversation: name, channel, status, messages, last
 // message time, labels, subject.
 void PrintConversation(const v1::Conversation& c) {

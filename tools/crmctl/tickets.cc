@@ -24,8 +24,7 @@ namespace v1 = crm::ticketing::v1;
 void PrintLine(const v1::Ticket& t) {
   std::printf("%s  %-8s %-7s %s  %s\n", t.name().c_str(),
               v1::Status_Name(t.status()).substr(7).c_str(),
-              v1::Priority_Name(t.priority()).substr(9).c_str(),
-              google::protobuf::util::TimeUtil::ToString(t.update_time()).substr(0, 19).c_str(),
+              v1::Priority_Name(t.priority()).substr(9).c_str(), When(t.update_time()).c_str(),
               t.subject().c_str());
 }
 
@@ -315,11 +314,9 @@ int Tickets(const std::vector<char*>& args) {
                 out.sla().breached() ? "  (a target was missed)" : "");
     using google::protobuf::util::TimeUtil;
     for (const auto& c : out.sla().clocks()) {
-      const std::string when =
-          c.has_achieved_time()
-              ? "met " + TimeUtil::ToString(c.achieved_time()).substr(0, 19) + " UTC"
-          : c.has_due_time() ? "due " + TimeUtil::ToString(c.due_time()).substr(0, 19) + " UTC"
-                             : std::string("paused");
+      const std::string when = c.has_achieved_time() ? "met " + When(c.achieved_time()) + " UTC"
+                               : c.has_due_time()    ? "due " + When(c.due_time()) + " UTC"
+                                                     : std::string("paused");
       std::printf("  %-16s %6d min  %-8s %s%s\n", v1::SlaMetric_Name(c.metric()).substr(11).c_str(),
                   c.target_minutes(), v1::SlaClockState_Name(c.state()).substr(16).c_str(),
                   when.c_str(), c.breached() ? "  BREACHED" : "");
@@ -378,8 +375,7 @@ int Tickets(const std::vector<char*>& args) {
     grpc::Status s = stub->ListComments(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     for (const auto& c : out.comments()) {
-      std::printf("%s  %s %s (%s)%s\n  %s\n",
-                  google::protobuf::util::TimeUtil::ToString(c.create_time()).substr(0, 19).c_str(),
+      std::printf("%s  %s %s (%s)%s\n  %s\n", When(c.create_time()).c_str(),
                   v1::AuthorKind_Name(c.author_kind()).substr(12).c_str(), c.author().c_str(),
                   c.public_() ? "public" : "internal note",
                   c.attachments_size() > 0 ? " +attachments" : "", c.body().c_str());

@@ -181,6 +181,17 @@ TEST_CASE("an IMAP mailbox: new mail is taken once and threaded, across a renumb
   CHECK(row.last_uid == 3);
   CHECK(MessagesOf(o, taken.conversation().name()).size() == 2);
 
+  // The account shows how polling goes.
+  v1::GetChannelAccountRequest get;
+  get.set_name(account.name());
+  v1::ChannelAccount shown;
+  REQUIRE(o.accounts->GetChannelAccount(ServiceHarness::Ctx().get(), get, &shown).ok());
+  CHECK(shown.mailbox_status().received_messages() == row.received);
+  CHECK(shown.mailbox_status().last_error().empty());
+  CHECK(shown.mailbox_status().has_last_poll_time());
+  CHECK(shown.mailbox_status().next_poll_time().seconds() >
+        shown.mailbox_status().last_poll_time().seconds());
+
   // Mail after the renumbering is taken as usual.
   sink.Add(4, Mail("Kemi Ade <kemi@customer.example>", "<k3@customer.example>",
                    "Re: Where is my parcel?", "It came, thanks!", "<k2@customer.example>"));
@@ -202,6 +213,13 @@ TEST_CASE("an IMAP mailbox: a refused login and a dropped connection are retried
   CHECK(absl::StrContains(row.last_error, "login refused"));
   CHECK_FALSE(absl::StrContains(row.last_error, "imap-pass"));  // the password never shows
   CHECK(row.received == 0);
+  v1::ListChannelAccountsResponse listed;
+  REQUIRE(o.accounts->ListChannelAccounts(ServiceHarness::Ctx().get(), {}, &listed).ok());
+  REQUIRE(listed.accounts_size() == 1);
+  CHECK(absl::StrContains(listed.accounts(0).mailbox_status().last_error(), "login refused"));
+  // Another tenant sees nothing of it.
+  REQUIRE(o.accounts->ListChannelAccounts(ServiceHarness::Ctx("globex").get(), {}, &listed).ok());
+  CHECK(listed.accounts_size() == 0);
 
   ImapSinkOptions flaky;
   flaky.drop_first = 1;
