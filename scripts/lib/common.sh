@@ -6,7 +6,7 @@ CRM_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libpqxx-dev prometheus-cpp-dev catch2 libssl-dev zlib1g-dev
   nlohmann-json3-dev libgoogle-perftools-dev libgmime-3.0-dev
-  libcurl4-openssl-dev libcpp-httplib-dev libkainjow-mustache-dev python3-aiosmtpd
+  libcurl4-openssl-dev libcpp-httplib-dev libkainjow-mustache-dev python3-aiosmtpd libgsl-dev
   python3 python3-grpcio python3-protobuf grpc-proto
   postgresql-15 postgresql-client-15
   pkg-config cmake ninja-build ccache g++ gzip

@@ -1,0 +1,382 @@
+#include "services/analytics/value_model.h"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_hyperg.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+
+namespace crm::analytics {
+namespace {
+
+constexpr double kBad = 1e300;  // what a minimiser sees outside the domain
+
+void InitGsl() {
+  static std::once_flag once;
+  // GSL's default handler aborts the process; errors come back as statuses.
+  std::call_once(once, [] { gsl_set_error_handler_off(); });
+}
+
+double LnGamma(double v) { return gsl_sf_lngamma(v); }
+
+// log(exp(u) + exp(v)) without overflow.
+double LogAddExp(double u, double v) {
+  if (u == -std::numeric_limits<double>::infinity()) return v;
+  if (v == -std::numeric_limits<double>::infinity()) return u;
+  const double hi = std::max(u, v);
+  return hi + std::log1p(std::exp(std::min(u, v) - hi));
+}
+
+// 2F1(a, b; c; z) for 0 <= z < 1, by GSL's series, or through Euler's
+// transformation 2F1(c-a, c-b; c; z) (1-z)^(c-a-b) when the series fails.
+absl::StatusOr<double> Hyp2F1(double a, double b, double c, double z) {
+  InitGsl();
+  gsl_sf_result result;
+  if (gsl_sf_hyperg_2F1_e(a, b, c, z, &result) == GSL_SUCCESS && std::isfinite(result.val)) {
+    return result.val;
+  }
+  if (gsl_sf_hyperg_2F1_e(c - a, c - b, c, z, &result) == GSL_SUCCESS &&
+      std::isfinite(result.val)) {
+    return result.val * std::pow(1 - z, c - a - b);
+  }
+  return absl::FailedPreconditionError(absl::StrCat("the hypergeometric function 2F1(", a, ", ", b,
+                                                    "; ", c, "; ", z,
+                                                    ") cannot be evaluated for these parameters"));
+}
+
+// The negative log-likelihood of a model over its log-parameters (so the
+// minimiser never leaves the positive reals).
+using Objective = std::function<double(const std::vector<double>& natural)>;
+
+struct Minimum {
+  std::vector<double> natural;
+  double value = 0;
+  int iterations = 0;
+  bool converged = false;
+};
+
+double CallObjective(const gsl_vector* v, void* params) {
+  const Objective& objective = *static_cast<const Objective*>(params);
+  std::vector<double> natural(v->size);
+  for (size_t i = 0; i < v->size; ++i) natural[i] = std::exp(gsl_vector_get(v, i));
+  const double value = objective(natural);
+  return std::isfinite(value) ? value : kBad;
+}
+
+// Nelder-Mead (GSL's nmsimplex2) over log-parameters from `start`,
+// restarted from its own result until a restart no longer improves it.
+Minimum Minimize(const Objective& objective, const std::vector<double>& start) {
+  InitGsl();
+  const size_t n = start.size();
+  gsl_multimin_function function;
+  function.n = n;
+  function.f = &CallObjective;
+  function.params = const_cast<Objective*>(&objective);
+  gsl_vector* x = gsl_vector_alloc(n);
+  gsl_vector* step = gsl_vector_alloc(n);
+  for (size_t i = 0; i < n; ++i) gsl_vector_set(x, i, std::log(start[i]));
+  gsl_multimin_fminimizer* s = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, n);
+  Minimum best;
+  best.value = kBad;
+  double step_size = 0.5;
+  for (int round = 0; round < 6; ++round) {
+    gsl_vector_set_all(step, step_size);
+    gsl_multimin_fminimizer_set(s, &function, x, step);
+    int status = GSL_CONTINUE;
+    int iterations = 0;
+    while (status == GSL_CONTINUE && iterations < 20000) {
+      ++iterations;
+      if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS) break;
+      status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), 1e-10);
+    }
+    best.iterations += iterations;
+    const double value = gsl_multimin_fminimizer_minimum(s);
+    gsl_vector_memcpy(x, gsl_multimin_fminimizer_x(s));
+    const bool settled = status == GSL_SUCCESS && std::abs(best.value - value) < 1e-9;
+    best.value = std::min(best.value, value);
+    best.converged = status == GSL_SUCCESS && value < kBad;
+    if (settled) break;
+    step_size = 0.1;
+  }
+  best.natural.resize(n);
+  for (size_t i = 0; i < n; ++i) best.natural[i] = std::exp(gsl_vector_get(x, i));
+  gsl_multimin_fminimizer_free(s);
+  gsl_vector_free(step);
+  gsl_vector_free(x);
+  return best;
+}
+
+// Standard errors from the numerical Hessian of `objective` (a negative
+// log-likelihood) at `at`: zeros when it is not positive definite.
+std::vector<double> StandardErrors(const Objective& objective, const std::vector<double>& at) {
+  const size_t n = at.size();
+  std::vector<double> h(n);
+  for (size_t i = 0; i < n; ++i) h[i] = 1e-4 * std::max(std::abs(at[i]), 1e-3);
+  const auto f = [&](size_t i, double di, size_t j, double dj) {
+    std::vector<double> p = at;
+    p[i] += di;
+    p[j] += dj;
+    return objective(p);
+  };
+  const double f0 = objective(at);
+  gsl_matrix* hessian = gsl_matrix_alloc(n, n);
+  for (size_t i = 0; i < n; ++i) {
+    const double d2 = (f(i, h[i], i, 0) - 2 * f0 + f(i, -h[i], i, 0)) / (h[i] * h[i]);
+    gsl_matrix_set(hessian, i, i, d2);
+    for (size_t j = i + 1; j < n; ++j) {
+      const double dij = (f(i, h[i], j, h[j]) - f(i, h[i], j, -h[j]) - f(i, -h[i], j, h[j]) +
+                          f(i, -h[i], j, -h[j])) /
+                         (4 * h[i] * h[j]);
+      gsl_matrix_set(hessian, i, j, dij);
+      gsl_matrix_set(hessian, j, i, dij);
+    }
+  }
+  std::vector<double> errors(n, 0.0);
+  if (gsl_linalg_cholesky_decomp1(hessian) == GSL_SUCCESS &&
+      gsl_linalg_cholesky_invert(hessian) == GSL_SUCCESS) {
+    for (size_t i = 0; i < n; ++i) {
+      const double v = gsl_matrix_get(hessian, i, i);
+      errors[i] = v > 0 ? std::sqrt(v) : 0.0;
+    }
+  }
+  gsl_matrix_free(hessian);
+  return errors;
+}
+
+absl::Status CheckHistory(const PurchaseHistory& h, size_t i) {
+  if (h.x < 0 || !std::isfinite(h.t_x) || !std::isfinite(h.T) || h.t_x < 0 || h.T < 0 ||
+      h.t_x > h.T || (h.x == 0 && h.t_x != 0) || (h.x > 0 && h.t_x <= 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "customers[", i, "]: x = ", h.x, ", t_x = ", h.t_x, ", T = ", h.T,
+        " is not a purchase history (x >= 0, T >= 0, 0 < t_x <= T when x > 0, t_x = 0 when x = "
+        "0)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+double BgNbdLogLikelihood(const BgNbdParams& m, const PurchaseHistory& h) {
+  const double x = static_cast<double>(h.x);
+  const double a1 = LnGamma(m.r + x) - LnGamma(m.r) + m.r * std::log(m.alpha);
+  const double a2 = LnGamma(m.a + m.b) + LnGamma(m.b + x) - LnGamma(m.b) - LnGamma(m.a + m.b + x);
+  const double a3 = -(m.r + x) * std::log(m.alpha + h.T);
+  const double a4 =
+      h.x > 0 ? std::log(m.a) - std::log(m.b + x - 1) - (m.r + x) * std::log(m.alpha + h.t_x)
+              : -std::numeric_limits<double>::infinity();
+  return a1 + a2 + LogAddExp(a3, a4);
+}
+
+absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers) {
+  // Customers with the same history count once, weighted.
+  std::map<std::tuple<int64_t, double, double>, double> groups;
+  int64_t repeat_buyers = 0;
+  double total_age = 0;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    const PurchaseHistory& h = customers[i];
+    if (auto valid = CheckHistory(h, i); !valid.ok()) return valid;
+    groups[{h.x, h.t_x, h.T}] += 1;
+    if (h.x > 0) ++repeat_buyers;
+    total_age += h.T;
+  }
+  if (customers.size() < static_cast<size_t>(kMinCustomers) || repeat_buyers < kMinRepeatBuyers) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "too few customers to fit BG/NBD: ", customers.size(), " customers, ", repeat_buyers,
+        " of them repeat buyers; it needs at least ", kMinCustomers, " and ", kMinRepeatBuyers));
+  }
+  std::vector<std::pair<PurchaseHistory, double>> weighted;
+  weighted.reserve(groups.size());
+  for (const auto& [key, weight] : groups) {
+    weighted.push_back({{std::get<0>(key), std::get<1>(key), std::get<2>(key)}, weight});
+  }
+  const Objective objective = [&weighted](const std::vector<double>& v) {
+    const BgNbdParams m{v[0], v[1], v[2], v[3]};
+    double sum = 0;
+    for (const auto& [h, weight] : weighted) sum += weight * BgNbdLogLikelihood(m, h);
+    return -sum;
+  };
+  const double mean_age = total_age / static_cast<double>(customers.size());
+  const Minimum found = Minimize(objective, {1.0, std::max(1e-3, mean_age), 1.0, 1.0});
+  if (!found.converged) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the BG/NBD fit did not converge after ", found.iterations, " iterations"));
+  }
+  const std::vector<double> errors = StandardErrors(objective, found.natural);
+  BgNbdFit fit;
+  fit.params = {found.natural[0], found.natural[1], found.natural[2], found.natural[3]};
+  fit.standard_errors = {errors[0], errors[1], errors[2], errors[3]};
+  fit.log_likelihood = -found.value;
+  fit.iterations = found.iterations;
+  fit.converged = true;
+  return fit;
+}
+
+double BgNbdProbabilityAlive(const BgNbdParams& m, const PurchaseHistory& h) {
+  if (h.x == 0) return 1.0;
+  const double x = static_cast<double>(h.x);
+  const double odds =
+      m.a / (m.b + x - 1) * std::exp((m.r + x) * std::log((m.alpha + h.T) / (m.alpha + h.t_x)));
+  return 1.0 / (1.0 + odds);
+}
+
+absl::StatusOr<double> BgNbdExpectedPurchases(const BgNbdParams& m, const PurchaseHistory& h,
+                                              double horizon) {
+  if (horizon <= 0) return 0.0;
+  const double x = static_cast<double>(h.x);
+  const double z = horizon / (m.alpha + h.T + horizon);
+  auto hyp = Hyp2F1(m.r + x, m.b + x, m.a + m.b + x - 1, z);
+  if (!hyp.ok()) return hyp.status();
+  const double first = (m.a + m.b + x - 1) / (m.a - 1);
+  const double second =
+      1 - *hyp * std::exp((m.r + x) * std::log((m.alpha + h.T) / (m.alpha + h.T + horizon)));
+  const double odds = h.x > 0
+                          ? m.a / (m.b + x - 1) *
+                                std::exp((m.r + x) * std::log((m.alpha + h.T) / (m.alpha + h.t_x)))
+                          : 0.0;
+  return first * second / (1 + odds);
+}
+
+absl::StatusOr<double> BgNbdExpectedPurchasesNew(const BgNbdParams& m, double t) {
+  if (t <= 0) return 0.0;
+  auto hyp = Hyp2F1(m.r, m.b, m.a + m.b - 1, t / (m.alpha + t));
+  if (!hyp.ok()) return hyp.status();
+  return (m.a + m.b - 1) / (m.a - 1) * (1 - std::pow(m.alpha / (m.alpha + t), m.r) * *hyp);
+}
+
+double GammaGammaLogLikelihood(const GammaGammaParams& m, const SpendHistory& h) {
+  const double px = m.p * static_cast<double>(h.x);
+  return LnGamma(px + m.q) - LnGamma(px) - LnGamma(m.q) + m.q * std::log(m.gamma) +
+         (px - 1) * std::log(h.mean_value) + px * std::log(static_cast<double>(h.x)) -
+         (px + m.q) * std::log(m.gamma + h.mean_value * static_cast<double>(h.x));
+}
+
+absl::StatusOr<GammaGammaFit> FitGammaGamma(const std::vector<SpendHistory>& customers) {
+  std::map<std::pair<int64_t, double>, double> groups;
+  for (size_t i = 0; i < customers.size(); ++i) {
+    const SpendHistory& h = customers[i];
+    if (h.x < 1 || !std::isfinite(h.mean_value) || h.mean_value <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("customers[", i, "]: x = ", h.x, ", mean value ", h.mean_value,
+                       " is not a repeat buyer's spend (x >= 1, mean value > 0)"));
+    }
+    groups[{h.x, h.mean_value}] += 1;
+  }
+  if (customers.size() < static_cast<size_t>(kMinRepeatBuyers)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("too few repeat buyers to fit Gamma-Gamma: ", customers.size(),
+                     "; it needs at least ", kMinRepeatBuyers));
+  }
+  double mean = 0;
+  for (const SpendHistory& h : customers) mean += h.mean_value;
+  mean /= static_cast<double>(customers.size());
+  const Objective objective = [&groups](const std::vector<double>& v) {
+    const GammaGammaParams m{v[0], v[1], v[2]};
+    double sum = 0;
+    for (const auto& [key, weight] : groups) {
+      sum += weight * GammaGammaLogLikelihood(m, {key.first, key.second});
+    }
+    return -sum;
+  };
+  const Minimum found = Minimize(objective, {1.0, 1.0, std::max(1e-3, mean)});
+  if (!found.converged) {
+    return absl::FailedPreconditionError(absl::StrCat("the Gamma-Gamma fit did not converge after ",
+                                                      found.iterations, " iterations"));
+  }
+  const std::vector<double> errors = StandardErrors(objective, found.natural);
+  GammaGammaFit fit;
+  fit.params = {found.natural[0], found.natural[1], found.natural[2]};
+  fit.standard_errors = {errors[0], errors[1], errors[2]};
+  fit.log_likelihood = -found.value;
+  fit.iterations = found.iterations;
+  fit.converged = true;
+  return fit;
+}
+
+double GammaGammaExpectedValue(const GammaGammaParams& m, const SpendHistory& h) {
+  const double x = static_cast<double>(h.x);
+  if (h.x < 1) return m.p * m.gamma / (m.q - 1);
+  return (m.gamma + h.mean_value * x) * m.p / (m.p * x + m.q - 1);
+}
+
+CalibrationSummary Summarize(std::vector<DailyPurchase> purchases, int64_t calibration_end_day,
+                             int64_t holdout_end_day, double days_per_unit) {
+  std::sort(purchases.begin(), purchases.end(), [](const DailyPurchase& l, const DailyPurchase& r) {
+    return std::tie(l.customer, l.day) < std::tie(r.customer, r.day);
+  });
+  CalibrationSummary summary;
+  size_t i = 0;
+  while (i < purchases.size()) {
+    const int64_t customer = purchases[i].customer;
+    const int64_t first = purchases[i].day;
+    int64_t x = 0;
+    int64_t last = first;
+    int64_t holdout = 0;
+    double repeat_value = 0;
+    int64_t previous = first;
+    double day_value = 0;
+    // One purchase per day: values of a day added.
+    const auto close_day = [&](int64_t day, double value) {
+      if (day == first) return;
+      if (day <= calibration_end_day) {
+        ++x;
+        last = day;
+        repeat_value += value;
+      } else if (day <= holdout_end_day) {
+        ++holdout;
+      }
+    };
+    for (; i < purchases.size() && purchases[i].customer == customer; ++i) {
+      if (purchases[i].day != previous) {
+        close_day(previous, day_value);
+        previous = purchases[i].day;
+        day_value = 0;
+      }
+      day_value += purchases[i].value;
+    }
+    close_day(previous, day_value);
+    if (first > calibration_end_day) continue;  // not yet a customer then
+    summary.customers.push_back(customer);
+    summary.histories.push_back({x, static_cast<double>(last - first) / days_per_unit,
+                                 static_cast<double>(calibration_end_day - first) / days_per_unit});
+    summary.mean_values.push_back(x > 0 ? repeat_value / static_cast<double>(x) : 0.0);
+    summary.holdout_purchases.push_back(holdout);
+  }
+  return summary;
+}
+
+absl::StatusOr<HoldoutComparison> CompareHoldout(const BgNbdParams& m,
+                                                 const CalibrationSummary& summary, double horizon,
+                                                 int64_t max_bucket) {
+  HoldoutComparison out;
+  out.by_frequency.resize(static_cast<size_t>(max_bucket) + 1);
+  for (int64_t x = 0; x <= max_bucket; ++x) out.by_frequency[x].x = x;
+  for (size_t i = 0; i < summary.histories.size(); ++i) {
+    const PurchaseHistory& h = summary.histories[i];
+    absl::StatusOr<double> expected = BgNbdExpectedPurchases(m, h, horizon);
+    if (!expected.ok()) return expected.status();
+    HoldoutRow& row = out.by_frequency[std::min(h.x, max_bucket)];
+    ++row.customers;
+    row.predicted += *expected;
+    row.actual += static_cast<double>(summary.holdout_purchases[i]);
+    out.predicted_total += *expected;
+    out.actual_total += summary.holdout_purchases[i];
+  }
+  for (HoldoutRow& row : out.by_frequency) {
+    if (row.customers == 0) continue;
+    row.predicted /= static_cast<double>(row.customers);
+    row.actual /= static_cast<double>(row.customers);
+  }
+  return out;
+}
+
+}  // namespace crm::analytics
