@@ -1,31 +1,25 @@
 #include "services/analytics/value_model.h"
 
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_linalg.h>
-#include <gsl/gsl_multimin.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_hyperg.h>
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "services/analytics/minimize.h"
 
 namespace crm::analytics {
 namespace {
 
-constexpr double kBad = 1e300;  // what a minimiser sees outside the domain
-
-void InitGsl() {
-  static std::once_flag once;
-  // GSL's default handler aborts the process; errors come back as statuses.
-  std::call_once(once, [] { gsl_set_error_handler_off(); });
-}
+using internal::Domain;
+using internal::InitGsl;
+using internal::Minimum;
+using internal::Objective;
 
 double LnGamma(double v) { return gsl_sf_lngamma(v); }
 
@@ -52,105 +46,6 @@ absl::StatusOr<double> Hyp2F1(double a, double b, double c, double z) {
   return absl::FailedPreconditionError(absl::StrCat("the hypergeometric function 2F1(", a, ", ", b,
                                                     "; ", c, "; ", z,
                                                     ") cannot be evaluated for these parameters"));
-}
-
-// The negative log-likelihood of a model over its log-parameters (so the
-// minimiser never leaves the positive reals).
-using Objective = std::function<double(const std::vector<double>& natural)>;
-
-struct Minimum {
-  std::vector<double> natural;
-  double value = 0;
-  int iterations = 0;
-  bool converged = false;
-};
-
-double CallObjective(const gsl_vector* v, void* params) {
-  const Objective& objective = *static_cast<const Objective*>(params);
-  std::vector<double> natural(v->size);
-  for (size_t i = 0; i < v->size; ++i) natural[i] = std::exp(gsl_vector_get(v, i));
-  const double value = objective(natural);
-  return std::isfinite(value) ? value : kBad;
-}
-
-// Nelder-Mead (GSL's nmsimplex2) over log-parameters from `start`,
-// restarted from its own result until a restart no longer improves it.
-Minimum Minimize(const Objective& objective, const std::vector<double>& start) {
-  InitGsl();
-  const size_t n = start.size();
-  gsl_multimin_function function;
-  function.n = n;
-  function.f = &CallObjective;
-  function.params = const_cast<Objective*>(&objective);
-  gsl_vector* x = gsl_vector_alloc(n);
-  gsl_vector* step = gsl_vector_alloc(n);
-  for (size_t i = 0; i < n; ++i) gsl_vector_set(x, i, std::log(start[i]));
-  gsl_multimin_fminimizer* s = gsl_multimin_fminimizer_alloc(gsl_multimin_fminimizer_nmsimplex2, n);
-  Minimum best;
-  best.value = kBad;
-  double step_size = 0.5;
-  for (int round = 0; round < 6; ++round) {
-    gsl_vector_set_all(step, step_size);
-    gsl_multimin_fminimizer_set(s, &function, x, step);
-    int status = GSL_CONTINUE;
-    int iterations = 0;
-    while (status == GSL_CONTINUE && iterations < 20000) {
-      ++iterations;
-      if (gsl_multimin_fminimizer_iterate(s) != GSL_SUCCESS) break;
-      status = gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), 1e-10);
-    }
-    best.iterations += iterations;
-    const double value = gsl_multimin_fminimizer_minimum(s);
-    gsl_vector_memcpy(x, gsl_multimin_fminimizer_x(s));
-    const bool settled = status == GSL_SUCCESS && std::abs(best.value - value) < 1e-9;
-    best.value = std::min(best.value, value);
-    best.converged = status == GSL_SUCCESS && value < kBad;
-    if (settled) break;
-    step_size = 0.1;
-  }
-  best.natural.resize(n);
-  for (size_t i = 0; i < n; ++i) best.natural[i] = std::exp(gsl_vector_get(x, i));
-  gsl_multimin_fminimizer_free(s);
-  gsl_vector_free(step);
-  gsl_vector_free(x);
-  return best;
-}
-
-// Standard errors from the numerical Hessian of `objective` (a negative
-// log-likelihood) at `at`: zeros when it is not positive definite.
-std::vector<double> StandardErrors(const Objective& objective, const std::vector<double>& at) {
-  const size_t n = at.size();
-  std::vector<double> h(n);
-  for (size_t i = 0; i < n; ++i) h[i] = 1e-4 * std::max(std::abs(at[i]), 1e-3);
-  const auto f = [&](size_t i, double di, size_t j, double dj) {
-    std::vector<double> p = at;
-    p[i] += di;
-    p[j] += dj;
-    return objective(p);
-  };
-  const double f0 = objective(at);
-  gsl_matrix* hessian = gsl_matrix_alloc(n, n);
-  for (size_t i = 0; i < n; ++i) {
-    const double d2 = (f(i, h[i], i, 0) - 2 * f0 + f(i, -h[i], i, 0)) / (h[i] * h[i]);
-    gsl_matrix_set(hessian, i, i, d2);
-    for (size_t j = i + 1; j < n; ++j) {
-      const double dij = (f(i, h[i], j, h[j]) - f(i, h[i], j, -h[j]) - f(i, -h[i], j, h[j]) +
-                          f(i, -h[i], j, -h[j])) /
-                         (4 * h[i] * h[j]);
-      gsl_matrix_set(hessian, i, j, dij);
-      gsl_matrix_set(hessian, j, i, dij);
-    }
-  }
-  std::vector<double> errors(n, 0.0);
-  if (gsl_linalg_cholesky_decomp1(hessian) == GSL_SUCCESS &&
-      gsl_linalg_cholesky_invert(hessian) == GSL_SUCCESS) {
-    for (size_t i = 0; i < n; ++i) {
-      const double v = gsl_matrix_get(hessian, i, i);
-      errors[i] = v > 0 ? std::sqrt(v) : 0.0;
-    }
-  }
-  gsl_matrix_free(hessian);
-  return errors;
 }
 
 absl::Status CheckHistory(const PurchaseHistory& h, size_t i) {
@@ -206,14 +101,15 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
     return -sum;
   };
   const double mean_age = total_age / static_cast<double>(customers.size());
-  const Minimum found = Minimize(objective, {1.0, std::max(1e-3, mean_age), 1.0, 1.0});
+  const Minimum found =
+      internal::Minimize(objective, {1.0, std::max(1e-3, mean_age), 1.0, 1.0}, Domain::kPositive);
   if (!found.converged) {
     return absl::FailedPreconditionError(
         absl::StrCat("the BG/NBD fit did not converge after ", found.iterations, " iterations"));
   }
-  const std::vector<double> errors = StandardErrors(objective, found.natural);
+  const std::vector<double> errors = internal::StandardErrors(objective, found.params);
   BgNbdFit fit;
-  fit.params = {found.natural[0], found.natural[1], found.natural[2], found.natural[3]};
+  fit.params = {found.params[0], found.params[1], found.params[2], found.params[3]};
   fit.standard_errors = {errors[0], errors[1], errors[2], errors[3]};
   fit.log_likelihood = -found.value;
   fit.iterations = found.iterations;
@@ -287,14 +183,15 @@ absl::StatusOr<GammaGammaFit> FitGammaGamma(const std::vector<SpendHistory>& cus
     }
     return -sum;
   };
-  const Minimum found = Minimize(objective, {1.0, 1.0, std::max(1e-3, mean)});
+  const Minimum found =
+      internal::Minimize(objective, {1.0, 1.0, std::max(1e-3, mean)}, Domain::kPositive);
   if (!found.converged) {
     return absl::FailedPreconditionError(absl::StrCat("the Gamma-Gamma fit did not converge after ",
                                                       found.iterations, " iterations"));
   }
-  const std::vector<double> errors = StandardErrors(objective, found.natural);
+  const std::vector<double> errors = internal::StandardErrors(objective, found.params);
   GammaGammaFit fit;
-  fit.params = {found.natural[0], found.natural[1], found.natural[2]};
+  fit.params = {found.params[0], found.params[1], found.params[2]};
   fit.standard_errors = {errors[0], errors[1], errors[2]};
   fit.log_likelihood = -found.value;
   fit.iterations = found.iterations;

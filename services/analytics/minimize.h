@@ -1,0 +1,38 @@
+// The analytics models' one way to fit parameters: GSL's Nelder-Mead
+// simplex (nmsimplex2) over transformed parameters, so that the minimiser
+// never leaves their domain, restarted from its own answer until a restart
+// no longer improves it; and standard errors from the numerical Hessian.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+namespace crm::analytics::internal {
+
+// GSL reports errors as statuses, never by aborting (call before any GSL).
+void InitGsl();
+
+// Where the parameters live: (0, inf) through exp, (0, 1) through the
+// logistic function.
+enum class Domain { kPositive, kUnitInterval };
+
+// A function of the parameters themselves (not their transforms) to
+// minimise; non-finite values count as very large.
+using Objective = std::function<double(const std::vector<double>& params)>;
+
+struct Minimum {
+  std::vector<double> params;
+  double value = 0;
+  int iterations = 0;
+  bool converged = false;
+};
+
+Minimum Minimize(const Objective& objective, const std::vector<double>& start, Domain domain,
+                 double tolerance = 1e-10);
+
+// Standard errors of the minimum `at` of `objective`, a negative
+// log-likelihood: the square roots of the diagonal of the inverse of its
+// numerical Hessian; zeros when that is not positive definite.
+std::vector<double> StandardErrors(const Objective& objective, const std::vector<double>& at);
+
+}  // namespace crm::analytics::internal
