@@ -135,5 +135,6 @@ int Conversations(const std::vector<char*>& args);
 int Accounts(const std::vector<char*>& args);
 int Suppressions(const std::vector<char*>& args);
 int Chat(const std::vector<char*>& args);
+int Value(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
       "groups|new-group|agents|new-agent|away|back | rules "
       "list|new|show|enable|disable|delete|firings | conversations "
       "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | chat | accounts "
-      "list|new|show|delete | suppressions list|add|remove | health");
+      "list|new|show|update|delete | suppressions list|add|remove | value "
+      "rfm|fit|model|customer | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   if (group == "chat") return crm::crmctl::Chat(args);
   if (group == "accounts") return crm::crmctl::Accounts(args);
   if (group == "suppressions") return crm::crmctl::Suppressions(args);
+  if (group == "value") return crm::crmctl::Value(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

@@ -1,0 +1,231 @@
+#include "services/analytics/fact_store.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <map>
+#include <pqxx/pqxx>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
+#include "common/api/json.h"
+#include "common/base/crypto.h"
+#include "common/base/status.h"
+#include "crm/customer/v1/merge.pb.h"
+#include "crm/customer/v1/order.pb.h"
+
+namespace crm::analytics {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr char kCounts[] = "status NOT IN ('CANCELLED', 'REFUNDED')";
+
+const std::map<std::string, std::string>& Statements() {
+  static const auto* statements = new std::map<std::string, std::string>{
+      {"analytics_upsert_order",
+       "INSERT INTO analytics.orders (tenant_id, order_id, customer, currency_code, order_time, "
+       "status, total_minor, refunded_minor, discounted) VALUES ($1, $2::uuid, $3, $4, "
+       "to_timestamp($5::double precision / 1000000), $6, $7, $8, $9) ON CONFLICT (tenant_id, "
+       "order_id) DO UPDATE SET customer = excluded.customer, currency_code = "
+       "excluded.currency_code, order_time = excluded.order_time, status = excluded.status, "
+       "total_minor = excluded.total_minor, refunded_minor = excluded.refunded_minor, discounted "
+       "= excluded.discounted, update_time = now()"},
+      // customer.merged: $2 the merged customer, $3 the merge, $4 the survivor.
+      {"analytics_record_order_moves",
+       "INSERT INTO analytics.order_moves (tenant_id, merge_id, order_id, from_customer) SELECT "
+       "tenant_id, $3, order_id, customer FROM analytics.orders WHERE tenant_id = $1 AND customer "
+       "= $2 ON CONFLICT DO NOTHING"},
+      {"analytics_move_orders",
+       "UPDATE analytics.orders SET customer = $3, update_time = now() WHERE tenant_id = $1 AND "
+       "customer = $2"},
+      // customer.unmerged: $2 the merge, $3 the survivor.
+      {"analytics_restore_orders",
+       "UPDATE analytics.orders o SET customer = m.from_customer, update_time = now() FROM "
+       "analytics.order_moves m WHERE m.tenant_id = $1 AND m.merge_id = $2 AND o.tenant_id = "
+       "m.tenant_id AND o.order_id = m.order_id AND o.customer = $3"},
+      {"analytics_forget_order_moves",
+       "DELETE FROM analytics.order_moves WHERE tenant_id = $1 AND merge_id = $2"},
+      // customer.erased: $2 the customer, $3 their pseudonym.
+      {"analytics_pseudonymise_orders",
+       "UPDATE analytics.orders SET customer = $3, update_time = now() WHERE tenant_id = $1 AND "
+       "customer = $2"},
+      {"analytics_pseudonymise_moves",
+       "UPDATE analytics.order_moves SET from_customer = $3 WHERE tenant_id = $1 AND "
+       "from_customer = $2"},
+      {"analytics_record_freshness",
+       "INSERT INTO analytics.source_freshness (tenant_id, source, last_event_time, apply_time) "
+       "VALUES ($1, $2, to_timestamp($3::double precision / 1000000), clock_timestamp()) ON "
+       "CONFLICT (tenant_id, source) DO UPDATE SET last_event_time = GREATEST("
+       "analytics.source_freshness.last_event_time, excluded.last_event_time), apply_time = "
+       "excluded.apply_time"},
+      {"analytics_list_freshness",
+       "SELECT source, (EXTRACT(EPOCH FROM last_event_time) * 1000000)::bigint, (EXTRACT(EPOCH "
+       "FROM apply_time) * 1000000)::bigint FROM analytics.source_freshness WHERE tenant_id = $1 "
+       "ORDER BY source"},
+      {"analytics_find_main_currency",
+       "SELECT currency_code FROM analytics.orders WHERE tenant_id = $1 GROUP BY currency_code "
+       "ORDER BY count(*) DESC, currency_code LIMIT 1"},
+      {"analytics_sum_customer_orders",
+       absl::StrCat("SELECT customer, count(*), sum(total_minor - refunded_minor)::bigint, "
+                    "(EXTRACT(EPOCH FROM min(order_time)) * 1000000)::bigint, (EXTRACT(EPOCH "
+                    "FROM max(order_time)) * 1000000)::bigint FROM analytics.orders WHERE "
+                    "tenant_id = $1 AND currency_code = $2 AND ",
+                    kCounts, " GROUP BY customer ORDER BY customer")},
+      // $3 one customer, or '' for all.
+      {"analytics_list_order_points",
+       absl::StrCat("SELECT customer, (EXTRACT(EPOCH FROM order_time) * 1000000)::bigint, "
+                    "total_minor - refunded_minor FROM analytics.orders WHERE tenant_id = $1 AND "
+                    "currency_code = $2 AND ($3 = '' OR customer = $3) AND ",
+                    kCounts, " ORDER BY customer, order_time")},
+      {"analytics_save_model",
+       "INSERT INTO analytics.value_models (tenant_id, currency_code, model) VALUES ($1, $2, "
+       "$3::jsonb) ON CONFLICT (tenant_id, currency_code) DO UPDATE SET model = excluded.model, "
+       "fit_time = now()"},
+      {"analytics_get_model",
+       "SELECT model::text FROM analytics.value_models WHERE tenant_id = $1 AND currency_code = "
+       "$2"},
+  };
+  return *statements;
+}
+
+absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
+
+}  // namespace
+
+FactStore::FactStore(db::Pool& pool) : pool_(pool) { pool_.Prepare(Statements()); }
+
+absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event) {
+  const std::string& tenant = event.tenant();
+  if (event.type() == "order.recorded" || event.type() == "order.status_changed") {
+    crm::customer::v1::Order order;
+    if (!event.payload().UnpackTo(&order) || order.name().size() <= sizeof("orders/") - 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(event.type(), " ", event.cursor(), ": payload is not an Order"));
+    }
+    const std::string id = order.name().substr(sizeof("orders/") - 1);
+    const google::protobuf::Timestamp& when =
+        order.has_order_time() ? order.order_time() : order.create_time();
+    db::Exec(tx, "analytics_upsert_order", tenant, id, order.customer(), order.currency_code(),
+             TimeUtil::TimestampToMicroseconds(when), api::EnumText(order.status()),
+             order.total_minor(), order.refunded_minor(), order.discount_codes_size() > 0);
+  } else if (event.type() == "customer.merged" || event.type() == "customer.unmerged") {
+    crm::customer::v1::MergeRecord merge;
+    if (!event.payload().UnpackTo(&merge) || merge.survivor().empty() || merge.merged().empty() ||
+        merge.name().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(event.type(), " ", event.cursor(), ": payload is not a MergeRecord"));
+    }
+    if (event.type() == "customer.merged") {
+      db::Exec(tx, "analytics_record_order_moves", tenant, merge.merged(), merge.name());
+      db::Exec(tx, "analytics_move_orders", tenant, merge.merged(), merge.survivor());
+    } else {
+      db::Exec(tx, "analytics_restore_orders", tenant, merge.name(), merge.survivor());
+      db::Exec(tx, "analytics_forget_order_moves", tenant, merge.name());
+    }
+  } else if (event.type() == "customer.erased") {
+    const std::string pseudonym = "erased/" + crypto::NewUuid();
+    db::Exec(tx, "analytics_pseudonymise_orders", tenant, event.subject(), pseudonym);
+    db::Exec(tx, "analytics_pseudonymise_moves", tenant, event.subject(), pseudonym);
+  } else {
+    return absl::OkStatus();  // not asked for
+  }
+  db::Exec(tx, "analytics_record_freshness", tenant, "customer",
+           TimeUtil::TimestampToMicroseconds(event.create_time()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FactStore::Currency(const server::CallScope& scope,
+                                                const std::string& requested) {
+  if (!requested.empty()) {
+    const std::string code = absl::AsciiStrToUpper(requested);
+    if (code.size() != 3 || !absl::ascii_isalpha(code[0]) || !absl::ascii_isalpha(code[1]) ||
+        !absl::ascii_isalpha(code[2])) {
+      return absl::InvalidArgumentError("currency_code: three letters of ISO 4217, e.g. GBP");
+    }
+    return code;
+  }
+  std::string code;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    const auto rows = db::Exec(tx, "analytics_find_main_currency", scope.tenant);
+    if (!rows.empty()) code = rows[0][0].as<std::string>();
+    return absl::OkStatus();
+  }));
+  if (code.empty()) {
+    return absl::FailedPreconditionError(
+        "the tenant has no orders yet (the service learns them from the customer feed)");
+  }
+  return code;
+}
+
+absl::StatusOr<std::vector<CustomerOrders>> FactStore::CustomersIn(const server::CallScope& scope,
+                                                                   const std::string& currency) {
+  std::vector<CustomerOrders> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.clear();
+    for (const auto& row : db::Exec(tx, "analytics_sum_customer_orders", scope.tenant, currency)) {
+      out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+                     FromMicros(row[3].as<int64_t>()), FromMicros(row[4].as<int64_t>())});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<OrderPoint>> FactStore::OrdersIn(const server::CallScope& scope,
+                                                            const std::string& currency,
+                                                            const std::string& customer) {
+  std::vector<OrderPoint> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.clear();
+    for (const auto& row :
+         db::Exec(tx, "analytics_list_order_points", scope.tenant, currency, customer)) {
+      out.push_back(
+          {row[0].as<std::string>(), FromMicros(row[1].as<int64_t>()), row[2].as<int64_t>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Freshness> FactStore::Freshness(const server::CallScope& scope) {
+  v1::Freshness out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.Clear();
+    for (const auto& row : db::Exec(tx, "analytics_list_freshness", scope.tenant)) {
+      v1::SourceFreshness* s = out.add_sources();
+      s->set_source(row[0].as<std::string>());
+      const int64_t event = row[1].as<int64_t>();
+      const int64_t applied = row[2].as<int64_t>();
+      *s->mutable_last_event_time() = TimeUtil::MicrosecondsToTimestamp(event);
+      *s->mutable_apply_time() = TimeUtil::MicrosecondsToTimestamp(applied);
+      s->set_lag_ms(std::max<int64_t>(0, (applied - event) / 1000));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status FactStore::SaveModel(const server::CallScope& scope, const v1::ValueModel& model) {
+  return db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
+    db::Exec(tx, "analytics_save_model", scope.tenant, model.currency_code(), api::ToJson(model));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<v1::ValueModel>> FactStore::Model(const server::CallScope& scope,
+                                                               const std::string& currency) {
+  std::optional<v1::ValueModel> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.reset();
+    const auto rows = db::Exec(tx, "analytics_get_model", scope.tenant, currency);
+    if (rows.empty()) return absl::OkStatus();
+    v1::ValueModel model;
+    CRM_RETURN_IF_ERROR(api::MergeJson(rows[0][0].c_str(), &model));
+    out = std::move(model);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace crm::analytics

@@ -1,0 +1,71 @@
+// The analytics facts in the `analytics` schema: orders from the customer
+// feed (with merges, unmerges and erasures applied), how fresh each source
+// is, the summaries the value reports are computed from, and the kept
+// model fits.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db/pool.h"
+#include "common/db/transaction.h"
+#include "common/server/call.h"
+#include "crm/analytics/v1/value.pb.h"
+#include "crm/events/v1/event_feed.pb.h"
+
+namespace crm::analytics {
+
+inline constexpr char kSchema[] = "analytics";
+
+// A customer's orders that count (not cancelled, not fully refunded) in
+// one currency.
+struct CustomerOrders {
+  std::string customer;
+  int64_t orders = 0;
+  int64_t spent_minor = 0;  // totals less refunds
+  absl::Time first_order;
+  absl::Time last_order;
+};
+
+// One order that counts, for the value model.
+struct OrderPoint {
+  std::string customer;
+  absl::Time time;
+  int64_t value_minor = 0;
+};
+
+class FactStore {
+ public:
+  explicit FactStore(db::Pool& pool);
+
+  // The customer feed's events: order.recorded and order.status_changed
+  // upsert the order; customer.merged, customer.unmerged and
+  // customer.erased move its orders. In the event's tenant's transaction.
+  absl::Status ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event);
+
+  // The currency of most of the tenant's orders, or `requested` when set
+  // (upper-cased, checked as ISO 4217 letters); FAILED_PRECONDITION when
+  // the tenant has no orders.
+  absl::StatusOr<std::string> Currency(const server::CallScope& scope,
+                                       const std::string& requested);
+  absl::StatusOr<std::vector<CustomerOrders>> CustomersIn(const server::CallScope& scope,
+                                                          const std::string& currency);
+  absl::StatusOr<std::vector<OrderPoint>> OrdersIn(const server::CallScope& scope,
+                                                   const std::string& currency,
+                                                   const std::string& customer = "");
+  absl::StatusOr<v1::Freshness> Freshness(const server::CallScope& scope);
+
+  absl::Status SaveModel(const server::CallScope& scope, const v1::ValueModel& model);
+  // nullopt before the first fit.
+  absl::StatusOr<std::optional<v1::ValueModel>> Model(const server::CallScope& scope,
+                                                      const std::string& currency);
+
+ private:
+  db::Pool& pool_;
+};
+
+}  // namespace crm::analytics

@@ -1,0 +1,37 @@
+// From the facts to the value reports: RFM summaries, the value model's
+// fit and holdout check, and one customer's predicted value. No I/O.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "crm/analytics/v1/value.pb.h"
+#include "services/analytics/fact_store.h"
+#include "services/analytics/rfm.h"
+
+namespace crm::analytics {
+
+v1::RfmSegment SegmentProto(RfmSegment segment);
+
+// RFM scores of `customers` with recency counted to `as_of`, in their order.
+std::vector<v1::RfmScores> ScoreCustomers(const std::vector<CustomerOrders>& customers,
+                                          absl::Time as_of);
+// The distribution: every segment, empty ones included.
+v1::RfmSummary SummarizeRfm(const std::vector<CustomerOrders>& customers,
+                            const std::vector<v1::RfmScores>& scores);
+
+// BG/NBD and Gamma-Gamma on `orders` (days in weeks, purchases on one day
+// counted as one), observed until the last order; with a holdout check of
+// `holdout_weeks` when the history before it is at least half as long.
+absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orders,
+                                             double holdout_weeks);
+
+// What `model` expects of a customer with `orders`, observed until the
+// later of the model's last order and theirs.
+absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
+                                                const std::vector<OrderPoint>& orders,
+                                                double horizon_weeks, double annual_discount_rate);
+
+}  // namespace crm::analytics

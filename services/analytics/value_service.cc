@@ -1,0 +1,143 @@
+#include "services/analytics/value_service.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/api/validation.h"
+#include "common/base/status.h"
+#include "services/analytics/value_reports.h"
+
+namespace crm::analytics {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+google::protobuf::Timestamp TimestampOf(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+// Recency is counted to the request's time, or to the tenant's last order
+// (so that a history that ended, an import or a demo data set, is read as
+// of its end).
+absl::Time AsOf(const std::vector<CustomerOrders>& customers,
+                const google::protobuf::Timestamp* requested) {
+  if (requested != nullptr) return TimeOf(*requested);
+  absl::Time last = absl::InfinitePast();
+  for (const CustomerOrders& c : customers) last = std::max(last, c.last_order);
+  return last;
+}
+
+}  // namespace
+
+ValueServiceImpl::ValueServiceImpl(FactStore& facts, server::Executor& executor,
+                                   server::CallOptions call_options)
+    : facts_(facts), executor_(executor), call_options_(call_options) {}
+
+grpc::ServerUnaryReactor* ValueServiceImpl::GetRfmSummary(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetRfmSummaryRequest* request,
+                                                          v1::RfmSummary* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (request->has_as_of_time() &&
+        (request->as_of_time().seconds() < 0 || request->as_of_time().seconds() > 253402300799 ||
+         request->as_of_time().nanos() < 0 || request->as_of_time().nanos() > 999999999)) {
+      return absl::InvalidArgumentError("as_of_time: a time from 1970 to 9999");
+    }
+    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
+    CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
+                         facts_.CustomersIn(scope, currency));
+    const absl::Time as_of =
+        AsOf(customers, request->has_as_of_time() ? &request->as_of_time() : nullptr);
+    *response = SummarizeRfm(customers, ScoreCustomers(customers, as_of));
+    response->set_currency_code(currency);
+    if (!customers.empty()) *response->mutable_as_of_time() = TimestampOf(as_of);
+    CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ValueServiceImpl::FitValueModel(grpc::CallbackServerContext* ctx,
+                                                          const v1::FitValueModelRequest* request,
+                                                          v1::ValueModel* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    const double holdout = request->holdout_weeks() == 0 ? 13 : request->holdout_weeks();
+    if (!(holdout >= 1 && holdout <= 104)) {
+      return absl::InvalidArgumentError("holdout_weeks: 1 to 104");
+    }
+    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
+    CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
+    CRM_ASSIGN_OR_RETURN(*response, analytics::FitValueModel(orders, holdout));
+    response->set_name("valueModels/" + currency);
+    response->set_currency_code(currency);
+    *response->mutable_fit_time() = TimestampOf(absl::Now());
+    return facts_.SaveModel(scope, *response);
+  });
+}
+
+grpc::ServerUnaryReactor* ValueServiceImpl::GetValueModel(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetValueModelRequest* request,
+                                                          v1::ValueModel* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    absl::string_view code = request->name();
+    if (!absl::ConsumePrefix(&code, "valueModels/") || code.empty()) {
+      return absl::InvalidArgumentError("name: must be valueModels/{currency_code}");
+    }
+    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, std::string(code)));
+    CRM_ASSIGN_OR_RETURN(std::optional<v1::ValueModel> model, facts_.Model(scope, currency));
+    if (!model) {
+      return absl::NotFoundError(
+          absl::StrCat("valueModels/", currency, " not found: fit it first (FitValueModel)"));
+    }
+    *response = *std::move(model);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ValueServiceImpl::GetCustomerValue(
+    grpc::CallbackServerContext* ctx, const v1::GetCustomerValueRequest* request,
+    v1::CustomerValue* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("customer", request->customer(), "customers", &id));
+    const double horizon = request->horizon_weeks() == 0 ? 52 : request->horizon_weeks();
+    if (!(horizon >= 1 && horizon <= 520)) {
+      return absl::InvalidArgumentError("horizon_weeks: 1 to 520");
+    }
+    const double rate =
+        request->annual_discount_rate() == 0 ? 0.1 : request->annual_discount_rate();
+    if (!(rate > 0 && rate <= 1)) {
+      return absl::InvalidArgumentError("annual_discount_rate: 0 to 1");
+    }
+    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
+    CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
+                         facts_.CustomersIn(scope, currency));
+    const auto it = std::find_if(customers.begin(), customers.end(), [&](const CustomerOrders& c) {
+      return c.customer == request->customer();
+    });
+    if (it == customers.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("customer: ", request->customer(), " has no orders in ", currency));
+    }
+    const std::vector<v1::RfmScores> scores = ScoreCustomers(customers, AsOf(customers, nullptr));
+    response->set_customer(request->customer());
+    response->set_currency_code(currency);
+    *response->mutable_rfm() = scores[static_cast<size_t>(it - customers.begin())];
+    CRM_ASSIGN_OR_RETURN(std::optional<v1::ValueModel> model, facts_.Model(scope, currency));
+    if (model) {
+      CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders,
+                           facts_.OrdersIn(scope, currency, request->customer()));
+      CRM_ASSIGN_OR_RETURN(*response->mutable_predicted(),
+                           PredictValue(*model, orders, horizon, rate));
+    }
+    CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace crm::analytics

@@ -1,0 +1,248 @@
+// The analytics service with the customer service in-process: orders
+// recorded there reach the facts through the feed, and the value reports
+// (RFM, the fitted model, a customer's value) follow them, through merges
+// and erasure, per tenant and per currency.
+#include <google/protobuf/util/time_util.h>
+
+#include <catch2/catch.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "crm/analytics/v1/value_service.grpc.pb.h"
+#include "services/analytics/analytics_app.h"
+#include "tests/testing/customer_harness.h"
+
+namespace crm::testing {
+namespace {
+
+namespace av1 = crm::analytics::v1;
+namespace cv1 = crm::customer::v1;
+using google::protobuf::util::TimeUtil;
+
+struct Analytics {
+  CustomerHarness customers{"analytics_customers"};
+  ServiceHarness h{
+      analytics::Definition(), "analytics",
+      ServiceHarness::Calling("customer", absl::StrCat("127.0.0.1:", customers.runtime().port()))};
+  std::unique_ptr<av1::ValueService::Stub> value = h.Stub<av1::ValueService>();
+
+  cv1::Order Order(const std::string& customer, const std::string& id, absl::Time when,
+                   int64_t total, const std::string& currency = "GBP",
+                   const std::string& tenant = "acme") {
+    cv1::RecordOrderRequest req;
+    req.mutable_order()->set_customer(customer);
+    req.mutable_order()->set_order_id(id);
+    req.mutable_order()->set_status(cv1::ORDER_STATUS_PAID);
+    req.mutable_order()->set_currency_code(currency);
+    req.mutable_order()->set_total_minor(total);
+    *req.mutable_order()->mutable_order_time() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(when));
+    cv1::Order out;
+    grpc::Status s = customers.stub().RecordOrder(ServiceHarness::Ctx(tenant).get(), req, &out);
+    if (!s.ok()) FAIL("RecordOrder: " << s.error_message());
+    return out;
+  }
+
+  grpc::Status Summary(const std::string& currency, av1::RfmSummary* out,
+                       const std::string& tenant = "acme") {
+    av1::GetRfmSummaryRequest req;
+    req.set_currency_code(currency);
+    return value->GetRfmSummary(ServiceHarness::Ctx(tenant).get(), req, out);
+  }
+
+  // Polls until the summary counts `customers` (the feed caught up).
+  av1::RfmSummary AwaitCustomers(int64_t customers, const std::string& currency = "") {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    av1::RfmSummary out;
+    while (absl::Now() < deadline) {
+      out.Clear();
+      if (Summary(currency, &out).ok() && out.customers() == customers) return out;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    FAIL("the summary did not reach " << customers << " customers: " << out.customers());
+    return out;
+  }
+
+  grpc::Status CustomerValue(const std::string& customer, av1::CustomerValue* out) {
+    av1::GetCustomerValueRequest req;
+    req.set_customer(customer);
+    return value->GetCustomerValue(ServiceHarness::Ctx().get(), req, out);
+  }
+};
+
+// Deterministic numbers in [0, 1).
+double Uniform(uint64_t* state) {
+  *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return static_cast<double>(*state >> 11) / static_cast<double>(1ULL << 53);
+}
+
+}  // namespace
+
+TEST_CASE("RFM and the value model follow the customer feed", "[integration][analytics]") {
+  Analytics a;
+  // 80 customers over a year: each buys at their own rate until they stop.
+  const absl::Time start = absl::FromCivil(absl::CivilDay(2025, 1, 6), absl::UTCTimeZone());
+  uint64_t state = 7;
+  std::vector<std::string> names;
+  int64_t orders = 0;
+  for (int c = 0; c < 80; ++c) {
+    const std::string name = a.customers.NewCustomer(absl::StrCat("c", c, "@example.com")).name();
+    names.push_back(name);
+    const double rate = 0.05 + 0.45 * Uniform(&state);  // orders a week
+    const double dropout = 0.1 + 0.4 * Uniform(&state);
+    double week = 52 * Uniform(&state) * 0.5;  // the first order in the first half year
+    for (int n = 0; week < 52; ++n) {
+      a.Order(name, absl::StrCat("o", c, "-", n), start + absl::Hours(24 * 7 * week),
+              1000 + static_cast<int64_t>(4000 * Uniform(&state)));
+      ++orders;
+      if (n > 0 && Uniform(&state) < dropout) break;
+      week += -std::log(1 - Uniform(&state)) / rate;
+    }
+  }
+  INFO(orders << " orders");
+  const av1::RfmSummary summary = a.AwaitCustomers(80);
+  CHECK(summary.currency_code() == "GBP");
+  REQUIRE(summary.segments_size() == 11);
+  int64_t counted = 0;
+  for (const auto& s : summary.segments()) counted += s.customers();
+  CHECK(counted == 80);
+  CHECK(summary.segments(8).display_name() == "Can't Lose Them");
+  REQUIRE(summary.freshness().sources_size() == 1);
+  CHECK(summary.freshness().sources(0).source() == "customer");
+  CHECK(summary.freshness().sources(0).lag_ms() >= 0);
+
+  // Before a fit: scores, no prediction.
+  av1::CustomerValue before;
+  REQUIRE(a.CustomerValue(names[0], &before).ok());
+  CHECK(before.rfm().frequency() >= 1);
+  CHECK(before.rfm().r() >= 1);
+  CHECK_FALSE(before.has_predicted());
+  av1::GetValueModelRequest get;
+  get.set_name("valueModels/GBP");
+  av1::ValueModel kept;
+  CHECK(a.value->GetValueModel(ServiceHarness::Ctx().get(), get, &kept).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+
+  av1::FitValueModelRequest fit_req;
+  av1::ValueModel model;
+  const grpc::Status fitted = a.value->FitValueModel(ServiceHarness::Ctx().get(), fit_req, &model);
+  REQUIRE(fitted.ok());
+  CHECK(model.name() == "valueModels/GBP");
+  CHECK(model.customers() == 80);
+  CHECK(model.converged());
+  CHECK(model.bg_nbd().r() > 0);
+  CHECK(model.gamma_gamma().p() > 0);
+  CHECK(model.holdout().holdout_weeks() == 13);
+  CHECK(model.holdout().actual_purchases() >= 0);
+  REQUIRE(a.value->GetValueModel(ServiceHarness::Ctx().get(), get, &kept).ok());
+  CHECK(kept.bg_nbd().r() == model.bg_nbd().r());
+
+  av1::CustomerValue after;
+  REQUIRE(a.CustomerValue(names[0], &after).ok());
+  REQUIRE(after.has_predicted());
+  CHECK(after.predicted().probability_alive() >= 0);
+  CHECK(after.predicted().probability_alive() <= 1);
+  CHECK(after.predicted().churn_risk() == Approx(1 - after.predicted().probability_alive()));
+  CHECK(after.predicted().expected_order_value_minor() > 0);
+  CHECK(after.predicted().clv_minor() >= 0);
+  CHECK(after.predicted().horizon_weeks() == 52);
+
+  // Another currency is reported on its own, never added.
+  a.Order(names[1], "eur-1", start + absl::Hours(24 * 30), 5000, "EUR");
+  const av1::RfmSummary euros = a.AwaitCustomers(1, "EUR");
+  CHECK(euros.currency_code() == "EUR");
+  CHECK(euros.segments(0).monetary_minor() + euros.segments(3).monetary_minor() +
+            euros.segments(4).monetary_minor() + euros.segments(1).monetary_minor() +
+            euros.segments(2).monetary_minor() + euros.segments(5).monetary_minor() +
+            euros.segments(6).monetary_minor() + euros.segments(7).monetary_minor() +
+            euros.segments(8).monetary_minor() + euros.segments(9).monetary_minor() +
+            euros.segments(10).monetary_minor() ==
+        5000);
+
+  // Another tenant has none of it.
+  av1::RfmSummary other;
+  CHECK(a.Summary("", &other, "globex").error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE("merges move a customer's orders, erasure keeps the figures without the customer",
+          "[integration][analytics]") {
+  Analytics a;
+  const absl::Time day = absl::FromCivil(absl::CivilDay(2026, 3, 2), absl::UTCTimeZone());
+  const std::string ann = a.customers.NewCustomer("ann@example.com").name();
+  const std::string bob = a.customers.NewCustomer("bob@example.com").name();
+  const std::string cy = a.customers.NewCustomer("cy@example.com").name();
+  a.Order(ann, "a1", day, 1000);
+  a.Order(bob, "b1", day + absl::Hours(24), 2000);
+  a.Order(bob, "b2", day + absl::Hours(48), 3000);
+  a.Order(cy, "c1", day + absl::Hours(72), 500);
+  a.AwaitCustomers(3);
+
+  cv1::MergeCustomersRequest merge;
+  merge.set_survivor(ann);
+  merge.set_merged(bob);
+  cv1::MergeCustomersResponse merged;
+  REQUIRE(a.customers.stub().MergeCustomers(ServiceHarness::Ctx().get(), merge, &merged).ok());
+  a.AwaitCustomers(2);
+  av1::CustomerValue value;
+  REQUIRE(a.CustomerValue(ann, &value).ok());
+  CHECK(value.rfm().frequency() == 3);
+  CHECK(value.rfm().monetary_minor() == 6000);
+  CHECK(a.CustomerValue(bob, &value).error_code() == grpc::StatusCode::NOT_FOUND);
+
+  cv1::EraseCustomerRequest erase;
+  erase.set_name(cy);
+  cv1::EraseCustomerResponse erased;
+  REQUIRE(a.customers.stub().EraseCustomer(ServiceHarness::Ctx().get(), erase, &erased).ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  grpc::Status gone = a.CustomerValue(cy, &value);
+  while (gone.ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    gone = a.CustomerValue(cy, &value);
+  }
+  CHECK(gone.error_code() == grpc::StatusCode::NOT_FOUND);
+  // The erased customer's order still counts, under a pseudonym.
+  const av1::RfmSummary summary = a.AwaitCustomers(2);
+  int64_t spent = 0;
+  for (const auto& s : summary.segments()) spent += s.monetary_minor();
+  CHECK(spent == 6500);
+}
+
+TEST_CASE("value reports refuse bad input and too little data", "[integration][analytics]") {
+  Analytics a;
+  av1::RfmSummary summary;
+  grpc::Status s = a.Summary("", &summary);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StrContains(s.error_message(), "no orders"));
+  CHECK(a.Summary("pounds", &summary).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+  const std::string one = a.customers.NewCustomer("solo@example.com").name();
+  a.Order(one, "s1", absl::Now() - absl::Hours(24 * 30), 1500);
+  a.AwaitCustomers(1);
+  av1::FitValueModelRequest fit;
+  av1::ValueModel model;
+  s = a.value->FitValueModel(ServiceHarness::Ctx().get(), fit, &model);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(absl::StrContains(s.error_message(), "too few customers"));
+  fit.set_holdout_weeks(500);
+  CHECK(a.value->FitValueModel(ServiceHarness::Ctx().get(), fit, &model).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+
+  av1::GetCustomerValueRequest req;
+  av1::CustomerValue value;
+  req.set_customer("people/1");
+  s = a.value->GetCustomerValue(ServiceHarness::Ctx().get(), req, &value);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(absl::StartsWith(s.error_message(), "customer"));
+  req.set_customer(one);
+  req.set_horizon_weeks(1000);
+  s = a.value->GetCustomerValue(ServiceHarness::Ctx().get(), req, &value);
+  CHECK(absl::StartsWith(s.error_message(), "horizon_weeks"));
+  av1::GetValueModelRequest get;
+  get.set_name("models/GBP");
+  av1::ValueModel kept;
+  CHECK(a.value->GetValueModel(ServiceHarness::Ctx().get(), get, &kept).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace crm::testing

@@ -1,0 +1,94 @@
+// From facts to reports: the RFM summary by hand, and the value model's
+// fit and holdout check on CDNOW's full log, which must agree with the
+// models' own test of the same split.
+#include "services/analytics/value_reports.h"
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace crm::analytics {
+namespace {
+
+absl::Time Day(int y, int m, int d) {
+  return absl::FromCivil(absl::CivilDay(y, m, d), absl::UTCTimeZone());
+}
+
+}  // namespace
+
+TEST_CASE("the RFM summary counts every customer once, every segment listed", "[unit][analytics]") {
+  const std::vector<CustomerOrders> customers = {
+      {"customers/a", 12, 250000, Day(2025, 1, 1), Day(2026, 6, 27)},
+      {"customers/b", 1, 2000, Day(2026, 6, 20), Day(2026, 6, 20)},
+      {"customers/c", 4, 60000, Day(2025, 3, 1), Day(2026, 5, 21)},
+      {"customers/d", 8, 90000, Day(2024, 1, 1), Day(2025, 12, 12)},
+      {"customers/e", 1, 1500, Day(2025, 5, 26), Day(2025, 5, 26)},
+  };
+  const std::vector<v1::RfmScores> scores = ScoreCustomers(customers, Day(2026, 6, 30));
+  REQUIRE(scores.size() == 5);
+  CHECK(scores[0].recency_days() == 3);
+  CHECK(scores[0].segment() == v1::RFM_SEGMENT_CHAMPIONS);
+  CHECK(scores[4].recency_days() == 400);
+  CHECK(scores[4].segment() == v1::RFM_SEGMENT_LOST);
+  const v1::RfmSummary summary = SummarizeRfm(customers, scores);
+  CHECK(summary.customers() == 5);
+  REQUIRE(summary.segments_size() == 11);
+  int64_t counted = 0, spent = 0;
+  double share = 0;
+  for (const auto& s : summary.segments()) {
+    counted += s.customers();
+    spent += s.monetary_minor();
+    share += s.share();
+  }
+  CHECK(counted == 5);
+  CHECK(spent == 403500);
+  CHECK(share == Approx(1.0));
+  CHECK(summary.segments(0).segment() == v1::RFM_SEGMENT_CHAMPIONS);
+  CHECK(summary.segments(0).display_name() == "Champions");
+  CHECK(summary.segments(0).customers() == 1);
+  CHECK(summary.segments(10).display_name() == "Lost");
+}
+
+TEST_CASE("FitValueModel on CDNOW's orders: the paper's split as a holdout check",
+          "[unit][analytics]") {
+  std::ifstream in(std::string(CRM_DATA_DIR) + "/CDNOW_master.txt");
+  REQUIRE(in.good());
+  std::string header;
+  std::getline(in, header);
+  std::vector<OrderPoint> orders;
+  int64_t id = 0, date = 0, cds = 0;
+  double dollars = 0;
+  while (in >> id >> date >> cds >> dollars) {
+    orders.push_back({absl::StrCat("customers/", id),
+                      Day(static_cast<int>(date / 10000), static_cast<int>(date / 100 % 100),
+                          static_cast<int>(date % 100)),
+                      static_cast<int64_t>(std::llround(dollars * 100))});
+  }
+  // The log ends on 1998-06-30: 39 weeks back is the paper's calibration end.
+  const auto model = FitValueModel(orders, 39);
+  REQUIRE(model.ok());
+  CHECK(model->customers() == 23570);
+  CHECK(model->converged());
+  REQUIRE(model->has_holdout());
+  CHECK(model->holdout().actual_purchases() == 19684);
+  CHECK(model->holdout().predicted_purchases() == Approx(16873.7).epsilon(1e-4));
+  REQUIRE(model->holdout().buckets_size() == 8);
+  CHECK(model->holdout().buckets(0).customers() == 14119);
+
+  // A customer's value from the kept model.
+  std::vector<OrderPoint> mine;
+  for (const OrderPoint& o : orders) {
+    if (o.customer == "customers/2") mine.push_back(o);
+  }
+  const auto value = PredictValue(*model, mine, 52, 0.1);
+  REQUIRE(value.ok());
+  CHECK(value->probability_alive() > 0);
+  CHECK(value->probability_alive() <= 1);
+  CHECK(value->expected_order_value_minor() > 0);
+  CHECK(value->clv_minor() > 0);
+  CHECK(value->clv_minor() < value->expected_purchases() * value->expected_order_value_minor());
+  CHECK(absl::IsNotFound(PredictValue(*model, {}, 52, 0.1).status()));
+}
+
+}  // namespace crm::analytics

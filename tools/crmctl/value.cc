@@ -1,0 +1,162 @@
+// crmctl value rfm | fit | model | customer: the analytics service's
+// customer value reports as tables.
+#include <grpcpp/client_context.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/api/enum_text.h"
+#include "crm/analytics/v1/value_service.grpc.pb.h"
+#include "tools/crmctl/cli.h"
+
+ABSL_FLAG(std::string, currency, "",
+          "value: the currency (ISO 4217); empty: the tenant's main currency");
+ABSL_FLAG(double, holdout_weeks, 0, "value fit: the holdout check's weeks (default 13)");
+ABSL_FLAG(double, horizon_weeks, 0, "value customer: the prediction horizon (default 52)");
+
+namespace crm::crmctl {
+namespace {
+
+namespace v1 = crm::analytics::v1;
+
+// 123456 minor units as "1,234.56".
+std::string Money(double minor) {
+  const bool negative = minor < 0;
+  const long long cents = static_cast<long long>(std::llround(std::abs(minor)));
+  std::string whole = std::to_string(cents / 100);
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ",");
+  char tail[8];
+  std::snprintf(tail, sizeof(tail), ".%02lld", cents % 100);
+  return (negative ? "-" : "") + whole + tail;
+}
+
+void PrintFreshness(const v1::Freshness& f) {
+  for (const auto& s : f.sources()) {
+    std::printf("fresh to %s  (%s feed, applied %lld ms after)\n",
+                When(s.last_event_time()).c_str(), s.source().c_str(),
+                static_cast<long long>(s.lag_ms()));
+  }
+}
+
+void PrintModel(const v1::ValueModel& m) {
+  std::printf("%s  %lld customers, %lld repeat buyers, last order %s\n", m.name().c_str(),
+              static_cast<long long>(m.customers()), static_cast<long long>(m.repeat_buyers()),
+              When(m.last_order_time()).c_str());
+  const auto& b = m.bg_nbd();
+  const auto& be = m.bg_nbd_standard_errors();
+  std::printf(
+      "BG/NBD       r %.4f (±%.4f)  alpha %.4f (±%.4f)  a %.4f (±%.4f)  b %.4f (±%.4f)  "
+      "LL %.2f\n",
+      b.r(), be.r(), b.alpha(), be.alpha(), b.a(), be.a(), b.b(), be.b(),
+      m.bg_nbd_log_likelihood());
+  const auto& g = m.gamma_gamma();
+  const auto& ge = m.gamma_gamma_standard_errors();
+  std::printf("Gamma-Gamma  p %.4f (±%.4f)  q %.4f (±%.4f)  gamma %.2f (±%.2f)  LL %.2f\n", g.p(),
+              ge.p(), g.q(), ge.q(), g.gamma(), ge.gamma(), m.gamma_gamma_log_likelihood());
+  if (m.has_holdout()) {
+    const auto& h = m.holdout();
+    std::printf(
+        "holdout: fitted to %s, next %.0f weeks: %.1f repeat orders predicted, %lld "
+        "actual\n",
+        When(h.calibration_end_time()).c_str(), h.holdout_weeks(), h.predicted_purchases(),
+        static_cast<long long>(h.actual_purchases()));
+    std::printf("  %-8s %10s %10s %10s\n", "repeats", "customers", "predicted", "actual");
+    for (const auto& row : h.buckets()) {
+      std::printf("  %-8s %10lld %10.3f %10.3f\n",
+                  (std::to_string(row.repeat_purchases()) +
+                   (&row == &h.buckets(h.buckets_size() - 1) ? "+" : ""))
+                      .c_str(),
+                  static_cast<long long>(row.customers()), row.predicted(), row.actual());
+    }
+  }
+}
+
+}  // namespace
+
+int Value(const std::vector<char*>& args) {
+  if (args.size() < 3) {
+    std::fprintf(stderr,
+                 "usage: crmctl value rfm | fit [--holdout_weeks W] | model | customer NAME "
+                 "[--horizon_weeks W]  [--currency C]\n");
+    return 2;
+  }
+  auto stub = v1::ValueService::NewStub(Channel());
+  const std::string verb = args[2];
+  const std::string currency = absl::GetFlag(FLAGS_currency);
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  if (verb == "rfm") {
+    v1::GetRfmSummaryRequest request;
+    request.set_currency_code(currency);
+    v1::RfmSummary out;
+    grpc::Status s = stub->GetRfmSummary(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf("RFM of %lld customers in %s, as of %s\n", static_cast<long long>(out.customers()),
+                out.currency_code().c_str(), When(out.as_of_time()).c_str());
+    std::printf("%-20s %10s %7s %18s\n", "segment", "customers", "share", "spent");
+    for (const auto& seg : out.segments()) {
+      std::printf("%-20s %10lld %6.1f%% %18s\n", seg.display_name().c_str(),
+                  static_cast<long long>(seg.customers()), 100 * seg.share(),
+                  Money(static_cast<double>(seg.monetary_minor())).c_str());
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
+  if (verb == "fit" || verb == "model") {
+    v1::ValueModel out;
+    grpc::Status s;
+    if (verb == "fit") {
+      v1::FitValueModelRequest request;
+      request.set_currency_code(currency);
+      request.set_holdout_weeks(absl::GetFlag(FLAGS_holdout_weeks));
+      s = stub->FitValueModel(&ctx, request, &out);
+    } else {
+      v1::GetValueModelRequest request;
+      request.set_name("valueModels/" + (currency.empty() ? std::string("GBP") : currency));
+      s = stub->GetValueModel(&ctx, request, &out);
+    }
+    if (!s.ok()) return Report(s);
+    PrintModel(out);
+    return 0;
+  }
+  if (verb == "customer") {
+    if (args.size() < 4) {
+      std::fprintf(stderr, "usage: crmctl value customer NAME\n");
+      return 2;
+    }
+    v1::GetCustomerValueRequest request;
+    request.set_customer(args[3]);
+    request.set_currency_code(currency);
+    request.set_horizon_weeks(absl::GetFlag(FLAGS_horizon_weeks));
+    v1::CustomerValue out;
+    grpc::Status s = stub->GetCustomerValue(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    const auto& r = out.rfm();
+    std::printf("%s  in %s\n", out.customer().c_str(), out.currency_code().c_str());
+    std::printf(
+        "RFM          R %d F %d M %d  %s  (last order %lld days before, %lld orders, %s "
+        "spent)\n",
+        r.r(), r.f(), r.m(), api::EnumText(r.segment()).c_str(),
+        static_cast<long long>(r.recency_days()), static_cast<long long>(r.frequency()),
+        Money(static_cast<double>(r.monetary_minor())).c_str());
+    if (out.has_predicted()) {
+      const auto& p = out.predicted();
+      std::printf("P(alive)     %.3f  (churn risk %.3f)\n", p.probability_alive(), p.churn_risk());
+      std::printf(
+          "next %.0f wk  %.2f orders expected, %s each, CLV %s (%.0f%% a year "
+          "discount)\n",
+          p.horizon_weeks(), p.expected_purchases(), Money(p.expected_order_value_minor()).c_str(),
+          Money(p.clv_minor()).c_str(), 100 * p.annual_discount_rate());
+    } else {
+      std::printf("no value model yet: crmctl value fit\n");
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
+  std::fprintf(stderr, "unknown verb: value %s\n", verb.c_str());
+  return 2;
+}
+
+}  // namespace crm::crmctl
