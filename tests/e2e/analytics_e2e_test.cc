@@ -20,6 +20,7 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
   // 60 customers over 40 weeks; every other one comes back, some often.
   const absl::Time start = absl::FromCivil(absl::CivilDay(2026, 1, 5), absl::UTCTimeZone());
   std::string first;
+  int64_t total = 0;
   for (int c = 0; c < 60; ++c) {
     const Customer customer = Create(s, admin, absl::StrCat("shopper", c, "@example.com"));
     if (c == 0) first = customer.name();
@@ -31,6 +32,7 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
       req.mutable_order()->set_status(crm::customer::v1::ORDER_STATUS_PAID);
       req.mutable_order()->set_currency_code("GBP");
       req.mutable_order()->set_total_minor(1500 + 250 * ((c + n) % 9));
+      total += req.order().total_minor();
       *req.mutable_order()->mutable_order_time() =
           google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
               absl::ToUnixMicros(start + absl::Hours(24 * ((c % 10) + n * (3 + c % 5) * 7 % 270))));
@@ -43,8 +45,10 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
   const bool caught_up = Eventually(
       [&] {
         summary.Clear();
-        return value->GetRfmSummary(Suite::Ctx(reader).get(), {}, &summary).ok() &&
-               summary.customers() == 60;
+        if (!value->GetRfmSummary(Suite::Ctx(reader).get(), {}, &summary).ok()) return false;
+        int64_t spent = 0;  // every order applied, not just every customer's first
+        for (const auto& segment : summary.segments()) spent += segment.monetary_minor();
+        return summary.customers() == 60 && spent == total;
       },
       absl::Seconds(30));
   REQUIRE(caught_up);

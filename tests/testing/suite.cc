@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -130,9 +131,18 @@ E2eSuite::E2eSuite(std::vector<std::string> extra_gateway_args) {
     if (s.name == "gateway") Start(s, extra_gateway_args);
   }
   for (const auto& s : services_) {
-    if (!WaitServing(ports_[s.name], absl::Seconds(20))) {
-      FAIL(s.name << " not serving:\n" << processes_[s.name]->Log());
+    bool serving = WaitServing(ports_[s.name], absl::Seconds(20));
+    // A metrics port FreePort chose may have been taken meanwhile (e.g. as
+    // another process's outgoing port): start again on another.
+    if (!serving && !processes_[s.name]->running() &&
+        absl::StrContains(processes_[s.name]->Log(), "cannot serve metrics")) {
+      metrics_ports_[s.name] = FreePort();
+      Start(s, s.name == "gateway"
+                   ? extra_gateway_args
+                   : std::vector<std::string>{"--services=" + absl::StrJoin(directory, ",")});
+      serving = WaitServing(ports_[s.name], absl::Seconds(20));
     }
+    if (!serving) FAIL(s.name << " not serving:\n" << processes_[s.name]->Log());
   }
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", ports_["gateway"]),
                                  grpc::InsecureChannelCredentials());
