@@ -5,15 +5,68 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 
 namespace crm::testing {
 
+namespace {
+
+// Whether 127.0.0.1:<port> can be bound now.
+bool Bindable(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// The kernel's range for outgoing ports (ip_local_port_range).
+std::pair<int, int> EphemeralRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768, high = 60999;
+  in >> low >> high;
+  return {low, high};
+}
+
+}  // namespace
+
 int FreePort() {
+  // Below the kernel's outgoing-port range, so that no client connection
+  // (of this suite or another test running beside it) can take the port
+  // between now and the server binding it; random, and never the same twice
+  // in one process.
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 rng(static_cast<uint32_t>(getpid()) ^
+                          static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));
+  const auto [low, high] = EphemeralRange();
+  const int top = std::min(low, 32768) - 1;
+  const int bottom = 20000;
+  std::lock_guard<std::mutex> lock(mu);
+  if (top > bottom + 1000) {
+    std::uniform_int_distribution<int> pick(bottom, top);
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      const int port = pick(rng);
+      if (given.count(port) > 0 || !Bindable(port)) continue;
+      given.insert(port);
+      return port;
+    }
+  }
+  // No room below the outgoing range: let the kernel choose.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -24,6 +77,7 @@ int FreePort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   const int port = ntohs(addr.sin_port);
   close(fd);
+  given.insert(port);
   return port;
 }
 

@@ -6,7 +6,9 @@
 
 namespace crm::testing {
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
+// A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's
+// range of outgoing ports (so no client connection takes it meanwhile),
+// never the same twice in one process.
 int FreePort();
 // Whether something accepts TCP connections on 127.0.0.1:<port>.
 bool Accepts(int port);
