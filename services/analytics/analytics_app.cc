@@ -6,6 +6,7 @@
 #include "crm/analytics/v1/event_feed_service.grpc.pb.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "services/analytics/fact_store.h"
+#include "services/analytics/report_service.h"
 #include "services/analytics/value_service.h"
 
 namespace crm::analytics {
@@ -13,9 +14,12 @@ namespace {
 
 struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
-      : facts(rt.pool()), value_service(facts, rt.executor()) {}
+      : facts(rt.pool()),
+        value_service(facts, rt.executor()),
+        report_service(facts, rt.executor()) {}
   FactStore facts;
   ValueServiceImpl value_service;
+  ReportServiceImpl report_service;
 };
 
 }  // namespace
@@ -32,6 +36,7 @@ server::ServiceDefinition Definition() {
   d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->value_service);
+    rt.runner().AddService(&wiring->report_service);
     rt.ServeEventFeed<crm::analytics::v1::EventFeedService>();
     FactStore* facts = &wiring->facts;
     // Orders, and what merges and erasures do to them, for every tenant.

@@ -12,6 +12,7 @@ namespace crm::analytics::internal {
 namespace {
 
 constexpr double kBad = 1e300;  // what the minimiser sees outside the domain
+constexpr double kWall = 15;    // |transformed parameter| at most this
 
 struct Problem {
   const Objective* objective;
@@ -29,7 +30,15 @@ double FromParam(double p, Domain domain) {
 double Call(const gsl_vector* v, void* data) {
   const auto* problem = static_cast<const Problem*>(data);
   std::vector<double> params(v->size);
-  for (size_t i = 0; i < v->size; ++i) params[i] = ToParam(gsl_vector_get(v, i), problem->domain);
+  for (size_t i = 0; i < v->size; ++i) {
+    const double u = gsl_vector_get(v, i);
+    // A box: e^-15..e^15 (3e-7 to 3e6) for positive parameters, a logit
+    // of +-15 for the unit interval. A likelihood that keeps rising toward
+    // an edge (BG/NBD's a -> 0: nobody drops out) stops at the wall instead
+    // of walking on forever.
+    if (std::abs(u) > kWall) return kBad;
+    params[i] = ToParam(u, problem->domain);
+  }
   const double value = (*problem->objective)(params);
   return std::isfinite(value) ? value : kBad;
 }
@@ -71,9 +80,13 @@ Minimum Minimize(const Objective& objective, const std::vector<double>& start, D
     best.iterations += iterations;
     const double value = gsl_multimin_fminimizer_minimum(s);
     gsl_vector_memcpy(x, gsl_multimin_fminimizer_x(s));
-    const bool settled = status == GSL_SUCCESS && std::abs(best.value - value) < 1e-9;
+    // Converged: the simplex shrank to nothing, or a restart ended where the
+    // last round did (a maximum on a flat ridge, where one parameter may
+    // still drift without changing the likelihood).
+    const bool settled =
+        value < kBad && std::abs(best.value - value) <= 1e-9 * std::max(1.0, std::abs(value));
     best.value = std::min(best.value, value);
-    best.converged = status == GSL_SUCCESS && value < kBad;
+    best.converged = value < kBad && (status == GSL_SUCCESS || settled);
     if (settled) break;
     step_size = 0.1;
   }

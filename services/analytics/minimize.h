@@ -13,7 +13,9 @@ namespace crm::analytics::internal {
 void InitGsl();
 
 // Where the parameters live: (0, inf) through exp, (0, 1) through the
-// logistic function.
+// logistic function; in both, the transformed value stays within +-15 (a
+// positive parameter between 3e-7 and 3e6), so that a maximum at the edge
+// of the space is found at the wall rather than chased forever.
 enum class Domain { kPositive, kUnitInterval };
 
 // A function of the parameters themselves (not their transforms) to

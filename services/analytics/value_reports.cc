@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "services/analytics/value_model.h"
 
@@ -141,6 +142,9 @@ absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orde
   if (2 * (calibration_end - first_day) >= holdout_days) {
     const CalibrationSummary calibration = Summarize(daily, calibration_end, end_day, kDaysPerWeek);
     auto fit = FitBgNbd(calibration.histories);
+    if (!fit.ok()) {
+      log::Info("holdout check left out", {{"reason", std::string(fit.status().message())}});
+    }
     if (fit.ok()) {
       CRM_ASSIGN_OR_RETURN(HoldoutComparison compared,
                            CompareHoldout(fit->params, calibration, holdout_weeks));

@@ -136,5 +136,6 @@ int Accounts(const std::vector<char*>& args);
 int Suppressions(const std::vector<char*>& args);
 int Chat(const std::vector<char*>& args);
 int Value(const std::vector<char*>& args);
+int Reports(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

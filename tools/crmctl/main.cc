@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
       "list|new|show|enable|disable|delete|firings | conversations "
       "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | chat | accounts "
       "list|new|show|update|delete | suppressions list|add|remove | value "
-      "rfm|fit|model|customer | health");
+      "rfm|fit|model|customer | reports cohorts|forecast | health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   if (group == "accounts") return crm::crmctl::Accounts(args);
   if (group == "suppressions") return crm::crmctl::Suppressions(args);
   if (group == "value") return crm::crmctl::Value(args);
+  if (group == "reports") return crm::crmctl::Reports(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

@@ -1,13 +1,15 @@
-// crmctl value rfm | fit | model | customer: the analytics service's
-// customer value reports as tables.
+// crmctl value rfm | fit | model | customer, and reports cohorts |
+// forecast: the analytics service's reports as tables.
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/api/enum_text.h"
+#include "crm/analytics/v1/report_service.grpc.pb.h"
 #include "crm/analytics/v1/value_service.grpc.pb.h"
 #include "tools/crmctl/cli.h"
 
@@ -15,6 +17,9 @@ ABSL_FLAG(std::string, currency, "",
           "value: the currency (ISO 4217); empty: the tenant's main currency");
 ABSL_FLAG(double, holdout_weeks, 0, "value fit: the holdout check's weeks (default 13)");
 ABSL_FLAG(double, horizon_weeks, 0, "value customer: the prediction horizon (default 52)");
+ABSL_FLAG(int, horizon_days, 0, "reports forecast: days ahead (default 28)");
+ABSL_FLAG(bool, orders, false, "reports forecast: orders instead of revenue");
+ABSL_FLAG(int, months, 0, "reports cohorts: how many cohorts (default 12)");
 
 namespace crm::crmctl {
 namespace {
@@ -156,6 +161,76 @@ int Value(const std::vector<char*>& args) {
     return 0;
   }
   std::fprintf(stderr, "unknown verb: value %s\n", verb.c_str());
+  return 2;
+}
+
+int Reports(const std::vector<char*>& args) {
+  if (args.size() < 3) {
+    std::fprintf(stderr,
+                 "usage: crmctl reports cohorts [--months N] | forecast [--horizon_days D] "
+                 "[--orders]  [--currency C]\n");
+    return 2;
+  }
+  auto stub = v1::ReportService::NewStub(Channel());
+  const std::string verb = args[2];
+  grpc::ClientContext ctx;
+  Prepare(&ctx);
+  if (verb == "cohorts") {
+    v1::GetCohortReportRequest request;
+    request.set_currency_code(absl::GetFlag(FLAGS_currency));
+    request.set_months(absl::GetFlag(FLAGS_months));
+    v1::CohortReport out;
+    grpc::Status s = stub->GetCohortReport(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf(
+        "retention by first-order month, %s, to %s (%% of the cohort ordering in month "
+        "+k)\n",
+        out.currency_code().c_str(), out.end_month().c_str());
+    std::printf("%-8s %9s", "cohort", "customers");
+    int widest = 0;
+    for (const auto& c : out.cohorts()) widest = std::max(widest, c.retention_size());
+    for (int k = 1; k < std::min(widest, 13); ++k)
+      std::printf(" %5s", ("+" + std::to_string(k)).c_str());
+    std::printf("\n");
+    for (const auto& c : out.cohorts()) {
+      std::printf("%-8s %9lld", c.month().c_str(), static_cast<long long>(c.customers()));
+      for (int k = 1; k < std::min(c.retention_size(), 13); ++k) {
+        std::printf(" %4.0f%%", 100 * c.retention(k));
+      }
+      std::printf("\n");
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
+  if (verb == "forecast") {
+    v1::GetSalesForecastRequest request;
+    request.set_currency_code(absl::GetFlag(FLAGS_currency));
+    request.set_horizon_days(absl::GetFlag(FLAGS_horizon_days));
+    const bool orders = absl::GetFlag(FLAGS_orders);
+    request.set_measure(orders ? v1::FORECAST_MEASURE_ORDERS : v1::FORECAST_MEASURE_REVENUE);
+    v1::SalesForecast out;
+    grpc::Status s = stub->GetSalesForecast(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf(
+        "daily %s forecast, %s, Holt-Winters (alpha %.3f beta %.3f gamma %.3f) on %d days\n",
+        orders ? "orders" : "revenue", out.currency_code().c_str(), out.parameters().alpha(),
+        out.parameters().beta(), out.parameters().gamma(), out.history_days());
+    const auto& b = out.backtest();
+    std::printf(
+        "backtest, last %d days: sMAPE %.1f%% (MAPE %.1f%%) against %.1f%% (%.1f%%) for "
+        "last week's numbers: %s\n",
+        b.holdout_periods(), b.smape(), b.mape(), b.baseline_smape(), b.baseline_mape(),
+        b.beats_baseline() ? "beats it" : "does NOT beat it, use last week's numbers");
+    std::printf("%-10s %14s %14s %14s\n", "day", "forecast", "low (95%)", "high (95%)");
+    for (const auto& p : out.periods()) {
+      const auto cell = [&](double v) { return orders ? absl::StrCat(std::llround(v)) : Money(v); };
+      std::printf("%-10s %14s %14s %14s\n", When(p.start_time()).substr(0, 10).c_str(),
+                  cell(p.value()).c_str(), cell(p.lower()).c_str(), cell(p.upper()).c_str());
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
+  std::fprintf(stderr, "unknown verb: reports %s\n", verb.c_str());
   return 2;
 }
 

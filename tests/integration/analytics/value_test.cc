@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "crm/analytics/v1/report_service.grpc.pb.h"
 #include "crm/analytics/v1/value_service.grpc.pb.h"
 #include "services/analytics/analytics_app.h"
 #include "tests/testing/customer_harness.h"
@@ -160,6 +161,34 @@ TEST_CASE("RFM and the value model follow the customer feed", "[integration][ana
   CHECK(after.predicted().expected_order_value_minor() > 0);
   CHECK(after.predicted().clv_minor() >= 0);
   CHECK(after.predicted().horizon_weeks() == 52);
+
+  // The reports over the same orders.
+  auto reports = a.h.Stub<av1::ReportService>();
+  av1::GetCohortReportRequest cohorts_req;
+  av1::CohortReport cohorts;
+  REQUIRE(reports->GetCohortReport(ServiceHarness::Ctx().get(), cohorts_req, &cohorts).ok());
+  CHECK(cohorts.currency_code() == "GBP");
+  CHECK(cohorts.cohorts_size() == 12);  // the default: the last 12 cohorts
+  cohorts_req.set_months(60);
+  REQUIRE(reports->GetCohortReport(ServiceHarness::Ctx().get(), cohorts_req, &cohorts).ok());
+  int64_t in_cohorts = 0;
+  for (const auto& c : cohorts.cohorts()) in_cohorts += c.customers();
+  CHECK(in_cohorts == 80);  // every customer in the cohort of their first order
+  CHECK(cohorts.freshness().sources_size() == 1);
+  av1::GetSalesForecastRequest forecast_req;
+  forecast_req.set_horizon_days(14);
+  av1::SalesForecast forecast;
+  REQUIRE(reports->GetSalesForecast(ServiceHarness::Ctx().get(), forecast_req, &forecast).ok());
+  CHECK(forecast.measure() == av1::FORECAST_MEASURE_REVENUE);
+  CHECK(forecast.periods_size() == 14);
+  CHECK(forecast.backtest().holdout_periods() == 14);
+  CHECK(forecast.history_days() > 300);
+  forecast_req.set_horizon_days(400);
+  CHECK(reports->GetSalesForecast(ServiceHarness::Ctx().get(), forecast_req, &forecast)
+            .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  cohorts_req.set_end_month("last month");
+  CHECK(reports->GetCohortReport(ServiceHarness::Ctx().get(), cohorts_req, &cohorts).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
 
   // Another currency is reported on its own, never added.
   a.Order(names[1], "eur-1", start + absl::Hours(24 * 30), 5000, "EUR");
