@@ -86,6 +86,14 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
   CHECK(code == 0);
   CHECK(absl::StrContains(out, "P(alive)"));
   CHECK(absl::StrContains(out, "CLV"));
+  out = crmctl({"reports", "cohorts"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "retention by first-order month, GBP"));
+  CHECK(absl::StrContains(out, "2026-01"));
+  out = crmctl({"reports", "forecast", "--horizon_days=7"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "daily revenue forecast, GBP"));
+  CHECK(absl::StrContains(out, "backtest, last 7 days"));
 }
 
 }  // namespace crm::testing
