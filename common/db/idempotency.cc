@@ -73,11 +73,8 @@ absl::StatusOr<int64_t> PruneIdempotencyKeys(Pool& pool, const std::string& sche
   int64_t total = 0;
   for (;;) {
     int64_t deleted = 0;
-    TxOptions options;
-    options.deadline = absl::Now() + absl::Minutes(1);
+    const TxOptions options = HousekeepingTx(absl::Minutes(1));
     absl::Status status = RunInTransaction(pool, options, [&](Tx& tx) {
-      // The housekeeping policy admits every tenant's rows to this statement.
-      tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
       deleted = static_cast<int64_t>(ExecDynamic(tx, schema + "_prune_idempotency_keys", sql,
                                                  {Interval(window), absl::StrCat(batch)})
                                          .affected_rows());

@@ -203,7 +203,20 @@ void AppendSettings(const TxOptions& options, absl::Duration remaining, pqxx::co
     absl::StrAppend(sql, "SELECT set_config('app.tenant_id', ", conn.quote(options.tenant),
                     ", true);");
   }
+  if (options.housekeeping)
+    absl::StrAppend(sql, "SELECT set_config('app.housekeeping', 'on', true);");
 }
+
+}  // namespace
+
+TxOptions HousekeepingTx(absl::Duration within) {
+  TxOptions options;
+  options.deadline = absl::Now() + within;
+  options.housekeeping = true;
+  return options;
+}
+
+namespace {
 
 // A connection for work that still has time left before options.deadline;
 // `remaining` is that time (the statement timeout to set).

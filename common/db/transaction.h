@@ -34,7 +34,14 @@ struct TxOptions {
   // Dry run (validate_only): `fn` runs in full and sees its own writes, then
   // everything is rolled back even when it returns OK.
   bool rollback = false;
+  // Sets `app.housekeeping` on: the `housekeeping` policies admit every
+  // tenant's rows (background work across tenants: schedulers, queues,
+  // pruning).
+  bool housekeeping = false;
 };
+
+// Options for background work across tenants that must finish `within`.
+TxOptions HousekeepingTx(absl::Duration within);
 
 // The transaction every store works in (a pqxx::work is one too, for tests).
 using Tx = pqxx::dbtransaction;

@@ -141,11 +141,8 @@ absl::StatusOr<int64_t> PruneOutbox(db::Pool& pool, const std::string& schema,
   int64_t total = 0;
   for (;;) {
     int64_t deleted = 0;
-    db::TxOptions options;
-    options.deadline = absl::Now() + absl::Minutes(1);
+    const db::TxOptions options = db::HousekeepingTx(absl::Minutes(1));
     absl::Status status = db::RunInTransaction(pool, options, [&](db::Tx& tx) {
-      // The housekeeping policy admits every tenant's rows to this statement.
-      tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
       auto rows = db::ExecDynamic(
           tx, schema + "_prune_outbox", sql,
           {absl::StrCat(absl::ToInt64Seconds(retention), " seconds"), absl::StrCat(batch)});

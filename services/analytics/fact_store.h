@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/db/pool.h"
 #include "common/db/transaction.h"
@@ -30,6 +31,9 @@ struct CustomerOrders {
   absl::Time first_order;
   absl::Time last_order;
 };
+
+// The UTC calendar day of `t`: reports count days and months in UTC.
+inline absl::CivilDay UtcDay(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
 
 // One order that counts, for the value model.
 struct OrderPoint {

@@ -19,8 +19,6 @@ using google::protobuf::util::TimeUtil;
 constexpr int kWeek = 7;
 constexpr int kMaxBacktestDays = 28;
 
-absl::CivilDay DayOf(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
-
 std::string MonthText(absl::CivilMonth m) { return absl::FormatCivilTime(m); }
 
 }  // namespace
@@ -32,7 +30,7 @@ absl::StatusOr<v1::CohortReport> BuildCohortReport(const std::vector<OrderPoint>
   if (end_month.empty()) {
     absl::Time last = orders[0].time;
     for (const OrderPoint& o : orders) last = std::max(last, o.time);
-    through = absl::CivilMonth(DayOf(last));
+    through = absl::CivilMonth(UtcDay(last));
   } else if (end_month.size() != 7 || !absl::ParseCivilTime(end_month, &through)) {
     return absl::InvalidArgumentError("end_month: YYYY-MM, e.g. 2026-11");
   }
@@ -41,7 +39,7 @@ absl::StatusOr<v1::CohortReport> BuildCohortReport(const std::vector<OrderPoint>
   facts.reserve(orders.size());
   for (const OrderPoint& o : orders) {
     const int64_t id = ids.emplace(o.customer, static_cast<int64_t>(ids.size())).first->second;
-    facts.push_back({id, DayOf(o.time), o.value_minor});
+    facts.push_back({id, UtcDay(o.time), o.value_minor});
   }
   const std::vector<CohortRow> rows = CohortMatrix(facts, through);
   v1::CohortReport report;
@@ -67,16 +65,16 @@ absl::StatusOr<v1::SalesForecast> BuildSalesForecast(const std::vector<OrderPoin
                                                      v1::ForecastMeasure measure,
                                                      int horizon_days) {
   if (orders.empty()) return absl::FailedPreconditionError("the tenant has no orders");
-  absl::CivilDay first = DayOf(orders[0].time), last = first;
+  absl::CivilDay first = UtcDay(orders[0].time), last = first;
   for (const OrderPoint& o : orders) {
-    first = std::min(first, DayOf(o.time));
-    last = std::max(last, DayOf(o.time));
+    first = std::min(first, UtcDay(o.time));
+    last = std::max(last, UtcDay(o.time));
   }
   // One value a day from the first order's day to the last's, zeros
   // included.
   std::vector<double> series(static_cast<size_t>(last - first) + 1, 0.0);
   for (const OrderPoint& o : orders) {
-    series[static_cast<size_t>(DayOf(o.time) - first)] +=
+    series[static_cast<size_t>(UtcDay(o.time) - first)] +=
         measure == v1::FORECAST_MEASURE_ORDERS ? 1.0 : static_cast<double>(o.value_minor);
   }
   const int holdout = std::min(horizon_days, kMaxBacktestDays);

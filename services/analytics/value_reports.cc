@@ -19,9 +19,7 @@ using google::protobuf::util::TimeUtil;
 constexpr double kDaysPerWeek = 7.0;
 
 // Days since 1970-01-01 UTC.
-int64_t DayOf(absl::Time t) {
-  return static_cast<int64_t>(std::floor(static_cast<double>(absl::ToUnixSeconds(t)) / 86400.0));
-}
+int64_t DayOf(absl::Time t) { return UtcDay(t) - absl::CivilDay(1970, 1, 1); }
 
 // The orders as daily purchases, customers numbered in order of name.
 std::vector<DailyPurchase> Daily(const std::vector<OrderPoint>& orders) {

@@ -128,13 +128,6 @@ v1::Suppression SuppressionFromRow(const Row& row) {
   return s;
 }
 
-// Transactions across tenants (the queue's own).
-db::TxOptions Housekeeping() {
-  db::TxOptions options;
-  options.deadline = absl::Now() + absl::Seconds(30);
-  return options;
-}
-
 }  // namespace
 
 std::optional<v1::SuppressionReason> SuppressionOf(db::Tx& tx, const std::string& tenant,
@@ -267,50 +260,49 @@ absl::Status DeliveryStore::ConfirmConsentDenied(const std::string& tenant,
 absl::StatusOr<std::vector<v1::Unsubscribe>> DeliveryStore::PendingConsentDenials(
     int limit, std::vector<std::string>* tenants) {
   std::vector<v1::Unsubscribe> pending;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-    pending.clear();
-    tenants->clear();
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
-    for (const auto& row : db::Exec(tx, "interaction_take_pending_denials", limit)) {
-      tenants->push_back(row[0].as<std::string>());
-      v1::Unsubscribe u;
-      u.set_message(absl::StrCat("messages/", row[1].c_str()));
-      u.set_customer(row[2].c_str());
-      u.set_channel(api::EnumOf<v1::Channel>(row[3].c_str()));
-      pending.push_back(std::move(u));
-    }
-    return absl::OkStatus();
-  }));
+  CRM_RETURN_IF_ERROR(
+      db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
+        pending.clear();
+        tenants->clear();
+        for (const auto& row : db::Exec(tx, "interaction_take_pending_denials", limit)) {
+          tenants->push_back(row[0].as<std::string>());
+          v1::Unsubscribe u;
+          u.set_message(absl::StrCat("messages/", row[1].c_str()));
+          u.set_customer(row[2].c_str());
+          u.set_channel(api::EnumOf<v1::Channel>(row[3].c_str()));
+          pending.push_back(std::move(u));
+        }
+        return absl::OkStatus();
+      }));
   return pending;
 }
 
 absl::StatusOr<std::vector<Claimed>> DeliveryStore::Claim(int batch, absl::Duration lease) {
   std::vector<Claimed> claimed;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-    claimed.clear();
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
-    for (const auto& row :
-         db::Exec(tx, "interaction_claim_deliveries", batch, absl::ToInt64Milliseconds(lease))) {
-      claimed.push_back({row[0].as<std::string>(), internal::MessageOf(row, 1), {}, ""});
-    }
-    for (Claimed& c : claimed) {
-      auto account = ChannelAccountStore::Resolve(tx, c.tenant, c.message.channel(),
-                                                  c.message.channel_account(), "channel_account");
-      if (account.ok()) {
-        c.account = *std::move(account);
-      } else {
-        c.account_error = "channel account deleted";
-      }
-    }
-    return absl::OkStatus();
-  }));
+  CRM_RETURN_IF_ERROR(
+      db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
+        claimed.clear();
+        for (const auto& row : db::Exec(tx, "interaction_claim_deliveries", batch,
+                                        absl::ToInt64Milliseconds(lease))) {
+          claimed.push_back({row[0].as<std::string>(), internal::MessageOf(row, 1), {}, ""});
+        }
+        for (Claimed& c : claimed) {
+          auto account = ChannelAccountStore::Resolve(
+              tx, c.tenant, c.message.channel(), c.message.channel_account(), "channel_account");
+          if (account.ok()) {
+            c.account = *std::move(account);
+          } else {
+            c.account_error = "channel account deleted";
+          }
+        }
+        return absl::OkStatus();
+      }));
   return claimed;
 }
 
 absl::Status DeliveryStore::Record(const std::vector<Attempt>& attempts) {
   if (attempts.empty()) return absl::OkStatus();
-  return db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+  return db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
     std::map<std::string, std::vector<v1::Message>> changed;  // by tenant
     std::map<std::string, std::vector<std::string>> types;
     for (const Attempt& a : attempts) {
@@ -382,13 +374,13 @@ absl::StatusOr<bool> DeliveryStore::RecordStatus(const std::string& tenant, v1::
 
 absl::StatusOr<std::optional<absl::Time>> DeliveryStore::NextDue() {
   std::optional<absl::Time> next;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
-    const auto rows = db::Exec(tx, "interaction_next_delivery");
-    next.reset();
-    if (!rows[0][0].is_null()) next = absl::FromUnixMicros(rows[0][0].as<int64_t>());
-    return absl::OkStatus();
-  }));
+  CRM_RETURN_IF_ERROR(
+      db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
+        const auto rows = db::Exec(tx, "interaction_next_delivery");
+        next.reset();
+        if (!rows[0][0].is_null()) next = absl::FromUnixMicros(rows[0][0].as<int64_t>());
+        return absl::OkStatus();
+      }));
   return next;
 }
 

@@ -126,17 +126,7 @@ absl::StatusOr<std::string> ImapClient::Perform(const std::string& path, const s
   const std::string url =
       absl::StrCat(implicit_tls ? "imaps://" : "imap://", imap_.host(), ":", PortOf(imap_), path);
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  switch (imap_.security()) {
-    case v1::SMTP_SECURITY_NONE:
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_NONE));
-      break;
-    case v1::SMTP_SECURITY_STARTTLS_IF_OFFERED:
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
-      break;
-    default:  // STARTTLS (the default) or TLS: the password never in clear
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-      break;
-  }
+  SetMailSecurity(curl, imap_.security());
   curl_easy_setopt(curl, CURLOPT_USERNAME, imap_.username().c_str());
   curl_easy_setopt(curl, CURLOPT_PASSWORD, password_.c_str());
   if (!command.empty()) curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, command.c_str());

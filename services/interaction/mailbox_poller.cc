@@ -52,12 +52,6 @@ const std::map<std::string, std::string>& Statements() {
   return *statements;
 }
 
-db::TxOptions Housekeeping() {
-  db::TxOptions options;
-  options.deadline = absl::Now() + absl::Seconds(30);
-  return options;
-}
-
 prometheus::Family<prometheus::Counter>& MailboxMessages() {
   static auto& family = prometheus::BuildCounter()
                             .Name("crm_interaction_mailbox_messages_total")
@@ -107,21 +101,22 @@ absl::StatusOr<std::optional<MailboxPoll>> MailboxPoller::PollOne() {
   std::optional<Cursor> cursor;
   v1::ChannelAccount account;
   absl::Status resolved;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-    cursor.reset();
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
-    const auto rows = db::Exec(tx, "interaction_claim_mailbox", owner_,
-                               absl::ToInt64Milliseconds(options_.lease));
-    if (rows.empty()) return absl::OkStatus();
-    cursor =
-        Cursor{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
-               rows[0][2].as<std::string>(), rows[0][3].as<int64_t>(), rows[0][4].as<int64_t>()};
-    auto found = ChannelAccountStore::Resolve(tx, cursor->tenant, v1::CHANNEL_EMAIL,
-                                              "channelAccounts/" + cursor->account_id, "account");
-    resolved = found.status();
-    if (found.ok()) account = *std::move(found);
-    return absl::OkStatus();
-  }));
+  CRM_RETURN_IF_ERROR(
+      db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
+        cursor.reset();
+        const auto rows = db::Exec(tx, "interaction_claim_mailbox", owner_,
+                                   absl::ToInt64Milliseconds(options_.lease));
+        if (rows.empty()) return absl::OkStatus();
+        cursor = Cursor{rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+                        rows[0][2].as<std::string>(), rows[0][3].as<int64_t>(),
+                        rows[0][4].as<int64_t>()};
+        auto found =
+            ChannelAccountStore::Resolve(tx, cursor->tenant, v1::CHANNEL_EMAIL,
+                                         "channelAccounts/" + cursor->account_id, "account");
+        resolved = found.status();
+        if (found.ok()) account = *std::move(found);
+        return absl::OkStatus();
+      }));
   if (!cursor) return std::nullopt;
   MailboxPoll poll;
   poll.tenant = cursor->tenant;
@@ -131,8 +126,7 @@ absl::StatusOr<std::optional<MailboxPoll>> MailboxPoller::PollOne() {
   absl::Duration next = absl::Seconds(interval);
 
   const auto save = [&](const Cursor& c, int64_t received, int64_t skipped) {
-    return db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-      tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
+    return db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
       db::Exec(tx, "interaction_advance_mailbox", c.tenant, c.account_id, owner_, c.key,
                c.uid_validity, c.last_uid, received, skipped,
                absl::ToInt64Milliseconds(options_.lease));
@@ -159,16 +153,16 @@ absl::StatusOr<std::optional<MailboxPoll>> MailboxPoller::PollOne() {
     } else {
       CRM_ASSIGN_OR_RETURN(uids, imap_.Search(absl::StrCat("UID ", c.last_uid + 1, ":*")));
     }
-    std::vector<int64_t> todo;
+    std::vector<int64_t> pending;
     for (int64_t uid : uids) {
-      if (uid > c.last_uid) todo.push_back(uid);
+      if (uid > c.last_uid) pending.push_back(uid);
     }
-    const bool more = todo.size() > static_cast<size_t>(options_.batch);
+    const bool more = pending.size() > static_cast<size_t>(options_.batch);
     if (more) {
-      todo.resize(options_.batch);
+      pending.resize(options_.batch);
       next = absl::ZeroDuration();
     }
-    for (int64_t uid : todo) {
+    for (int64_t uid : pending) {
       absl::StatusOr<std::string> raw = imap_.Fetch(c.uid_validity, uid, kMaxRawEmailBytes);
       absl::Status taken = raw.status();
       if (raw.ok()) {
@@ -216,12 +210,12 @@ absl::StatusOr<std::optional<MailboxPoll>> MailboxPoller::PollOne() {
                                  {"skipped", std::to_string(poll.skipped)}});
   }
   MailboxPolls().Add({{"result", done.ok() ? "ok" : "error"}}).Increment();
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, Housekeeping(), [&](db::Tx& tx) {
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
-    db::Exec(tx, "interaction_release_mailbox", cursor->tenant, cursor->account_id, owner_,
-             absl::ToInt64Milliseconds(next), poll.error.substr(0, 500));
-    return absl::OkStatus();
-  }));
+  CRM_RETURN_IF_ERROR(
+      db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(30)), [&](db::Tx& tx) {
+        db::Exec(tx, "interaction_release_mailbox", cursor->tenant, cursor->account_id, owner_,
+                 absl::ToInt64Milliseconds(next), poll.error.substr(0, 500));
+        return absl::OkStatus();
+      }));
   return poll;
 }
 

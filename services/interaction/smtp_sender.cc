@@ -14,6 +14,21 @@ void InitCurl() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+void SetMailSecurity(void* handle, v1::SmtpSecurity security) {
+  CURL* curl = static_cast<CURL*>(handle);
+  switch (security) {
+    case v1::SMTP_SECURITY_NONE:
+      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_NONE));
+      break;
+    case v1::SMTP_SECURITY_STARTTLS_IF_OFFERED:
+      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+      break;
+    default:  // STARTTLS (the default) or TLS: never in clear
+      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+      break;
+  }
+}
+
 namespace {
 
 struct Upload {
@@ -55,17 +70,7 @@ SmtpResult SmtpSender::Send(const v1::SmtpSettings& smtp, const std::string& pas
   const std::string url =
       absl::StrCat(implicit_tls ? "smtps://" : "smtp://", smtp.host(), ":", port);
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  switch (smtp.security()) {
-    case v1::SMTP_SECURITY_NONE:
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_NONE));
-      break;
-    case v1::SMTP_SECURITY_STARTTLS_IF_OFFERED:
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
-      break;
-    default:  // STARTTLS (the default) or TLS: never in clear
-      curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
-      break;
-  }
+  SetMailSecurity(curl, smtp.security());
   if (!smtp.username().empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, smtp.username().c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, password.c_str());

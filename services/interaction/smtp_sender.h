@@ -20,6 +20,9 @@ struct SmtpResult {
 // libcurl's one-time global setup (the SMTP sender and the provider client
 // call it).
 void InitCurl();
+// How a mail connection (SMTP or IMAP) on `curl` (a CURL*) is secured:
+// never in clear unless `security` is NONE or STARTTLS_IF_OFFERED.
+void SetMailSecurity(void* curl, v1::SmtpSecurity security);
 
 class SmtpSender {
  public:

@@ -307,11 +307,9 @@ absl::Status SlaEngine::Apply(db::Tx& tx, const std::string& tenant, v1::Ticket*
 
 absl::StatusOr<SlaEngine::Fired> SlaEngine::FireDue(absl::Time now, int batch) {
   Fired fired;
-  db::TxOptions options;
-  options.deadline = absl::Now() + absl::Seconds(30);
+  const db::TxOptions options = db::HousekeepingTx(absl::Seconds(30));
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     fired = Fired();
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
     const auto rows = db::Exec(tx, "ticketing_fire_sla_clocks", absl::ToUnixMicros(now), batch);
     fired.clocks = static_cast<int64_t>(rows.size());
     std::map<std::string, std::vector<v1::SlaAlert>> warnings, breaches;

@@ -732,10 +732,8 @@ absl::StatusOr<int64_t> TicketStore::CloseSolved(absl::Duration after, int batch
   int64_t closed = 0;
   for (;;) {
     int64_t this_batch = 0;
-    db::TxOptions options;
-    options.deadline = absl::Now() + absl::Minutes(1);
+    const db::TxOptions options = db::HousekeepingTx(absl::Minutes(1));
     CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
-      tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
       auto rows =
           db::Exec(tx, "ticketing_close_solved_tickets", absl::ToInt64Seconds(after), batch);
       this_batch = static_cast<int64_t>(rows.size());

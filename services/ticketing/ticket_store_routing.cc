@@ -203,11 +203,9 @@ absl::StatusOr<absl::Duration> TicketStore::RelaxWaiting(int batch) {
     std::string tenant, id, group;
   };
   std::vector<Waiting> due;
-  db::TxOptions options;
-  options.deadline = absl::Now() + absl::Seconds(30);
+  const db::TxOptions options = db::HousekeepingTx(absl::Seconds(30));
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     due.clear();
-    tx.exec("SELECT set_config('app.housekeeping', 'on', true)");
     for (const auto& row : db::Exec(tx, "ticketing_relaxable_tickets", batch)) {
       due.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     }
