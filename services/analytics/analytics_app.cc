@@ -5,7 +5,11 @@
 #include "common/base/status.h"
 #include "crm/analytics/v1/event_feed_service.grpc.pb.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
+#include "crm/interaction/v1/event_feed_service.grpc.pb.h"
+#include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
+#include "services/analytics/activity_store.h"
 #include "services/analytics/fact_store.h"
+#include "services/analytics/kpi_hub.h"
 #include "services/analytics/report_service.h"
 #include "services/analytics/value_service.h"
 
@@ -15,11 +19,17 @@ namespace {
 struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
       : facts(rt.pool()),
+        activity(rt.pool(), facts),
         value_service(facts, rt.executor()),
-        report_service(facts, rt.executor()) {}
+        report_service(facts, activity, rt.executor()),
+        kpis(activity, rt.db_url()),
+        kpi_service(kpis) {}
   FactStore facts;
+  ActivityStore activity;
   ValueServiceImpl value_service;
   ReportServiceImpl report_service;
+  KpiHub kpis;
+  KpiServiceImpl kpi_service;
 };
 
 }  // namespace
@@ -33,20 +43,52 @@ server::ServiceDefinition Definition() {
   d.db_pool_size = 4;
   d.migrations = EmbeddedMigrations();
   d.needs = {"customer"};  // its feed: orders, merges, erasures
+  // Their feeds, when they are deployed: support and engagement.
+  d.uses = {"ticketing", "interaction"};
   d.wire = [](server::ServiceRuntime& rt) -> absl::StatusOr<std::unique_ptr<server::Component>> {
     auto wiring = std::make_unique<Wiring>(rt);
     rt.runner().AddService(&wiring->value_service);
     rt.runner().AddService(&wiring->report_service);
+    rt.runner().AddService(&wiring->kpi_service);
+    KpiHub* kpis = &wiring->kpis;
+    kpis->Start();
+    rt.AddStreamEnder([kpis] { kpis->Stop(); });
     rt.ServeEventFeed<crm::analytics::v1::EventFeedService>();
     FactStore* facts = &wiring->facts;
-    // Orders, and what merges and erasures do to them, for every tenant.
+    ActivityStore* activity = &wiring->activity;
+    // Orders, and what merges and erasures do to them, and new customers,
+    // for every tenant.
     CRM_RETURN_IF_ERROR(rt.Follow<crm::customer::v1::EventFeedService>(
         "customer", "analytics.orders",
-        {"order.recorded", "order.status_changed", "customer.merged", "customer.unmerged",
-         "customer.erased"},
-        [facts](db::Tx& tx, const crm::events::v1::Event& event) {
-          return facts->ApplyCustomerEvent(tx, event);
+        {"order.recorded", "order.status_changed", "customer.created", "customer.merged",
+         "customer.unmerged", "customer.erased"},
+        [facts, activity](db::Tx& tx, const crm::events::v1::Event& event) {
+          CRM_RETURN_IF_ERROR(activity->ApplyCustomerEvent(tx, event));
+          CRM_RETURN_IF_ERROR(facts->ApplyCustomerEvent(tx, event));
+          activity->Changed(tx, event.tenant());
+          return absl::OkStatus();
         }));
+    if (rt.Has("ticketing")) {
+      CRM_RETURN_IF_ERROR(rt.Follow<crm::ticketing::v1::EventFeedService>(
+          "ticketing", "analytics.support",
+          {"ticket.created", "ticket.status_changed", "ticket.updated", "ticket.escalated",
+           "ticket.assigned", "ticket.merged", "csat.submitted", "sla.breached"},
+          [activity](db::Tx& tx, const crm::events::v1::Event& event) {
+            CRM_RETURN_IF_ERROR(activity->ApplyTicketingEvent(tx, event));
+            activity->Changed(tx, event.tenant());
+            return absl::OkStatus();
+          }));
+    }
+    if (rt.Has("interaction")) {
+      CRM_RETURN_IF_ERROR(rt.Follow<crm::interaction::v1::EventFeedService>(
+          "interaction", "analytics.engagement",
+          {"message.received", "message.sent", "message.delivery_changed", "unsubscribe.recorded"},
+          [activity](db::Tx& tx, const crm::events::v1::Event& event) {
+            CRM_RETURN_IF_ERROR(activity->ApplyInteractionEvent(tx, event));
+            activity->Changed(tx, event.tenant());
+            return absl::OkStatus();
+          }));
+    }
     return wiring;
   };
   return d;

@@ -127,12 +127,17 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
     const std::string pseudonym = "erased/" + crypto::NewUuid();
     db::Exec(tx, "analytics_pseudonymise_orders", tenant, event.subject(), pseudonym);
     db::Exec(tx, "analytics_pseudonymise_moves", tenant, event.subject(), pseudonym);
-  } else {
-    return absl::OkStatus();  // not asked for
+  } else if (event.type() != "customer.created") {  // ActivityStore's
+    return absl::OkStatus();                        // not asked for
   }
-  db::Exec(tx, "analytics_record_freshness", tenant, "customer",
-           TimeUtil::TimestampToMicroseconds(event.create_time()));
+  RecordFreshness(tx, tenant, "customer", event.create_time());
   return absl::OkStatus();
+}
+
+void FactStore::RecordFreshness(db::Tx& tx, const std::string& tenant, const std::string& source,
+                                const google::protobuf::Timestamp& event_time) {
+  db::Exec(tx, "analytics_record_freshness", tenant, source,
+           TimeUtil::TimestampToMicroseconds(event_time));
 }
 
 absl::StatusOr<std::string> FactStore::Currency(const server::CallScope& scope,
@@ -191,18 +196,23 @@ absl::StatusOr<std::vector<OrderPoint>> FactStore::OrdersIn(const server::CallSc
 absl::StatusOr<v1::Freshness> FactStore::Freshness(const server::CallScope& scope) {
   v1::Freshness out;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
-    out.Clear();
-    for (const auto& row : db::Exec(tx, "analytics_list_freshness", scope.tenant)) {
-      v1::SourceFreshness* s = out.add_sources();
-      s->set_source(row[0].as<std::string>());
-      const int64_t event = row[1].as<int64_t>();
-      const int64_t applied = row[2].as<int64_t>();
-      *s->mutable_last_event_time() = TimeUtil::MicrosecondsToTimestamp(event);
-      *s->mutable_apply_time() = TimeUtil::MicrosecondsToTimestamp(applied);
-      s->set_lag_ms(std::max<int64_t>(0, (applied - event) / 1000));
-    }
+    out = Freshness(tx, scope.tenant);
     return absl::OkStatus();
   }));
+  return out;
+}
+
+v1::Freshness FactStore::Freshness(db::Tx& tx, const std::string& tenant) {
+  v1::Freshness out;
+  for (const auto& row : db::Exec(tx, "analytics_list_freshness", tenant)) {
+    v1::SourceFreshness* s = out.add_sources();
+    s->set_source(row[0].as<std::string>());
+    const int64_t event = row[1].as<int64_t>();
+    const int64_t applied = row[2].as<int64_t>();
+    *s->mutable_last_event_time() = TimeUtil::MicrosecondsToTimestamp(event);
+    *s->mutable_apply_time() = TimeUtil::MicrosecondsToTimestamp(applied);
+    s->set_lag_ms(std::max<int64_t>(0, (applied - event) / 1000));
+  }
   return out;
 }
 

@@ -50,6 +50,9 @@ class FactStore {
   // upsert the order; customer.merged, customer.unmerged and
   // customer.erased move its orders. In the event's tenant's transaction.
   absl::Status ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event);
+  // Records that `source`'s feed applied an event made at `event_time`.
+  void RecordFreshness(db::Tx& tx, const std::string& tenant, const std::string& source,
+                       const google::protobuf::Timestamp& event_time);
 
   // The currency of most of the tenant's orders, or `requested` when set
   // (upper-cased, checked as ISO 4217 letters); FAILED_PRECONDITION when
@@ -62,6 +65,7 @@ class FactStore {
                                                    const std::string& currency,
                                                    const std::string& customer = "");
   absl::StatusOr<v1::Freshness> Freshness(const server::CallScope& scope);
+  v1::Freshness Freshness(db::Tx& tx, const std::string& tenant);
 
   absl::Status SaveModel(const server::CallScope& scope, const v1::ValueModel& model);
   // nullopt before the first fit.

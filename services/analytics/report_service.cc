@@ -3,13 +3,20 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "common/api/validation.h"
 #include "common/base/status.h"
 #include "services/analytics/cohorts.h"
+#include "services/analytics/csv_export.h"
 #include "services/analytics/forecast.h"
+#include "services/analytics/support_report.h"
+#include "services/analytics/value_reports.h"
 
 namespace crm::analytics {
 namespace {
@@ -113,21 +120,154 @@ absl::StatusOr<v1::SalesForecast> BuildSalesForecast(const std::vector<OrderPoin
   return out;
 }
 
-ReportServiceImpl::ReportServiceImpl(FactStore& facts, server::Executor& executor,
-                                     server::CallOptions call_options)
-    : facts_(facts), executor_(executor), call_options_(call_options) {}
+absl::StatusOr<std::pair<absl::Time, absl::Time>> ReportPeriod(
+    const google::protobuf::Timestamp* start, const google::protobuf::Timestamp* end,
+    absl::Time now) {
+  constexpr absl::Duration kDefault = absl::Hours(24 * 30), kMost = absl::Hours(24 * 366);
+  const auto time_of = [](const google::protobuf::Timestamp& t) {
+    return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+  };
+  const absl::Time to = end != nullptr ? time_of(*end) : now;
+  const absl::Time from = start != nullptr ? time_of(*start) : to - kDefault;
+  if (from >= to) return absl::InvalidArgumentError("start_time: before end_time");
+  if (to - from > kMost)
+    return absl::InvalidArgumentError("start_time: at most 366 days before end_time");
+  return std::make_pair(from, to);
+}
+
+ReportServiceImpl::ReportServiceImpl(FactStore& facts, ActivityStore& activity,
+                                     server::Executor& executor, server::CallOptions call_options)
+    : facts_(facts), activity_(activity), executor_(executor), call_options_(call_options) {}
+
+absl::StatusOr<v1::CohortReport> ReportServiceImpl::Cohorts(
+    const server::CallScope& scope, const v1::GetCohortReportRequest& request) {
+  const int months = request.months() == 0 ? 12 : request.months();
+  if (months < 1 || months > 60) return absl::InvalidArgumentError("months: 1 to 60");
+  CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request.currency_code()));
+  CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
+  CRM_ASSIGN_OR_RETURN(v1::CohortReport out,
+                       BuildCohortReport(orders, request.end_month(), months));
+  out.set_currency_code(currency);
+  CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
+  return out;
+}
+
+absl::StatusOr<v1::SalesForecast> ReportServiceImpl::Forecast(
+    const server::CallScope& scope, const v1::GetSalesForecastRequest& request) {
+  const int horizon = request.horizon_days() == 0 ? 28 : request.horizon_days();
+  if (horizon < 1 || horizon > 365) return absl::InvalidArgumentError("horizon_days: 1 to 365");
+  if (!v1::ForecastMeasure_IsValid(request.measure())) {
+    return absl::InvalidArgumentError("measure: REVENUE or ORDERS");
+  }
+  const v1::ForecastMeasure measure = request.measure() == v1::FORECAST_MEASURE_UNSPECIFIED
+                                          ? v1::FORECAST_MEASURE_REVENUE
+                                          : request.measure();
+  CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request.currency_code()));
+  CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
+  CRM_ASSIGN_OR_RETURN(v1::SalesForecast out, BuildSalesForecast(orders, measure, horizon));
+  out.set_currency_code(currency);
+  CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
+  return out;
+}
+
+absl::StatusOr<v1::SupportReport> ReportServiceImpl::Support(
+    const server::CallScope& scope, const v1::GetSupportReportRequest& request) {
+  CRM_ASSIGN_OR_RETURN(
+      auto period,
+      ReportPeriod(request.has_start_time() ? &request.start_time() : nullptr,
+                   request.has_end_time() ? &request.end_time() : nullptr, absl::Now()));
+  if (!request.group().empty()) {
+    std::string id;
+    CRM_RETURN_IF_ERROR(api::ParseResourceName("group", request.group(), "groups", &id));
+  }
+  CRM_ASSIGN_OR_RETURN(ActivityStore::SupportFacts facts,
+                       activity_.Support(scope, period.first, period.second, request.group()));
+  v1::SupportReport out = BuildSupportReport(facts, period.first, period.second);
+  CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
+  return out;
+}
+
+absl::StatusOr<v1::EngagementReport> ReportServiceImpl::Engagement(
+    const server::CallScope& scope, const v1::GetEngagementReportRequest& request) {
+  CRM_ASSIGN_OR_RETURN(
+      auto period,
+      ReportPeriod(request.has_start_time() ? &request.start_time() : nullptr,
+                   request.has_end_time() ? &request.end_time() : nullptr, absl::Now()));
+  absl::string_view purpose = request.purpose();
+  absl::ConsumePrefix(&purpose, "PURPOSE_");
+  if (!purpose.empty() && purpose != "MARKETING" && purpose != "TRANSACTIONAL") {
+    return absl::InvalidArgumentError("purpose: PURPOSE_MARKETING or PURPOSE_TRANSACTIONAL");
+  }
+  CRM_ASSIGN_OR_RETURN(
+      ActivityStore::Engagement e,
+      activity_.EngagementIn(scope, period.first, period.second, std::string(purpose)));
+  v1::EngagementReport out;
+  *out.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.first));
+  *out.mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.second));
+  for (auto& f : e.channels) *out.add_channels() = std::move(f);
+  for (auto& f : e.templates) *out.add_templates() = std::move(f);
+  out.set_received(e.received);
+  CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
+  return out;
+}
+
+absl::StatusOr<std::string> ReportServiceImpl::Csv(const server::CallScope& scope,
+                                                   const v1::ExportReportRequest& request) {
+  switch (request.report()) {
+    case v1::REPORT_KIND_RFM_SEGMENTS:
+    case v1::REPORT_KIND_RFM_CUSTOMERS: {
+      CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request.currency_code()));
+      CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
+                           facts_.CustomersIn(scope, currency));
+      CRM_ASSIGN_OR_RETURN(v1::Freshness freshness, facts_.Freshness(scope));
+      const absl::Time as_of = RfmAsOf(customers, nullptr);
+      const std::vector<v1::RfmScores> scores = ScoreCustomers(customers, as_of);
+      if (request.report() == v1::REPORT_KIND_RFM_CUSTOMERS) {
+        return RfmCustomersCsv(currency, as_of, customers, scores, freshness);
+      }
+      v1::RfmSummary summary = SummarizeRfm(customers, scores);
+      summary.set_currency_code(currency);
+      *summary.mutable_as_of_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(as_of));
+      *summary.mutable_freshness() = std::move(freshness);
+      return RfmSegmentsCsv(summary);
+    }
+    case v1::REPORT_KIND_COHORTS: {
+      v1::GetCohortReportRequest get;
+      get.set_currency_code(request.currency_code());
+      CRM_ASSIGN_OR_RETURN(v1::CohortReport report, Cohorts(scope, get));
+      return CohortsCsv(report);
+    }
+    case v1::REPORT_KIND_SALES_FORECAST: {
+      v1::GetSalesForecastRequest get;
+      get.set_currency_code(request.currency_code());
+      CRM_ASSIGN_OR_RETURN(v1::SalesForecast forecast, Forecast(scope, get));
+      return ForecastCsv(forecast);
+    }
+    case v1::REPORT_KIND_SUPPORT: {
+      v1::GetSupportReportRequest get;
+      if (request.has_start_time()) *get.mutable_start_time() = request.start_time();
+      if (request.has_end_time()) *get.mutable_end_time() = request.end_time();
+      CRM_ASSIGN_OR_RETURN(v1::SupportReport report, Support(scope, get));
+      return SupportCsv(report);
+    }
+    case v1::REPORT_KIND_ENGAGEMENT: {
+      v1::GetEngagementReportRequest get;
+      if (request.has_start_time()) *get.mutable_start_time() = request.start_time();
+      if (request.has_end_time()) *get.mutable_end_time() = request.end_time();
+      CRM_ASSIGN_OR_RETURN(v1::EngagementReport report, Engagement(scope, get));
+      return EngagementCsv(report);
+    }
+    default:
+      return absl::InvalidArgumentError(
+          "report: RFM_SEGMENTS, RFM_CUSTOMERS, COHORTS, SALES_FORECAST, SUPPORT or ENGAGEMENT");
+  }
+}
 
 grpc::ServerUnaryReactor* ReportServiceImpl::GetCohortReport(
     grpc::CallbackServerContext* ctx, const v1::GetCohortReportRequest* request,
     v1::CohortReport* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    const int months = request->months() == 0 ? 12 : request->months();
-    if (months < 1 || months > 60) return absl::InvalidArgumentError("months: 1 to 60");
-    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
-    CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
-    CRM_ASSIGN_OR_RETURN(*response, BuildCohortReport(orders, request->end_month(), months));
-    response->set_currency_code(currency);
-    CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
+    CRM_ASSIGN_OR_RETURN(*response, Cohorts(scope, *request));
     return absl::OkStatus();
   });
 }
@@ -136,21 +276,129 @@ grpc::ServerUnaryReactor* ReportServiceImpl::GetSalesForecast(
     grpc::CallbackServerContext* ctx, const v1::GetSalesForecastRequest* request,
     v1::SalesForecast* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
-    const int horizon = request->horizon_days() == 0 ? 28 : request->horizon_days();
-    if (horizon < 1 || horizon > 365) return absl::InvalidArgumentError("horizon_days: 1 to 365");
-    if (!v1::ForecastMeasure_IsValid(request->measure())) {
-      return absl::InvalidArgumentError("measure: REVENUE or ORDERS");
-    }
-    const v1::ForecastMeasure measure = request->measure() == v1::FORECAST_MEASURE_UNSPECIFIED
-                                            ? v1::FORECAST_MEASURE_REVENUE
-                                            : request->measure();
-    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
-    CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
-    CRM_ASSIGN_OR_RETURN(*response, BuildSalesForecast(orders, measure, horizon));
-    response->set_currency_code(currency);
-    CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
+    CRM_ASSIGN_OR_RETURN(*response, Forecast(scope, *request));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::GetSupportReport(
+    grpc::CallbackServerContext* ctx, const v1::GetSupportReportRequest* request,
+    v1::SupportReport* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, Support(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::GetEngagementReport(
+    grpc::CallbackServerContext* ctx, const v1::GetEngagementReportRequest* request,
+    v1::EngagementReport* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, Engagement(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+constexpr size_t kChunkBytes = 64 * 1024;
+
+// One ExportReport call: the document is made on the executor, then
+// written a chunk at a time with the callback API. Deleted when gRPC has
+// called OnDone and the executor's task is over.
+class ExportStream final : public grpc::ServerWriteReactor<v1::ExportReportChunk> {
+ public:
+  using Make = std::function<absl::StatusOr<std::string>()>;
+
+  ExportStream(server::Executor& executor, Make make) {
+    std::lock_guard<std::mutex> lock(mu_);
+    making_ = true;
+    if (!executor.TrySubmit([this, make = std::move(make)] { Made(make()); })) {
+      making_ = false;
+      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy; retry"));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
+      return;
+    }
+    WriteNextLocked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by client"));
+  }
+
+  void OnDone() override {
+    bool del;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      del = !making_;
+    }
+    if (del) delete this;
+  }
+
+ private:
+  void Made(absl::StatusOr<std::string> document) {
+    std::unique_lock<std::mutex> lock(mu_);
+    making_ = false;
+    if (done_) {
+      lock.unlock();
+      delete this;
+      return;
+    }
+    if (!document.ok()) {
+      FinishLocked(ToGrpcStatus(document.status()));
+      return;
+    }
+    document_ = *std::move(document);
+    WriteNextLocked();
+  }
+
+  void WriteNextLocked() {
+    if (finishing_) return;
+    if (offset_ >= document_.size()) {
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    chunk_.set_data(document_.substr(offset_, kChunkBytes));
+    offset_ += kChunkBytes;
+    StartWrite(&chunk_);
+  }
+
+  void FinishLocked(grpc::Status status) {
+    if (finishing_) return;
+    finishing_ = true;
+    Finish(std::move(status));
+  }
+
+  std::mutex mu_;
+  bool making_ = false;
+  bool done_ = false;
+  bool finishing_ = false;
+  std::string document_;
+  size_t offset_ = 0;
+  v1::ExportReportChunk chunk_;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::ExportReportChunk>* ReportServiceImpl::ExportReport(
+    grpc::CallbackServerContext* ctx, const v1::ExportReportRequest* request) {
+  using Reactor = grpc::ServerWriteReactor<v1::ExportReportChunk>;
+  server::CallOptions options = call_options_;
+  options.default_deadline = std::max(options.default_deadline, absl::Minutes(5));
+  auto scope = server::MakeCallScope(ctx, options);
+  if (!scope.ok()) return server::RejectStream<Reactor>(ToGrpcStatus(scope.status()));
+  // The request is copied: gRPC may free it once the call is done, while
+  // the document is still being made.
+  return new ExportStream(
+      executor_, [this, scope = *std::move(scope), copy = *request] { return Csv(scope, copy); });
 }
 
 }  // namespace crm::analytics

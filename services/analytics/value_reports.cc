@@ -43,6 +43,17 @@ v1::RfmSegment SegmentProto(RfmSegment segment) {
   return static_cast<v1::RfmSegment>(static_cast<int>(segment) + 1);
 }
 
+absl::Time RfmAsOf(const std::vector<CustomerOrders>& customers,
+                   const google::protobuf::Timestamp* requested) {
+  if (requested != nullptr) {
+    return absl::FromUnixMicros(
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(*requested));
+  }
+  absl::Time last = absl::InfinitePast();
+  for (const CustomerOrders& c : customers) last = std::max(last, c.last_order);
+  return last;
+}
+
 std::vector<v1::RfmScores> ScoreCustomers(const std::vector<CustomerOrders>& customers,
                                           absl::Time as_of) {
   std::vector<RfmInput> inputs;

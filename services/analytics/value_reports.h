@@ -15,6 +15,12 @@ namespace crm::analytics {
 
 v1::RfmSegment SegmentProto(RfmSegment segment);
 
+// The time recency is counted to: `requested` when set, else the tenant's
+// last order (so that a history that ended, an import or a demo data set,
+// is read as of its end).
+absl::Time RfmAsOf(const std::vector<CustomerOrders>& customers,
+                   const google::protobuf::Timestamp* requested);
+
 // RFM scores of `customers` with recency counted to `as_of`, in their order.
 std::vector<v1::RfmScores> ScoreCustomers(const std::vector<CustomerOrders>& customers,
                                           absl::Time as_of);

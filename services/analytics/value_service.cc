@@ -15,23 +15,8 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
 google::protobuf::Timestamp TimestampOf(absl::Time t) {
   return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-// Recency is counted to the request's time, or to the tenant's last order
-// (so that a history that ended, an import or a demo data set, is read as
-// of its end).
-absl::Time AsOf(const std::vector<CustomerOrders>& customers,
-                const google::protobuf::Timestamp* requested) {
-  if (requested != nullptr) return TimeOf(*requested);
-  absl::Time last = absl::InfinitePast();
-  for (const CustomerOrders& c : customers) last = std::max(last, c.last_order);
-  return last;
 }
 
 }  // namespace
@@ -53,7 +38,7 @@ grpc::ServerUnaryReactor* ValueServiceImpl::GetRfmSummary(grpc::CallbackServerCo
     CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
                          facts_.CustomersIn(scope, currency));
     const absl::Time as_of =
-        AsOf(customers, request->has_as_of_time() ? &request->as_of_time() : nullptr);
+        RfmAsOf(customers, request->has_as_of_time() ? &request->as_of_time() : nullptr);
     *response = SummarizeRfm(customers, ScoreCustomers(customers, as_of));
     response->set_currency_code(currency);
     if (!customers.empty()) *response->mutable_as_of_time() = TimestampOf(as_of);
@@ -124,7 +109,8 @@ grpc::ServerUnaryReactor* ValueServiceImpl::GetCustomerValue(
       return absl::NotFoundError(
           absl::StrCat("customer: ", request->customer(), " has no orders in ", currency));
     }
-    const std::vector<v1::RfmScores> scores = ScoreCustomers(customers, AsOf(customers, nullptr));
+    const std::vector<v1::RfmScores> scores =
+        ScoreCustomers(customers, RfmAsOf(customers, nullptr));
     response->set_customer(request->customer());
     response->set_currency_code(currency);
     *response->mutable_rfm() = scores[static_cast<size_t>(it - customers.begin())];

@@ -51,7 +51,7 @@ std::string RequiredScope(const MethodInfo& method) {
   const bool read = absl::StartsWith(m, "Get") || absl::StartsWith(m, "List") ||
                     absl::StartsWith(m, "Search") || absl::StartsWith(m, "BatchGet") ||
                     absl::StartsWith(m, "Export") || absl::StartsWith(m, "Check") ||
-                    m == "Subscribe";
+                    absl::StartsWith(m, "Stream") || m == "Subscribe";
   return absl::StrCat(area, read ? ".read" : ".write");
 }
 

@@ -28,7 +28,7 @@ struct MethodInfo {
 absl::StatusOr<MethodInfo> ParseMethod(absl::string_view path);
 
 // "customer.read" for reads (Get*, List*, Search*, BatchGet*, Check*,
-// Subscribe, Export*), "customer.write" otherwise; the prefix is the package segment
+// Stream*, Subscribe, Export*), "customer.write" otherwise; the prefix is the package segment
 // after "crm." ("customer" for crm.customer.v1). Every service's event feed,
 // crm.<svc>.v1.EventFeedService, needs "events.read".
 std::string RequiredScope(const MethodInfo& method);

@@ -150,6 +150,8 @@ absl::Status ConversationServiceImpl::Send(const server::CallScope& scope,
   filled.set_subject(rendered.subject());
   filled.set_text(rendered.text());
   filled.set_html(rendered.html());
+  filled.set_template_(rendered.template_());
+  filled.clear_template_key();
   if (filled.text().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "template: ", rendered.template_(), " renders an empty text for ", profile.name()));

@@ -54,10 +54,10 @@ const std::string& MessageColumns() {
       "COALESCE(m.external_id, ''), m.in_reply_to, m.thread_id, m.delivery_status, "
       "m.delivery_reason, ",
       Micros("m.sent_time"), ", ", Micros("m.create_time"), ", m.purpose, m.attempts, ",
-      "m.channel_account, COALESCE(m.chat_seq, 0)"));
+      "m.channel_account, COALESCE(m.chat_seq, 0), m.template"));
   return *columns;
 }
-constexpr int kMessageColumnCount = 24;
+constexpr int kMessageColumnCount = 25;
 
 // $1 tenant, $2 id: the conversation locked.
 std::string LockConversationSql() {
@@ -109,13 +109,15 @@ const std::map<std::string, std::string>& Statements() {
       // $2 conversation, then the message's columns; $18 its delivery
       // status (the first step of its history), $19 sent_time in
       // microseconds (0 for now), $20 purpose, $21 channel account, $22 its
-      // id ('' for a new one), $23 its place in a live chat (0: none).
+      // id ('' for a new one), $23 its place in a live chat (0: none), $24
+      // the template it was rendered from ('' for none).
       {"interaction_insert_message",
        absl::StrCat(
            "INSERT INTO interaction.messages AS m (tenant_id, conversation_id, customer, "
            "channel, direction, author_kind, author, from_address, to_address, subject, "
            "text_body, html_body, attachments, external_id, in_reply_to, refs, thread_id, "
-           "delivery_status, delivery_history, sent_time, purpose, channel_account, id, chat_seq) "
+           "delivery_status, delivery_history, sent_time, purpose, channel_account, id, chat_seq, "
+           "template) "
            "VALUES "
            "($1, $2::uuid, $3, $4, $5, $6, "
            "$7, $8, $9, $10, $11, $12, $13::jsonb, NULLIF($14, ''), $15, $16::text[], $17, $18, "
@@ -124,7 +126,7 @@ const std::map<std::string, std::string>& Statements() {
            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')))), CASE WHEN $19::bigint = 0 THEN "
            "clock_timestamp() ELSE 'epoch'::timestamptz + $19::bigint * interval '1 "
            "microsecond' END, $20, $21, COALESCE(NULLIF($22, '')::uuid, gen_random_uuid()), "
-           "NULLIF($23::bigint, 0)) "
+           "NULLIF($23::bigint, 0), $24) "
            "RETURNING ",
            MessageColumns())},
       // After a message: $3 its time (microseconds), $4 whether it opens
@@ -253,6 +255,7 @@ Message MessageFromRow(const Row& row, int f = 0) {
   m.set_attempts(row[f + 21].template as<int>());
   m.set_channel_account(text(22));
   m.set_chat_seq(row[f + 23].template as<int64_t>());
+  m.set_template_(text(24));
   return m;
 }
 
@@ -467,7 +470,7 @@ absl::StatusOr<v1::ReceiveMessageResponse> ConversationStore::Receive(
                  request.text(), request.html(), AttachmentsJson(request), request.external_id(),
                  BareMessageId(request.in_reply_to()), db::TextArray(refs), request.thread_id(),
                  "RECEIVED", request.has_sent_time() ? MicrosOf(request.sent_time()) : 0, "",
-                 request.channel_account(), "", 0)[0]);
+                 request.channel_account(), "", 0, "")[0]);
     const bool wakes = conversation.status() != v1::CONVERSATION_STATUS_OPEN;
     const Conversation touched =
         ConversationFromRow(db::Exec(tx, "interaction_touch_conversation", tenant, conversation_id,

@@ -168,7 +168,7 @@ absl::StatusOr<ChatPosted> ConversationStore::PostChatInTx(db::Tx& tx, const std
         tx, "interaction_insert_message", tenant, conversation_id, conversation.customer(),
         "LIVE_CHAT", inbound ? "INBOUND" : "OUTBOUND", inbound ? "CUSTOMER" : "AGENT", participant,
         "", "", "", send.text(), "", "{}", external_id, "", "{}", "",
-        inbound ? "RECEIVED" : "DELIVERED", 0, inbound ? "" : "TRANSACTIONAL", "", "", seq)[0]);
+        inbound ? "RECEIVED" : "DELIVERED", 0, inbound ? "" : "TRANSACTIONAL", "", "", seq, "")[0]);
     const bool wakes = inbound && conversation.status() != v1::CONVERSATION_STATUS_OPEN;
     const v1::Conversation touched = internal::ConversationOf(
         db::Exec(tx, "interaction_touch_conversation", tenant, conversation_id,

@@ -195,12 +195,12 @@ absl::StatusOr<v1::SendMessageResponse> ConversationStore::SendInTx(
         if (refs.size() > kMaxReferences) refs.erase(refs.begin(), refs.end() - kMaxReferences);
       }
     }
-    const v1::Message message = internal::MessageOf(
-        db::Exec(tx, "interaction_insert_message", tenant, conversation_id, customer, channel_text,
-                 "OUTBOUND", api::EnumText(request.author_kind()), request.author(),
-                 account.sender(), to.address, subject, request.text(), request.html(), "{}",
-                 external_id, in_reply_to, db::TextArray(refs), "", "QUEUED", 0,
-                 api::EnumText(request.purpose()), account.name(), message_id, 0)[0]);
+    const v1::Message message = internal::MessageOf(db::Exec(
+        tx, "interaction_insert_message", tenant, conversation_id, customer, channel_text,
+        "OUTBOUND", api::EnumText(request.author_kind()), request.author(), account.sender(),
+        to.address, subject, request.text(), request.html(), "{}", external_id, in_reply_to,
+        db::TextArray(refs), "", "QUEUED", 0, api::EnumText(request.purpose()), account.name(),
+        message_id, 0, request.template_())[0]);
     db::Exec(tx, "interaction_insert_delivery", tenant, message_id);
     if (!external_id.empty()) {
       db::Exec(tx, "interaction_upsert_thread_key", tenant, channel_text, external_id,

@@ -616,6 +616,9 @@ absl::StatusOr<Comment> TicketStore::AddCommentInTx(db::Tx& tx, const std::strin
     if (reopen) {
       events::AppendEvent(tx, kSchema, tenant, "ticket.status_changed", after.name(), after);
     }
+    if (first_response && !ticket.has_first_response_time()) {
+      events::AppendEvent(tx, kSchema, tenant, "ticket.first_replied", after.name(), after);
+    }
     CRM_RETURN_IF_ERROR(
         RunRules(tx, tenant, v1::RULE_TRIGGER_UPDATED, "AddComment", ticket, &after, &added));
   }

@@ -1,10 +1,14 @@
 // End to end with the analytics service: orders recorded through the
-// gateway reach its facts over the customer feed between real binaries;
-// its reports answer through the gateway under the analytics scopes, and
-// crmctl prints them.
+// gateway reach its facts over the customer feed between real binaries,
+// tickets and messages over the ticketing and interaction feeds; its
+// reports, CSV exports and dashboard stream answer through the gateway
+// under the analytics scopes, and crmctl prints them.
 #include <google/protobuf/util/time_util.h>
 
+#include "crm/analytics/v1/report_service.grpc.pb.h"
 #include "crm/analytics/v1/value_service.grpc.pb.h"
+#include "crm/interaction/v1/conversation_service.grpc.pb.h"
+#include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "tests/e2e/customer_suite.h"
 
 namespace crm::testing {
@@ -94,6 +98,85 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
   CHECK(code == 0);
   CHECK(absl::StrContains(out, "daily revenue forecast, GBP"));
   CHECK(absl::StrContains(out, "backtest, last 7 days"));
+}
+
+TEST_CASE("analytics follows ticketing and interaction: support, engagement, KPIs, CSV", "[e2e]") {
+  Suite s;
+  const std::string admin = s.CreateKey("tenant-a", "*");
+  const std::string reader = s.CreateKey("tenant-a", "analytics.read");
+  namespace tv1 = crm::ticketing::v1;
+  namespace iv1 = crm::interaction::v1;
+  const Customer ada = Create(s, admin, "ada@example.com");
+  auto tickets = tv1::TicketService::NewStub(s.channel());
+  tv1::Ticket answered, waiting;
+  for (tv1::Ticket* t : {&answered, &waiting}) {
+    tv1::CreateTicketRequest req;
+    req.mutable_ticket()->set_requester(ada.name());
+    req.mutable_ticket()->set_subject("Lid cracked");
+    REQUIRE(tickets->CreateTicket(Suite::Ctx(admin).get(), req, t).ok());
+  }
+  tv1::AddCommentRequest reply;
+  reply.set_parent(answered.name());
+  reply.mutable_comment()->set_author_kind(tv1::AUTHOR_KIND_AGENT);
+  reply.mutable_comment()->set_author("agent-1");
+  reply.mutable_comment()->set_body("A new one is on its way.");
+  reply.mutable_comment()->set_public_(true);
+  tv1::Comment comment;
+  REQUIRE(tickets->AddComment(Suite::Ctx(admin).get(), reply, &comment).ok());
+  tv1::ChangeTicketStatusRequest solve;
+  solve.set_name(answered.name());
+  solve.set_status(tv1::STATUS_SOLVED);
+  tv1::Ticket solved;
+  REQUIRE(tickets->ChangeTicketStatus(Suite::Ctx(admin).get(), solve, &solved).ok());
+  iv1::ReceiveMessageRequest mail;
+  mail.set_channel(iv1::CHANNEL_EMAIL);
+  mail.set_raw_email(
+      "From: Ada <ada@example.com>\r\nSubject: Thanks\r\nMessage-ID: <e2e-a1@x>\r\n\r\n"
+      "Got it, thanks.\r\n");
+  iv1::ReceiveMessageResponse received;
+  REQUIRE(iv1::ConversationService::NewStub(s.channel())
+              ->ReceiveMessage(Suite::Ctx(admin).get(), mail, &received)
+              .ok());
+
+  auto reports = av1::ReportService::NewStub(s.channel());
+  REQUIRE(Eventually(
+      [&] {
+        av1::SupportReport support;
+        av1::EngagementReport engagement;
+        return reports->GetSupportReport(Suite::Ctx(reader).get(), {}, &support).ok() &&
+               support.total().created() == 2 && support.total().solved() == 1 &&
+               reports->GetEngagementReport(Suite::Ctx(reader).get(), {}, &engagement).ok() &&
+               engagement.received() == 1;
+      },
+      absl::Seconds(30)));
+
+  auto crmctl = [&](std::vector<std::string> args, int* code) {
+    std::vector<std::string> all = {absl::StrCat("--addr=127.0.0.1:", s.gateway_port()),
+                                    "--key=" + reader};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCapture(CRM_CRMCTL_BIN, all, code);
+  };
+  int code = -1;
+  std::string out = crmctl({"reports", "support", "--days=1"}, &code);
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "all tickets"));
+  CHECK(absl::StrContains(out, "open at day's end:"));
+  CHECK(absl::StrContains(out, "(ticketing feed, applied"));
+  out = crmctl({"reports", "engagement"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "1 messages received"));
+  out = crmctl({"kpis", "watch", "--snapshots=1", "--time_zone=Europe/London"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "1 new customers"));
+  CHECK(absl::StrContains(out, "now: 1 open tickets"));
+  out = crmctl({"reports", "export", "support", "--days=1"}, &code);
+  CHECK(code == 0);
+  CHECK(out.rfind("# report: support\r\n", 0) == 0);
+  CHECK(absl::StrContains(out, "\r\ntotal,,2,1,1,"));
+  out = crmctl({"reports", "export", "nonsense"}, &code);
+  CHECK(code != 0);
+  CHECK(out.empty());
 }
 
 }  // namespace crm::testing

@@ -137,5 +137,6 @@ int Suppressions(const std::vector<char*>& args);
 int Chat(const std::vector<char*>& args);
 int Value(const std::vector<char*>& args);
 int Reports(const std::vector<char*>& args);
+int Kpis(const std::vector<char*>& args);
 
 }  // namespace crm::crmctl

@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
       "list|new|show|enable|disable|delete|firings | conversations "
       "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | chat | accounts "
       "list|new|show|update|delete | suppressions list|add|remove | value "
-      "rfm|fit|model|customer | reports cohorts|forecast | health");
+      "rfm|fit|model|customer | reports cohorts|forecast|support|engagement|export | kpis watch | "
+      "health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   if (group == "suppressions") return crm::crmctl::Suppressions(args);
   if (group == "value") return crm::crmctl::Value(args);
   if (group == "reports") return crm::crmctl::Reports(args);
+  if (group == "kpis") return crm::crmctl::Kpis(args);
   if (group == "health") {
     auto state = crm::server::CheckHealth(Channel());
     if (!state.ok()) {

@@ -1,5 +1,6 @@
 // crmctl value rfm | fit | model | customer, and reports cohorts |
-// forecast: the analytics service's reports as tables.
+// forecast | support | engagement | export, and kpis watch: the analytics
+// service's reports as tables (or CSV), and the live dashboard figures.
 #include <grpcpp/client_context.h>
 
 #include <algorithm>
@@ -7,8 +8,11 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/api/enum_text.h"
+#include "crm/analytics/v1/kpi_service.grpc.pb.h"
 #include "crm/analytics/v1/report_service.grpc.pb.h"
 #include "crm/analytics/v1/value_service.grpc.pb.h"
 #include "tools/crmctl/cli.h"
@@ -20,6 +24,9 @@ ABSL_FLAG(double, horizon_weeks, 0, "value customer: the prediction horizon (def
 ABSL_FLAG(int, horizon_days, 0, "reports forecast: days ahead (default 28)");
 ABSL_FLAG(bool, orders, false, "reports forecast: orders instead of revenue");
 ABSL_FLAG(int, months, 0, "reports cohorts: how many cohorts (default 12)");
+ABSL_FLAG(int, days, 30, "reports support, engagement: the period, days up to now");
+ABSL_FLAG(int, snapshots, 0, "kpis watch: stop after this many snapshots (0: until interrupted)");
+ABSL_FLAG(std::string, time_zone, "", "kpis watch: the IANA zone whose day is today (default UTC)");
 
 namespace crm::crmctl {
 namespace {
@@ -35,6 +42,14 @@ std::string Money(double minor) {
   char tail[8];
   std::snprintf(tail, sizeof(tail), ".%02lld", cents % 100);
   return (negative ? "-" : "") + whole + tail;
+}
+
+// 5400 seconds as "1h30m", 90 as "1m30s", 2.5 days as "2d12h".
+std::string Span(double seconds) {
+  const int64_t s = std::llround(seconds);
+  if (s >= 86400) return absl::StrCat(s / 86400, "d", (s % 86400) / 3600, "h");
+  if (s >= 3600) return absl::StrCat(s / 3600, "h", (s % 3600) / 60, "m");
+  return absl::StrCat(s / 60, "m", s % 60, "s");
 }
 
 void PrintFreshness(const v1::Freshness& f) {
@@ -168,7 +183,8 @@ int Reports(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(stderr,
                  "usage: crmctl reports cohorts [--months N] | forecast [--horizon_days D] "
-                 "[--orders]  [--currency C]\n");
+                 "[--orders]  [--currency C] | support [--days N] [--group G] | engagement "
+                 "[--days N] [--purpose P]\n");
     return 2;
   }
   auto stub = v1::ReportService::NewStub(Channel());
@@ -230,8 +246,146 @@ int Reports(const std::vector<char*>& args) {
     PrintFreshness(out.freshness());
     return 0;
   }
+  const absl::Time now = absl::Now();
+  const auto stamp = [](absl::Time t) {
+    google::protobuf::Timestamp out;
+    out.set_seconds(absl::ToUnixSeconds(t));
+    return out;
+  };
+  if (verb == "support") {
+    v1::GetSupportReportRequest request;
+    *request.mutable_end_time() = stamp(now);
+    *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
+    request.set_group(absl::GetFlag(FLAGS_group));
+    v1::SupportReport out;
+    grpc::Status s = stub->GetSupportReport(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf("support, %s to %s; %lld SLA breaches\n", When(out.start_time()).c_str(),
+                When(out.end_time()).c_str(), static_cast<long long>(out.sla_breaches()));
+    std::printf("%-28s %7s %6s %13s %13s %13s %13s %6s %6s\n", "", "created", "solved",
+                "1st reply med", "(business)", "resolved med", "(business)", "SLA", "CSAT");
+    const auto row = [](const std::string& label, const v1::SupportFigures& f) {
+      const auto span = [](const v1::DurationSummary& d) {
+        return d.count() == 0 ? std::string("-") : Span(d.median_seconds());
+      };
+      int64_t met = 0, all = 0;
+      for (const auto& c : f.sla()) {
+        met += c.met();
+        all += c.met() + c.missed();
+      }
+      const std::string sla = all == 0 ? "-" : absl::StrCat(100 * met / all, "%");
+      const std::string csat =
+          f.csat().ratings() == 0 ? "-" : absl::StrCat(std::llround(100 * f.csat().score()), "%");
+      std::printf("%-28s %7lld %6lld %13s %13s %13s %13s %6s %6s\n", label.c_str(),
+                  static_cast<long long>(f.created()), static_cast<long long>(f.solved()),
+                  span(f.first_reply()).c_str(), span(f.first_reply_business()).c_str(),
+                  span(f.resolution()).c_str(), span(f.resolution_business()).c_str(), sla.c_str(),
+                  csat.c_str());
+    };
+    row("all tickets", out.total());
+    for (const auto& f : out.groups()) row(f.key().empty() ? "(no group)" : f.key(), f);
+    for (const auto& f : out.agents()) row(f.key().empty() ? "(unassigned)" : f.key(), f);
+    std::printf("open at day's end:");
+    for (const auto& p : out.backlog()) {
+      std::printf(" %s %lld", When(p.day_time()).substr(5, 5).c_str(),
+                  static_cast<long long>(p.open_tickets()));
+    }
+    std::printf("\n");
+    PrintFreshness(out.freshness());
+    return 0;
+  }
+  if (verb == "engagement") {
+    v1::GetEngagementReportRequest request;
+    *request.mutable_end_time() = stamp(now);
+    *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
+    request.set_purpose(absl::AsciiStrToUpper(absl::GetFlag(FLAGS_purpose)));
+    v1::EngagementReport out;
+    grpc::Status s = stub->GetEngagementReport(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf("engagement, %s to %s; %lld messages received\n", When(out.start_time()).c_str(),
+                When(out.end_time()).c_str(), static_cast<long long>(out.received()));
+    std::printf("%-10s %-46s %7s %7s %9s %6s %6s %7s %6s\n", "channel", "template", "queued",
+                "sent", "delivered", "opened", "click", "bounced", "unsub");
+    const auto row = [](const v1::EngagementFigures& f, const std::string& label) {
+      const auto pct = [](double r) { return absl::StrCat(std::llround(100 * r), "%"); };
+      std::printf("%-10s %-46s %7lld %7lld %9s %6s %6s %7s %6s\n", f.channel().c_str(),
+                  label.c_str(), static_cast<long long>(f.messages()),
+                  static_cast<long long>(f.sent()), pct(f.delivery_rate()).c_str(),
+                  pct(f.open_rate()).c_str(), pct(f.click_rate()).c_str(),
+                  pct(f.bounce_rate()).c_str(), pct(f.unsubscribe_rate()).c_str());
+    };
+    for (const auto& f : out.channels()) row(f, "(all)");
+    for (const auto& f : out.templates()) {
+      row(f, f.template_().empty() ? "(written in full)" : f.template_());
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
+  if (verb == "export") {
+    if (args.size() < 4) {
+      std::fprintf(stderr,
+                   "usage: crmctl reports export rfm_segments|rfm_customers|cohorts|"
+                   "sales_forecast|support|engagement [--currency C] [--days N] > report.csv\n");
+      return 2;
+    }
+    v1::ExportReportRequest request;
+    request.set_report(api::EnumOf<v1::ReportKind>(absl::AsciiStrToUpper(args[3])));
+    request.set_currency_code(absl::GetFlag(FLAGS_currency));
+    *request.mutable_end_time() = stamp(now);
+    *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
+    grpc::ClientContext stream_ctx;
+    PrepareStream(&stream_ctx);
+    stream_ctx.set_deadline(absl::ToChronoTime(now + absl::Minutes(5)));
+    auto reader = stub->ExportReport(&stream_ctx, request);
+    v1::ExportReportChunk chunk;
+    while (reader->Read(&chunk)) std::fwrite(chunk.data().data(), 1, chunk.data().size(), stdout);
+    grpc::Status s = reader->Finish();
+    if (!s.ok()) return Report(s);
+    return 0;
+  }
   std::fprintf(stderr, "unknown verb: reports %s\n", verb.c_str());
   return 2;
+}
+
+}  // namespace crm::crmctl
+
+namespace crm::crmctl {
+
+int Kpis(const std::vector<char*>& args) {
+  if (args.size() < 3 || std::string(args[2]) != "watch") {
+    std::fprintf(stderr, "usage: crmctl kpis watch [--time_zone Z] [--snapshots N]\n");
+    return 2;
+  }
+  auto stub = v1::KpiService::NewStub(Channel());
+  grpc::ClientContext ctx;
+  PrepareStream(&ctx);
+  v1::StreamKpisRequest request;
+  request.set_time_zone(absl::GetFlag(FLAGS_time_zone));
+  auto reader = stub->StreamKpis(&ctx, request);
+  const int most = absl::GetFlag(FLAGS_snapshots);
+  int seen = 0;
+  v1::KpiSnapshot k;
+  while (reader->Read(&k)) {
+    std::string sales;
+    for (const auto& s : k.sales_today()) {
+      absl::StrAppend(&sales, sales.empty() ? "" : ", ", s.orders(), " orders ",
+                      Money(static_cast<double>(s.revenue_minor())), " ", s.currency_code());
+    }
+    std::printf(
+        "%s  today: %s; %lld new customers; %lld messages; %lld SLA breaches  now: %lld open "
+        "tickets\n",
+        When(k.compute_time()).c_str(), sales.empty() ? "no orders" : sales.c_str(),
+        static_cast<long long>(k.new_customers_today()), static_cast<long long>(k.messages_today()),
+        static_cast<long long>(k.sla_breaches_today()), static_cast<long long>(k.open_tickets()));
+    std::fflush(stdout);
+    if (most > 0 && ++seen >= most) {
+      ctx.TryCancel();
+      break;
+    }
+  }
+  grpc::Status s = reader->Finish();
+  if (!s.ok() && !(most > 0 && seen >= most)) return Report(s);
+  return 0;
 }
 
 }  // namespace crm::crmctl

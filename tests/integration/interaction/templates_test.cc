@@ -149,6 +149,8 @@ TEST_CASE("templates: checked, per locale, rendered for a customer and sent",
   INFO(ss.error_message());
   REQUIRE(ss.ok());
   CHECK(sent.message().text() == "Hallo <J\xC3\xB6rg>, A-1042: 42.50 EUR");
+  // Named by key, recorded by the variant it was rendered from.
+  CHECK(sent.message().template_() == de.name());
   const auto mail = sink.AwaitMessages(1, absl::Seconds(20));
   REQUIRE(mail.size() == 1);
   v1::ReceiveMessageRequest parsed;

@@ -217,8 +217,8 @@ TEST_CASE("comments: first response, reopening on the customer's reply, order, i
   CHECK(page2.comments(0).author_kind() == v1::AUTHOR_KIND_CUSTOMER);
   CHECK(page2.next_page_token().empty());
   CHECK(d.EventTypes() == std::vector<std::string>{"ticket.created", "ticket.comment_added",
-                                                   "ticket.comment_added", "ticket.status_changed",
-                                                   "ticket.comment_added",
+                                                   "ticket.comment_added", "ticket.first_replied",
+                                                   "ticket.status_changed", "ticket.comment_added",
                                                    "ticket.status_changed"});
 }
 

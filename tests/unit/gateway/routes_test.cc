@@ -32,6 +32,7 @@ TEST_CASE("scopes: reads need .read, everything else .write", "[gateway]") {
         "customer.read");
   CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/ListCustomers")) ==
         "customer.read");
+  CHECK(RequiredScope(*ParseMethod("/crm.analytics.v1.KpiService/StreamKpis")) == "analytics.read");
   CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/CreateCustomer")) ==
         "customer.write");
   CHECK(RequiredScope(*ParseMethod("/crm.customer.v1.CustomerService/MergeCustomers")) ==
