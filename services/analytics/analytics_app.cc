@@ -11,6 +11,7 @@
 #include "services/analytics/fact_store.h"
 #include "services/analytics/kpi_hub.h"
 #include "services/analytics/report_service.h"
+#include "services/analytics/score_store.h"
 #include "services/analytics/value_service.h"
 
 namespace crm::analytics {
@@ -20,12 +21,14 @@ struct Wiring final : server::Component {
   explicit Wiring(server::ServiceRuntime& rt)
       : facts(rt.pool()),
         activity(rt.pool(), facts),
-        value_service(facts, rt.executor()),
+        scores(rt.pool(), facts, rt.page_tokens()),
+        value_service(facts, scores, rt.executor()),
         report_service(facts, activity, rt.executor()),
         kpis(activity, rt.db_url()),
         kpi_service(kpis) {}
   FactStore facts;
   ActivityStore activity;
+  ScoreStore scores;
   ValueServiceImpl value_service;
   ReportServiceImpl report_service;
   KpiHub kpis;
@@ -50,6 +53,13 @@ server::ServiceDefinition Definition() {
     rt.runner().AddService(&wiring->value_service);
     rt.runner().AddService(&wiring->report_service);
     rt.runner().AddService(&wiring->kpi_service);
+    // Keeps each customer's scores current, announcing changed segments and
+    // churn bands on the service's feed.
+    ScoreStore* scores = &wiring->scores;
+    rt.AddLoop("analytics-scores", [scores]() -> absl::StatusOr<absl::Duration> {
+      CRM_ASSIGN_OR_RETURN(bool scored, scores->ScoreNext(absl::Seconds(1)));
+      return scored ? absl::ZeroDuration() : absl::Seconds(1);
+    });
     KpiHub* kpis = &wiring->kpis;
     kpis->Start();
     rt.AddStreamEnder([kpis] { kpis->Stop(); });

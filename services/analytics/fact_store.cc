@@ -11,6 +11,7 @@
 #include "common/api/json.h"
 #include "common/base/crypto.h"
 #include "common/base/status.h"
+#include "common/db/arrays.h"
 #include "crm/customer/v1/merge.pb.h"
 #include "crm/customer/v1/order.pb.h"
 
@@ -53,6 +54,16 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_pseudonymise_moves",
        "UPDATE analytics.order_moves SET from_customer = $3 WHERE tenant_id = $1 AND "
        "from_customer = $2"},
+      // The tenant's scores in $2 are due (ScoreStore).
+      {"analytics_queue_scoring",
+       "INSERT INTO analytics.score_queue (tenant_id, currency_code) VALUES ($1, $2) ON CONFLICT "
+       "(tenant_id, currency_code) DO UPDATE SET version = analytics.score_queue.version + 1"},
+      // ... in every currency the customers $2 (a text array) ordered in.
+      {"analytics_queue_customer_scoring",
+       "INSERT INTO analytics.score_queue (tenant_id, currency_code) SELECT DISTINCT tenant_id, "
+       "currency_code FROM analytics.orders WHERE tenant_id = $1 AND customer = ANY($2::text[]) "
+       "ON CONFLICT (tenant_id, currency_code) DO UPDATE SET version = "
+       "analytics.score_queue.version + 1"},
       {"analytics_record_freshness",
        "INSERT INTO analytics.source_freshness (tenant_id, source, last_event_time, apply_time) "
        "VALUES ($1, $2, to_timestamp($3::double precision / 1000000), clock_timestamp()) ON "
@@ -109,6 +120,7 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
     db::Exec(tx, "analytics_upsert_order", tenant, id, order.customer(), order.currency_code(),
              TimeUtil::TimestampToMicroseconds(when), api::EnumText(order.status()),
              order.total_minor(), order.refunded_minor(), order.discount_codes_size() > 0);
+    db::Exec(tx, "analytics_queue_scoring", tenant, order.currency_code());
   } else if (event.type() == "customer.merged" || event.type() == "customer.unmerged") {
     crm::customer::v1::MergeRecord merge;
     if (!event.payload().UnpackTo(&merge) || merge.survivor().empty() || merge.merged().empty() ||
@@ -123,10 +135,13 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
       db::Exec(tx, "analytics_restore_orders", tenant, merge.name(), merge.survivor());
       db::Exec(tx, "analytics_forget_order_moves", tenant, merge.name());
     }
+    db::Exec(tx, "analytics_queue_customer_scoring", tenant,
+             db::TextArray({merge.merged(), merge.survivor()}));
   } else if (event.type() == "customer.erased") {
     const std::string pseudonym = "erased/" + crypto::NewUuid();
     db::Exec(tx, "analytics_pseudonymise_orders", tenant, event.subject(), pseudonym);
     db::Exec(tx, "analytics_pseudonymise_moves", tenant, event.subject(), pseudonym);
+    db::Exec(tx, "analytics_queue_customer_scoring", tenant, db::TextArray({pseudonym}));
   } else if (event.type() != "customer.created") {  // ActivityStore's
     return absl::OkStatus();                        // not asked for
   }
@@ -167,13 +182,19 @@ absl::StatusOr<std::vector<CustomerOrders>> FactStore::CustomersIn(const server:
                                                                    const std::string& currency) {
   std::vector<CustomerOrders> out;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
-    out.clear();
-    for (const auto& row : db::Exec(tx, "analytics_sum_customer_orders", scope.tenant, currency)) {
-      out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-                     FromMicros(row[3].as<int64_t>()), FromMicros(row[4].as<int64_t>())});
-    }
+    out = CustomersIn(tx, scope.tenant, currency);
     return absl::OkStatus();
   }));
+  return out;
+}
+
+std::vector<CustomerOrders> FactStore::CustomersIn(db::Tx& tx, const std::string& tenant,
+                                                   const std::string& currency) {
+  std::vector<CustomerOrders> out;
+  for (const auto& row : db::Exec(tx, "analytics_sum_customer_orders", tenant, currency)) {
+    out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+                   FromMicros(row[3].as<int64_t>()), FromMicros(row[4].as<int64_t>())});
+  }
   return out;
 }
 
@@ -182,14 +203,20 @@ absl::StatusOr<std::vector<OrderPoint>> FactStore::OrdersIn(const server::CallSc
                                                             const std::string& customer) {
   std::vector<OrderPoint> out;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
-    out.clear();
-    for (const auto& row :
-         db::Exec(tx, "analytics_list_order_points", scope.tenant, currency, customer)) {
-      out.push_back(
-          {row[0].as<std::string>(), FromMicros(row[1].as<int64_t>()), row[2].as<int64_t>()});
-    }
+    out = OrdersIn(tx, scope.tenant, currency, customer);
     return absl::OkStatus();
   }));
+  return out;
+}
+
+std::vector<OrderPoint> FactStore::OrdersIn(db::Tx& tx, const std::string& tenant,
+                                            const std::string& currency,
+                                            const std::string& customer) {
+  std::vector<OrderPoint> out;
+  for (const auto& row : db::Exec(tx, "analytics_list_order_points", tenant, currency, customer)) {
+    out.push_back(
+        {row[0].as<std::string>(), FromMicros(row[1].as<int64_t>()), row[2].as<int64_t>()});
+  }
   return out;
 }
 
@@ -219,6 +246,7 @@ v1::Freshness FactStore::Freshness(db::Tx& tx, const std::string& tenant) {
 absl::Status FactStore::SaveModel(const server::CallScope& scope, const v1::ValueModel& model) {
   return db::RunInTransaction(pool_, server::TxFor(scope), [&](db::Tx& tx) {
     db::Exec(tx, "analytics_save_model", scope.tenant, model.currency_code(), api::ToJson(model));
+    db::Exec(tx, "analytics_queue_scoring", scope.tenant, model.currency_code());
     return absl::OkStatus();
   });
 }
@@ -227,15 +255,20 @@ absl::StatusOr<std::optional<v1::ValueModel>> FactStore::Model(const server::Cal
                                                                const std::string& currency) {
   std::optional<v1::ValueModel> out;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
-    out.reset();
-    const auto rows = db::Exec(tx, "analytics_get_model", scope.tenant, currency);
-    if (rows.empty()) return absl::OkStatus();
-    v1::ValueModel model;
-    CRM_RETURN_IF_ERROR(api::MergeJson(rows[0][0].c_str(), &model));
-    out = std::move(model);
+    CRM_ASSIGN_OR_RETURN(out, Model(tx, scope.tenant, currency));
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<std::optional<v1::ValueModel>> FactStore::Model(db::Tx& tx,
+                                                               const std::string& tenant,
+                                                               const std::string& currency) {
+  const auto rows = db::Exec(tx, "analytics_get_model", tenant, currency);
+  if (rows.empty()) return std::optional<v1::ValueModel>();
+  v1::ValueModel model;
+  CRM_RETURN_IF_ERROR(api::MergeJson(rows[0][0].c_str(), &model));
+  return std::optional<v1::ValueModel>(std::move(model));
 }
 
 }  // namespace crm::analytics

@@ -1,7 +1,8 @@
 // The analytics facts in the `analytics` schema: orders from the customer
 // feed (with merges, unmerges and erasures applied), how fresh each source
 // is, the summaries the value reports are computed from, and the kept
-// model fits.
+// model fits. A change to a tenant's orders or model queues its scores
+// (ScoreStore).
 #pragma once
 
 #include <cstdint>
@@ -64,12 +65,19 @@ class FactStore {
   absl::StatusOr<std::vector<OrderPoint>> OrdersIn(const server::CallScope& scope,
                                                    const std::string& currency,
                                                    const std::string& customer = "");
+  // The same in a transaction of the caller's.
+  std::vector<CustomerOrders> CustomersIn(db::Tx& tx, const std::string& tenant,
+                                          const std::string& currency);
+  std::vector<OrderPoint> OrdersIn(db::Tx& tx, const std::string& tenant,
+                                   const std::string& currency, const std::string& customer = "");
   absl::StatusOr<v1::Freshness> Freshness(const server::CallScope& scope);
   v1::Freshness Freshness(db::Tx& tx, const std::string& tenant);
 
   absl::Status SaveModel(const server::CallScope& scope, const v1::ValueModel& model);
   // nullopt before the first fit.
   absl::StatusOr<std::optional<v1::ValueModel>> Model(const server::CallScope& scope,
+                                                      const std::string& currency);
+  absl::StatusOr<std::optional<v1::ValueModel>> Model(db::Tx& tx, const std::string& tenant,
                                                       const std::string& currency);
 
  private:

@@ -125,6 +125,11 @@ double BgNbdProbabilityAlive(const BgNbdParams& m, const PurchaseHistory& h) {
   return 1.0 / (1.0 + odds);
 }
 
+double BgNbdMedianWaitAlive(const BgNbdParams& m, const PurchaseHistory& h) {
+  const double shape = m.r + static_cast<double>(h.x);
+  return (m.alpha + h.T) * std::expm1(std::log(2.0) / shape);
+}
+
 absl::StatusOr<double> BgNbdExpectedPurchases(const BgNbdParams& m, const PurchaseHistory& h,
                                               double horizon) {
   if (horizon <= 0) return 0.0;

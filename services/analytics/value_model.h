@@ -72,6 +72,12 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
 double BgNbdLogLikelihood(const BgNbdParams& m, const PurchaseHistory& h);
 // P(the customer is still alive).
 double BgNbdProbabilityAlive(const BgNbdParams& m, const PurchaseHistory& h);
+// The median wait until the next purchase of a customer who is still
+// alive: given alive, the rate's posterior is Gamma(r + x, alpha + T) (a
+// dropout only follows a purchase), so the wait is Lomax-distributed with
+// P(W > w) = ((alpha + T) / (alpha + T + w))^(r + x), and its median is
+// (alpha + T)(2^(1 / (r + x)) - 1). In the model's time unit.
+double BgNbdMedianWaitAlive(const BgNbdParams& m, const PurchaseHistory& h);
 // Expected purchases in the `horizon` after now (FHL 2005, eq. 10).
 absl::StatusOr<double> BgNbdExpectedPurchases(const BgNbdParams& m, const PurchaseHistory& h,
                                               double horizon);

@@ -175,6 +175,36 @@ absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orde
   return model;
 }
 
+v1::ChurnBand ChurnBandOf(double churn_risk) {
+  if (churn_risk < 0.3) return v1::CHURN_BAND_LOW;
+  if (churn_risk < 0.7) return v1::CHURN_BAND_MEDIUM;
+  return v1::CHURN_BAND_HIGH;
+}
+
+std::vector<std::pair<std::string, double>> ChurnRisks(const v1::ValueModel& model,
+                                                       const std::vector<OrderPoint>& orders) {
+  std::vector<std::pair<std::string, double>> out;
+  if (orders.empty()) return out;
+  std::vector<std::string> names;
+  for (const OrderPoint& o : orders) {
+    if (names.empty() || names.back() != o.customer) names.push_back(o.customer);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  const std::vector<DailyPurchase> daily = Daily(orders);  // ids in name order
+  int64_t end_day =
+      DayOf(absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(model.last_order_time())));
+  for (const DailyPurchase& d : daily) end_day = std::max(end_day, d.day);
+  const CalibrationSummary s = Summarize(daily, end_day, end_day, kDaysPerWeek);
+  const BgNbdParams bg = FromProto(model.bg_nbd());
+  out.reserve(s.histories.size());
+  for (size_t i = 0; i < s.histories.size(); ++i) {
+    out.emplace_back(names[static_cast<size_t>(s.customers[i])],
+                     1 - BgNbdProbabilityAlive(bg, s.histories[i]));
+  }
+  return out;
+}
+
 absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
                                                 const std::vector<OrderPoint>& orders,
                                                 double horizon_weeks, double annual_discount_rate) {
@@ -194,6 +224,15 @@ absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
   v1::PredictedValue out;
   out.set_probability_alive(BgNbdProbabilityAlive(bg, h));
   out.set_churn_risk(1 - out.probability_alive());
+  out.set_churn_band(ChurnBandOf(out.churn_risk()));
+  // The end of the observed history (the end of its last day), plus the
+  // median wait.
+  const double wait_days = BgNbdMedianWaitAlive(bg, h) * kDaysPerWeek;
+  const absl::Time observed_until = absl::FromUnixSeconds((end_day + 1) * 86400);
+  if (std::isfinite(wait_days) && wait_days < 365.0 * 100) {
+    *out.mutable_expected_next_order_time() = TimeUtil::MicrosecondsToTimestamp(
+        absl::ToUnixMicros(observed_until + absl::Seconds(std::llround(wait_days * 86400))));
+  }
   CRM_ASSIGN_OR_RETURN(double expected, BgNbdExpectedPurchases(bg, h, horizon_weeks));
   out.set_expected_purchases(expected);
   out.set_horizon_weeks(horizon_weeks);

@@ -28,6 +28,15 @@ std::vector<v1::RfmScores> ScoreCustomers(const std::vector<CustomerOrders>& cus
 v1::RfmSummary SummarizeRfm(const std::vector<CustomerOrders>& customers,
                             const std::vector<v1::RfmScores>& scores);
 
+// LOW below 0.3, MEDIUM to 0.7, HIGH from 0.7.
+v1::ChurnBand ChurnBandOf(double churn_risk);
+
+// 1 - P(alive) under `model` of every customer in `orders` (sorted by
+// customer), observed until the later of the model's last order and the
+// last of `orders`.
+std::vector<std::pair<std::string, double>> ChurnRisks(const v1::ValueModel& model,
+                                                       const std::vector<OrderPoint>& orders);
+
 // BG/NBD and Gamma-Gamma on `orders` (days in weeks, purchases on one day
 // counted as one), observed until the last order; with a holdout check of
 // `holdout_weeks` when the history before it is at least half as long.

@@ -21,9 +21,9 @@ google::protobuf::Timestamp TimestampOf(absl::Time t) {
 
 }  // namespace
 
-ValueServiceImpl::ValueServiceImpl(FactStore& facts, server::Executor& executor,
+ValueServiceImpl::ValueServiceImpl(FactStore& facts, ScoreStore& scores, server::Executor& executor,
                                    server::CallOptions call_options)
-    : facts_(facts), executor_(executor), call_options_(call_options) {}
+    : facts_(facts), scores_(scores), executor_(executor), call_options_(call_options) {}
 
 grpc::ServerUnaryReactor* ValueServiceImpl::GetRfmSummary(grpc::CallbackServerContext* ctx,
                                                           const v1::GetRfmSummaryRequest* request,
@@ -122,6 +122,22 @@ grpc::ServerUnaryReactor* ValueServiceImpl::GetCustomerValue(
                            PredictValue(*model, orders, horizon, rate));
     }
     CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ValueServiceImpl::ListCustomerScores(
+    grpc::CallbackServerContext* ctx, const v1::ListCustomerScoresRequest* request,
+    v1::ListCustomerScoresResponse* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    if (!v1::RfmSegment_IsValid(request->segment())) {
+      return absl::InvalidArgumentError("segment: not an RfmSegment");
+    }
+    if (!v1::ChurnBand_IsValid(request->churn_band())) {
+      return absl::InvalidArgumentError("churn_band: LOW, MEDIUM or HIGH");
+    }
+    CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
+    CRM_ASSIGN_OR_RETURN(*response, scores_.List(scope, currency, *request));
     return absl::OkStatus();
   });
 }

@@ -89,7 +89,18 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
   out = crmctl({"value", "customer", first}, &code);
   CHECK(code == 0);
   CHECK(absl::StrContains(out, "P(alive)"));
+  CHECK(absl::StrContains(out, "next order   around "));
   CHECK(absl::StrContains(out, "CLV"));
+  // The fit rescored everyone with a churn band.
+  CHECK(Eventually(
+      [&] {
+        out = crmctl({"value", "list", "--page_size=5"}, &code);
+        return code == 0 && absl::StrContains(out, "more: --page_token=") &&
+               !absl::StrContains(out, " -\n");
+      },
+      absl::Seconds(30)));
+  out = crmctl({"value", "list", "--segment=nonsense"}, &code);
+  CHECK(code == 2);
   out = crmctl({"reports", "cohorts"}, &code);
   CHECK(code == 0);
   CHECK(absl::StrContains(out, "retention by first-order month, GBP"));
@@ -164,6 +175,7 @@ TEST_CASE("analytics follows ticketing and interaction: support, engagement, KPI
   CHECK(absl::StrContains(out, "open at day's end:"));
   CHECK(absl::StrContains(out, "(ticketing feed, applied"));
   out = crmctl({"reports", "engagement"}, &code);
+  INFO(out);
   CHECK(code == 0);
   CHECK(absl::StrContains(out, "1 messages received"));
   out = crmctl({"kpis", "watch", "--snapshots=1", "--time_zone=Europe/London"}, &code);

@@ -24,6 +24,8 @@ ABSL_FLAG(double, horizon_weeks, 0, "value customer: the prediction horizon (def
 ABSL_FLAG(int, horizon_days, 0, "reports forecast: days ahead (default 28)");
 ABSL_FLAG(bool, orders, false, "reports forecast: orders instead of revenue");
 ABSL_FLAG(int, months, 0, "reports cohorts: how many cohorts (default 12)");
+ABSL_FLAG(std::string, segment, "", "value list: only this RFM segment, e.g. at_risk");
+ABSL_FLAG(std::string, churn_band, "", "value list: only this churn band: low, medium, high");
 ABSL_FLAG(int, days, 30, "reports support, engagement: the period, days up to now");
 ABSL_FLAG(int, snapshots, 0, "kpis watch: stop after this many snapshots (0: until interrupted)");
 ABSL_FLAG(std::string, time_zone, "", "kpis watch: the IANA zone whose day is today (default UTC)");
@@ -99,7 +101,8 @@ int Value(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(stderr,
                  "usage: crmctl value rfm | fit [--holdout_weeks W] | model | customer NAME "
-                 "[--horizon_weeks W]  [--currency C]\n");
+                 "[--horizon_weeks W] | list [--segment S] [--churn_band B] [--page_size N] "
+                 "[--page_token T]  [--currency C]\n");
     return 2;
   }
   auto stub = v1::ValueService::NewStub(Channel());
@@ -141,6 +144,43 @@ int Value(const std::vector<char*>& args) {
     PrintModel(out);
     return 0;
   }
+  if (verb == "list") {
+    v1::ListCustomerScoresRequest request;
+    request.set_currency_code(currency);
+    const std::string segment = absl::AsciiStrToUpper(absl::GetFlag(FLAGS_segment));
+    const std::string band = absl::AsciiStrToUpper(absl::GetFlag(FLAGS_churn_band));
+    request.set_segment(api::EnumOf<v1::RfmSegment>(segment));
+    request.set_churn_band(api::EnumOf<v1::ChurnBand>(band));
+    if ((!segment.empty() && request.segment() == v1::RFM_SEGMENT_UNSPECIFIED) ||
+        (!band.empty() && request.churn_band() == v1::CHURN_BAND_UNSPECIFIED)) {
+      std::fprintf(stderr,
+                   "--segment: champions, loyal, at_risk, ...; --churn_band: low, medium, "
+                   "high\n");
+      return 2;
+    }
+    request.set_page_size(absl::GetFlag(FLAGS_page_size));
+    request.set_page_token(absl::GetFlag(FLAGS_page_token));
+    v1::ListCustomerScoresResponse out;
+    grpc::Status s = stub->ListCustomerScores(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf("%-48s %-20s %3s %3s %3s %7s %6s %14s %6s\n", "customer", "segment", "R", "F", "M",
+                "days", "orders", "spent", "churn");
+    for (const auto& c : out.scores()) {
+      const auto& r = c.rfm();
+      std::printf("%-48s %-20s %3d %3d %3d %7lld %6lld %14s %6s\n", c.customer().c_str(),
+                  api::EnumText(r.segment()).c_str(), r.r(), r.f(), r.m(),
+                  static_cast<long long>(r.recency_days()), static_cast<long long>(r.frequency()),
+                  Money(static_cast<double>(r.monetary_minor())).c_str(),
+                  c.churn_band() == v1::CHURN_BAND_UNSPECIFIED
+                      ? "-"
+                      : api::EnumText(c.churn_band()).c_str());
+    }
+    if (!out.next_page_token().empty()) {
+      std::printf("more: --page_token=%s\n", out.next_page_token().c_str());
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
   if (verb == "customer") {
     if (args.size() < 4) {
       std::fprintf(stderr, "usage: crmctl value customer NAME\n");
@@ -163,7 +203,12 @@ int Value(const std::vector<char*>& args) {
         Money(static_cast<double>(r.monetary_minor())).c_str());
     if (out.has_predicted()) {
       const auto& p = out.predicted();
-      std::printf("P(alive)     %.3f  (churn risk %.3f)\n", p.probability_alive(), p.churn_risk());
+      std::printf("P(alive)     %.3f  (churn risk %.3f, %s)\n", p.probability_alive(),
+                  p.churn_risk(), api::EnumText(p.churn_band()).c_str());
+      if (p.has_expected_next_order_time()) {
+        std::printf("next order   around %s if still active\n",
+                    When(p.expected_next_order_time()).substr(0, 10).c_str());
+      }
       std::printf(
           "next %.0f wk  %.2f orders expected, %s each, CLV %s (%.0f%% a year "
           "discount)\n",
@@ -246,6 +291,8 @@ int Reports(const std::vector<char*>& args) {
     PrintFreshness(out.freshness());
     return 0;
   }
+  // The period ends at the server's now (the default), starting --days
+  // before this one's.
   const absl::Time now = absl::Now();
   const auto stamp = [](absl::Time t) {
     google::protobuf::Timestamp out;
@@ -254,7 +301,6 @@ int Reports(const std::vector<char*>& args) {
   };
   if (verb == "support") {
     v1::GetSupportReportRequest request;
-    *request.mutable_end_time() = stamp(now);
     *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
     request.set_group(absl::GetFlag(FLAGS_group));
     v1::SupportReport out;
@@ -296,7 +342,6 @@ int Reports(const std::vector<char*>& args) {
   }
   if (verb == "engagement") {
     v1::GetEngagementReportRequest request;
-    *request.mutable_end_time() = stamp(now);
     *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
     request.set_purpose(absl::AsciiStrToUpper(absl::GetFlag(FLAGS_purpose)));
     v1::EngagementReport out;
@@ -331,7 +376,6 @@ int Reports(const std::vector<char*>& args) {
     v1::ExportReportRequest request;
     request.set_report(api::EnumOf<v1::ReportKind>(absl::AsciiStrToUpper(args[3])));
     request.set_currency_code(absl::GetFlag(FLAGS_currency));
-    *request.mutable_end_time() = stamp(now);
     *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
     grpc::ClientContext stream_ctx;
     PrepareStream(&stream_ctx);

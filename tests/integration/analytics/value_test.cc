@@ -4,11 +4,13 @@
 // and erasure, per tenant and per currency.
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "crm/analytics/v1/event_feed_service.grpc.pb.h"
 #include "crm/analytics/v1/report_service.grpc.pb.h"
 #include "crm/analytics/v1/value_service.grpc.pb.h"
 #include "services/analytics/analytics_app.h"
@@ -161,6 +163,33 @@ TEST_CASE("RFM and the value model follow the customer feed", "[integration][ana
   CHECK(after.predicted().expected_order_value_minor() > 0);
   CHECK(after.predicted().clv_minor() >= 0);
   CHECK(after.predicted().horizon_weeks() == 52);
+  CHECK(after.predicted().churn_band() != av1::CHURN_BAND_UNSPECIFIED);
+  REQUIRE(after.predicted().has_expected_next_order_time());
+  CHECK(after.predicted().expected_next_order_time().seconds() >
+        absl::ToUnixSeconds(start + absl::Hours(24 * 7 * 52)));
+
+  // The fit queued a rescoring: every kept score gets a churn band.
+  av1::ListCustomerScoresRequest list;
+  list.set_page_size(1000);
+  av1::ListCustomerScoresResponse scored;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  bool banded = false;
+  while (!banded && absl::Now() < deadline) {
+    scored.Clear();
+    banded = a.value->ListCustomerScores(ServiceHarness::Ctx().get(), list, &scored).ok() &&
+             scored.scores_size() == 80 &&
+             std::all_of(scored.scores().begin(), scored.scores().end(), [](const auto& s) {
+               return s.churn_band() != av1::CHURN_BAND_UNSPECIFIED;
+             });
+    if (!banded) absl::SleepFor(absl::Milliseconds(50));
+  }
+  REQUIRE(banded);
+  for (const auto& s : scored.scores()) {
+    if (s.customer() != names[0]) continue;
+    CHECK(s.churn_risk() == Approx(after.predicted().churn_risk()).epsilon(1e-9));
+    CHECK(s.churn_band() == after.predicted().churn_band());
+    CHECK(s.rfm().segment() == after.rfm().segment());
+  }
 
   // The reports over the same orders.
   auto reports = a.h.Stub<av1::ReportService>();
@@ -278,6 +307,94 @@ TEST_CASE("value reports refuse bad input and too little data", "[integration][a
   av1::ValueModel kept;
   CHECK(a.value->GetValueModel(ServiceHarness::Ctx().get(), get, &kept).error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("kept scores follow the orders and announce changed segments on the feed",
+          "[integration][analytics]") {
+  Analytics a;
+  const absl::Time day = absl::FromCivil(absl::CivilDay(2026, 1, 5), absl::UTCTimeZone());
+  std::vector<std::string> names;
+  for (int c = 0; c < 10; ++c) {
+    names.push_back(a.customers.NewCustomer(absl::StrCat("k", c, "@example.com")).name());
+    a.Order(names.back(), absl::StrCat("k", c), day + absl::Hours(24 * 10 * c), 1000 * (c + 1));
+  }
+  const auto list = [&](av1::ListCustomerScoresRequest req) {
+    av1::ListCustomerScoresResponse out;
+    grpc::Status s = a.value->ListCustomerScores(ServiceHarness::Ctx().get(), req, &out);
+    if (!s.ok()) FAIL("ListCustomerScores: " << s.error_message());
+    return out;
+  };
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  av1::ListCustomerScoresResponse all;
+  while (absl::Now() < deadline) {
+    all = list({});
+    if (all.scores_size() == 10) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  REQUIRE(all.scores_size() == 10);
+  CHECK(all.scores(0).churn_band() == av1::CHURN_BAND_UNSPECIFIED);  // no fit yet
+  av1::RfmSegment first_segment = av1::RFM_SEGMENT_UNSPECIFIED;
+  for (const auto& s : all.scores()) {
+    if (s.customer() == names[0]) first_segment = s.rfm().segment();
+  }
+  REQUIRE(first_segment != av1::RFM_SEGMENT_UNSPECIFIED);
+
+  // Pages of 3, and a filter by segment.
+  av1::ListCustomerScoresRequest paged;
+  paged.set_page_size(3);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    const auto out = list(paged);
+    for (const auto& s : out.scores()) seen.push_back(s.customer());
+    if (out.next_page_token().empty()) break;
+    paged.set_page_token(out.next_page_token());
+  }
+  CHECK(seen.size() == 10);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  av1::ListCustomerScoresRequest by_segment;
+  by_segment.set_segment(first_segment);
+  const av1::ListCustomerScoresResponse in_segment = list(by_segment);
+  CHECK(in_segment.scores_size() >= 1);
+  for (const auto& s : in_segment.scores()) CHECK(s.rfm().segment() == first_segment);
+
+  // The oldest, smallest customer comes back often and big: a new segment.
+  for (int n = 0; n < 6; ++n) {
+    a.Order(names[0], absl::StrCat("back-", n), day + absl::Hours(24 * (92 + n)), 20000);
+  }
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-crm-tenant", "acme");
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  auto feed = a.h.Stub<av1::EventFeedService>()->Subscribe(&ctx, {});
+  crm::events::v1::SubscribeResponse event;
+  int first_scorings = 0;
+  bool moved = false;
+  while (!moved && feed->Read(&event)) {
+    REQUIRE(event.event().type() == "analytics.scores_changed");
+    av1::ScoresChanged changed;
+    REQUIRE(event.event().payload().UnpackTo(&changed));
+    CHECK(event.event().subject() == changed.scores().customer());
+    if (changed.previous_segment() == av1::RFM_SEGMENT_UNSPECIFIED) ++first_scorings;
+    if (changed.scores().customer() == names[0] && changed.previous_segment() == first_segment) {
+      moved = true;
+      CHECK(changed.scores().rfm().frequency() == 7);
+      CHECK(changed.scores().rfm().segment() != first_segment);
+    }
+  }
+  CHECK(first_scorings == 10);
+  CHECK(moved);
+  ctx.TryCancel();
+  feed->Finish();
+
+  av1::ListCustomerScoresRequest bad;
+  bad.set_churn_band(static_cast<av1::ChurnBand>(9));
+  av1::ListCustomerScoresResponse out;
+  grpc::Status s = a.value->ListCustomerScores(ServiceHarness::Ctx().get(), bad, &out);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message() == "churn_band: LOW, MEDIUM or HIGH");
+  bad.Clear();
+  bad.set_page_token("forged");
+  s = a.value->ListCustomerScores(ServiceHarness::Ctx().get(), bad, &out);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace crm::testing

@@ -3,10 +3,14 @@
 // models' own test of the same split.
 #include "services/analytics/value_reports.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "services/analytics/value_model.h"
 
 namespace crm::analytics {
 namespace {
@@ -89,6 +93,57 @@ TEST_CASE("FitValueModel on CDNOW's orders: the paper's split as a holdout check
   CHECK(value->clv_minor() > 0);
   CHECK(value->clv_minor() < value->expected_purchases() * value->expected_order_value_minor());
   CHECK(absl::IsNotFound(PredictValue(*model, {}, 52, 0.1).status()));
+}
+
+}  // namespace crm::analytics
+
+namespace crm::analytics {
+
+TEST_CASE("churn bands: LOW below 0.3, MEDIUM to 0.7, HIGH from 0.7", "[unit][analytics]") {
+  CHECK(ChurnBandOf(0.0) == v1::CHURN_BAND_LOW);
+  CHECK(ChurnBandOf(0.2999) == v1::CHURN_BAND_LOW);
+  CHECK(ChurnBandOf(0.3) == v1::CHURN_BAND_MEDIUM);
+  CHECK(ChurnBandOf(0.6999) == v1::CHURN_BAND_MEDIUM);
+  CHECK(ChurnBandOf(0.7) == v1::CHURN_BAND_HIGH);
+  CHECK(ChurnBandOf(1.0) == v1::CHURN_BAND_HIGH);
+}
+
+TEST_CASE("the median wait for the next order of a customer still active", "[unit][analytics]") {
+  // r + x = 1.5, alpha + T = 8: the wait w with (8 / (8 + w))^1.5 = 1/2.
+  const BgNbdParams m{0.5, 2.0, 0.8, 2.4};
+  const PurchaseHistory h{1, 3.0, 6.0};
+  const double w = BgNbdMedianWaitAlive(m, h);
+  CHECK(w == Approx(8.0 * (std::pow(2.0, 1.0 / 1.5) - 1)));
+  CHECK(std::pow(8.0 / (8.0 + w), 1.5) == Approx(0.5));
+  // More purchases in the same time: a shorter wait.
+  CHECK(BgNbdMedianWaitAlive(m, {5, 5.5, 6.0}) < w);
+}
+
+TEST_CASE("churn risks of every customer, under a kept model", "[unit][analytics]") {
+  v1::ValueModel model;
+  model.mutable_bg_nbd()->set_r(0.24);
+  model.mutable_bg_nbd()->set_alpha(4.4);
+  model.mutable_bg_nbd()->set_a(0.79);
+  model.mutable_bg_nbd()->set_b(2.43);
+  const absl::Time t0 = absl::FromCivil(absl::CivilDay(2026, 1, 5), absl::UTCTimeZone());
+  *model.mutable_last_order_time() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(t0) + 70 * 86400);
+  // b bought often and stopped long ago; a bought once; c bought lately.
+  std::vector<OrderPoint> orders = {{"customers/b", t0, 100},
+                                    {"customers/b", t0 + absl::Hours(24 * 1), 100},
+                                    {"customers/b", t0 + absl::Hours(24 * 2), 100},
+                                    {"customers/b", t0 + absl::Hours(24 * 3), 100},
+                                    {"customers/a", t0, 100},
+                                    {"customers/c", t0, 100},
+                                    {"customers/c", t0 + absl::Hours(24 * 69), 100}};
+  const auto risks = ChurnRisks(model, orders);
+  REQUIRE(risks.size() == 3);
+  CHECK(risks[0].first == "customers/a");
+  CHECK(risks[0].second == Approx(0.0));  // no repeat purchase: alive by the model
+  CHECK(risks[1].first == "customers/b");
+  CHECK(risks[2].first == "customers/c");
+  CHECK(risks[1].second > 0.7);
+  CHECK(risks[2].second < 0.3);
 }
 
 }  // namespace crm::analytics

@@ -1,0 +1,50 @@
+// Each customer's kept scores (RFM and churn band) per tenant and currency,
+// and the scorer that keeps them current: the effects that change a
+// tenant's orders or model queue it (FactStore), and ScoreNext rescores
+// the tenant and currency longest due in one transaction with the
+// `analytics.scores_changed` events of the customers whose segment or band
+// changed. Every tenant and currency is also rescored daily, since recency
+// moves with time alone.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/api/page_token.h"
+#include "common/db/pool.h"
+#include "common/server/call.h"
+#include "crm/analytics/v1/value_service.pb.h"
+#include "services/analytics/fact_store.h"
+
+namespace crm::analytics {
+
+struct ScoreRun {
+  bool scored = false;  // false: another replica was scoring it
+  int64_t customers = 0;
+  int64_t changed = 0;  // rows written or removed
+  int64_t events = 0;   // analytics.scores_changed
+};
+
+class ScoreStore {
+ public:
+  ScoreStore(db::Pool& pool, FactStore& facts, const api::PageTokenCodec& tokens);
+
+  // Scores the tenant and currency longest due: queued at least `settle`
+  // ago, or last scored over a day ago. False when none is due.
+  absl::StatusOr<bool> ScoreNext(absl::Duration settle);
+  // Scores one tenant and currency now.
+  absl::StatusOr<ScoreRun> Score(const std::string& tenant, const std::string& currency);
+
+  absl::StatusOr<v1::ListCustomerScoresResponse> List(const server::CallScope& scope,
+                                                      const std::string& currency,
+                                                      const v1::ListCustomerScoresRequest& request);
+
+ private:
+  db::Pool& pool_;
+  FactStore& facts_;
+  const api::PageTokenCodec& tokens_;
+};
+
+}  // namespace crm::analytics
