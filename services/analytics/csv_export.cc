@@ -205,4 +205,88 @@ std::string EngagementCsv(const v1::EngagementReport& report) {
   return doc.Take();
 }
 
+std::string PricingCsv(const v1::PricingReport& report) {
+  CsvDocument doc("pricing",
+                  "orders that count in the period with discount codes and without: orders, "
+                  "customers, average order value, units per order, list value and what was "
+                  "paid for orders with lines, price realisation (paid / list), margin of "
+                  "orders whose lines all give a cost, and the share of orders followed by "
+                  "another of the same customer within 90 days; then price elasticity per "
+                  "category and product from weekly average price and units (log-log least "
+                  "squares; an estimate, not a causal effect)");
+  doc.Note("currency", report.currency_code());
+  Period(doc, report.start_time(), report.end_time());
+  doc.Freshness(report.freshness());
+  doc.Row({"kind",
+           "key",
+           "orders",
+           "customers",
+           "share_of_orders",
+           "average_order_value_minor",
+           "units_per_order",
+           "list_value_minor",
+           "paid_with_lines_minor",
+           "price_realisation",
+           "margin_minor",
+           "margin_rate",
+           "repeat_rate_90d",
+           "estimated",
+           "elasticity",
+           "standard_error",
+           "observations",
+           "r_squared",
+           "units",
+           "average_unit_price_minor"});
+  const auto group = [&doc](const char* key, const v1::DiscountGroup& g) {
+    doc.Row({"discount",
+             key,
+             Num(g.orders()),
+             Num(g.customers()),
+             Num(g.share_of_orders()),
+             Num(g.average_order_value_minor()),
+             Num(g.units_per_order()),
+             Num(g.list_value_minor()),
+             Num(g.paid_with_lines_minor()),
+             Num(g.price_realisation()),
+             Num(g.margin_minor()),
+             Num(g.margin_rate()),
+             Num(g.repeat_rate_90d()),
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             ""});
+  };
+  group("with_codes", report.with_codes());
+  group("without_codes", report.without_codes());
+  const auto elasticity = [&doc](const char* kind, const std::string& key,
+                                 const v1::PriceElasticity& e) {
+    doc.Row({kind,
+             key,
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             "",
+             e.estimated() ? "1" : "0",
+             e.estimated() ? Num(e.elasticity()) : "",
+             e.estimated() ? Num(e.standard_error()) : "",
+             Num(e.observations()),
+             e.estimated() ? Num(e.r_squared()) : "",
+             Num(e.units()),
+             Num(e.average_unit_price_minor())});
+  };
+  for (const auto& e : report.categories()) elasticity("category", e.category(), e);
+  for (const auto& e : report.products()) elasticity("product", e.sku(), e);
+  return doc.Take();
+}
+
 }  // namespace crm::analytics

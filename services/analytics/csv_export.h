@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "crm/analytics/v1/engagement.pb.h"
+#include "crm/analytics/v1/pricing.pb.h"
 #include "crm/analytics/v1/report.pb.h"
 #include "crm/analytics/v1/support.pb.h"
 #include "crm/analytics/v1/value.pb.h"
@@ -45,5 +46,6 @@ std::string CohortsCsv(const v1::CohortReport& report);
 std::string ForecastCsv(const v1::SalesForecast& forecast);
 std::string SupportCsv(const v1::SupportReport& report);
 std::string EngagementCsv(const v1::EngagementReport& report);
+std::string PricingCsv(const v1::PricingReport& report);
 
 }  // namespace crm::analytics

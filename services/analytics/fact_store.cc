@@ -54,6 +54,57 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_pseudonymise_moves",
        "UPDATE analytics.order_moves SET from_customer = $3 WHERE tenant_id = $1 AND "
        "from_customer = $2"},
+      {"analytics_delete_order_lines",
+       "DELETE FROM analytics.order_lines WHERE tenant_id = $1 AND order_id = $2::uuid"},
+      // $3.. arrays: sku, category, quantity, unit price, unit cost.
+      {"analytics_insert_order_lines",
+       "INSERT INTO analytics.order_lines (tenant_id, order_id, line, sku, category, quantity, "
+       "unit_price_minor, unit_cost_minor) SELECT $1, $2::uuid, n, sku, category, q, p, c FROM "
+       "unnest($3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) WITH "
+       "ORDINALITY AS u(sku, category, q, p, c, n)"},
+      {"analytics_find_last_order",
+       absl::StrCat("SELECT (EXTRACT(EPOCH FROM max(order_time)) * 1000000)::bigint FROM "
+                    "analytics.orders WHERE tenant_id = $1 AND currency_code = $2 AND ",
+                    kCounts)},
+      // The period's orders [$3, $4) (microseconds) with their lines' sums and
+      // the customer's next order (over all their orders in the currency).
+      {"analytics_list_priced_orders",
+       absl::StrCat(
+           "SELECT o.customer, (EXTRACT(EPOCH FROM o.order_time) * 1000000)::bigint, "
+           "o.discounted, o.total_minor - o.refunded_minor, COALESCE(l.lines, 0) > 0, "
+           "COALESCE(l.list, 0), COALESCE(l.units, 0), COALESCE(l.costs_known, false), "
+           "COALESCE(l.cost, 0), (EXTRACT(EPOCH FROM o.next_time) * 1000000)::bigint FROM "
+           "(SELECT order_id, customer, order_time, discounted, total_minor, refunded_minor, "
+           "lead(order_time) OVER (PARTITION BY customer ORDER BY order_time) AS next_time FROM "
+           "analytics.orders WHERE tenant_id = $1 AND currency_code = $2 AND ",
+           kCounts,
+           ") o LEFT JOIN LATERAL (SELECT count(*) AS lines, sum(quantity * unit_price_minor) "
+           "AS list, sum(quantity) AS units, bool_and(unit_cost_minor > 0) AS costs_known, "
+           "sum(quantity * unit_cost_minor) AS cost FROM analytics.order_lines WHERE tenant_id "
+           "= $1 AND order_id = o.order_id) l ON true WHERE o.order_time >= "
+           "to_timestamp($3::double precision / 1000000) AND o.order_time < "
+           "to_timestamp($4::double precision / 1000000)")},
+      // Per week, category and, $5 true, SKU ('' for categories): units and
+      // list revenue of lines with a price.
+      {"analytics_sum_weekly_sales",
+       absl::StrCat(
+           "SELECT l.category, CASE WHEN $5::boolean THEN l.sku ELSE '' END, sum(l.quantity), "
+           "sum(l.quantity * l.unit_price_minor) FROM analytics.order_lines l JOIN "
+           "analytics.orders o ON o.tenant_id = l.tenant_id AND o.order_id = l.order_id WHERE "
+           "l.tenant_id = $1 AND o.currency_code = $2 AND o.",
+           kCounts,
+           " AND o.order_time >= to_timestamp($3::double precision / 1000000) AND o.order_time "
+           "< to_timestamp($4::double precision / 1000000) AND l.unit_price_minor > 0 AND ($5 "
+           "OR l.category <> '') GROUP BY 1, 2, date_trunc('week', o.order_time AT TIME ZONE "
+           "'UTC')")},
+      // One category's lines per order: list revenue.
+      {"analytics_list_category_points",
+       absl::StrCat("SELECT o.customer, (EXTRACT(EPOCH FROM o.order_time) * 1000000)::bigint, "
+                    "sum(l.quantity * l.unit_price_minor)::bigint FROM analytics.order_lines l "
+                    "JOIN analytics.orders o ON o.tenant_id = l.tenant_id AND o.order_id = "
+                    "l.order_id WHERE l.tenant_id = $1 AND o.currency_code = $2 AND l.category "
+                    "= $3 AND o.",
+                    kCounts, " GROUP BY o.order_id, o.customer, o.order_time")},
       // The tenant's scores in $2 are due (ScoreStore).
       {"analytics_queue_scoring",
        "INSERT INTO analytics.score_queue (tenant_id, currency_code) VALUES ($1, $2) ON CONFLICT "
@@ -121,6 +172,20 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
              TimeUtil::TimestampToMicroseconds(when), api::EnumText(order.status()),
              order.total_minor(), order.refunded_minor(), order.discount_codes_size() > 0);
     db::Exec(tx, "analytics_queue_scoring", tenant, order.currency_code());
+    db::Exec(tx, "analytics_delete_order_lines", tenant, id);
+    if (order.line_items_size() > 0) {
+      std::vector<std::string> sku, category, quantity, price, cost;
+      for (const auto& item : order.line_items()) {
+        sku.push_back(item.sku());
+        category.push_back(item.category());
+        quantity.push_back(absl::StrCat(item.quantity()));
+        price.push_back(absl::StrCat(item.unit_price_minor()));
+        cost.push_back(absl::StrCat(item.unit_cost_minor()));
+      }
+      db::Exec(tx, "analytics_insert_order_lines", tenant, id, db::TextArray(sku),
+               db::TextArray(category), db::TextArray(quantity), db::TextArray(price),
+               db::TextArray(cost));
+    }
   } else if (event.type() == "customer.merged" || event.type() == "customer.unmerged") {
     crm::customer::v1::MergeRecord merge;
     if (!event.payload().UnpackTo(&merge) || merge.survivor().empty() || merge.merged().empty() ||
@@ -269,6 +334,69 @@ absl::StatusOr<std::optional<v1::ValueModel>> FactStore::Model(db::Tx& tx,
   v1::ValueModel model;
   CRM_RETURN_IF_ERROR(api::MergeJson(rows[0][0].c_str(), &model));
   return std::optional<v1::ValueModel>(std::move(model));
+}
+
+absl::StatusOr<FactStore::Pricing> FactStore::PricingIn(const server::CallScope& scope,
+                                                        const std::string& currency,
+                                                        absl::Time start, absl::Time end) {
+  Pricing out;
+  const int64_t from = absl::ToUnixMicros(start), to = absl::ToUnixMicros(end);
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out = Pricing();
+    const auto last = db::Exec(tx, "analytics_find_last_order", scope.tenant, currency);
+    if (!last[0][0].is_null()) out.last_order = FromMicros(last[0][0].as<int64_t>());
+    for (const auto& row :
+         db::Exec(tx, "analytics_list_priced_orders", scope.tenant, currency, from, to)) {
+      PricedOrder o;
+      o.customer = row[0].as<std::string>();
+      o.time = FromMicros(row[1].as<int64_t>());
+      o.discounted = row[2].as<bool>();
+      o.paid_minor = row[3].as<int64_t>();
+      o.has_lines = row[4].as<bool>();
+      o.list_minor = row[5].as<int64_t>();
+      o.units = row[6].as<int64_t>();
+      o.costs_known = row[7].as<bool>();
+      o.cost_minor = row[8].as<int64_t>();
+      if (!row[9].is_null()) o.next_order = FromMicros(row[9].as<int64_t>());
+      out.orders.push_back(std::move(o));
+    }
+    for (bool by_sku : {false, true}) {
+      for (const auto& row :
+           db::Exec(tx, "analytics_sum_weekly_sales", scope.tenant, currency, from, to, by_sku)) {
+        out.weeks.push_back({row[0].as<std::string>(), row[1].as<std::string>(),
+                             row[2].as<int64_t>(), row[3].as<int64_t>()});
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<absl::Time> FactStore::LastOrder(const server::CallScope& scope,
+                                                const std::string& currency) {
+  absl::Time out = absl::InfinitePast();
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    const auto last = db::Exec(tx, "analytics_find_last_order", scope.tenant, currency);
+    if (!last[0][0].is_null()) out = FromMicros(last[0][0].as<int64_t>());
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<OrderPoint>> FactStore::CategoryOrdersIn(const server::CallScope& scope,
+                                                                    const std::string& currency,
+                                                                    const std::string& category) {
+  std::vector<OrderPoint> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.clear();
+    for (const auto& row :
+         db::Exec(tx, "analytics_list_category_points", scope.tenant, currency, category)) {
+      out.push_back(
+          {row[0].as<std::string>(), FromMicros(row[1].as<int64_t>()), row[2].as<int64_t>()});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace crm::analytics

@@ -18,6 +18,7 @@
 #include "common/server/call.h"
 #include "crm/analytics/v1/value.pb.h"
 #include "crm/events/v1/event_feed.pb.h"
+#include "services/analytics/pricing.h"
 
 namespace crm::analytics {
 
@@ -70,6 +71,21 @@ class FactStore {
                                           const std::string& currency);
   std::vector<OrderPoint> OrdersIn(db::Tx& tx, const std::string& tenant,
                                    const std::string& currency, const std::string& customer = "");
+  // The orders that count in [start, end) with their lines' sums, the
+  // weekly sales per category and per product, and the last order in the
+  // currency (InfinitePast without one).
+  struct Pricing {
+    std::vector<PricedOrder> orders;
+    std::vector<WeeklySales> weeks;
+    absl::Time last_order = absl::InfinitePast();
+  };
+  absl::StatusOr<Pricing> PricingIn(const server::CallScope& scope, const std::string& currency,
+                                    absl::Time start, absl::Time end);
+  absl::StatusOr<absl::Time> LastOrder(const server::CallScope& scope, const std::string& currency);
+  // Per order holding lines of `category`: those lines at list price.
+  absl::StatusOr<std::vector<OrderPoint>> CategoryOrdersIn(const server::CallScope& scope,
+                                                           const std::string& currency,
+                                                           const std::string& category);
   absl::StatusOr<v1::Freshness> Freshness(const server::CallScope& scope);
   v1::Freshness Freshness(db::Tx& tx, const std::string& tenant);
 

@@ -162,9 +162,20 @@ absl::StatusOr<v1::SalesForecast> ReportServiceImpl::Forecast(
   const v1::ForecastMeasure measure = request.measure() == v1::FORECAST_MEASURE_UNSPECIFIED
                                           ? v1::FORECAST_MEASURE_REVENUE
                                           : request.measure();
+  CRM_RETURN_IF_ERROR(api::CheckText("category", request.category(), 100));
   CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request.currency_code()));
-  CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
+  std::vector<OrderPoint> orders;
+  if (request.category().empty()) {
+    CRM_ASSIGN_OR_RETURN(orders, facts_.OrdersIn(scope, currency));
+  } else {
+    CRM_ASSIGN_OR_RETURN(orders, facts_.CategoryOrdersIn(scope, currency, request.category()));
+    if (orders.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "category: no lines of \"", request.category(), "\" in ", currency, " orders"));
+    }
+  }
   CRM_ASSIGN_OR_RETURN(v1::SalesForecast out, BuildSalesForecast(orders, measure, horizon));
+  out.set_category(request.category());
   out.set_currency_code(currency);
   CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
   return out;
@@ -207,6 +218,40 @@ absl::StatusOr<v1::EngagementReport> ReportServiceImpl::Engagement(
   for (auto& f : e.channels) *out.add_channels() = std::move(f);
   for (auto& f : e.templates) *out.add_templates() = std::move(f);
   out.set_received(e.received);
+  CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
+  return out;
+}
+
+absl::StatusOr<v1::PricingReport> ReportServiceImpl::Pricing(
+    const server::CallScope& scope, const v1::GetPricingReportRequest& request) {
+  CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request.currency_code()));
+  // By default the year up to the end of the day of the last order (a
+  // history that ended is read as of its end).
+  absl::Time fallback_end = absl::Now();
+  if (!request.has_end_time()) {
+    CRM_ASSIGN_OR_RETURN(absl::Time last, facts_.LastOrder(scope, currency));
+    if (last != absl::InfinitePast()) {
+      fallback_end = absl::FromCivil(UtcDay(last) + 1, absl::UTCTimeZone());
+    }
+  }
+  const google::protobuf::Timestamp default_start =
+      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(fallback_end - absl::Hours(24 * 365)));
+  CRM_ASSIGN_OR_RETURN(
+      auto period,
+      ReportPeriod(request.has_start_time() ? &request.start_time()
+                                            : (request.has_end_time() ? nullptr : &default_start),
+                   request.has_end_time() ? &request.end_time() : nullptr, fallback_end));
+  CRM_ASSIGN_OR_RETURN(FactStore::Pricing facts,
+                       facts_.PricingIn(scope, currency, period.first, period.second));
+  v1::PricingReport out;
+  out.set_currency_code(currency);
+  *out.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.first));
+  *out.mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.second));
+  *out.mutable_with_codes() = SummarizeDiscountGroup(facts.orders, true, facts.last_order);
+  *out.mutable_without_codes() = SummarizeDiscountGroup(facts.orders, false, facts.last_order);
+  for (auto& e : Elasticities(facts.weeks)) {
+    *(e.sku().empty() ? out.add_categories() : out.add_products()) = std::move(e);
+  }
   CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
   return out;
 }
@@ -257,9 +302,18 @@ absl::StatusOr<std::string> ReportServiceImpl::Csv(const server::CallScope& scop
       CRM_ASSIGN_OR_RETURN(v1::EngagementReport report, Engagement(scope, get));
       return EngagementCsv(report);
     }
+    case v1::REPORT_KIND_PRICING: {
+      v1::GetPricingReportRequest get;
+      get.set_currency_code(request.currency_code());
+      if (request.has_start_time()) *get.mutable_start_time() = request.start_time();
+      if (request.has_end_time()) *get.mutable_end_time() = request.end_time();
+      CRM_ASSIGN_OR_RETURN(v1::PricingReport report, Pricing(scope, get));
+      return PricingCsv(report);
+    }
     default:
       return absl::InvalidArgumentError(
-          "report: RFM_SEGMENTS, RFM_CUSTOMERS, COHORTS, SALES_FORECAST, SUPPORT or ENGAGEMENT");
+          "report: RFM_SEGMENTS, RFM_CUSTOMERS, COHORTS, SALES_FORECAST, SUPPORT, ENGAGEMENT or "
+          "PRICING");
   }
 }
 
@@ -286,6 +340,15 @@ grpc::ServerUnaryReactor* ReportServiceImpl::GetSupportReport(
     v1::SupportReport* response) {
   return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
     CRM_ASSIGN_OR_RETURN(*response, Support(scope, *request));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* ReportServiceImpl::GetPricingReport(
+    grpc::CallbackServerContext* ctx, const v1::GetPricingReportRequest* request,
+    v1::PricingReport* response) {
+  return server::RunUnary(ctx, executor_, call_options_, [=](const server::CallScope& scope) {
+    CRM_ASSIGN_OR_RETURN(*response, Pricing(scope, *request));
     return absl::OkStatus();
   });
 }

@@ -28,6 +28,9 @@ class ReportServiceImpl final : public v1::ReportService::CallbackService {
   grpc::ServerUnaryReactor* GetEngagementReport(grpc::CallbackServerContext* ctx,
                                                 const v1::GetEngagementReportRequest* request,
                                                 v1::EngagementReport* response) override;
+  grpc::ServerUnaryReactor* GetPricingReport(grpc::CallbackServerContext* ctx,
+                                             const v1::GetPricingReportRequest* request,
+                                             v1::PricingReport* response) override;
   grpc::ServerWriteReactor<v1::ExportReportChunk>* ExportReport(
       grpc::CallbackServerContext* ctx, const v1::ExportReportRequest* request) override;
 
@@ -41,6 +44,8 @@ class ReportServiceImpl final : public v1::ReportService::CallbackService {
                                             const v1::GetSupportReportRequest& request);
   absl::StatusOr<v1::EngagementReport> Engagement(const server::CallScope& scope,
                                                   const v1::GetEngagementReportRequest& request);
+  absl::StatusOr<v1::PricingReport> Pricing(const server::CallScope& scope,
+                                            const v1::GetPricingReportRequest& request);
   // ExportReport's document.
   absl::StatusOr<std::string> Csv(const server::CallScope& scope,
                                   const v1::ExportReportRequest& request);

@@ -72,6 +72,9 @@ absl::Status ValidateOrder(Order* o, absl::Time now) {
     if (li.unit_price_minor() < 0 || li.unit_price_minor() > (int64_t{1} << 40)) {
       return absl::InvalidArgumentError(absl::StrCat(f, ".unit_price_minor: must be 0 to 2^40"));
     }
+    if (li.unit_cost_minor() < 0 || li.unit_cost_minor() > (int64_t{1} << 40)) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ".unit_cost_minor: must be 0 to 2^40"));
+    }
     sum += li.quantity() * li.unit_price_minor();  // < 2^60: no overflow
     if (sum > (int64_t{1} << 60)) return Bad("line_items", "total too large");
   }
@@ -203,6 +206,7 @@ std::string OrderDetailsJson(const Order& order) {
       text("category", item.category());
       number("quantity", item.quantity());
       number("unitPriceMinor", item.unit_price_minor());
+      number("unitCostMinor", item.unit_cost_minor());
       json += '}';
     }
     json += ']';

@@ -109,6 +109,13 @@ TEST_CASE("analytics through the gateway: scopes, the customer feed, crmctl valu
   CHECK(code == 0);
   CHECK(absl::StrContains(out, "daily revenue forecast, GBP"));
   CHECK(absl::StrContains(out, "backtest, last 7 days"));
+  out = crmctl({"reports", "pricing"}, &code);
+  CHECK(code == 0);
+  CHECK(absl::StrContains(out, "pricing, GBP"));
+  CHECK(absl::StrContains(out, "without codes"));
+  out = crmctl({"reports", "export", "pricing"}, &code);
+  CHECK(code == 0);
+  CHECK(out.rfind("# report: pricing\r\n", 0) == 0);
 }
 
 TEST_CASE("analytics follows ticketing and interaction: support, engagement, KPIs, CSV", "[e2e]") {

@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
       "list|new|show|enable|disable|delete|firings | conversations "
       "list|get|messages|timeline|receive|send|status|label|open-ticket|merge | chat | accounts "
       "list|new|show|update|delete | suppressions list|add|remove | value "
-      "rfm|fit|model|customer | reports cohorts|forecast|support|engagement|export | kpis watch | "
+      "rfm|fit|model|customer | reports cohorts|forecast|support|engagement|pricing|export | kpis "
+      "watch | "
       "health");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {

@@ -23,6 +23,7 @@ ABSL_FLAG(double, holdout_weeks, 0, "value fit: the holdout check's weeks (defau
 ABSL_FLAG(double, horizon_weeks, 0, "value customer: the prediction horizon (default 52)");
 ABSL_FLAG(int, horizon_days, 0, "reports forecast: days ahead (default 28)");
 ABSL_FLAG(bool, orders, false, "reports forecast: orders instead of revenue");
+ABSL_FLAG(std::string, category, "", "reports forecast: only this product category's lines");
 ABSL_FLAG(int, months, 0, "reports cohorts: how many cohorts (default 12)");
 ABSL_FLAG(std::string, segment, "", "value list: only this RFM segment, e.g. at_risk");
 ABSL_FLAG(std::string, churn_band, "", "value list: only this churn band: low, medium, high");
@@ -228,8 +229,8 @@ int Reports(const std::vector<char*>& args) {
   if (args.size() < 3) {
     std::fprintf(stderr,
                  "usage: crmctl reports cohorts [--months N] | forecast [--horizon_days D] "
-                 "[--orders]  [--currency C] | support [--days N] [--group G] | engagement "
-                 "[--days N] [--purpose P]\n");
+                 "[--orders] [--category C]  [--currency C] | support [--days N] [--group G] | "
+                 "engagement [--days N] [--purpose P] | pricing | export KIND\n");
     return 2;
   }
   auto stub = v1::ReportService::NewStub(Channel());
@@ -267,15 +268,18 @@ int Reports(const std::vector<char*>& args) {
     v1::GetSalesForecastRequest request;
     request.set_currency_code(absl::GetFlag(FLAGS_currency));
     request.set_horizon_days(absl::GetFlag(FLAGS_horizon_days));
+    request.set_category(absl::GetFlag(FLAGS_category));
     const bool orders = absl::GetFlag(FLAGS_orders);
     request.set_measure(orders ? v1::FORECAST_MEASURE_ORDERS : v1::FORECAST_MEASURE_REVENUE);
     v1::SalesForecast out;
     grpc::Status s = stub->GetSalesForecast(&ctx, request, &out);
     if (!s.ok()) return Report(s);
     std::printf(
-        "daily %s forecast, %s, Holt-Winters (alpha %.3f beta %.3f gamma %.3f) on %d days\n",
-        orders ? "orders" : "revenue", out.currency_code().c_str(), out.parameters().alpha(),
-        out.parameters().beta(), out.parameters().gamma(), out.history_days());
+        "daily %s forecast%s, %s, Holt-Winters (alpha %.3f beta %.3f gamma %.3f) on %d days\n",
+        orders ? "orders" : "revenue",
+        out.category().empty() ? "" : (" of " + out.category()).c_str(),
+        out.currency_code().c_str(), out.parameters().alpha(), out.parameters().beta(),
+        out.parameters().gamma(), out.history_days());
     const auto& b = out.backtest();
     std::printf(
         "backtest, last %d days: sMAPE %.1f%% (MAPE %.1f%%) against %.1f%% (%.1f%%) for "
@@ -366,17 +370,67 @@ int Reports(const std::vector<char*>& args) {
     PrintFreshness(out.freshness());
     return 0;
   }
+  if (verb == "pricing") {
+    v1::GetPricingReportRequest request;
+    request.set_currency_code(absl::GetFlag(FLAGS_currency));
+    v1::PricingReport out;
+    grpc::Status s = stub->GetPricingReport(&ctx, request, &out);
+    if (!s.ok()) return Report(s);
+    std::printf("pricing, %s, %s to %s\n", out.currency_code().c_str(),
+                When(out.start_time()).substr(0, 10).c_str(),
+                When(out.end_time()).substr(0, 10).c_str());
+    std::printf("%-16s %8s %9s %7s %12s %7s %11s %8s %10s\n", "", "orders", "customers", "share",
+                "avg order", "units", "paid/list", "margin", "repeat 90d");
+    const auto group = [](const char* label, const v1::DiscountGroup& g) {
+      std::printf("%-16s %8lld %9lld %6.1f%% %12s %7.2f %10.1f%% %8s %9.1f%%\n", label,
+                  static_cast<long long>(g.orders()), static_cast<long long>(g.customers()),
+                  100 * g.share_of_orders(), Money(g.average_order_value_minor()).c_str(),
+                  g.units_per_order(), 100 * g.price_realisation(),
+                  g.orders_with_costs() == 0
+                      ? "-"
+                      : absl::StrCat(std::llround(100 * g.margin_rate()), "%").c_str(),
+                  100 * g.repeat_rate_90d());
+    };
+    group("with codes", out.with_codes());
+    group("without codes", out.without_codes());
+    std::printf("price elasticity (estimates: log-log on weekly price and units)\n");
+    std::printf("%-10s %-28s %11s %8s %6s %6s %10s\n", "", "", "elasticity", "(s.e.)", "weeks",
+                "R2", "units");
+    const auto row = [](const char* kind, const std::string& key, const v1::PriceElasticity& e) {
+      if (e.estimated()) {
+        std::printf("%-10s %-28s %11.2f %8.2f %6lld %6.2f %10lld\n", kind, key.c_str(),
+                    e.elasticity(), e.standard_error(), static_cast<long long>(e.observations()),
+                    e.r_squared(), static_cast<long long>(e.units()));
+      } else {
+        std::printf("%-10s %-28s %11s %8s %6lld %6s %10lld  (%s)\n", kind, key.c_str(), "-", "-",
+                    static_cast<long long>(e.observations()), "-",
+                    static_cast<long long>(e.units()), e.reason().c_str());
+      }
+    };
+    for (const auto& e : out.categories()) row("category", e.category(), e);
+    for (int i = 0; i < std::min(out.products_size(), 15); ++i) {
+      row("product", out.products(i).sku(), out.products(i));
+    }
+    PrintFreshness(out.freshness());
+    return 0;
+  }
   if (verb == "export") {
     if (args.size() < 4) {
       std::fprintf(stderr,
                    "usage: crmctl reports export rfm_segments|rfm_customers|cohorts|"
-                   "sales_forecast|support|engagement [--currency C] [--days N] > report.csv\n");
+                   "sales_forecast|support|engagement|pricing [--currency C] [--days N] > "
+                   "report.csv\n");
       return 2;
     }
     v1::ExportReportRequest request;
     request.set_report(api::EnumOf<v1::ReportKind>(absl::AsciiStrToUpper(args[3])));
     request.set_currency_code(absl::GetFlag(FLAGS_currency));
-    *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
+    // --days for the reports of recent activity; pricing's default period
+    // follows the tenant's orders.
+    if (request.report() == v1::REPORT_KIND_SUPPORT ||
+        request.report() == v1::REPORT_KIND_ENGAGEMENT) {
+      *request.mutable_start_time() = stamp(now - absl::Hours(24) * absl::GetFlag(FLAGS_days));
+    }
     grpc::ClientContext stream_ctx;
     PrepareStream(&stream_ctx);
     stream_ctx.set_deadline(absl::ToChronoTime(now + absl::Minutes(5)));

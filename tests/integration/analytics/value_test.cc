@@ -397,4 +397,99 @@ TEST_CASE("kept scores follow the orders and announce changed segments on the fe
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_CASE("pricing insight and category forecasts from order lines", "[integration][analytics]") {
+  Analytics a;
+  const absl::Time day = absl::FromCivil(absl::CivilDay(2026, 1, 5), absl::UTCTimeZone());
+  const std::string ann = a.customers.NewCustomer("ann@example.com").name();
+  const std::string bob = a.customers.NewCustomer("bob@example.com").name();
+  // Ten weeks of mugs at a falling price and rising units, one order a
+  // week; every other one with a code. Bob buys tea weekly at one price.
+  int64_t orders = 0;
+  for (int w = 0; w < 10; ++w) {
+    cv1::RecordOrderRequest req;
+    cv1::Order& o = *req.mutable_order();
+    o.set_customer(ann);
+    o.set_order_id(absl::StrCat("mug-", w));
+    o.set_status(cv1::ORDER_STATUS_PAID);
+    o.set_currency_code("GBP");
+    const int64_t price = 1000 - 50 * w, units = 10 + 3 * w;
+    auto* line = o.add_line_items();
+    line->set_sku("MUG-1");
+    line->set_category("mugs");
+    line->set_quantity(units);
+    line->set_unit_price_minor(price);
+    line->set_unit_cost_minor(300);
+    if (w % 2 == 0) {
+      o.add_discount_codes("SPRING");
+      o.set_total_minor(price * units * 9 / 10);
+    }
+    *o.mutable_order_time() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(day + absl::Hours(24 * 7 * w + 10)));
+    cv1::Order out;
+    REQUIRE(a.customers.stub().RecordOrder(ServiceHarness::Ctx().get(), req, &out).ok());
+    ++orders;
+    o.Clear();
+    o.set_customer(bob);
+    o.set_order_id(absl::StrCat("tea-", w));
+    o.set_status(cv1::ORDER_STATUS_PAID);
+    o.set_currency_code("GBP");
+    line = o.add_line_items();
+    line->set_sku("TEA-1");
+    line->set_category("tea");
+    line->set_quantity(2);
+    line->set_unit_price_minor(450);
+    *o.mutable_order_time() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(day + absl::Hours(24 * 7 * w + 12)));
+    REQUIRE(a.customers.stub().RecordOrder(ServiceHarness::Ctx().get(), req, &out).ok());
+    ++orders;
+  }
+  a.AwaitCustomers(2);
+  auto reports = a.h.Stub<av1::ReportService>();
+  av1::PricingReport r;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    r.Clear();
+    if (reports->GetPricingReport(ServiceHarness::Ctx().get(), {}, &r).ok() &&
+        r.with_codes().orders() + r.without_codes().orders() == orders) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  REQUIRE(r.with_codes().orders() == 5);
+  CHECK(r.without_codes().orders() == 15);
+  CHECK(r.with_codes().share_of_orders() == Approx(0.25));
+  CHECK(r.with_codes().price_realisation() == Approx(0.9).margin(0.001));
+  CHECK(r.without_codes().price_realisation() == Approx(1.0));
+  CHECK(r.with_codes().orders_with_costs() == 5);
+  CHECK(r.without_codes().orders_with_costs() == 5);  // tea gives no cost
+  CHECK(r.with_codes().customers() == 1);
+  // The default period is the year up to the day after the last order.
+  CHECK(r.end_time().seconds() == absl::ToUnixSeconds(day + absl::Hours(24 * (7 * 9 + 1))));
+  REQUIRE(r.categories_size() == 2);
+  CHECK(r.categories(0).category() == "mugs");
+  REQUIRE(r.categories(0).estimated());
+  CHECK(r.categories(0).elasticity() < -1);
+  CHECK(r.categories(0).observations() == 10);
+  CHECK(r.categories(1).category() == "tea");
+  CHECK_FALSE(r.categories(1).estimated());
+  REQUIRE(r.products_size() == 2);
+  CHECK(r.products(0).sku() == "MUG-1");
+
+  // A forecast of one category: 10 weeks of one order a week.
+  av1::GetSalesForecastRequest forecast_req;
+  forecast_req.set_category("tea");
+  forecast_req.set_horizon_days(7);
+  forecast_req.set_measure(av1::FORECAST_MEASURE_ORDERS);
+  av1::SalesForecast forecast;
+  grpc::Status fs = reports->GetSalesForecast(ServiceHarness::Ctx().get(), forecast_req, &forecast);
+  INFO(fs.error_message());
+  REQUIRE(fs.ok());
+  CHECK(forecast.category() == "tea");
+  CHECK(forecast.periods_size() == 7);
+  CHECK(forecast.history_days() == 64);
+  forecast_req.set_category("socks");
+  CHECK(reports->GetSalesForecast(ServiceHarness::Ctx().get(), forecast_req, &forecast)
+            .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+}
+
 }  // namespace crm::testing

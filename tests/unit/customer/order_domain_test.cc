@@ -52,6 +52,9 @@ TEST_CASE("order validation fills totals and times and names bad fields", "[orde
   bad.mutable_line_items(0)->set_unit_price_minor(-1);
   CHECK(message(bad).rfind("order.line_items[0].unit_price_minor:", 0) == 0);
   bad = Valid();
+  bad.mutable_line_items(0)->set_unit_cost_minor(-5);
+  CHECK(message(bad) == "order.line_items[0].unit_cost_minor: must be 0 to 2^40");
+  bad = Valid();
   bad.set_total_minor(100);
   bad.set_refunded_minor(101);
   CHECK(message(bad).rfind("order.refunded_minor:", 0) == 0);
@@ -118,6 +121,7 @@ TEST_CASE("order details JSON is what the protobuf JSON mapping writes", "[order
   li->set_product_name("Thé\tvert\n\x01");
   li->set_category("drinks");
   li->set_quantity(-2);
+  li->set_unit_cost_minor(120);
   o.add_discount_codes("WELCOME10");
   o.add_discount_codes("");
   v1::Order only_codes;
