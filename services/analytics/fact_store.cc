@@ -31,7 +31,22 @@ const std::map<std::string, std::string>& Statements() {
        "order_id) DO UPDATE SET customer = excluded.customer, currency_code = "
        "excluded.currency_code, order_time = excluded.order_time, status = excluded.status, "
        "total_minor = excluded.total_minor, refunded_minor = excluded.refunded_minor, discounted "
-       "= excluded.discounted, update_time = now()"},
+       "= excluded.discounted, update_time = now() RETURNING (xmax = 0)"},
+      // A new order in currency $2.
+      {"analytics_count_currency_order",
+       "INSERT INTO analytics.currencies (tenant_id, currency_code, orders) VALUES ($1, $2, 1) "
+       "ON CONFLICT (tenant_id, currency_code) DO UPDATE SET orders = "
+       "analytics.currencies.orders + 1"},
+      {"analytics_find_counted_currency",
+       "SELECT currency_code FROM analytics.currencies WHERE tenant_id = $1 ORDER BY orders "
+       "DESC, currency_code LIMIT 1"},
+      // One customer's orders that count in $2.
+      {"analytics_sum_one_customer_orders",
+       absl::StrCat("SELECT count(*), COALESCE(sum(total_minor - refunded_minor), 0)::bigint, "
+                    "(EXTRACT(EPOCH FROM min(order_time)) * 1000000)::bigint, (EXTRACT(EPOCH "
+                    "FROM max(order_time)) * 1000000)::bigint FROM analytics.orders WHERE "
+                    "tenant_id = $1 AND currency_code = $2 AND customer = $3 AND ",
+                    kCounts)},
       // customer.merged: $2 the merged customer, $3 the merge, $4 the survivor.
       {"analytics_record_order_moves",
        "INSERT INTO analytics.order_moves (tenant_id, merge_id, order_id, from_customer) SELECT "
@@ -168,9 +183,12 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
     const std::string id = order.name().substr(sizeof("orders/") - 1);
     const google::protobuf::Timestamp& when =
         order.has_order_time() ? order.order_time() : order.create_time();
-    db::Exec(tx, "analytics_upsert_order", tenant, id, order.customer(), order.currency_code(),
-             TimeUtil::TimestampToMicroseconds(when), api::EnumText(order.status()),
-             order.total_minor(), order.refunded_minor(), order.discount_codes_size() > 0);
+    const bool inserted =
+        db::Exec(tx, "analytics_upsert_order", tenant, id, order.customer(), order.currency_code(),
+                 TimeUtil::TimestampToMicroseconds(when), api::EnumText(order.status()),
+                 order.total_minor(), order.refunded_minor(), order.discount_codes_size() > 0)[0][0]
+            .as<bool>();
+    if (inserted) db::Exec(tx, "analytics_count_currency_order", tenant, order.currency_code());
     db::Exec(tx, "analytics_queue_scoring", tenant, order.currency_code());
     db::Exec(tx, "analytics_delete_order_lines", tenant, id);
     if (order.line_items_size() > 0) {
@@ -232,7 +250,9 @@ absl::StatusOr<std::string> FactStore::Currency(const server::CallScope& scope,
   }
   std::string code;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
-    const auto rows = db::Exec(tx, "analytics_find_main_currency", scope.tenant);
+    auto rows = db::Exec(tx, "analytics_find_counted_currency", scope.tenant);
+    // Orders from before the counts were kept: count them the long way.
+    if (rows.empty()) rows = db::Exec(tx, "analytics_find_main_currency", scope.tenant);
     if (!rows.empty()) code = rows[0][0].as<std::string>();
     return absl::OkStatus();
   }));
@@ -394,6 +414,23 @@ absl::StatusOr<std::vector<OrderPoint>> FactStore::CategoryOrdersIn(const server
       out.push_back(
           {row[0].as<std::string>(), FromMicros(row[1].as<int64_t>()), row[2].as<int64_t>()});
     }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<CustomerOrders>> FactStore::CustomerIn(const server::CallScope& scope,
+                                                                    const std::string& currency,
+                                                                    const std::string& customer) {
+  std::optional<CustomerOrders> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.reset();
+    const auto rows =
+        db::Exec(tx, "analytics_sum_one_customer_orders", scope.tenant, currency, customer);
+    if (rows[0][0].as<int64_t>() == 0) return absl::OkStatus();
+    out =
+        CustomerOrders{customer, rows[0][0].as<int64_t>(), rows[0][1].as<int64_t>(),
+                       FromMicros(rows[0][2].as<int64_t>()), FromMicros(rows[0][3].as<int64_t>())};
     return absl::OkStatus();
   }));
   return out;

@@ -63,6 +63,10 @@ class FactStore {
                                        const std::string& requested);
   absl::StatusOr<std::vector<CustomerOrders>> CustomersIn(const server::CallScope& scope,
                                                           const std::string& currency);
+  // One customer's orders that count in `currency`; nullopt without any.
+  absl::StatusOr<std::optional<CustomerOrders>> CustomerIn(const server::CallScope& scope,
+                                                           const std::string& currency,
+                                                           const std::string& customer);
   absl::StatusOr<std::vector<OrderPoint>> OrdersIn(const server::CallScope& scope,
                                                    const std::string& currency,
                                                    const std::string& customer = "");

@@ -1,6 +1,8 @@
 #include "services/analytics/rfm.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <numeric>
 
 namespace crm::analytics {
@@ -48,6 +50,58 @@ std::vector<int> QuintileScores(const std::vector<int64_t>& values, bool larger_
     scores[order[i]] = 1 + static_cast<int>((5 * worse) / n);
   }
   return scores;
+}
+
+std::vector<int64_t> QuintileCuts(std::vector<int64_t> values, bool larger_is_better) {
+  // Worst first. A value v has `worse` = how many are strictly worse, and
+  // scores >= s when 5 * worse >= (s - 1) * n, that is when it beats the
+  // k-th worst value, k = ceil((s - 1) * n / 5).
+  if (larger_is_better) {
+    std::sort(values.begin(), values.end());
+  } else {
+    std::sort(values.begin(), values.end(), std::greater<int64_t>());
+  }
+  const int64_t none = larger_is_better ? INT64_MIN : INT64_MAX;
+  const size_t n = values.size();
+  std::vector<int64_t> cuts;
+  for (size_t s = 2; s <= 5; ++s) {
+    const size_t k = ((s - 1) * n + 4) / 5;
+    cuts.push_back(k == 0 ? none : values[k - 1]);
+  }
+  return cuts;
+}
+
+int QuintileScoreOf(int64_t value, const std::vector<int64_t>& cuts, bool larger_is_better) {
+  int score = 1;
+  for (int64_t cut : cuts) {
+    const bool beats =
+        larger_is_better ? (cut == INT64_MIN || value > cut) : (cut == INT64_MAX || value < cut);
+    if (beats) ++score;
+  }
+  return score;
+}
+
+RfmCuts CutsOf(const std::vector<RfmInput>& customers) {
+  RfmCuts cuts;
+  std::vector<int64_t> recency, frequency, monetary;
+  for (const RfmInput& c : customers) {
+    recency.push_back(c.recency_days);
+    frequency.push_back(c.frequency);
+    monetary.push_back(c.monetary_minor);
+  }
+  cuts.recency = QuintileCuts(std::move(recency), false);
+  cuts.frequency = QuintileCuts(std::move(frequency), true);
+  cuts.monetary = QuintileCuts(std::move(monetary), true);
+  return cuts;
+}
+
+RfmScore ScoreAgainst(const RfmInput& c, const RfmCuts& cuts) {
+  RfmScore out;
+  out.r = QuintileScoreOf(c.recency_days, cuts.recency, false);
+  out.f = QuintileScoreOf(c.frequency, cuts.frequency, true);
+  out.m = QuintileScoreOf(c.monetary_minor, cuts.monetary, true);
+  out.segment = RfmSegmentOf(out.r, out.f, out.m);
+  return out;
 }
 
 int FmScore(int f, int m) { return (f + m + 1) / 2; }

@@ -50,6 +50,23 @@ struct RfmScore {
 // tie rule), and without ties each score holds a fifth of the values.
 std::vector<int> QuintileScores(const std::vector<int64_t>& values, bool larger_is_better);
 
+// The four cut values of QuintileScores for scores 2..5 over `values`, so
+// that a single value can be scored against the population without it:
+// score >= s when the value beats cut s (is larger than it when
+// `larger_is_better`, smaller otherwise). A score every value reaches has
+// the cut INT64_MIN (larger is better) or INT64_MAX. For a value of the
+// population, QuintileScoreOf gives exactly its QuintileScores score.
+std::vector<int64_t> QuintileCuts(std::vector<int64_t> values, bool larger_is_better);
+int QuintileScoreOf(int64_t value, const std::vector<int64_t>& cuts, bool larger_is_better);
+
+// The cuts of recency, frequency and monetary value, and the segment of a
+// customer by them.
+struct RfmCuts {
+  std::vector<int64_t> recency, frequency, monetary;
+};
+RfmCuts CutsOf(const std::vector<RfmInput>& customers);
+RfmScore ScoreAgainst(const RfmInput& customer, const RfmCuts& cuts);
+
 // F and M in one score: their mean rounded half up, (F + M + 1) / 2.
 int FmScore(int f, int m);
 // The segment of a cell: rows R 5..1, columns FM 1..5 (docs/analytics.md).

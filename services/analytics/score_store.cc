@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -50,11 +51,18 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_postpone_score_queue",
        "UPDATE analytics.score_queue SET queued_time = now() WHERE tenant_id = $1 AND "
        "currency_code = $2"},
+      // $5..$7 the cuts (text arrays of numbers).
       {"analytics_record_score_run",
        "INSERT INTO analytics.score_runs (tenant_id, currency_code, score_time, customers, "
-       "changed) VALUES ($1, $2, now(), $3, $4) ON CONFLICT (tenant_id, currency_code) DO "
+       "changed, recency_cuts, frequency_cuts, monetary_cuts) VALUES ($1, $2, now(), $3, $4, "
+       "$5::bigint[], $6::bigint[], $7::bigint[]) ON CONFLICT (tenant_id, currency_code) DO "
        "UPDATE SET score_time = excluded.score_time, customers = excluded.customers, changed = "
-       "excluded.changed"},
+       "excluded.changed, recency_cuts = excluded.recency_cuts, frequency_cuts = "
+       "excluded.frequency_cuts, monetary_cuts = excluded.monetary_cuts"},
+      {"analytics_get_score_cuts",
+       "SELECT array_to_string(recency_cuts, ','), array_to_string(frequency_cuts, ','), "
+       "array_to_string(monetary_cuts, ',') FROM analytics.score_runs WHERE tenant_id = $1 AND "
+       "currency_code = $2 AND recency_cuts IS NOT NULL"},
       {"analytics_list_kept_scores",
        "SELECT customer, recency_days, frequency, monetary_minor, r, f, m, segment, "
        "COALESCE(churn_risk, -1), churn_band FROM analytics.customer_scores WHERE tenant_id = $1 "
@@ -272,7 +280,19 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
     if (!pending.empty()) events::AppendEvents(tx, kSchema, tenant, pending);
     run.events = static_cast<int64_t>(changes.size());
     db::Exec(tx, "analytics_finish_score_queue", tenant, currency, version);
-    db::Exec(tx, "analytics_record_score_run", tenant, currency, run.customers, run.changed);
+    std::vector<RfmInput> inputs;
+    inputs.reserve(rfm.size());
+    for (const v1::RfmScores& r : rfm) {
+      inputs.push_back({r.recency_days(), r.frequency(), r.monetary_minor()});
+    }
+    const RfmCuts cuts = CutsOf(inputs);
+    const auto text = [](const std::vector<int64_t>& v) {
+      std::vector<std::string> out;
+      for (int64_t x : v) out.push_back(absl::StrCat(x));
+      return db::TextArray(out);
+    };
+    db::Exec(tx, "analytics_record_score_run", tenant, currency, run.customers, run.changed,
+             text(cuts.recency), text(cuts.frequency), text(cuts.monetary));
     return absl::OkStatus();
   }));
   if (run.scored) {
@@ -322,6 +342,31 @@ absl::StatusOr<v1::ListCustomerScoresResponse> ScoreStore::List(
         },
         [](const pqxx::row& row) { return std::vector<std::string>{row[0].as<std::string>()}; }));
     *out.mutable_freshness() = facts_.Freshness(tx, scope.tenant);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<RfmCuts>> ScoreStore::Cuts(const server::CallScope& scope,
+                                                        const std::string& currency) {
+  std::optional<RfmCuts> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.reset();
+    const auto rows = db::Exec(tx, "analytics_get_score_cuts", scope.tenant, currency);
+    if (rows.empty()) return absl::OkStatus();
+    const auto numbers = [](const std::string& joined) {
+      std::vector<int64_t> v;
+      for (const std::string& x : db::SplitJoined(joined)) {
+        int64_t n = 0;
+        if (absl::SimpleAtoi(x, &n)) v.push_back(n);
+      }
+      return v;
+    };
+    RfmCuts cuts{numbers(rows[0][0].as<std::string>()), numbers(rows[0][1].as<std::string>()),
+                 numbers(rows[0][2].as<std::string>())};
+    if (cuts.recency.size() == 4 && cuts.frequency.size() == 4 && cuts.monetary.size() == 4) {
+      out = std::move(cuts);
+    }
     return absl::OkStatus();
   }));
   return out;

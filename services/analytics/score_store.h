@@ -17,6 +17,7 @@
 #include "common/server/call.h"
 #include "crm/analytics/v1/value_service.pb.h"
 #include "services/analytics/fact_store.h"
+#include "services/analytics/rfm.h"
 
 namespace crm::analytics {
 
@@ -36,6 +37,10 @@ class ScoreStore {
   absl::StatusOr<bool> ScoreNext(absl::Duration settle);
   // Scores one tenant and currency now.
   absl::StatusOr<ScoreRun> Score(const std::string& tenant, const std::string& currency);
+
+  // The quintile cuts of the last run; nullopt before the first.
+  absl::StatusOr<std::optional<RfmCuts>> Cuts(const server::CallScope& scope,
+                                              const std::string& currency);
 
   absl::StatusOr<v1::ListCustomerScoresResponse> List(const server::CallScope& scope,
                                                       const std::string& currency,

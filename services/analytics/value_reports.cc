@@ -76,6 +76,21 @@ std::vector<v1::RfmScores> ScoreCustomers(const std::vector<CustomerOrders>& cus
   return out;
 }
 
+v1::RfmScores ScoreAgainstCuts(const CustomerOrders& c, absl::Time as_of, const RfmCuts& cuts) {
+  const RfmInput input{std::max<int64_t>(0, absl::ToInt64Hours(as_of - c.last_order) / 24),
+                       c.orders, c.spent_minor};
+  const RfmScore score = ScoreAgainst(input, cuts);
+  v1::RfmScores out;
+  out.set_recency_days(input.recency_days);
+  out.set_frequency(input.frequency);
+  out.set_monetary_minor(input.monetary_minor);
+  out.set_r(score.r);
+  out.set_f(score.f);
+  out.set_m(score.m);
+  out.set_segment(SegmentProto(score.segment));
+  return out;
+}
+
 v1::RfmSummary SummarizeRfm(const std::vector<CustomerOrders>& customers,
                             const std::vector<v1::RfmScores>& scores) {
   v1::RfmSummary summary;

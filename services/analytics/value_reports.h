@@ -24,6 +24,10 @@ absl::Time RfmAsOf(const std::vector<CustomerOrders>& customers,
 // RFM scores of `customers` with recency counted to `as_of`, in their order.
 std::vector<v1::RfmScores> ScoreCustomers(const std::vector<CustomerOrders>& customers,
                                           absl::Time as_of);
+// One customer's scores against a scoring run's cuts, recency counted to
+// `as_of`.
+v1::RfmScores ScoreAgainstCuts(const CustomerOrders& customer, absl::Time as_of,
+                               const RfmCuts& cuts);
 // The distribution: every segment, empty ones included.
 v1::RfmSummary SummarizeRfm(const std::vector<CustomerOrders>& customers,
                             const std::vector<v1::RfmScores>& scores);

@@ -100,20 +100,30 @@ grpc::ServerUnaryReactor* ValueServiceImpl::GetCustomerValue(
       return absl::InvalidArgumentError("annual_discount_rate: 0 to 1");
     }
     CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
-    CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
-                         facts_.CustomersIn(scope, currency));
-    const auto it = std::find_if(customers.begin(), customers.end(), [&](const CustomerOrders& c) {
-      return c.customer == request->customer();
-    });
-    if (it == customers.end()) {
+    CRM_ASSIGN_OR_RETURN(std::optional<CustomerOrders> customer,
+                         facts_.CustomerIn(scope, currency, request->customer()));
+    if (!customer) {
       return absl::NotFoundError(
           absl::StrCat("customer: ", request->customer(), " has no orders in ", currency));
     }
-    const std::vector<v1::RfmScores> scores =
-        ScoreCustomers(customers, RfmAsOf(customers, nullptr));
     response->set_customer(request->customer());
     response->set_currency_code(currency);
-    *response->mutable_rfm() = scores[static_cast<size_t>(it - customers.begin())];
+    // Against the last scoring run's quintile cuts: this customer's orders
+    // as they are now, without scoring everyone; before the first run,
+    // everyone is scored.
+    CRM_ASSIGN_OR_RETURN(std::optional<RfmCuts> cuts, scores_.Cuts(scope, currency));
+    if (cuts) {
+      CRM_ASSIGN_OR_RETURN(absl::Time as_of, facts_.LastOrder(scope, currency));
+      *response->mutable_rfm() = ScoreAgainstCuts(*customer, as_of, *cuts);
+    } else {
+      CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
+                           facts_.CustomersIn(scope, currency));
+      const std::vector<v1::RfmScores> scores =
+          ScoreCustomers(customers, RfmAsOf(customers, nullptr));
+      for (size_t i = 0; i < customers.size(); ++i) {
+        if (customers[i].customer == request->customer()) *response->mutable_rfm() = scores[i];
+      }
+    }
     CRM_ASSIGN_OR_RETURN(std::optional<v1::ValueModel> model, facts_.Model(scope, currency));
     if (model) {
       CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders,

@@ -82,3 +82,39 @@ TEST_CASE("RFM of a hand-scored fixture", "[unit][analytics]") {
 }
 
 }  // namespace crm::analytics
+
+namespace crm::analytics {
+
+TEST_CASE("quintile cuts score any member exactly as the whole population does",
+          "[unit][analytics]") {
+  uint64_t state = 42;
+  const auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = 1 + next() % 60;
+    const int64_t spread = 1 + static_cast<int64_t>(next() % 12);  // small: many ties
+    std::vector<int64_t> values(n);
+    for (auto& v : values) v = static_cast<int64_t>(next() % static_cast<uint64_t>(spread));
+    for (bool larger : {true, false}) {
+      const std::vector<int> scores = QuintileScores(values, larger);
+      const std::vector<int64_t> cuts = QuintileCuts(values, larger);
+      REQUIRE(cuts.size() == 4);
+      for (size_t i = 0; i < n; ++i) {
+        INFO("n " << n << " value " << values[i] << " larger " << larger);
+        CHECK(QuintileScoreOf(values[i], cuts, larger) == scores[i]);
+      }
+    }
+  }
+  // A value outside the population: above every cut is a 5, below all a 1.
+  const std::vector<int64_t> cuts = QuintileCuts({10, 20, 30, 40, 50}, true);
+  CHECK(QuintileScoreOf(1000, cuts, true) == 5);
+  CHECK(QuintileScoreOf(0, cuts, true) == 1);
+  CHECK(QuintileScoreOf(25, cuts, true) == 3);
+  const RfmCuts rfm = CutsOf({{1, 5, 500}, {30, 1, 100}, {90, 2, 50}});
+  const RfmScore best = ScoreAgainst({0, 9, 900}, rfm);
+  CHECK(best.segment == RfmSegment::kChampions);
+}
+
+}  // namespace crm::analytics
