@@ -184,6 +184,7 @@ absl::StatusOr<bool> ScoreStore::ScoreNext(absl::Duration settle) {
 
 absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std::string& currency) {
   ScoreRun run;
+  const absl::Time started = absl::Now();
   db::TxOptions options;
   options.tenant = tenant;
   options.deadline = absl::Now() + absl::Minutes(10);
@@ -296,11 +297,13 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
     return absl::OkStatus();
   }));
   if (run.scored) {
-    log::Info("scores kept", {{"tenant", tenant},
-                              {"currency", currency},
-                              {"customers", absl::StrCat(run.customers)},
-                              {"changed", absl::StrCat(run.changed)},
-                              {"events", absl::StrCat(run.events)}});
+    log::Info("scores kept",
+              {{"tenant", tenant},
+               {"currency", currency},
+               {"customers", absl::StrCat(run.customers)},
+               {"changed", absl::StrCat(run.changed)},
+               {"events", absl::StrCat(run.events)},
+               {"ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - started))}});
   }
   return run;
 }
