@@ -18,4 +18,6 @@ INSERT INTO analytics.currencies (tenant_id, currency_code, orders)
 SELECT 'abench', 'GBP', count(*) FROM analytics.orders WHERE tenant_id = 'abench';
 INSERT INTO analytics.source_freshness (tenant_id, source, last_event_time, apply_time)
 VALUES ('abench', 'customer', now(), now());
+-- Due for the kept scores' run, as the feed's effects would queue it.
+INSERT INTO analytics.score_queue (tenant_id, currency_code) VALUES ('abench', 'GBP');
 ANALYZE analytics.orders;

@@ -89,15 +89,39 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
         "too few customers to fit BG/NBD: ", customers.size(), " customers, ", repeat_buyers,
         " of them repeat buyers; it needs at least ", kMinCustomers, " and ", kMinRepeatBuyers));
   }
+  // The groups in order of x (the map's order), and the distinct x: the
+  // log-gamma terms depend on x alone, so each evaluation computes them
+  // once per distinct x rather than once per group.
   std::vector<std::pair<PurchaseHistory, double>> weighted;
+  std::vector<size_t> x_index;  // per group: its x's place in `xs`
+  std::vector<int64_t> xs;
   weighted.reserve(groups.size());
   for (const auto& [key, weight] : groups) {
     weighted.push_back({{std::get<0>(key), std::get<1>(key), std::get<2>(key)}, weight});
+    if (xs.empty() || xs.back() != std::get<0>(key)) xs.push_back(std::get<0>(key));
+    x_index.push_back(xs.size() - 1);
   }
-  const Objective objective = [&weighted](const std::vector<double>& v) {
+  const Objective objective = [&weighted, &x_index, &xs](const std::vector<double>& v) {
     const BgNbdParams m{v[0], v[1], v[2], v[3]};
+    const double common =
+        -LnGamma(m.r) + m.r * std::log(m.alpha) + LnGamma(m.a + m.b) - LnGamma(m.b);
+    const double log_a = std::log(m.a);
+    std::vector<double> by_x(xs.size()), log_b(xs.size());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const double x = static_cast<double>(xs[i]);
+      by_x[i] = common + LnGamma(m.r + x) + LnGamma(m.b + x) - LnGamma(m.a + m.b + x);
+      log_b[i] = xs[i] > 0 ? std::log(m.b + x - 1) : 0.0;
+    }
     double sum = 0;
-    for (const auto& [h, weight] : weighted) sum += weight * BgNbdLogLikelihood(m, h);
+    for (size_t g = 0; g < weighted.size(); ++g) {
+      const auto& [h, weight] = weighted[g];
+      const size_t i = x_index[g];
+      const double rx = m.r + static_cast<double>(h.x);
+      const double a3 = -rx * std::log(m.alpha + h.T);
+      const double a4 = h.x > 0 ? log_a - log_b[i] - rx * std::log(m.alpha + h.t_x)
+                                : -std::numeric_limits<double>::infinity();
+      sum += weight * (by_x[i] + LogAddExp(a3, a4));
+    }
     return -sum;
   };
   const double mean_age = total_age / static_cast<double>(customers.size());
@@ -180,11 +204,33 @@ absl::StatusOr<GammaGammaFit> FitGammaGamma(const std::vector<SpendHistory>& cus
   double mean = 0;
   for (const SpendHistory& h : customers) mean += h.mean_value;
   mean /= static_cast<double>(customers.size());
-  const Objective objective = [&groups](const std::vector<double>& v) {
+  // As for BG/NBD: the log-gamma terms once per distinct x, and each
+  // group's logarithms of its spend once, not per evaluation.
+  struct Group {
+    size_t x_index;
+    double weight, log_mean, spend;  // spend: mean value times x
+  };
+  std::vector<Group> weighted;
+  std::vector<int64_t> xs;
+  for (const auto& [key, weight] : groups) {
+    if (xs.empty() || xs.back() != key.first) xs.push_back(key.first);
+    weighted.push_back(
+        {xs.size() - 1, weight, std::log(key.second), key.second * static_cast<double>(key.first)});
+  }
+  const Objective objective = [&weighted, &xs](const std::vector<double>& v) {
     const GammaGammaParams m{v[0], v[1], v[2]};
+    const double common = -LnGamma(m.q) + m.q * std::log(m.gamma);
+    std::vector<double> by_x(xs.size());
+    for (size_t i = 0; i < xs.size(); ++i) {
+      const double x = static_cast<double>(xs[i]);
+      const double px = m.p * x;
+      by_x[i] = common + LnGamma(px + m.q) - LnGamma(px) + px * std::log(x);
+    }
     double sum = 0;
-    for (const auto& [key, weight] : groups) {
-      sum += weight * GammaGammaLogLikelihood(m, {key.first, key.second});
+    for (const Group& g : weighted) {
+      const double px = m.p * static_cast<double>(xs[g.x_index]);
+      sum += g.weight *
+             (by_x[g.x_index] + (px - 1) * g.log_mean - (px + m.q) * std::log(m.gamma + g.spend));
     }
     return -sum;
   };

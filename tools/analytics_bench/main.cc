@@ -58,7 +58,7 @@ namespace {
 namespace av1 = crm::analytics::v1;
 namespace cv1 = crm::customer::v1;
 
-std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration deadline = absl::Minutes(5)) {
+std::unique_ptr<grpc::ClientContext> Ctx(absl::Duration deadline = absl::Minutes(20)) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata("x-crm-tenant", absl::GetFlag(FLAGS_tenant));
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
