@@ -91,7 +91,11 @@ ReadResult ReadEvents(db::Tx& tx, absl::string_view schema, absl::string_view te
     }
   }
   auto rows = tx.exec_params(
-      absl::StrCat("SELECT tx_id::text, seq, id::text, type, subject, payload, "
+      // The text of tx_id gets its own name: ORDER BY tx_id must sort by the
+      // xid8 column, not by the text output column of the same name ("20602"
+      // before "4793"), which delivered later transactions first once ids
+      // differed in length, and consumers then skipped the earlier ones.
+      absl::StrCat("SELECT tx_id::text AS tx_text, seq, id::text, type, subject, payload, "
                    "(EXTRACT(EPOCH FROM create_time) * 1000000)::bigint, "
                    "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS released, tenant_id "
                    "FROM ",

@@ -173,6 +173,27 @@ TEST_CASE("a consumer of every tenant applies each event once, as its tenant",
   CHECK(tenants == std::set<std::string>{"globex"});
 }
 
+TEST_CASE("events come in transaction order when the ids differ in length",
+          "[integration][events]") {
+  CustomerHarness h;
+  // Transaction 10 and 9 (text order would put "10" first).
+  ExecSql(h.db_url(),
+          "INSERT INTO customer.outbox (tenant_id, tx_id, type, subject, payload) VALUES "
+          "('acme', '10', 'test.ten', 's/10', ''), ('acme', '9', 'test.nine', 's/9', '')");
+  db::Pool pool(db::PoolOptions{h.db_url(), 1, "t"});
+  db::TxOptions options;
+  options.tenant = "acme";
+  std::vector<std::string> types;
+  REQUIRE(db::RunInTransaction(pool, options, [&](db::Tx& tx) {
+            types.clear();
+            for (const auto& e : events::ReadEvents(tx, "customer", "acme", {}, 10).events) {
+              types.push_back(e.type());
+            }
+            return absl::OkStatus();
+          }).ok());
+  CHECK(types == std::vector<std::string>{"test.nine", "test.ten"});
+}
+
 TEST_CASE("the feed never skips an event that commits late", "[integration][events]") {
   CustomerHarness h;
   // Hold a transaction open that has written an event (older xid), then
