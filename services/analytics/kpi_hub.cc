@@ -1,12 +1,11 @@
 #include "services/analytics/kpi_hub.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/timestamp.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/server/call.h"
@@ -14,12 +13,7 @@
 namespace crm::analytics {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 using Snapshot = std::shared_ptr<const v1::KpiSnapshot>;
-
-google::protobuf::Timestamp Stamp(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
 
 }  // namespace
 
@@ -170,7 +164,7 @@ absl::StatusOr<v1::KpiSnapshot> KpiHub::Compute(const std::string& tenant,
   const absl::Time day_start = absl::FromCivil(absl::ToCivilDay(now, zone), zone);
   CRM_ASSIGN_OR_RETURN(KpiCounts counts, activity_.Kpis(tenant, day_start));
   v1::KpiSnapshot out;
-  *out.mutable_day_start_time() = Stamp(day_start);
+  *out.mutable_day_start_time() = api::ToTimestamp(day_start);
   for (const KpiCounts::Sales& s : counts.revenue) {
     v1::CurrencySales* sales = out.add_sales_today();
     sales->set_currency_code(s.currency_code);
@@ -181,7 +175,7 @@ absl::StatusOr<v1::KpiSnapshot> KpiHub::Compute(const std::string& tenant,
   out.set_open_tickets(counts.open_tickets);
   out.set_sla_breaches_today(counts.sla_breaches);
   out.set_messages_today(counts.messages);
-  *out.mutable_compute_time() = Stamp(now);
+  *out.mutable_compute_time() = api::ToTimestamp(now);
   *out.mutable_freshness() = std::move(counts.freshness);
   return out;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "common/api/timestamp.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
 #include "services/analytics/cohorts.h"
@@ -124,9 +125,7 @@ absl::StatusOr<std::pair<absl::Time, absl::Time>> ReportPeriod(
     const google::protobuf::Timestamp* start, const google::protobuf::Timestamp* end,
     absl::Time now) {
   constexpr absl::Duration kDefault = absl::Hours(24 * 30), kMost = absl::Hours(24 * 366);
-  const auto time_of = [](const google::protobuf::Timestamp& t) {
-    return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-  };
+  const auto time_of = [](const google::protobuf::Timestamp& t) { return api::FromTimestamp(t); };
   const absl::Time to = end != nullptr ? time_of(*end) : now;
   const absl::Time from = start != nullptr ? time_of(*start) : to - kDefault;
   if (from >= to) return absl::InvalidArgumentError("start_time: before end_time");
@@ -183,10 +182,7 @@ absl::StatusOr<v1::SalesForecast> ReportServiceImpl::Forecast(
 
 absl::StatusOr<v1::SupportReport> ReportServiceImpl::Support(
     const server::CallScope& scope, const v1::GetSupportReportRequest& request) {
-  CRM_ASSIGN_OR_RETURN(
-      auto period,
-      ReportPeriod(request.has_start_time() ? &request.start_time() : nullptr,
-                   request.has_end_time() ? &request.end_time() : nullptr, absl::Now()));
+  CRM_ASSIGN_OR_RETURN(auto period, ReportPeriod(request, absl::Now()));
   if (!request.group().empty()) {
     std::string id;
     CRM_RETURN_IF_ERROR(api::ParseResourceName("group", request.group(), "groups", &id));
@@ -200,10 +196,7 @@ absl::StatusOr<v1::SupportReport> ReportServiceImpl::Support(
 
 absl::StatusOr<v1::EngagementReport> ReportServiceImpl::Engagement(
     const server::CallScope& scope, const v1::GetEngagementReportRequest& request) {
-  CRM_ASSIGN_OR_RETURN(
-      auto period,
-      ReportPeriod(request.has_start_time() ? &request.start_time() : nullptr,
-                   request.has_end_time() ? &request.end_time() : nullptr, absl::Now()));
+  CRM_ASSIGN_OR_RETURN(auto period, ReportPeriod(request, absl::Now()));
   absl::string_view purpose = request.purpose();
   absl::ConsumePrefix(&purpose, "PURPOSE_");
   if (!purpose.empty() && purpose != "MARKETING" && purpose != "TRANSACTIONAL") {
@@ -213,8 +206,8 @@ absl::StatusOr<v1::EngagementReport> ReportServiceImpl::Engagement(
       ActivityStore::Engagement e,
       activity_.EngagementIn(scope, period.first, period.second, std::string(purpose)));
   v1::EngagementReport out;
-  *out.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.first));
-  *out.mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.second));
+  *out.mutable_start_time() = api::ToTimestamp(period.first);
+  *out.mutable_end_time() = api::ToTimestamp(period.second);
   for (auto& f : e.channels) *out.add_channels() = std::move(f);
   for (auto& f : e.templates) *out.add_templates() = std::move(f);
   out.set_received(e.received);
@@ -235,7 +228,7 @@ absl::StatusOr<v1::PricingReport> ReportServiceImpl::Pricing(
     }
   }
   const google::protobuf::Timestamp default_start =
-      TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(fallback_end - absl::Hours(24 * 365)));
+      api::ToTimestamp(fallback_end - absl::Hours(24 * 365));
   CRM_ASSIGN_OR_RETURN(
       auto period,
       ReportPeriod(request.has_start_time() ? &request.start_time()
@@ -245,8 +238,8 @@ absl::StatusOr<v1::PricingReport> ReportServiceImpl::Pricing(
                        facts_.PricingIn(scope, currency, period.first, period.second));
   v1::PricingReport out;
   out.set_currency_code(currency);
-  *out.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.first));
-  *out.mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(period.second));
+  *out.mutable_start_time() = api::ToTimestamp(period.first);
+  *out.mutable_end_time() = api::ToTimestamp(period.second);
   *out.mutable_with_codes() = SummarizeDiscountGroup(facts.orders, true, facts.last_order);
   *out.mutable_without_codes() = SummarizeDiscountGroup(facts.orders, false, facts.last_order);
   for (auto& e : Elasticities(facts.weeks)) {
@@ -255,6 +248,17 @@ absl::StatusOr<v1::PricingReport> ReportServiceImpl::Pricing(
   CRM_ASSIGN_OR_RETURN(*out.mutable_freshness(), facts_.Freshness(scope));
   return out;
 }
+
+namespace {
+
+// ExportReport's period onto the Get request it runs.
+template <typename Get>
+void CopyPeriod(const v1::ExportReportRequest& from, Get* to) {
+  if (from.has_start_time()) *to->mutable_start_time() = from.start_time();
+  if (from.has_end_time()) *to->mutable_end_time() = from.end_time();
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> ReportServiceImpl::Csv(const server::CallScope& scope,
                                                    const v1::ExportReportRequest& request) {
@@ -272,7 +276,7 @@ absl::StatusOr<std::string> ReportServiceImpl::Csv(const server::CallScope& scop
       }
       v1::RfmSummary summary = SummarizeRfm(customers, scores);
       summary.set_currency_code(currency);
-      *summary.mutable_as_of_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(as_of));
+      *summary.mutable_as_of_time() = api::ToTimestamp(as_of);
       *summary.mutable_freshness() = std::move(freshness);
       return RfmSegmentsCsv(summary);
     }
@@ -290,23 +294,20 @@ absl::StatusOr<std::string> ReportServiceImpl::Csv(const server::CallScope& scop
     }
     case v1::REPORT_KIND_SUPPORT: {
       v1::GetSupportReportRequest get;
-      if (request.has_start_time()) *get.mutable_start_time() = request.start_time();
-      if (request.has_end_time()) *get.mutable_end_time() = request.end_time();
+      CopyPeriod(request, &get);
       CRM_ASSIGN_OR_RETURN(v1::SupportReport report, Support(scope, get));
       return SupportCsv(report);
     }
     case v1::REPORT_KIND_ENGAGEMENT: {
       v1::GetEngagementReportRequest get;
-      if (request.has_start_time()) *get.mutable_start_time() = request.start_time();
-      if (request.has_end_time()) *get.mutable_end_time() = request.end_time();
+      CopyPeriod(request, &get);
       CRM_ASSIGN_OR_RETURN(v1::EngagementReport report, Engagement(scope, get));
       return EngagementCsv(report);
     }
     case v1::REPORT_KIND_PRICING: {
       v1::GetPricingReportRequest get;
       get.set_currency_code(request.currency_code());
-      if (request.has_start_time()) *get.mutable_start_time() = request.start_time();
-      if (request.has_end_time()) *get.mutable_end_time() = request.end_time();
+      CopyPeriod(request, &get);
       CRM_ASSIGN_OR_RETURN(v1::PricingReport report, Pricing(scope, get));
       return PricingCsv(report);
     }

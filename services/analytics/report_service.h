@@ -65,6 +65,13 @@ absl::StatusOr<v1::CohortReport> BuildCohortReport(const std::vector<OrderPoint>
 absl::StatusOr<std::pair<absl::Time, absl::Time>> ReportPeriod(
     const google::protobuf::Timestamp* start, const google::protobuf::Timestamp* end,
     absl::Time now);
+// The same from a request's `start_time` and `end_time`.
+template <typename Request>
+absl::StatusOr<std::pair<absl::Time, absl::Time>> ReportPeriod(const Request& request,
+                                                               absl::Time now) {
+  return ReportPeriod(request.has_start_time() ? &request.start_time() : nullptr,
+                      request.has_end_time() ? &request.end_time() : nullptr, now);
+}
 absl::StatusOr<v1::SalesForecast> BuildSalesForecast(const std::vector<OrderPoint>& orders,
                                                      v1::ForecastMeasure measure, int horizon_days);
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/api/enum_text.h"
+#include "common/api/timestamp.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/db/arrays.h"
@@ -215,8 +216,7 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
       kept.emplace(row[0].as<std::string>(), KeptOf(row));
     }
 
-    const google::protobuf::Timestamp now =
-        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(absl::Now()));
+    const google::protobuf::Timestamp now = api::ToTimestamp(absl::Now());
     std::deque<v1::ScoresChanged> changes;
     const auto announce = [&](const std::string& name, const Kept* now_kept, const Kept* before) {
       v1::ScoresChanged& c = changes.emplace_back();

@@ -1,19 +1,16 @@
 #include "services/analytics/support_report.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
 
 #include "absl/time/civil_time.h"
+#include "common/api/timestamp.h"
 #include "services/analytics/fact_store.h"
 
 namespace crm::analytics {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 constexpr const char* kMetrics[] = {"FIRST_REPLY", "NEXT_REPLY", "PERIODIC_UPDATE", "RESOLUTION"};
 
@@ -123,8 +120,8 @@ v1::SupportReport BuildSupportReport(const ActivityStore::SupportFacts& facts, a
     }
   }
   v1::SupportReport report;
-  *report.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(start));
-  *report.mutable_end_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(end));
+  *report.mutable_start_time() = api::ToTimestamp(start);
+  *report.mutable_end_time() = api::ToTimestamp(end);
   *report.mutable_total() = Summarize("", std::move(total));
   for (auto& f : Ranked(std::move(groups))) *report.add_groups() = std::move(f);
   for (auto& f : Ranked(std::move(agents))) *report.add_agents() = std::move(f);
@@ -139,7 +136,7 @@ v1::SupportReport BuildSupportReport(const ActivityStore::SupportFacts& facts, a
       if (t.create < at && (!t.done || *t.done >= at)) ++open;
     }
     v1::BacklogPoint* p = report.add_backlog();
-    *p->mutable_day_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(day_start));
+    *p->mutable_day_time() = api::ToTimestamp(day_start);
     p->set_open_tickets(open);
   }
   report.set_sla_breaches(facts.breaches);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/api/timestamp.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "services/analytics/value_model.h"
@@ -46,8 +47,7 @@ v1::RfmSegment SegmentProto(RfmSegment segment) {
 absl::Time RfmAsOf(const std::vector<CustomerOrders>& customers,
                    const google::protobuf::Timestamp* requested) {
   if (requested != nullptr) {
-    return absl::FromUnixMicros(
-        google::protobuf::util::TimeUtil::TimestampToMicroseconds(*requested));
+    return api::FromTimestamp(*requested);
   }
   absl::Time last = absl::InfinitePast();
   for (const CustomerOrders& c : customers) last = std::max(last, c.last_order);
@@ -157,7 +157,7 @@ absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orde
   model.set_gamma_gamma_log_likelihood(gg.log_likelihood);
   model.set_iterations(bg.iterations + gg.iterations);
   model.set_converged(bg.converged && gg.converged);
-  *model.mutable_last_order_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(last));
+  *model.mutable_last_order_time() = api::ToTimestamp(last);
 
   // The holdout check: only when the calibration period before it is at
   // least half as long as the holdout.
@@ -207,8 +207,7 @@ std::vector<std::pair<std::string, double>> ChurnRisks(const v1::ValueModel& mod
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   const std::vector<DailyPurchase> daily = Daily(orders);  // ids in name order
-  int64_t end_day =
-      DayOf(absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(model.last_order_time())));
+  int64_t end_day = DayOf(api::FromTimestamp(model.last_order_time()));
   for (const DailyPurchase& d : daily) end_day = std::max(end_day, d.day);
   const CalibrationSummary s = Summarize(daily, end_day, end_day, kDaysPerWeek);
   const BgNbdParams bg = FromProto(model.bg_nbd());
@@ -225,8 +224,7 @@ absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
                                                 double horizon_weeks, double annual_discount_rate) {
   if (orders.empty()) return absl::NotFoundError("the customer has no orders in the currency");
   const std::vector<DailyPurchase> daily = Daily(orders);
-  int64_t end_day =
-      DayOf(absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(model.last_order_time())));
+  int64_t end_day = DayOf(api::FromTimestamp(model.last_order_time()));
   for (const DailyPurchase& d : daily) end_day = std::max(end_day, d.day);
   const CalibrationSummary s = Summarize(daily, end_day, end_day, kDaysPerWeek);
   if (s.histories.size() != 1) {
@@ -245,8 +243,8 @@ absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
   const double wait_days = BgNbdMedianWaitAlive(bg, h) * kDaysPerWeek;
   const absl::Time observed_until = absl::FromUnixSeconds((end_day + 1) * 86400);
   if (std::isfinite(wait_days) && wait_days < 365.0 * 100) {
-    *out.mutable_expected_next_order_time() = TimeUtil::MicrosecondsToTimestamp(
-        absl::ToUnixMicros(observed_until + absl::Seconds(std::llround(wait_days * 86400))));
+    *out.mutable_expected_next_order_time() =
+        api::ToTimestamp(observed_until + absl::Seconds(std::llround(wait_days * 86400)));
   }
   CRM_ASSIGN_OR_RETURN(double expected, BgNbdExpectedPurchases(bg, h, horizon_weeks));
   out.set_expected_purchases(expected);

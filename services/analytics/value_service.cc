@@ -1,25 +1,15 @@
 #include "services/analytics/value_service.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/api/timestamp.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
 #include "services/analytics/value_reports.h"
 
 namespace crm::analytics {
-namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp TimestampOf(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-}  // namespace
 
 ValueServiceImpl::ValueServiceImpl(FactStore& facts, ScoreStore& scores, server::Executor& executor,
                                    server::CallOptions call_options)
@@ -41,7 +31,7 @@ grpc::ServerUnaryReactor* ValueServiceImpl::GetRfmSummary(grpc::CallbackServerCo
         RfmAsOf(customers, request->has_as_of_time() ? &request->as_of_time() : nullptr);
     *response = SummarizeRfm(customers, ScoreCustomers(customers, as_of));
     response->set_currency_code(currency);
-    if (!customers.empty()) *response->mutable_as_of_time() = TimestampOf(as_of);
+    if (!customers.empty()) *response->mutable_as_of_time() = api::ToTimestamp(as_of);
     CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
     return absl::OkStatus();
   });
@@ -60,7 +50,7 @@ grpc::ServerUnaryReactor* ValueServiceImpl::FitValueModel(grpc::CallbackServerCo
     CRM_ASSIGN_OR_RETURN(*response, analytics::FitValueModel(orders, holdout));
     response->set_name("valueModels/" + currency);
     response->set_currency_code(currency);
-    *response->mutable_fit_time() = TimestampOf(absl::Now());
+    *response->mutable_fit_time() = api::ToTimestamp(absl::Now());
     return facts_.SaveModel(scope, *response);
   });
 }
