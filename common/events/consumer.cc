@@ -34,6 +34,26 @@ absl::StatusOr<std::string> FeedConsumer::StoredCursor() {
   return cursor;
 }
 
+void StoreCursor(db::Tx& tx, const std::string& schema, const std::string& tenant,
+                 const std::string& consumer, const std::string& cursor) {
+  tx.exec_params(absl::StrCat("INSERT INTO ", schema,
+                              ".consumer_cursors (tenant_id, consumer, cursor) VALUES ($1, $2, $3) "
+                              "ON CONFLICT (tenant_id, consumer) DO UPDATE SET cursor = "
+                              "excluded.cursor, update_time = now()"),
+                 tenant, consumer, cursor);
+}
+
+absl::Status FeedConsumer::Rebuild(absl::string_view why) {
+  log::Info("event consumer rebuilding from a snapshot",
+            {{"consumer", options_.consumer}, {"reason", std::string(why)}});
+  const absl::Time start = absl::Now();
+  CRM_RETURN_IF_ERROR(options_.rebuild());
+  log::Info("event consumer rebuilt",
+            {{"consumer", options_.consumer},
+             {"ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - start))}});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event) {
   CRM_ASSIGN_OR_RETURN(Cursor incoming, ParseCursor(event.cursor()));
   bool applied = false;
@@ -78,6 +98,10 @@ absl::StatusOr<bool> FeedConsumer::ApplyOne(const crm::events::v1::Event& event)
 absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_time,
                                           const std::atomic<bool>* stop) {
   CRM_ASSIGN_OR_RETURN(std::string cursor, StoredCursor());
+  if (cursor.empty() && options_.rebuild) {
+    CRM_RETURN_IF_ERROR(Rebuild("no cursor yet"));
+    CRM_ASSIGN_OR_RETURN(cursor, StoredCursor());
+  }
   grpc::ClientContext ctx;
   if (options_.tenant == server::kAllTenants) {
     ctx.AddMetadata(server::kAllTenantsHeader, "1");
@@ -97,7 +121,12 @@ absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_tim
   crm::events::v1::SubscribeResponse response;
   int applied = 0;
   absl::Status failure;
-  while (applied < max_events && reader->Read(&response)) {
+  bool ended = false;  // by the server: Finish gives its status
+  while (applied < max_events) {
+    if (!reader->Read(&response)) {
+      ended = true;
+      break;
+    }
     auto one = ApplyOne(response.event());
     if (!one.ok()) {
       failure = one.status();
@@ -106,7 +135,7 @@ absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_tim
     if (*one) ++applied;
     if (stop != nullptr && stop->load()) break;
   }
-  ctx.TryCancel();
+  if (!ended) ctx.TryCancel();
   grpc::Status finish = reader->Finish();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -115,6 +144,10 @@ absl::StatusOr<int> FeedConsumer::RunOnce(int max_events, absl::Duration max_tim
   if (!failure.ok()) return failure;
   if (applied >= max_events || finish.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
       finish.error_code() == grpc::StatusCode::CANCELLED) {
+    return applied;
+  }
+  if (finish.error_code() == grpc::StatusCode::OUT_OF_RANGE && options_.rebuild) {
+    CRM_RETURN_IF_ERROR(Rebuild(finish.error_message()));
     return applied;
   }
   if (!finish.ok()) return FromGrpcStatus(finish);

@@ -32,7 +32,21 @@ struct ConsumerOptions {
   // cursor; each event is applied with app.tenant_id set to its tenant).
   std::string tenant;
   std::vector<std::string> types;  // empty: all
+  // Snapshot-then-stream: when set, called before the first event (no
+  // stored cursor) and whenever the feed answers OUT_OF_RANGE (retention
+  // removed events the consumer had not read). It replaces what the
+  // consumer built with a snapshot of the producer's state (an export RPC
+  // that returns the feed cursor it is consistent with) and, in the same
+  // transaction, stores that cursor with StoreCursor; the feed then goes on
+  // from there.
+  std::function<absl::Status()> rebuild;
 };
+
+// Stores `cursor` as the consumer's, in `tx` (locks the row as ApplyOne
+// does, so an event being applied meanwhile waits and is then seen as
+// applied or not by the new cursor).
+void StoreCursor(db::Tx& tx, const std::string& schema, const std::string& tenant,
+                 const std::string& consumer, const std::string& cursor);
 
 using ApplyFn = std::function<absl::Status(db::Tx&, const crm::events::v1::Event&)>;
 
@@ -72,6 +86,7 @@ class FeedConsumer {
   void Cancel();
 
  private:
+  absl::Status Rebuild(absl::string_view why);
   // Applies one event and stores its cursor; false if it was a duplicate.
   absl::StatusOr<bool> ApplyOne(const crm::events::v1::Event& event);
 

@@ -141,8 +141,8 @@ class FeedStream final : public grpc::ServerWriteReactor<SubscribeResponse> {
           if (result.pruned) {
             FinishLocked(grpc::Status(
                 grpc::StatusCode::OUT_OF_RANGE,
-                "after_cursor: events after it were removed by retention; rebuild from a "
-                "snapshot, then subscribe with an empty cursor"));
+                "after_cursor: events after it were removed by retention; rebuild from the "
+                "producer's snapshot export, then subscribe after the cursor it returns"));
           }
           more_ = static_cast<int>(result.events.size()) == kBatch;
           if (result.held_back) retry_.store(true);
@@ -205,15 +205,10 @@ grpc::ServerWriteReactor<SubscribeResponse>* EventFeed::Subscribe(
     return reject(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
   }
   // Another service of the suite may follow every tenant's events.
-  const auto& md = context->client_metadata();
-  const auto all = md.find(server::kAllTenantsHeader);
-  const bool all_tenants =
-      all != md.end() && all->second == "1" && md.find(server::kTenantHeader) == md.end();
   server::CallOptions options;
-  options.require_tenant = !all_tenants;
+  options.allow_all_tenants = true;
   auto scope = server::MakeCallScope(context, options);
   if (!scope.ok()) return reject(ToGrpcStatus(scope.status()));
-  if (all_tenants) scope->tenant = server::kAllTenants;
   auto cursor = ParseCursor(request->after_cursor());
   if (!cursor.ok()) return reject(ToGrpcStatus(cursor.status()));
   std::set<std::string> types(request->types().begin(), request->types().end());

@@ -3,6 +3,7 @@
 #include <google/protobuf/any.pb.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <limits>
 #include <pqxx/binarystring>
 #include <pqxx/pqxx>
 
@@ -28,6 +29,15 @@ absl::StatusOr<Cursor> ParseCursor(absl::string_view text) {
     return absl::InvalidArgumentError("after_cursor: malformed cursor");
   }
   return c;
+}
+
+Cursor SnapshotCursor(db::Tx& tx) {
+  // Below xmin every transaction has ended, and the feed releases only
+  // events below its own xmin: so the last position before xmin.
+  auto rows = tx.exec("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+  uint64_t xmin = 0;
+  absl::SimpleAtoi(rows[0][0].as<std::string>(), &xmin);
+  return Cursor{xmin - 1, std::numeric_limits<int64_t>::max()};
 }
 
 std::string NotifyChannel(absl::string_view schema) { return absl::StrCat("crm_events_", schema); }

@@ -35,6 +35,14 @@ std::string FormatCursor(const Cursor& c);
 // Empty → the start; malformed → INVALID_ARGUMENT naming after_cursor.
 absl::StatusOr<Cursor> ParseCursor(absl::string_view text);
 
+// The cursor a snapshot is consistent with (snapshot-then-stream): called in
+// the REPEATABLE READ transaction that reads the snapshot. Every event of a
+// transaction the snapshot cannot see comes after it; events after it may
+// also be ones the snapshot holds (transactions that committed while older
+// ones still ran), so a reader applies them again, in order and
+// idempotently.
+Cursor SnapshotCursor(db::Tx& tx);
+
 // NOTIFY channel the service's writers signal and its feed listens on.
 std::string NotifyChannel(absl::string_view schema);
 

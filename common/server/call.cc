@@ -67,6 +67,10 @@ absl::StatusOr<CallScope> MakeCallScope(grpc::CallbackServerContext* ctx,
     scope.deadline = fallback;
   }
   scope.tenant = Header(ctx, kTenantHeader);
+  if (options.allow_all_tenants && scope.tenant.empty() && Header(ctx, kAllTenantsHeader) == "1") {
+    scope.tenant = kAllTenants;
+    return scope;
+  }
   if (options.require_tenant) {
     if (scope.tenant.empty()) {
       return absl::UnauthenticatedError("missing x-crm-tenant metadata");

@@ -22,7 +22,8 @@ inline constexpr char kTenantHeader[] = "x-crm-tenant";
 inline constexpr char kRequestIdHeader[] = "x-request-id";
 inline constexpr char kActorHeader[] = "x-crm-actor";
 // A service following another's feed for every tenant sets this ("1")
-// instead of x-crm-tenant on Subscribe; its scope's tenant is then
+// instead of x-crm-tenant on Subscribe (or on another method that allows
+// it, CallOptions::allow_all_tenants); its scope's tenant is then
 // kAllTenants. The gateway never forwards a client's x-crm-* headers, so
 // only callers inside the suite's network can ask.
 inline constexpr char kAllTenantsHeader[] = "x-crm-all-tenants";
@@ -37,6 +38,9 @@ struct CallScope {
 
 struct CallOptions {
   bool require_tenant = true;
+  // Accepts kAllTenantsHeader in place of a tenant (scope.tenant is then
+  // kAllTenants): methods the suite's own services call for every tenant.
+  bool allow_all_tenants = false;
   absl::Duration default_deadline = absl::Seconds(10);
 };
 

@@ -144,12 +144,14 @@ std::shared_ptr<grpc::Channel> ServiceRuntime::ServiceChannel(const std::string&
 }
 
 void ServiceRuntime::AddFollower(events::SubscribeFn feed, std::string consumer,
-                                 std::vector<std::string> types, events::ApplyFn apply) {
+                                 std::vector<std::string> types, events::ApplyFn apply,
+                                 std::function<absl::Status()> rebuild) {
   events::ConsumerOptions options;
   options.schema = schema_;
   options.consumer = std::move(consumer);
   options.tenant = kAllTenants;
   options.types = std::move(types);
+  options.rebuild = std::move(rebuild);
   followers_.push_back(std::make_unique<events::FeedConsumer>(
       std::move(feed), *pool_, std::move(options), std::move(apply)));
 }

@@ -151,9 +151,12 @@ class ServiceRuntime {
   // FeedConsumer, cursor `consumer` in this service's schema). Call from
   // `wire`; it runs on its own thread from start until Shutdown.
   // FAILED_PRECONDITION when `service` is not one the service needs.
+  // `rebuild`, when given, rebuilds from the producer's snapshot (see
+  // events::ConsumerOptions::rebuild).
   template <typename Feed>
   absl::Status Follow(const std::string& service, std::string consumer,
-                      std::vector<std::string> types, events::ApplyFn apply) {
+                      std::vector<std::string> types, events::ApplyFn apply,
+                      std::function<absl::Status()> rebuild = nullptr) {
     auto address = service_addresses_.find(service);
     if (address == service_addresses_.end()) {
       return absl::FailedPreconditionError(
@@ -161,7 +164,7 @@ class ServiceRuntime {
     }
     std::shared_ptr<grpc::Channel> channel = ServiceChannelTo(address->second, true);
     AddFollower(events::FeedOf<Feed>(std::move(channel)), std::move(consumer), std::move(types),
-                std::move(apply));
+                std::move(apply), std::move(rebuild));
     return absl::OkStatus();
   }
 
@@ -186,7 +189,7 @@ class ServiceRuntime {
                                                          bool own_connections);
   void EndStreams();
   void AddFollower(events::SubscribeFn feed, std::string consumer, std::vector<std::string> types,
-                   events::ApplyFn apply);
+                   events::ApplyFn apply, std::function<absl::Status()> rebuild);
   static std::vector<std::unique_ptr<db::Migrator>> Migrators(db::Pool& pool,
                                                               const ServiceDefinition& service);
 

@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/enum_text.h"
 #include "common/api/validation.h"
-#include "common/base/crypto.h"
 #include "common/base/status.h"
 #include "crm/interaction/v1/conversation.pb.h"
 #include "crm/interaction/v1/delivery.pb.h"
@@ -101,7 +100,10 @@ const std::map<std::string, std::string>& Statements() {
                     "($1, $2, ",
                     At(3), ") ON CONFLICT DO NOTHING")},
       {"analytics_pseudonymise_customer",
-       "UPDATE analytics.customers SET customer = $3 WHERE tenant_id = $1 AND customer = $2"},
+       // (the pseudonym's row may exist already: an erasure applied again)
+       "WITH gone AS (DELETE FROM analytics.customers WHERE tenant_id = $1 AND customer = $2 "
+       "RETURNING create_time) INSERT INTO analytics.customers (tenant_id, customer, "
+       "create_time) SELECT $1, $3, create_time FROM gone ON CONFLICT DO NOTHING"},
       // [$2, $3) in microseconds; $4 a group or ''.
       {"analytics_list_support_tickets",
        absl::StrCat(
@@ -330,7 +332,7 @@ absl::Status ActivityStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1
              MicrosOf(event.create_time()));
   } else if (event.type() == "customer.erased") {
     db::Exec(tx, "analytics_pseudonymise_customer", event.tenant(), event.subject(),
-             "erased/" + crypto::NewUuid());
+             ErasedPseudonym(event.tenant(), event.subject()));
   }
   return absl::OkStatus();
 }

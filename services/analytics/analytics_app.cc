@@ -4,6 +4,7 @@
 
 #include "common/base/status.h"
 #include "crm/analytics/v1/event_feed_service.grpc.pb.h"
+#include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
@@ -12,6 +13,7 @@
 #include "services/analytics/kpi_hub.h"
 #include "services/analytics/report_service.h"
 #include "services/analytics/score_store.h"
+#include "services/analytics/snapshot_rebuild.h"
 #include "services/analytics/value_service.h"
 
 namespace crm::analytics {
@@ -25,7 +27,9 @@ struct Wiring final : server::Component {
         value_service(facts, scores, rt.executor()),
         report_service(facts, activity, rt.executor()),
         kpis(activity, rt.db_url()),
-        kpi_service(kpis) {}
+        kpi_service(kpis),
+        rebuild(rt.pool(),
+                crm::customer::v1::CustomerService::NewStub(rt.ServiceChannel("customer"))) {}
   FactStore facts;
   ActivityStore activity;
   ScoreStore scores;
@@ -33,6 +37,7 @@ struct Wiring final : server::Component {
   ReportServiceImpl report_service;
   KpiHub kpis;
   KpiServiceImpl kpi_service;
+  SnapshotRebuild rebuild;
 };
 
 }  // namespace
@@ -67,9 +72,12 @@ server::ServiceDefinition Definition() {
     FactStore* facts = &wiring->facts;
     ActivityStore* activity = &wiring->activity;
     // Orders, and what merges and erasures do to them, and new customers,
-    // for every tenant.
+    // for every tenant: first a snapshot (ExportOrders), then the feed after
+    // it; again from a snapshot whenever the feed has pruned what the
+    // consumer had not read.
+    SnapshotRebuild* rebuild = &wiring->rebuild;
     CRM_RETURN_IF_ERROR(rt.Follow<crm::customer::v1::EventFeedService>(
-        "customer", "analytics.orders",
+        "customer", kOrdersConsumer,
         {"order.recorded", "order.status_changed", "customer.created", "customer.merged",
          "customer.unmerged", "customer.erased"},
         [facts, activity](db::Tx& tx, const crm::events::v1::Event& event) {
@@ -77,7 +85,8 @@ server::ServiceDefinition Definition() {
           CRM_RETURN_IF_ERROR(facts->ApplyCustomerEvent(tx, event));
           activity->Changed(tx, event.tenant());
           return absl::OkStatus();
-        }));
+        },
+        [rebuild] { return rebuild->Run(); }));
     if (rt.Has("ticketing")) {
       CRM_RETURN_IF_ERROR(rt.Follow<crm::ticketing::v1::EventFeedService>(
           "ticketing", "analytics.support",

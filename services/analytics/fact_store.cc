@@ -170,6 +170,12 @@ absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
 
 }  // namespace
 
+std::string ErasedPseudonym(const std::string& tenant, const std::string& customer) {
+  const std::string h = crypto::Sha256Hex(absl::StrCat(tenant, "\n", customer));
+  return absl::StrCat("erased/", h.substr(0, 8), "-", h.substr(8, 4), "-", h.substr(12, 4), "-",
+                      h.substr(16, 4), "-", h.substr(20, 12));
+}
+
 FactStore::FactStore(db::Pool& pool) : pool_(pool) { pool_.Prepare(Statements()); }
 
 absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event) {
@@ -221,7 +227,7 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
     db::Exec(tx, "analytics_queue_customer_scoring", tenant,
              db::TextArray({merge.merged(), merge.survivor()}));
   } else if (event.type() == "customer.erased") {
-    const std::string pseudonym = "erased/" + crypto::NewUuid();
+    const std::string pseudonym = ErasedPseudonym(tenant, event.subject());
     db::Exec(tx, "analytics_pseudonymise_orders", tenant, event.subject(), pseudonym);
     db::Exec(tx, "analytics_pseudonymise_moves", tenant, event.subject(), pseudonym);
     db::Exec(tx, "analytics_queue_customer_scoring", tenant, db::TextArray({pseudonym}));

@@ -34,6 +34,13 @@ struct CustomerOrders {
   absl::Time last_order;
 };
 
+// The pseudonym an erased customer's facts keep: "erased/" and a UUID-shaped
+// SHA-256 of tenant and customer. The same every time, so a replayed
+// erasure or a snapshot rebuild gives a customer the one pseudonym (the
+// figures keep their shape); one-way, and the customer id it hides is a
+// random UUID.
+std::string ErasedPseudonym(const std::string& tenant, const std::string& customer);
+
 // The UTC calendar day of `t`: reports count days and months in UTC.
 inline absl::CivilDay UtcDay(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -13,6 +12,7 @@
 #include "common/api/timestamp.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "common/server/producer_stream.h"
 #include "services/analytics/cohorts.h"
 #include "services/analytics/csv_export.h"
 #include "services/analytics/forecast.h"
@@ -367,89 +367,6 @@ namespace {
 
 constexpr size_t kChunkBytes = 64 * 1024;
 
-// One ExportReport call: the document is made on the executor, then
-// written a chunk at a time with the callback API. Deleted when gRPC has
-// called OnDone and the executor's task is over.
-class ExportStream final : public grpc::ServerWriteReactor<v1::ExportReportChunk> {
- public:
-  using Make = std::function<absl::StatusOr<std::string>()>;
-
-  ExportStream(server::Executor& executor, Make make) {
-    std::lock_guard<std::mutex> lock(mu_);
-    making_ = true;
-    if (!executor.TrySubmit([this, make = std::move(make)] { Made(make()); })) {
-      making_ = false;
-      FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy; retry"));
-    }
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
-      return;
-    }
-    WriteNextLocked();
-  }
-
-  void OnCancel() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by client"));
-  }
-
-  void OnDone() override {
-    bool del;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-      del = !making_;
-    }
-    if (del) delete this;
-  }
-
- private:
-  void Made(absl::StatusOr<std::string> document) {
-    std::unique_lock<std::mutex> lock(mu_);
-    making_ = false;
-    if (done_) {
-      lock.unlock();
-      delete this;
-      return;
-    }
-    if (!document.ok()) {
-      FinishLocked(ToGrpcStatus(document.status()));
-      return;
-    }
-    document_ = *std::move(document);
-    WriteNextLocked();
-  }
-
-  void WriteNextLocked() {
-    if (finishing_) return;
-    if (offset_ >= document_.size()) {
-      FinishLocked(grpc::Status::OK);
-      return;
-    }
-    chunk_.set_data(document_.substr(offset_, kChunkBytes));
-    offset_ += kChunkBytes;
-    StartWrite(&chunk_);
-  }
-
-  void FinishLocked(grpc::Status status) {
-    if (finishing_) return;
-    finishing_ = true;
-    Finish(std::move(status));
-  }
-
-  std::mutex mu_;
-  bool making_ = false;
-  bool done_ = false;
-  bool finishing_ = false;
-  std::string document_;
-  size_t offset_ = 0;
-  v1::ExportReportChunk chunk_;
-};
-
 }  // namespace
 
 grpc::ServerWriteReactor<v1::ExportReportChunk>* ReportServiceImpl::ExportReport(
@@ -461,8 +378,17 @@ grpc::ServerWriteReactor<v1::ExportReportChunk>* ReportServiceImpl::ExportReport
   if (!scope.ok()) return server::RejectStream<Reactor>(ToGrpcStatus(scope.status()));
   // The request is copied: gRPC may free it once the call is done, while
   // the document is still being made.
-  return new ExportStream(
-      executor_, [this, scope = *std::move(scope), copy = *request] { return Csv(scope, copy); });
+  return new server::ProducerStream<v1::ExportReportChunk>(
+      executor_, [this, scope = *std::move(scope), copy = *request](
+                     const server::ProducerStream<v1::ExportReportChunk>::Emit& emit) {
+        CRM_ASSIGN_OR_RETURN(std::string document, Csv(scope, copy));
+        v1::ExportReportChunk chunk;
+        for (size_t offset = 0; offset < document.size(); offset += kChunkBytes) {
+          chunk.set_data(document.substr(offset, kChunkBytes));
+          if (!emit(chunk)) break;
+        }
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace crm::analytics

@@ -75,6 +75,8 @@ class CustomerServiceImpl final : public crm::customer::v1::CustomerService::Cal
   grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* ctx,
                                        const v1::ListOrdersRequest* request,
                                        v1::ListOrdersResponse* response) override;
+  grpc::ServerWriteReactor<v1::ExportOrdersResponse>* ExportOrders(
+      grpc::CallbackServerContext* ctx, const v1::ExportOrdersRequest* request) override;
   grpc::ServerUnaryReactor* AddIdentity(grpc::CallbackServerContext* ctx,
                                         const v1::AddIdentityRequest* request,
                                         v1::Customer* response) override;

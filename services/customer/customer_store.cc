@@ -95,8 +95,11 @@ const std::map<std::string, std::string>& Statements() {
        "customer.behavior_events WHERE tenant_id = $1 AND customer_id = $2::uuid ORDER BY "
        "event_time DESC"},
       {"customer_erase_order_details",
-       "UPDATE customer.orders SET details = details - 'discountCodes', update_time = now() "
-       "WHERE tenant_id = $1 AND customer_id = $2::uuid"},
+       // Each code becomes "[erased]": the order still counts as discounted.
+       "UPDATE customer.orders SET details = jsonb_set(details, '{discountCodes}', (SELECT "
+       "jsonb_agg('[erased]'::text) FROM jsonb_array_elements(details -> 'discountCodes'))), "
+       "update_time = now() WHERE tenant_id = $1 AND customer_id = $2::uuid AND "
+       "jsonb_array_length(COALESCE(details -> 'discountCodes', '[]')) > 0"},
       {"customer_redact_audit_entries",
        "UPDATE customer.audit_log SET changes = (SELECT COALESCE(jsonb_agg(jsonb_set(jsonb_set("
        "e, '{oldValue}', '\"[erased]\"', false), '{newValue}', '\"[erased]\"', false)), "

@@ -2,6 +2,7 @@
 // transaction and writes its event to the outbox.
 #pragma once
 
+#include <functional>
 #include <pqxx/transaction>
 #include <string>
 #include <vector>
@@ -44,6 +45,12 @@ class OrderStore {
   absl::StatusOr<crm::customer::v1::ListOrdersResponse> List(
       const server::CallScope& scope, const crm::customer::v1::ListOrdersRequest& request,
       const std::string& customer_id);
+  // ExportOrders: the order book as of one REPEATABLE READ snapshot, in
+  // messages of up to `batch` records handed to `emit` (false: the client
+  // is gone, stop). `scope.tenant` may be server::kAllTenants.
+  absl::Status Export(
+      const server::CallScope& scope, int batch,
+      const std::function<bool(const crm::customer::v1::ExportOrdersResponse&)>& emit);
 
  private:
   db::Pool& pool_;

@@ -34,6 +34,7 @@ class ServiceHarness {
     config.server.grpc_port = 0;
     config.server.shutdown_grace = absl::Seconds(2);
     if (adjust) adjust(config);
+    db_url_ = config.db_url;  // an Adjust may reuse another harness's database
     auto runtime = server::ServiceRuntime::Start(config, service_);
     if (!runtime.ok()) FAIL(service_.name << " did not start: " << runtime.status().message());
     runtime_ = std::move(runtime).value();

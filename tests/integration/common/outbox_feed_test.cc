@@ -67,7 +67,8 @@ TEST_CASE("a consumer that reconnects gets every later event once", "[integratio
           "NULL DEFAULT now(), PRIMARY KEY (tenant_id, consumer)); CREATE TABLE "
           "feedtest.applied (event_id text PRIMARY KEY, subject text NOT NULL);");
   db::Pool pool(db::PoolOptions{h.db_url(), 2, "consumer"});
-  events::ConsumerOptions options{"feedtest", "test.projection", "acme", {"customer.created"}};
+  events::ConsumerOptions options{
+      "feedtest", "test.projection", "acme", {"customer.created"}, nullptr};
   auto apply = [](db::Tx& tx, const crm::events::v1::Event& e) {
     // A plain INSERT: a second delivery of one event would violate the key.
     tx.exec_params("INSERT INTO feedtest.applied (event_id, subject) VALUES ($1, $2)", e.id(),
@@ -124,7 +125,8 @@ TEST_CASE("a consumer of every tenant applies each event once, as its tenant",
           "feedall.applied (event_id text PRIMARY KEY, event_tenant text NOT NULL, as_tenant "
           "text NOT NULL, seq bigint GENERATED ALWAYS AS IDENTITY);");
   db::Pool pool(db::PoolOptions{h.db_url(), 2, "consumer"});
-  events::ConsumerOptions options{"feedall", "test.all", server::kAllTenants, {"customer.created"}};
+  events::ConsumerOptions options{
+      "feedall", "test.all", server::kAllTenants, {"customer.created"}, nullptr};
   auto apply = [](db::Tx& tx, const crm::events::v1::Event& e) {
     tx.exec_params(
         "INSERT INTO feedall.applied (event_id, event_tenant, as_tenant) VALUES ($1, $2, "
