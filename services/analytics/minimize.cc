@@ -1,5 +1,6 @@
 #include "services/analytics/minimize.h"
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_multimin.h>
@@ -41,6 +42,56 @@ double Call(const gsl_vector* v, void* data) {
   }
   const double value = (*problem->objective)(params);
   return std::isfinite(value) ? value : kBad;
+}
+
+struct SmoothProblem {
+  const SmoothObjective* objective;
+  Domain domain;
+};
+
+// The transformed point's parameters, or false outside the walls.
+bool ParamsOf(const gsl_vector* v, Domain domain, std::vector<double>* params) {
+  params->resize(v->size);
+  for (size_t i = 0; i < v->size; ++i) {
+    const double u = gsl_vector_get(v, i);
+    if (!(std::abs(u) <= kWall)) return false;
+    (*params)[i] = ToParam(u, domain);
+  }
+  return true;
+}
+
+// d param / d transformed value.
+double Slope(double param, Domain domain) {
+  return domain == Domain::kPositive ? param : param * (1.0 - param);
+}
+
+void SmoothCall(const gsl_vector* v, void* data, double* f, gsl_vector* df) {
+  const auto* problem = static_cast<const SmoothProblem*>(data);
+  std::vector<double> params, gradient(v->size, 0.0);
+  double value = kBad;
+  if (ParamsOf(v, problem->domain, &params)) {
+    value = (*problem->objective)(params, df != nullptr ? &gradient : nullptr);
+  }
+  const bool finite = std::isfinite(value) && value < kBad;
+  if (f != nullptr) *f = finite ? value : kBad;
+  if (df == nullptr) return;
+  for (size_t i = 0; i < v->size; ++i) {
+    const double g = finite ? gradient[i] * Slope(params[i], problem->domain) : 0.0;
+    // Outside the domain: a slope back toward the middle.
+    gsl_vector_set(df, i, std::isfinite(g) ? g : 0.0);
+    if (!finite) gsl_vector_set(df, i, gsl_vector_get(v, i) > 0 ? 1.0 : -1.0);
+  }
+}
+
+double SmoothValue(const gsl_vector* v, void* data) {
+  double f = kBad;
+  SmoothCall(v, data, &f, nullptr);
+  return f;
+}
+
+void SmoothGradient(const gsl_vector* v, void* data, gsl_vector* df) {
+  double f = kBad;
+  SmoothCall(v, data, &f, df);
 }
 
 }  // namespace
@@ -96,6 +147,64 @@ Minimum Minimize(const Objective& objective, const std::vector<double>& start, D
   gsl_vector_free(step);
   gsl_vector_free(x);
   return best;
+}
+
+Minimum MinimizeSmooth(const SmoothObjective& objective, const std::vector<double>& start,
+                       Domain domain, double tolerance) {
+  InitGsl();
+  const size_t n = start.size();
+  SmoothProblem problem{&objective, domain};
+  gsl_multimin_function_fdf function;
+  function.n = n;
+  function.f = &SmoothValue;
+  function.df = &SmoothGradient;
+  function.fdf = &SmoothCall;
+  function.params = &problem;
+  gsl_vector* x = gsl_vector_alloc(n);
+  for (size_t i = 0; i < n; ++i) gsl_vector_set(x, i, FromParam(start[i], domain));
+  gsl_multimin_fdfminimizer* s =
+      gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, n);
+  // A first step of 0.1 in the transformed space; line searches to 0.1, as
+  // GSL advises for bfgs2.
+  gsl_multimin_fdfminimizer_set(s, &function, x, 0.1, 0.1);
+  Minimum found;
+  bool converged = false;
+  while (found.iterations < 2000) {
+    ++found.iterations;
+    if (gsl_multimin_fdfminimizer_iterate(s) != GSL_SUCCESS) break;  // no progress
+    const double value = gsl_multimin_fdfminimizer_minimum(s);
+    if (gsl_blas_dnrm2(gsl_multimin_fdfminimizer_gradient(s)) <=
+        tolerance * std::max(1.0, std::abs(value))) {
+      converged = value < kBad;
+      break;
+    }
+  }
+  const double value = gsl_multimin_fdfminimizer_minimum(s);
+  // Where it stopped: converged by the gradient test, or also when it
+  // could make no more progress with a gradient that small.
+  if (!converged && value < kBad &&
+      gsl_blas_dnrm2(gsl_multimin_fdfminimizer_gradient(s)) <=
+          1e3 * tolerance * std::max(1.0, std::abs(value))) {
+    converged = true;
+  }
+  std::vector<double> params(n);
+  for (size_t i = 0; i < n; ++i) {
+    params[i] = ToParam(gsl_vector_get(gsl_multimin_fdfminimizer_x(s), i), domain);
+  }
+  gsl_multimin_fdfminimizer_free(s);
+  gsl_vector_free(x);
+  if (converged) {
+    found.params = std::move(params);
+    found.value = value;
+    found.converged = true;
+    return found;
+  }
+  const Objective plain = [&objective](const std::vector<double>& p) {
+    return objective(p, nullptr);
+  };
+  Minimum simplex = Minimize(plain, value < kBad ? params : start, domain);
+  simplex.iterations += found.iterations;
+  return simplex;
 }
 
 std::vector<double> StandardErrors(const Objective& objective, const std::vector<double>& at) {

@@ -3,6 +3,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_hyperg.h>
+#include <gsl/gsl_sf_psi.h>
 
 #include <algorithm>
 #include <cmath>
@@ -20,8 +21,10 @@ using internal::Domain;
 using internal::InitGsl;
 using internal::Minimum;
 using internal::Objective;
+using internal::SmoothObjective;
 
 double LnGamma(double v) { return gsl_sf_lngamma(v); }
+double Digamma(double v) { return gsl_sf_psi(v); }
 
 // log(exp(u) + exp(v)) without overflow.
 double LogAddExp(double u, double v) {
@@ -101,37 +104,79 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
     if (xs.empty() || xs.back() != std::get<0>(key)) xs.push_back(std::get<0>(key));
     x_index.push_back(xs.size() - 1);
   }
-  const Objective objective = [&weighted, &x_index, &xs](const std::vector<double>& v) {
+  // The negative log-likelihood and its gradient (FHL 2005, eq. 6): with
+  // L = log(e^a3 + e^a4) and w4 = e^(a4 - L) the weight of "dropped out
+  // after the last purchase", w3 = 1 - w4,
+  //   dLL/dr     = psi(r+x) - psi(r) + ln alpha - w3 ln(alpha+T) - w4 ln(alpha+t_x)
+  //   dLL/dalpha = r/alpha - (r+x) (w3/(alpha+T) + w4/(alpha+t_x))
+  //   dLL/da     = psi(a+b) - psi(a+b+x) + w4/a
+  //   dLL/db     = psi(a+b) + psi(b+x) - psi(b) - psi(a+b+x) - w4/(b+x-1)
+  const SmoothObjective objective = [&weighted, &x_index, &xs](const std::vector<double>& v,
+                                                               std::vector<double>* gradient) {
     const BgNbdParams m{v[0], v[1], v[2], v[3]};
     const double common =
         -LnGamma(m.r) + m.r * std::log(m.alpha) + LnGamma(m.a + m.b) - LnGamma(m.b);
     const double log_a = std::log(m.a);
-    std::vector<double> by_x(xs.size()), log_b(xs.size());
-    for (size_t i = 0; i < xs.size(); ++i) {
+    const size_t nx = xs.size();
+    std::vector<double> by_x(nx), log_b(nx), inv_b(nx), dr_x, da_x, db_x;
+    if (gradient != nullptr) {
+      dr_x.resize(nx);
+      da_x.resize(nx);
+      db_x.resize(nx);
+    }
+    for (size_t i = 0; i < nx; ++i) {
       const double x = static_cast<double>(xs[i]);
       by_x[i] = common + LnGamma(m.r + x) + LnGamma(m.b + x) - LnGamma(m.a + m.b + x);
       log_b[i] = xs[i] > 0 ? std::log(m.b + x - 1) : 0.0;
+      inv_b[i] = xs[i] > 0 ? 1.0 / (m.b + x - 1) : 0.0;
+      if (gradient != nullptr) {
+        const double psi_abx = Digamma(m.a + m.b + x), psi_ab = Digamma(m.a + m.b);
+        dr_x[i] = Digamma(m.r + x) - Digamma(m.r) + std::log(m.alpha);
+        da_x[i] = psi_ab - psi_abx;
+        db_x[i] = psi_ab + Digamma(m.b + x) - Digamma(m.b) - psi_abx;
+      }
     }
-    double sum = 0;
+    double sum = 0, gr = 0, galpha = 0, ga = 0, gb = 0;
     for (size_t g = 0; g < weighted.size(); ++g) {
       const auto& [h, weight] = weighted[g];
       const size_t i = x_index[g];
       const double rx = m.r + static_cast<double>(h.x);
-      const double a3 = -rx * std::log(m.alpha + h.T);
-      const double a4 = h.x > 0 ? log_a - log_b[i] - rx * std::log(m.alpha + h.t_x)
-                                : -std::numeric_limits<double>::infinity();
-      sum += weight * (by_x[i] + LogAddExp(a3, a4));
+      const double log_T = std::log(m.alpha + h.T);
+      const double a3 = -rx * log_T;
+      if (h.x == 0) {
+        sum += weight * (by_x[i] + a3);
+        if (gradient != nullptr) {
+          gr += weight * (dr_x[i] - log_T);
+          galpha += weight * (m.r / m.alpha - rx / (m.alpha + h.T));
+          ga += weight * da_x[i];
+          gb += weight * db_x[i];
+        }
+        continue;
+      }
+      const double log_t = std::log(m.alpha + h.t_x);
+      const double a4 = log_a - log_b[i] - rx * log_t;
+      const double l = LogAddExp(a3, a4);
+      sum += weight * (by_x[i] + l);
+      if (gradient != nullptr) {
+        const double w4 = std::exp(a4 - l), w3 = 1 - w4;
+        gr += weight * (dr_x[i] - w3 * log_T - w4 * log_t);
+        galpha += weight * (m.r / m.alpha - rx * (w3 / (m.alpha + h.T) + w4 / (m.alpha + h.t_x)));
+        ga += weight * (da_x[i] + w4 / m.a);
+        gb += weight * (db_x[i] - w4 * inv_b[i]);
+      }
     }
+    if (gradient != nullptr) *gradient = {-gr, -galpha, -ga, -gb};
     return -sum;
   };
   const double mean_age = total_age / static_cast<double>(customers.size());
-  const Minimum found =
-      internal::Minimize(objective, {1.0, std::max(1e-3, mean_age), 1.0, 1.0}, Domain::kPositive);
+  const Minimum found = internal::MinimizeSmooth(
+      objective, {1.0, std::max(1e-3, mean_age), 1.0, 1.0}, Domain::kPositive);
   if (!found.converged) {
     return absl::FailedPreconditionError(
         absl::StrCat("the BG/NBD fit did not converge after ", found.iterations, " iterations"));
   }
-  const std::vector<double> errors = internal::StandardErrors(objective, found.params);
+  const std::vector<double> errors = internal::StandardErrors(
+      [&objective](const std::vector<double>& v) { return objective(v, nullptr); }, found.params);
   BgNbdFit fit;
   fit.params = {found.params[0], found.params[1], found.params[2], found.params[3]};
   fit.standard_errors = {errors[0], errors[1], errors[2], errors[3]};
@@ -217,30 +262,53 @@ absl::StatusOr<GammaGammaFit> FitGammaGamma(const std::vector<SpendHistory>& cus
     weighted.push_back(
         {xs.size() - 1, weight, std::log(key.second), key.second * static_cast<double>(key.first)});
   }
-  const Objective objective = [&weighted, &xs](const std::vector<double>& v) {
+  // With px = p x and S = gamma + m x (m the mean value):
+  //   dLL/dp     = x (psi(px+q) - psi(px) + ln m + ln x - ln S)
+  //   dLL/dq     = psi(px+q) - psi(q) + ln gamma - ln S
+  //   dLL/dgamma = q/gamma - (px+q)/S
+  const SmoothObjective objective = [&weighted, &xs](const std::vector<double>& v,
+                                                     std::vector<double>* gradient) {
     const GammaGammaParams m{v[0], v[1], v[2]};
     const double common = -LnGamma(m.q) + m.q * std::log(m.gamma);
-    std::vector<double> by_x(xs.size());
-    for (size_t i = 0; i < xs.size(); ++i) {
+    const size_t nx = xs.size();
+    std::vector<double> by_x(nx), dp_x, dq_x;
+    if (gradient != nullptr) {
+      dp_x.resize(nx);
+      dq_x.resize(nx);
+    }
+    for (size_t i = 0; i < nx; ++i) {
       const double x = static_cast<double>(xs[i]);
       const double px = m.p * x;
       by_x[i] = common + LnGamma(px + m.q) - LnGamma(px) + px * std::log(x);
+      if (gradient != nullptr) {
+        const double psi_pxq = Digamma(px + m.q);
+        dp_x[i] = x * (psi_pxq - Digamma(px) + std::log(x));
+        dq_x[i] = psi_pxq - Digamma(m.q) + std::log(m.gamma);
+      }
     }
-    double sum = 0;
+    double sum = 0, gp = 0, gq = 0, gg = 0;
     for (const Group& g : weighted) {
-      const double px = m.p * static_cast<double>(xs[g.x_index]);
-      sum += g.weight *
-             (by_x[g.x_index] + (px - 1) * g.log_mean - (px + m.q) * std::log(m.gamma + g.spend));
+      const double x = static_cast<double>(xs[g.x_index]);
+      const double px = m.p * x;
+      const double log_s = std::log(m.gamma + g.spend);
+      sum += g.weight * (by_x[g.x_index] + (px - 1) * g.log_mean - (px + m.q) * log_s);
+      if (gradient != nullptr) {
+        gp += g.weight * (dp_x[g.x_index] + x * (g.log_mean - log_s));
+        gq += g.weight * (dq_x[g.x_index] - log_s);
+        gg += g.weight * (m.q / m.gamma - (px + m.q) / (m.gamma + g.spend));
+      }
     }
+    if (gradient != nullptr) *gradient = {-gp, -gq, -gg};
     return -sum;
   };
   const Minimum found =
-      internal::Minimize(objective, {1.0, 1.0, std::max(1e-3, mean)}, Domain::kPositive);
+      internal::MinimizeSmooth(objective, {1.0, 1.0, std::max(1e-3, mean)}, Domain::kPositive);
   if (!found.converged) {
     return absl::FailedPreconditionError(absl::StrCat("the Gamma-Gamma fit did not converge after ",
                                                       found.iterations, " iterations"));
   }
-  const std::vector<double> errors = internal::StandardErrors(objective, found.params);
+  const std::vector<double> errors = internal::StandardErrors(
+      [&objective](const std::vector<double>& v) { return objective(v, nullptr); }, found.params);
   GammaGammaFit fit;
   fit.params = {found.params[0], found.params[1], found.params[2]};
   fit.standard_errors = {errors[0], errors[1], errors[2]};
