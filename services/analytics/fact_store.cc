@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
 
@@ -22,6 +23,27 @@ using google::protobuf::util::TimeUtil;
 
 constexpr char kCounts[] = "status NOT IN ('CANCELLED', 'REFUNDED')";
 
+// Summarises the orders that count of the customers `filter` selects into
+// analytics.customer_summaries (one row per tenant, currency, customer).
+std::string Summarize(absl::string_view filter) {
+  return absl::StrCat(
+      "INSERT INTO analytics.customer_summaries (tenant_id, currency_code, customer, orders, "
+      "spent_minor, first_order, last_order, purchase_days, first_day, last_day, "
+      "first_day_minor) SELECT tenant_id, currency_code, customer, sum(n), sum(v), "
+      "min(first_t), max(last_t), count(*), min(d), max(d), (array_agg(v ORDER BY d))[1] FROM "
+      "(SELECT tenant_id, currency_code, customer, (order_time AT TIME ZONE 'UTC')::date - DATE "
+      "'1970-01-01' AS d, count(*) AS n, sum(total_minor - refunded_minor) AS v, "
+      "min(order_time) AS first_t, max(order_time) AS last_t FROM analytics.orders WHERE ",
+      filter, " AND ", kCounts,
+      " GROUP BY tenant_id, currency_code, customer, d) days GROUP BY tenant_id, currency_code, "
+      "customer");
+}
+
+constexpr char kSummaryColumns[] =
+    "customer, orders, spent_minor, (EXTRACT(EPOCH FROM first_order) * 1000000)::bigint, "
+    "(EXTRACT(EPOCH FROM last_order) * 1000000)::bigint, purchase_days, first_day, last_day, "
+    "first_day_minor";
+
 const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
       {"analytics_upsert_order",
@@ -40,13 +62,28 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_find_counted_currency",
        "SELECT currency_code FROM analytics.currencies WHERE tenant_id = $1 ORDER BY orders "
        "DESC, currency_code LIMIT 1"},
-      // One customer's orders that count in $2.
-      {"analytics_sum_one_customer_orders",
-       absl::StrCat("SELECT count(*), COALESCE(sum(total_minor - refunded_minor), 0)::bigint, "
-                    "(EXTRACT(EPOCH FROM min(order_time)) * 1000000)::bigint, (EXTRACT(EPOCH "
-                    "FROM max(order_time)) * 1000000)::bigint FROM analytics.orders WHERE "
-                    "tenant_id = $1 AND currency_code = $2 AND customer = $3 AND ",
-                    kCounts)},
+      {"analytics_get_customer_summary",
+       absl::StrCat("SELECT ", kSummaryColumns,
+                    " FROM analytics.customer_summaries WHERE tenant_id = $1 AND currency_code = "
+                    "$2 AND customer = $3")},
+      {"analytics_list_customer_summaries",
+       absl::StrCat("SELECT ", kSummaryColumns,
+                    " FROM analytics.customer_summaries WHERE tenant_id = $1 AND currency_code = "
+                    "$2 ORDER BY customer")},
+      // $2 a text array of customers.
+      {"analytics_forget_summaries",
+       "DELETE FROM analytics.customer_summaries WHERE tenant_id = $1 AND customer = "
+       "ANY($2::text[])"},
+      {"analytics_summarize_customers", Summarize("tenant_id = $1 AND customer = ANY($2::text[])")},
+      {"analytics_forget_all_summaries", "DELETE FROM analytics.customer_summaries"},
+      {"analytics_summarize_all", Summarize("true")},
+      {"analytics_find_order_customer",
+       "SELECT customer FROM analytics.orders WHERE tenant_id = $1 AND order_id = $2::uuid"},
+      {"analytics_list_sample_points",
+       absl::StrCat("SELECT customer, (EXTRACT(EPOCH FROM order_time) * 1000000)::bigint, "
+                    "total_minor - refunded_minor FROM analytics.orders WHERE tenant_id = $1 AND "
+                    "currency_code = $2 AND customer = ANY($3::text[]) AND ",
+                    kCounts, " ORDER BY customer, order_time")},
       // customer.merged: $2 the merged customer, $3 the merge, $4 the survivor.
       {"analytics_record_order_moves",
        "INSERT INTO analytics.order_moves (tenant_id, merge_id, order_id, from_customer) SELECT "
@@ -59,7 +96,7 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_restore_orders",
        "UPDATE analytics.orders o SET customer = m.from_customer, update_time = now() FROM "
        "analytics.order_moves m WHERE m.tenant_id = $1 AND m.merge_id = $2 AND o.tenant_id = "
-       "m.tenant_id AND o.order_id = m.order_id AND o.customer = $3"},
+       "m.tenant_id AND o.order_id = m.order_id AND o.customer = $3 RETURNING o.customer"},
       {"analytics_forget_order_moves",
        "DELETE FROM analytics.order_moves WHERE tenant_id = $1 AND merge_id = $2"},
       // customer.erased: $2 the customer, $3 their pseudonym.
@@ -143,12 +180,6 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_find_main_currency",
        "SELECT currency_code FROM analytics.orders WHERE tenant_id = $1 GROUP BY currency_code "
        "ORDER BY count(*) DESC, currency_code LIMIT 1"},
-      {"analytics_sum_customer_orders",
-       absl::StrCat("SELECT customer, count(*), sum(total_minor - refunded_minor)::bigint, "
-                    "(EXTRACT(EPOCH FROM min(order_time)) * 1000000)::bigint, (EXTRACT(EPOCH "
-                    "FROM max(order_time)) * 1000000)::bigint FROM analytics.orders WHERE "
-                    "tenant_id = $1 AND currency_code = $2 AND ",
-                    kCounts, " GROUP BY customer ORDER BY customer")},
       // $3 one customer, or '' for all.
       {"analytics_list_order_points",
        absl::StrCat("SELECT customer, (EXTRACT(EPOCH FROM order_time) * 1000000)::bigint, "
@@ -167,6 +198,20 @@ const std::map<std::string, std::string>& Statements() {
 }
 
 absl::Time FromMicros(int64_t micros) { return absl::FromUnixMicros(micros); }
+
+CustomerOrders SummaryOf(const pqxx::row& row) {
+  CustomerOrders c;
+  c.customer = row[0].as<std::string>();
+  c.orders = row[1].as<int64_t>();
+  c.spent_minor = row[2].as<int64_t>();
+  c.first_order = FromMicros(row[3].as<int64_t>());
+  c.last_order = FromMicros(row[4].as<int64_t>());
+  c.purchase_days = row[5].as<int64_t>();
+  c.first_day = row[6].as<int64_t>();
+  c.last_day = row[7].as<int64_t>();
+  c.first_day_minor = row[8].as<int64_t>();
+  return c;
+}
 
 }  // namespace
 
@@ -187,6 +232,10 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
           absl::StrCat(event.type(), " ", event.cursor(), ": payload is not an Order"));
     }
     const std::string id = order.name().substr(sizeof("orders/") - 1);
+    std::vector<std::string> changed = {order.customer()};
+    for (const auto& row : db::Exec(tx, "analytics_find_order_customer", tenant, id)) {
+      if (row[0].as<std::string>() != order.customer()) changed.push_back(row[0].as<std::string>());
+    }
     const google::protobuf::Timestamp& when =
         order.has_order_time() ? order.order_time() : order.create_time();
     const bool inserted =
@@ -195,6 +244,7 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
                  order.total_minor(), order.refunded_minor(), order.discount_codes_size() > 0)[0][0]
             .as<bool>();
     if (inserted) db::Exec(tx, "analytics_count_currency_order", tenant, order.currency_code());
+    Resummarize(tx, tenant, changed);
     db::Exec(tx, "analytics_queue_scoring", tenant, order.currency_code());
     db::Exec(tx, "analytics_delete_order_lines", tenant, id);
     if (order.line_items_size() > 0) {
@@ -217,19 +267,28 @@ absl::Status FactStore::ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Ev
       return absl::InvalidArgumentError(
           absl::StrCat(event.type(), " ", event.cursor(), ": payload is not a MergeRecord"));
     }
+    std::vector<std::string> changed = {merge.merged(), merge.survivor()};
     if (event.type() == "customer.merged") {
       db::Exec(tx, "analytics_record_order_moves", tenant, merge.merged(), merge.name());
       db::Exec(tx, "analytics_move_orders", tenant, merge.merged(), merge.survivor());
     } else {
-      db::Exec(tx, "analytics_restore_orders", tenant, merge.name(), merge.survivor());
+      // Back to whoever had them before (an erased customer's pseudonym).
+      for (const auto& row :
+           db::Exec(tx, "analytics_restore_orders", tenant, merge.name(), merge.survivor())) {
+        changed.push_back(row[0].as<std::string>());
+      }
       db::Exec(tx, "analytics_forget_order_moves", tenant, merge.name());
     }
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+    Resummarize(tx, tenant, changed);
     db::Exec(tx, "analytics_queue_customer_scoring", tenant,
              db::TextArray({merge.merged(), merge.survivor()}));
   } else if (event.type() == "customer.erased") {
     const std::string pseudonym = ErasedPseudonym(tenant, event.subject());
     db::Exec(tx, "analytics_pseudonymise_orders", tenant, event.subject(), pseudonym);
     db::Exec(tx, "analytics_pseudonymise_moves", tenant, event.subject(), pseudonym);
+    Resummarize(tx, tenant, {event.subject(), pseudonym});
     db::Exec(tx, "analytics_queue_customer_scoring", tenant, db::TextArray({pseudonym}));
   } else if (event.type() != "customer.created") {  // ActivityStore's
     return absl::OkStatus();                        // not asked for
@@ -281,11 +340,38 @@ absl::StatusOr<std::vector<CustomerOrders>> FactStore::CustomersIn(const server:
 
 std::vector<CustomerOrders> FactStore::CustomersIn(db::Tx& tx, const std::string& tenant,
                                                    const std::string& currency) {
+  const auto rows = db::Exec(tx, "analytics_list_customer_summaries", tenant, currency);
   std::vector<CustomerOrders> out;
-  for (const auto& row : db::Exec(tx, "analytics_sum_customer_orders", tenant, currency)) {
-    out.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-                   FromMicros(row[3].as<int64_t>()), FromMicros(row[4].as<int64_t>())});
-  }
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(SummaryOf(row));
+  return out;
+}
+
+void FactStore::Resummarize(db::Tx& tx, const std::string& tenant,
+                            const std::vector<std::string>& customers) {
+  const std::string names = db::TextArray(customers);
+  db::Exec(tx, "analytics_forget_summaries", tenant, names);
+  db::Exec(tx, "analytics_summarize_customers", tenant, names);
+}
+
+void FactStore::ResummarizeAll(db::Tx& tx) {
+  db::Exec(tx, "analytics_forget_all_summaries");
+  db::Exec(tx, "analytics_summarize_all");
+}
+
+absl::StatusOr<std::vector<OrderPoint>> FactStore::OrdersOf(
+    const server::CallScope& scope, const std::string& currency,
+    const std::vector<std::string>& customers) {
+  std::vector<OrderPoint> out;
+  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
+    out.clear();
+    for (const auto& row : db::Exec(tx, "analytics_list_sample_points", scope.tenant, currency,
+                                    db::TextArray(customers))) {
+      out.push_back(
+          {row[0].as<std::string>(), FromMicros(row[1].as<int64_t>()), row[2].as<int64_t>()});
+    }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
@@ -432,11 +518,8 @@ absl::StatusOr<std::optional<CustomerOrders>> FactStore::CustomerIn(const server
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, server::ReadTxFor(scope), [&](db::Tx& tx) {
     out.reset();
     const auto rows =
-        db::Exec(tx, "analytics_sum_one_customer_orders", scope.tenant, currency, customer);
-    if (rows[0][0].as<int64_t>() == 0) return absl::OkStatus();
-    out =
-        CustomerOrders{customer, rows[0][0].as<int64_t>(), rows[0][1].as<int64_t>(),
-                       FromMicros(rows[0][2].as<int64_t>()), FromMicros(rows[0][3].as<int64_t>())};
+        db::Exec(tx, "analytics_get_customer_summary", scope.tenant, currency, customer);
+    if (!rows.empty()) out = SummaryOf(rows[0]);
     return absl::OkStatus();
   }));
   return out;

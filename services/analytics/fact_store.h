@@ -25,13 +25,21 @@ namespace crm::analytics {
 inline constexpr char kSchema[] = "analytics";
 
 // A customer's orders that count (not cancelled, not fully refunded) in
-// one currency.
+// one currency: a row of analytics.customer_summaries, kept current as the
+// orders change, so that RFM and the value model read one row per customer.
 struct CustomerOrders {
   std::string customer;
   int64_t orders = 0;
   int64_t spent_minor = 0;  // totals less refunds
   absl::Time first_order;
   absl::Time last_order;
+  // Purchases as the value model counts them, by UTC day (days since
+  // 1970-01-01): the days with an order, the first and the last, and what
+  // the first day's orders were worth.
+  int64_t purchase_days = 0;
+  int64_t first_day = 0;
+  int64_t last_day = 0;
+  int64_t first_day_minor = 0;
 };
 
 // The pseudonym an erased customer's facts keep: "erased/" and a UUID-shaped
@@ -70,16 +78,27 @@ class FactStore {
                                        const std::string& requested);
   absl::StatusOr<std::vector<CustomerOrders>> CustomersIn(const server::CallScope& scope,
                                                           const std::string& currency);
-  // One customer's orders that count in `currency`; nullopt without any.
+  // One customer's summary in `currency`; nullopt without orders that count.
   absl::StatusOr<std::optional<CustomerOrders>> CustomerIn(const server::CallScope& scope,
                                                            const std::string& currency,
                                                            const std::string& customer);
   absl::StatusOr<std::vector<OrderPoint>> OrdersIn(const server::CallScope& scope,
                                                    const std::string& currency,
                                                    const std::string& customer = "");
+  // The orders of `customers` (any currency's), for a sample.
+  absl::StatusOr<std::vector<OrderPoint>> OrdersOf(const server::CallScope& scope,
+                                                   const std::string& currency,
+                                                   const std::vector<std::string>& customers);
   // The same in a transaction of the caller's.
   std::vector<CustomerOrders> CustomersIn(db::Tx& tx, const std::string& tenant,
                                           const std::string& currency);
+  // Recomputes the summaries of `customers` (every currency) from their
+  // orders: after anything changed which orders they have or how they
+  // count. `all` recomputes every customer of every tenant (a rebuild;
+  // housekeeping transaction).
+  static void Resummarize(db::Tx& tx, const std::string& tenant,
+                          const std::vector<std::string>& customers);
+  static void ResummarizeAll(db::Tx& tx);
   std::vector<OrderPoint> OrdersIn(db::Tx& tx, const std::string& tenant,
                                    const std::string& currency, const std::string& customer = "");
   // The orders that count in [start, end) with their lines' sums, the

@@ -207,7 +207,7 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
     std::unordered_map<std::string, double> risks;
     CRM_ASSIGN_OR_RETURN(std::optional<v1::ValueModel> model, facts_.Model(tx, tenant, currency));
     if (model) {
-      for (auto& [name, risk] : ChurnRisks(*model, facts_.OrdersIn(tx, tenant, currency))) {
+      for (auto& [name, risk] : ChurnRisks(*model, customers)) {
         risks.emplace(std::move(name), risk);
       }
     }

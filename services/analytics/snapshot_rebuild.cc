@@ -34,6 +34,7 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_clear_order_moves", "DELETE FROM analytics.order_moves"},
       {"analytics_clear_orders", "DELETE FROM analytics.orders"},
       {"analytics_clear_customers", "DELETE FROM analytics.customers"},
+      // (customer_summaries: FactStore::ResummarizeAll)
       {"analytics_clear_currencies", "DELETE FROM analytics.currencies"},
       // $1 the tenant; arrays of names and creation times (microseconds).
       {"analytics_load_customers",
@@ -182,6 +183,7 @@ absl::Status SnapshotRebuild::Run() {
     } while (reader->Read(&message));
     finished = true;
     CRM_RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+    FactStore::ResummarizeAll(tx);
     db::Exec(tx, "analytics_count_currencies");
     db::Exec(tx, "analytics_queue_all_scoring");
     db::Exec(tx, "analytics_notify_all_kpis");

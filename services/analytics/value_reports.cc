@@ -38,6 +38,27 @@ std::vector<DailyPurchase> Daily(const std::vector<OrderPoint>& orders) {
 
 BgNbdParams FromProto(const v1::BgNbdParameters& p) { return {p.r(), p.alpha(), p.a(), p.b()}; }
 
+// What BG/NBD knows of `c` observed until `end_day` (as Summarize counts:
+// T from the first purchase day to `end_day`).
+PurchaseHistory HistoryOf(const CustomerOrders& c, int64_t end_day) {
+  return {c.purchase_days - 1, static_cast<double>(c.last_day - c.first_day) / kDaysPerWeek,
+          static_cast<double>(end_day - c.first_day) / kDaysPerWeek};
+}
+
+// The mean value of `c`'s repeat purchases (days after the first); 0
+// without any.
+double RepeatMean(const CustomerOrders& c) {
+  const int64_t x = c.purchase_days - 1;
+  return x > 0 ? static_cast<double>(c.spent_minor - c.first_day_minor) / static_cast<double>(x)
+               : 0.0;
+}
+
+// The day a model observed until: the later of its last order's and
+// `last_day`.
+int64_t EndDay(const v1::ValueModel& model, int64_t last_day) {
+  return std::max(DayOf(api::FromTimestamp(model.last_order_time())), last_day);
+}
+
 }  // namespace
 
 v1::RfmSegment SegmentProto(RfmSegment segment) {
@@ -113,30 +134,77 @@ v1::RfmSummary SummarizeRfm(const std::vector<CustomerOrders>& customers,
   return summary;
 }
 
-absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orders,
-                                             double holdout_weeks) {
-  if (orders.empty()) return absl::FailedPreconditionError("the tenant has no orders to fit on");
-  const std::vector<DailyPurchase> daily = Daily(orders);
-  int64_t first_day = daily[0].day, end_day = daily[0].day;
-  absl::Time last = orders[0].time;
-  for (size_t i = 0; i < daily.size(); ++i) {
-    first_day = std::min(first_day, daily[i].day);
-    end_day = std::max(end_day, daily[i].day);
-    last = std::max(last, orders[i].time);
-  }
-  const CalibrationSummary all = Summarize(daily, end_day, end_day, kDaysPerWeek);
-  CRM_ASSIGN_OR_RETURN(BgNbdFit bg, FitBgNbd(all.histories));
-  std::vector<SpendHistory> spend;
-  for (size_t i = 0; i < all.histories.size(); ++i) {
-    if (all.histories[i].x > 0 && all.mean_values[i] > 0) {
-      spend.push_back({all.histories[i].x, all.mean_values[i]});
+std::vector<CustomerOrders> SummariesOf(const std::vector<OrderPoint>& orders) {
+  std::map<std::string, std::map<int64_t, std::pair<int64_t, int64_t>>> days;  // count, value
+  std::map<std::string, std::pair<absl::Time, absl::Time>> times;
+  for (const OrderPoint& o : orders) {
+    auto& day = days[o.customer][DayOf(o.time)];
+    ++day.first;
+    day.second += o.value_minor;
+    auto [it, fresh] = times.emplace(o.customer, std::make_pair(o.time, o.time));
+    if (!fresh) {
+      it->second.first = std::min(it->second.first, o.time);
+      it->second.second = std::max(it->second.second, o.time);
     }
   }
+  std::vector<CustomerOrders> out;
+  for (const auto& [name, by_day] : days) {
+    CustomerOrders c;
+    c.customer = name;
+    for (const auto& [day, sums] : by_day) {
+      c.orders += sums.first;
+      c.spent_minor += sums.second;
+    }
+    c.first_order = times[name].first;
+    c.last_order = times[name].second;
+    c.purchase_days = static_cast<int64_t>(by_day.size());
+    c.first_day = by_day.begin()->first;
+    c.last_day = by_day.rbegin()->first;
+    c.first_day_minor = by_day.begin()->second.second;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::string> HoldoutSample(const std::vector<CustomerOrders>& customers) {
+  const size_t step = (customers.size() + kHoldoutSample - 1) / kHoldoutSample;
+  std::vector<std::string> out;
+  for (size_t i = 0; i < customers.size(); i += std::max<size_t>(step, 1)) {
+    out.push_back(customers[i].customer);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orders,
+                                             double holdout_weeks) {
+  return FitValueModel(SummariesOf(orders), orders, holdout_weeks);
+}
+
+absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<CustomerOrders>& customers,
+                                             const std::vector<OrderPoint>& holdout_orders,
+                                             double holdout_weeks) {
+  if (customers.empty()) return absl::FailedPreconditionError("the tenant has no orders to fit on");
+  int64_t first_day = customers[0].first_day, end_day = customers[0].last_day;
+  absl::Time last = customers[0].last_order;
+  for (const CustomerOrders& c : customers) {
+    first_day = std::min(first_day, c.first_day);
+    end_day = std::max(end_day, c.last_day);
+    last = std::max(last, c.last_order);
+  }
+  std::vector<PurchaseHistory> histories;
+  std::vector<SpendHistory> spend;
+  histories.reserve(customers.size());
+  for (const CustomerOrders& c : customers) {
+    histories.push_back(HistoryOf(c, end_day));
+    const double mean = RepeatMean(c);
+    if (histories.back().x > 0 && mean > 0) spend.push_back({histories.back().x, mean});
+  }
+  CRM_ASSIGN_OR_RETURN(BgNbdFit bg, FitBgNbd(histories));
   CRM_ASSIGN_OR_RETURN(GammaGammaFit gg, FitGammaGamma(spend));
   v1::ValueModel model;
-  model.set_customers(static_cast<int64_t>(all.histories.size()));
+  model.set_customers(static_cast<int64_t>(histories.size()));
   int64_t repeat = 0;
-  for (const PurchaseHistory& h : all.histories) repeat += h.x > 0 ? 1 : 0;
+  for (const PurchaseHistory& h : histories) repeat += h.x > 0 ? 1 : 0;
   model.set_repeat_buyers(repeat);
   const auto set_bg = [](v1::BgNbdParameters* p, const BgNbdParams& m) {
     p->set_r(m.r);
@@ -164,7 +232,8 @@ absl::StatusOr<v1::ValueModel> FitValueModel(const std::vector<OrderPoint>& orde
   const int64_t holdout_days = static_cast<int64_t>(std::llround(holdout_weeks * kDaysPerWeek));
   const int64_t calibration_end = end_day - holdout_days;
   if (2 * (calibration_end - first_day) >= holdout_days) {
-    const CalibrationSummary calibration = Summarize(daily, calibration_end, end_day, kDaysPerWeek);
+    const CalibrationSummary calibration =
+        Summarize(Daily(holdout_orders), calibration_end, end_day, kDaysPerWeek);
     auto fit = FitBgNbd(calibration.histories);
     if (!fit.ok()) {
       log::Info("holdout check left out", {{"reason", std::string(fit.status().message())}});
@@ -196,41 +265,28 @@ v1::ChurnBand ChurnBandOf(double churn_risk) {
   return v1::CHURN_BAND_HIGH;
 }
 
-std::vector<std::pair<std::string, double>> ChurnRisks(const v1::ValueModel& model,
-                                                       const std::vector<OrderPoint>& orders) {
+std::vector<std::pair<std::string, double>> ChurnRisks(
+    const v1::ValueModel& model, const std::vector<CustomerOrders>& customers) {
   std::vector<std::pair<std::string, double>> out;
-  if (orders.empty()) return out;
-  std::vector<std::string> names;
-  for (const OrderPoint& o : orders) {
-    if (names.empty() || names.back() != o.customer) names.push_back(o.customer);
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  const std::vector<DailyPurchase> daily = Daily(orders);  // ids in name order
-  int64_t end_day = DayOf(api::FromTimestamp(model.last_order_time()));
-  for (const DailyPurchase& d : daily) end_day = std::max(end_day, d.day);
-  const CalibrationSummary s = Summarize(daily, end_day, end_day, kDaysPerWeek);
+  int64_t last_day = 0;
+  for (const CustomerOrders& c : customers) last_day = std::max(last_day, c.last_day);
+  const int64_t end_day = EndDay(model, last_day);
   const BgNbdParams bg = FromProto(model.bg_nbd());
-  out.reserve(s.histories.size());
-  for (size_t i = 0; i < s.histories.size(); ++i) {
-    out.emplace_back(names[static_cast<size_t>(s.customers[i])],
-                     1 - BgNbdProbabilityAlive(bg, s.histories[i]));
+  out.reserve(customers.size());
+  for (const CustomerOrders& c : customers) {
+    out.emplace_back(c.customer, 1 - BgNbdProbabilityAlive(bg, HistoryOf(c, end_day)));
   }
   return out;
 }
 
 absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
-                                                const std::vector<OrderPoint>& orders,
+                                                const CustomerOrders& customer,
                                                 double horizon_weeks, double annual_discount_rate) {
-  if (orders.empty()) return absl::NotFoundError("the customer has no orders in the currency");
-  const std::vector<DailyPurchase> daily = Daily(orders);
-  int64_t end_day = DayOf(api::FromTimestamp(model.last_order_time()));
-  for (const DailyPurchase& d : daily) end_day = std::max(end_day, d.day);
-  const CalibrationSummary s = Summarize(daily, end_day, end_day, kDaysPerWeek);
-  if (s.histories.size() != 1) {
-    return absl::InvalidArgumentError("orders: one customer's orders are needed");
+  if (customer.purchase_days < 1) {
+    return absl::NotFoundError("the customer has no orders in the currency");
   }
-  const PurchaseHistory& h = s.histories[0];
+  const int64_t end_day = EndDay(model, customer.last_day);
+  const PurchaseHistory h = HistoryOf(customer, end_day);
   const BgNbdParams bg = FromProto(model.bg_nbd());
   const GammaGammaParams gg{model.gamma_gamma().p(), model.gamma_gamma().q(),
                             model.gamma_gamma().gamma()};
@@ -249,7 +305,7 @@ absl::StatusOr<v1::PredictedValue> PredictValue(const v1::ValueModel& model,
   CRM_ASSIGN_OR_RETURN(double expected, BgNbdExpectedPurchases(bg, h, horizon_weeks));
   out.set_expected_purchases(expected);
   out.set_horizon_weeks(horizon_weeks);
-  const double value = GammaGammaExpectedValue(gg, {h.x, s.mean_values[0]});
+  const double value = GammaGammaExpectedValue(gg, {h.x, RepeatMean(customer)});
   out.set_expected_order_value_minor(value);
   // Weekly: the purchases expected in week w, worth `value`, discounted.
   const double weekly_rate = std::pow(1 + annual_discount_rate, 1.0 / 52) - 1;

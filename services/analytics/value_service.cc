@@ -46,8 +46,17 @@ grpc::ServerUnaryReactor* ValueServiceImpl::FitValueModel(grpc::CallbackServerCo
       return absl::InvalidArgumentError("holdout_weeks: 1 to 104");
     }
     CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
-    CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders, facts_.OrdersIn(scope, currency));
-    CRM_ASSIGN_OR_RETURN(*response, analytics::FitValueModel(orders, holdout));
+    // Every customer's summary; for the holdout check, which needs the
+    // orders, every customer's orders or a sample's (HoldoutSample).
+    CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,
+                         facts_.CustomersIn(scope, currency));
+    std::vector<OrderPoint> orders;
+    if (customers.size() <= kHoldoutSample) {
+      CRM_ASSIGN_OR_RETURN(orders, facts_.OrdersIn(scope, currency));
+    } else {
+      CRM_ASSIGN_OR_RETURN(orders, facts_.OrdersOf(scope, currency, HoldoutSample(customers)));
+    }
+    CRM_ASSIGN_OR_RETURN(*response, analytics::FitValueModel(customers, orders, holdout));
     response->set_name("valueModels/" + currency);
     response->set_currency_code(currency);
     *response->mutable_fit_time() = api::ToTimestamp(absl::Now());
@@ -116,10 +125,8 @@ grpc::ServerUnaryReactor* ValueServiceImpl::GetCustomerValue(
     }
     CRM_ASSIGN_OR_RETURN(std::optional<v1::ValueModel> model, facts_.Model(scope, currency));
     if (model) {
-      CRM_ASSIGN_OR_RETURN(std::vector<OrderPoint> orders,
-                           facts_.OrdersIn(scope, currency, request->customer()));
       CRM_ASSIGN_OR_RETURN(*response->mutable_predicted(),
-                           PredictValue(*model, orders, horizon, rate));
+                           PredictValue(*model, *customer, horizon, rate));
     }
     CRM_ASSIGN_OR_RETURN(*response->mutable_freshness(), facts_.Freshness(scope));
     return absl::OkStatus();

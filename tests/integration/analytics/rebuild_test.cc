@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
+#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,6 +17,7 @@
 #include "crm/analytics/v1/value_service.grpc.pb.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "services/analytics/analytics_app.h"
+#include "services/analytics/value_reports.h"
 #include "tests/testing/customer_harness.h"
 
 namespace crm::testing {
@@ -131,6 +133,7 @@ TEST_CASE(
     }
   }
   RecordOrder(customers, "globex", globex[0], "g1", 3, 4000);
+  RecordOrder(customers, "acme", acme[0], "same-day", 0, 700);  // a second order on day 0
   // A refund, a merge (acme[2] into acme[1]) and an erasure (acme[3]).
   cv1::UpdateOrderStatusRequest refund;
   {
@@ -198,6 +201,38 @@ TEST_CASE(
     return Customers(*reference, "acme") == 6 && figures != before_prune;
   });
   CHECK(Customers(*restarted, "acme") == 6);
+
+  // The kept summaries (maintained by the feed after a rebuild's bulk
+  // summary) are what the orders give, computed here the slow way.
+  pqxx::connection conn(restarted->db_url());
+  pqxx::work tx(conn);
+  tx.exec("SELECT set_config('app.tenant_id', 'acme', true)");
+  std::vector<analytics::OrderPoint> points;
+  for (const auto& row :
+       tx.exec("SELECT customer, (EXTRACT(EPOCH FROM order_time) * 1000000)::bigint, total_minor - "
+               "refunded_minor FROM analytics.orders WHERE currency_code = 'GBP' AND status NOT IN "
+               "('CANCELLED', 'REFUNDED')")) {
+    points.push_back({row[0].as<std::string>(), absl::FromUnixMicros(row[1].as<int64_t>()),
+                      row[2].as<int64_t>()});
+  }
+  const std::vector<analytics::CustomerOrders> expected = analytics::SummariesOf(points);
+  const auto kept = tx.exec(
+      "SELECT customer, orders, spent_minor, purchase_days, first_day, last_day, first_day_minor "
+      "FROM analytics.customer_summaries WHERE currency_code = 'GBP' ORDER BY customer");
+  REQUIRE(kept.size() == expected.size());
+  bool same_day_seen = false;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    INFO(expected[i].customer);
+    CHECK(kept[i][0].as<std::string>() == expected[i].customer);
+    CHECK(kept[i][1].as<int64_t>() == expected[i].orders);
+    CHECK(kept[i][2].as<int64_t>() == expected[i].spent_minor);
+    CHECK(kept[i][3].as<int64_t>() == expected[i].purchase_days);
+    CHECK(kept[i][4].as<int64_t>() == expected[i].first_day);
+    CHECK(kept[i][5].as<int64_t>() == expected[i].last_day);
+    CHECK(kept[i][6].as<int64_t>() == expected[i].first_day_minor);
+    same_day_seen = same_day_seen || expected[i].orders > expected[i].purchase_days;
+  }
+  CHECK(same_day_seen);
 }
 
 TEST_CASE("ExportOrders is one snapshot with the cursor the feed goes on from",

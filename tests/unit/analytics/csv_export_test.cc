@@ -58,7 +58,7 @@ TEST_CASE("a report's CSV states its definition and freshness before the rows",
 
 TEST_CASE("every customer's RFM row, and a support row per slice", "[unit][analytics]") {
   const absl::Time as_of = absl::FromUnixSeconds(1764547200);
-  std::vector<CustomerOrders> customers = {{"customers/1", 3, 4500, as_of, as_of}};
+  std::vector<CustomerOrders> customers = {{"customers/1", 3, 4500, as_of, as_of, 1, 0, 0, 0}};
   v1::RfmScores s;
   s.set_recency_days(2);
   s.set_frequency(3);

@@ -23,11 +23,11 @@ absl::Time Day(int y, int m, int d) {
 
 TEST_CASE("the RFM summary counts every customer once, every segment listed", "[unit][analytics]") {
   const std::vector<CustomerOrders> customers = {
-      {"customers/a", 12, 250000, Day(2025, 1, 1), Day(2026, 6, 27)},
-      {"customers/b", 1, 2000, Day(2026, 6, 20), Day(2026, 6, 20)},
-      {"customers/c", 4, 60000, Day(2025, 3, 1), Day(2026, 5, 21)},
-      {"customers/d", 8, 90000, Day(2024, 1, 1), Day(2025, 12, 12)},
-      {"customers/e", 1, 1500, Day(2025, 5, 26), Day(2025, 5, 26)},
+      {"customers/a", 12, 250000, Day(2025, 1, 1), Day(2026, 6, 27), 0, 0, 0, 0},
+      {"customers/b", 1, 2000, Day(2026, 6, 20), Day(2026, 6, 20), 0, 0, 0, 0},
+      {"customers/c", 4, 60000, Day(2025, 3, 1), Day(2026, 5, 21), 0, 0, 0, 0},
+      {"customers/d", 8, 90000, Day(2024, 1, 1), Day(2025, 12, 12), 0, 0, 0, 0},
+      {"customers/e", 1, 1500, Day(2025, 5, 26), Day(2025, 5, 26), 0, 0, 0, 0},
   };
   const std::vector<v1::RfmScores> scores = ScoreCustomers(customers, Day(2026, 6, 30));
   REQUIRE(scores.size() == 5);
@@ -85,14 +85,14 @@ TEST_CASE("FitValueModel on CDNOW's orders: the paper's split as a holdout check
   for (const OrderPoint& o : orders) {
     if (o.customer == "customers/2") mine.push_back(o);
   }
-  const auto value = PredictValue(*model, mine, 52, 0.1);
+  const auto value = PredictValue(*model, SummariesOf(mine).at(0), 52, 0.1);
   REQUIRE(value.ok());
   CHECK(value->probability_alive() > 0);
   CHECK(value->probability_alive() <= 1);
   CHECK(value->expected_order_value_minor() > 0);
   CHECK(value->clv_minor() > 0);
   CHECK(value->clv_minor() < value->expected_purchases() * value->expected_order_value_minor());
-  CHECK(absl::IsNotFound(PredictValue(*model, {}, 52, 0.1).status()));
+  CHECK(absl::IsNotFound(PredictValue(*model, CustomerOrders(), 52, 0.1).status()));
 }
 
 }  // namespace crm::analytics
@@ -136,7 +136,7 @@ TEST_CASE("churn risks of every customer, under a kept model", "[unit][analytics
                                     {"customers/a", t0, 100},
                                     {"customers/c", t0, 100},
                                     {"customers/c", t0 + absl::Hours(24 * 69), 100}};
-  const auto risks = ChurnRisks(model, orders);
+  const auto risks = ChurnRisks(model, SummariesOf(orders));
   REQUIRE(risks.size() == 3);
   CHECK(risks[0].first == "customers/a");
   CHECK(risks[0].second == Approx(0.0));  // no repeat purchase: alive by the model
