@@ -162,7 +162,10 @@ absl::Status SnapshotRebuild::Run() {
   const absl::Status loaded = db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     cv1::ExportOrdersResponse message;
     if (!reader->Read(&message)) {
-      return absl::UnavailableError("the customer service's ExportOrders sent nothing");
+      finished = true;
+      const grpc::Status status = reader->Finish();
+      return status.ok() ? absl::UnavailableError("ExportOrders ended without a message")
+                         : FromGrpcStatus(status);
     }
     const std::string cursor = message.feed_cursor();
     if (cursor.empty()) {

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/api/timestamp.h"
 #include "common/api/validation.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "services/analytics/value_reports.h"
 
@@ -45,6 +47,7 @@ grpc::ServerUnaryReactor* ValueServiceImpl::FitValueModel(grpc::CallbackServerCo
     if (!(holdout >= 1 && holdout <= 104)) {
       return absl::InvalidArgumentError("holdout_weeks: 1 to 104");
     }
+    const absl::Time started = absl::Now();
     CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
     // Every customer's summary; for the holdout check, which needs the
     // orders, every customer's orders or a sample's (HoldoutSample).
@@ -56,7 +59,16 @@ grpc::ServerUnaryReactor* ValueServiceImpl::FitValueModel(grpc::CallbackServerCo
     } else {
       CRM_ASSIGN_OR_RETURN(orders, facts_.OrdersOf(scope, currency, HoldoutSample(customers)));
     }
+    const absl::Time read = absl::Now();
     CRM_ASSIGN_OR_RETURN(*response, analytics::FitValueModel(customers, orders, holdout));
+    log::Info("value model fitted",
+              {{"tenant", scope.tenant},
+               {"currency", currency},
+               {"customers", absl::StrCat(customers.size())},
+               {"holdout_orders", absl::StrCat(orders.size())},
+               {"iterations", absl::StrCat(response->iterations())},
+               {"read_ms", absl::StrCat(absl::ToInt64Milliseconds(read - started))},
+               {"fit_ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - read))}});
     response->set_name("valueModels/" + currency);
     response->set_currency_code(currency);
     *response->mutable_fit_time() = api::ToTimestamp(absl::Now());
