@@ -189,9 +189,22 @@ absl::StatusOr<bool> ScoreStore::ScoreNext(absl::Duration settle) {
 absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std::string& currency) {
   ScoreRun run;
   const absl::Time started = absl::Now();
+  // Read and computed in one read-only snapshot, which holds the replicas'
+  // lock but no transaction id; written in short transactions of a batch
+  // each. A transaction that writes for the whole run would hold back every
+  // event feed in the database for as long (feeds release only events
+  // older than the oldest running writer), and a run over a million
+  // customers takes most of a minute. A run cut short leaves written
+  // batches with their events; the next run finds them unchanged.
   db::TxOptions options;
   options.tenant = tenant;
   options.deadline = absl::Now() + absl::Minutes(10);
+  options.read_only = true;
+  options.isolation = db::Isolation::kRepeatableRead;
+  options.max_attempts = 1;
+  db::TxOptions write_options;
+  write_options.tenant = tenant;
+  write_options.deadline = options.deadline;
   CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     run = ScoreRun();
     if (!db::Exec(tx, "analytics_lock_scoring", tenant, currency)[0][0].as<bool>()) {
@@ -235,6 +248,28 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
       }
     };
     Batch batch;
+    std::vector<std::string> gone;
+    // Writes the batch, the scores gone and the events announced so far.
+    const auto flush = [&]() -> absl::Status {
+      std::vector<events::PendingEvent> pending;
+      for (const v1::ScoresChanged& c : changes) {
+        pending.push_back({kScoresChanged, c.scores().customer(), &c});
+      }
+      CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, write_options, [&](db::Tx& write) {
+        batch.Write(write, tenant, currency);
+        if (!gone.empty()) {
+          db::Exec(write, "analytics_delete_scores", tenant, currency, db::TextArray(gone));
+        }
+        events::AppendEvents(write, kSchema, tenant, pending);
+        return absl::OkStatus();
+      }));
+      run.changed += static_cast<int64_t>(gone.size());
+      run.events += static_cast<int64_t>(changes.size());
+      batch = Batch();
+      gone.clear();
+      changes.clear();
+      return absl::OkStatus();
+    };
     run.customers = static_cast<int64_t>(customers.size());
     for (size_t i = 0; i < customers.size(); ++i) {
       Kept k;
@@ -255,36 +290,15 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
         }
       }
       if (before != nullptr) kept.erase(old);
-      if (batch.size() >= kBatch) batch.Write(tx, tenant, currency);
+      if (batch.size() >= kBatch) CRM_RETURN_IF_ERROR(flush());
     }
-    batch.Write(tx, tenant, currency);
     // Those left in `kept` no longer have orders that count.
-    std::vector<std::string> gone;
     for (const auto& [name, before] : kept) {
       gone.push_back(name);
       announce(name, nullptr, &before);
-      if (gone.size() >= kBatch) {
-        db::Exec(tx, "analytics_delete_scores", tenant, currency, db::TextArray(gone));
-        run.changed += static_cast<int64_t>(gone.size());
-        gone.clear();
-      }
+      if (gone.size() >= kBatch) CRM_RETURN_IF_ERROR(flush());
     }
-    if (!gone.empty()) {
-      db::Exec(tx, "analytics_delete_scores", tenant, currency, db::TextArray(gone));
-      run.changed += static_cast<int64_t>(gone.size());
-    }
-    std::vector<events::PendingEvent> pending;
-    for (const v1::ScoresChanged& c : changes) {
-      pending.push_back({kScoresChanged, c.scores().customer(), &c});
-      if (pending.size() >= kBatch) {
-        events::AppendEvents(tx, kSchema, tenant, pending);
-        pending.clear();
-      }
-    }
-    if (!pending.empty()) events::AppendEvents(tx, kSchema, tenant, pending);
-    run.events = static_cast<int64_t>(changes.size());
-    db::Exec(tx, "analytics_finish_score_queue", tenant, currency, version,
-             absl::ToInt64Milliseconds(absl::Now() - started));
+    CRM_RETURN_IF_ERROR(flush());
     std::vector<RfmInput> inputs;
     inputs.reserve(rfm.size());
     for (const v1::RfmScores& r : rfm) {
@@ -296,9 +310,13 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
       for (int64_t x : v) out.push_back(absl::StrCat(x));
       return db::TextArray(out);
     };
-    db::Exec(tx, "analytics_record_score_run", tenant, currency, run.customers, run.changed,
-             text(cuts.recency), text(cuts.frequency), text(cuts.monetary));
-    return absl::OkStatus();
+    return db::RunInTransaction(pool_, write_options, [&](db::Tx& write) {
+      db::Exec(write, "analytics_finish_score_queue", tenant, currency, version,
+               absl::ToInt64Milliseconds(absl::Now() - started));
+      db::Exec(write, "analytics_record_score_run", tenant, currency, run.customers, run.changed,
+               text(cuts.recency), text(cuts.frequency), text(cuts.monetary));
+      return absl::OkStatus();
+    });
   }));
   if (run.scored) {
     log::Info("scores kept",
