@@ -20,7 +20,7 @@ ABSL_FLAG(int, key_cache_ttl_ms,
           "How long an API key lookup is cached (bounds revocation delay)");
 ABSL_FLAG(int, default_deadline_ms,
           static_cast<int>(crm::EnvOr("CRM_DEFAULT_DEADLINE_MS", int64_t{30000})),
-          "Deadline given to calls that arrive without one");
+          "Deadline given to unary calls that arrive without one (streams: none)");
 ABSL_FLAG(double, rate_limit_qps, static_cast<double>(crm::EnvOr("CRM_RATE_LIMIT_QPS", int64_t{0})),
           "Calls per second each API key may make (token bucket); 0 = unlimited");
 ABSL_FLAG(double, rate_limit_burst,

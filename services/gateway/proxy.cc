@@ -47,11 +47,14 @@ bool IsValidHeaderKey(absl::string_view key) {
 
 // What every proxied call checks once its key is known: a route for the
 // method, the key's scope, its rate; then the backend call's metadata
-// (tenant, actor, request id, the caller's own headers) and deadline.
+// (tenant, actor, request id, the caller's own headers) and deadline: the
+// caller's, or for a unary call without one the gateway's default. A
+// stream without one lasts until either side ends it (a live chat, a
+// dashboard, a feed, a bulk import): the backend sets its own limit.
 // Returns the backend's stub.
 absl::StatusOr<grpc::GenericStub*> Admit(Proxy* proxy, grpc::GenericCallbackServerContext* ctx,
                                          const KeyInfo& key, const std::string& request_id,
-                                         grpc::ClientContext* backend) {
+                                         bool unary, grpc::ClientContext* backend) {
   auto method = ParseMethod(ctx->method());
   if (!method.ok()) return absl::UnimplementedError("unknown method");
   grpc::GenericStub* stub = proxy->StubFor(method->package);
@@ -73,9 +76,11 @@ absl::StatusOr<grpc::GenericStub*> Admit(Proxy* proxy, grpc::GenericCallbackServ
   backend->AddMetadata(server::kActorHeader, absl::StrCat("apiKeys/", key.id));
   backend->AddMetadata(server::kRequestIdHeader, request_id);
   const absl::Time caller = absl::FromChrono(ctx->deadline());
-  const absl::Time fallback = absl::Now() + proxy->options().default_deadline;
-  backend->set_deadline(
-      absl::ToChronoTime(caller - absl::Now() < absl::Hours(24 * 365) ? caller : fallback));
+  if (caller - absl::Now() < absl::Hours(24 * 365)) {
+    backend->set_deadline(absl::ToChronoTime(caller));
+  } else if (unary) {
+    backend->set_deadline(absl::ToChronoTime(absl::Now() + proxy->options().default_deadline));
+  }
   return stub;
 }
 
@@ -124,7 +129,7 @@ class UnaryCall final : public grpc::ServerGenericBidiReactor {
       : proxy_(proxy), ctx_(ctx), request_id_(RequestIdOf(ctx)) {
     proxy_->Authenticate(ctx_, [this](absl::StatusOr<KeyInfo> key) {
       absl::StatusOr<grpc::GenericStub*> stub =
-          key.ok() ? Admit(proxy_, ctx_, *key, request_id_, &client_ctx_) : key.status();
+          key.ok() ? Admit(proxy_, ctx_, *key, request_id_, true, &client_ctx_) : key.status();
       if (!stub.ok()) {
         Finish(ToGrpcStatus(stub.status()));
         return;
@@ -247,7 +252,7 @@ class ProxyCall final : public grpc::ServerGenericBidiReactor {
 
   void Authorized(absl::StatusOr<KeyInfo> key) {
     absl::StatusOr<grpc::GenericStub*> admitted =
-        key.ok() ? Admit(proxy_, ctx_, *key, request_id_, &client_ctx_) : key.status();
+        key.ok() ? Admit(proxy_, ctx_, *key, request_id_, false, &client_ctx_) : key.status();
     if (!admitted.ok()) {
       Fail(admitted.status());
       return;
