@@ -41,12 +41,13 @@ bench_analytics() {
   local before after rebuild_ms
   before="$(crm_psql "$WORK/pg" "$PG_PORT" -d crm -tAc "SELECT count(*) || ' orders, ' || sum(total_minor) || ' minor' FROM analytics.orders WHERE tenant_id = 'ucibench'")"
   pkill -f "$BIN/services/analytics/crm-analytics" || true
-  for _ in $(seq 100); do pgrep -f "$BIN/services/analytics/crm-analytics" >/dev/null || break; sleep 0.1; done
+  # (it drains for up to its grace period first)
+  for _ in $(seq 600); do pgrep -f "$BIN/services/analytics/crm-analytics" >/dev/null || break; sleep 0.1; done
   crm_psql "$WORK/pg" "$PG_PORT" -d crm -c "DELETE FROM analytics.consumer_cursors WHERE consumer = 'analytics.orders'" >/dev/null
   start_service analytics --services="$(crm_service_directory '127.0.0.1:{port}')"
   rebuild_ms=""
   for _ in $(seq 600); do
-    rebuild_ms="$(grep '"msg":"event consumer rebuilt"' "$WORK/analytics.log" | tail -1 \
+    rebuild_ms="$( (grep '"msg":"event consumer rebuilt"' "$WORK/analytics.log" || true) | tail -1 \
       | sed -n 's/.*"ms":"\([0-9]*\)".*/\1/p')"
     [ -n "$rebuild_ms" ] && break
     sleep 0.5
@@ -70,7 +71,7 @@ bench_analytics() {
   crm_log "waiting for the kept scores' run over abench"
   run_ms=""
   for _ in $(seq 600); do
-    run_ms="$(grep '"msg":"scores kept"' "$WORK/analytics.log" | grep '"tenant":"abench"' | tail -1 \
+    run_ms="$( (grep '"msg":"scores kept"' "$WORK/analytics.log" || true) | (grep '"tenant":"abench"' || true) | tail -1 \
       | sed -n 's/.*"ms":"\([0-9]*\)".*/\1/p')"
     [ -n "$run_ms" ] && break
     sleep 1
