@@ -14,6 +14,19 @@ FROM generate_series(1, :customers) AS c
 CROSS JOIN LATERAL (SELECT 1 + floor(-ln(1 - random()) * 9 + c * 0)::int AS n,
                            random() * 0.9 + c * 0 AS start) AS p
 CROSS JOIN LATERAL generate_series(1, p.n) AS k;
+-- The per-customer summaries the feed's effects keep (FactStore::Resummarize).
+INSERT INTO analytics.customer_summaries (tenant_id, currency_code, customer, orders, spent_minor,
+                                          first_order, last_order, purchase_days, first_day,
+                                          last_day, first_day_minor)
+SELECT tenant_id, currency_code, customer, sum(n), sum(v), min(first_t), max(last_t), count(*),
+       min(d), max(d), (array_agg(v ORDER BY d))[1]
+FROM (SELECT tenant_id, currency_code, customer,
+             (order_time AT TIME ZONE 'UTC')::date - DATE '1970-01-01' AS d, count(*) AS n,
+             sum(total_minor - refunded_minor) AS v, min(order_time) AS first_t,
+             max(order_time) AS last_t
+      FROM analytics.orders WHERE tenant_id = 'abench' AND status NOT IN ('CANCELLED', 'REFUNDED')
+      GROUP BY tenant_id, currency_code, customer, d) days
+GROUP BY tenant_id, currency_code, customer;
 INSERT INTO analytics.currencies (tenant_id, currency_code, orders)
 SELECT 'abench', 'GBP', count(*) FROM analytics.orders WHERE tenant_id = 'abench';
 INSERT INTO analytics.source_freshness (tenant_id, source, last_event_time, apply_time)
@@ -21,3 +34,4 @@ VALUES ('abench', 'customer', now(), now());
 -- Due for the kept scores' run, as the feed's effects would queue it.
 INSERT INTO analytics.score_queue (tenant_id, currency_code) VALUES ('abench', 'GBP');
 ANALYZE analytics.orders;
+ANALYZE analytics.customer_summaries;
