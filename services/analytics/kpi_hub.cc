@@ -184,8 +184,18 @@ void KpiHub::Loop() {
   absl::Time next_refresh = absl::Now() + refresh_;
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    wake_.wait_for(lock, absl::ToChronoMilliseconds(
-                             std::max(absl::ZeroDuration(), next_refresh - absl::Now())));
+    // With a predicate: a change heard while the last snapshots were being
+    // computed is already recorded, and its notify_one found no one
+    // waiting (waiting without one lost it until the next change or the
+    // refresh: the dashboard missed an order whose customer.created had
+    // just woken the hub).
+    wake_.wait_for(
+        lock,
+        absl::ToChronoMilliseconds(std::max(absl::ZeroDuration(), next_refresh - absl::Now())),
+        [&] {
+          return stopping_ || everyone_ || !dirty_.empty() || !waiting_.empty() ||
+                 absl::Now() >= next_refresh;
+        });
     if (stopping_) break;
     const bool refresh = absl::Now() >= next_refresh || everyone_;
     if (refresh) next_refresh = absl::Now() + refresh_;
