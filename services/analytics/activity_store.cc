@@ -272,13 +272,78 @@ absl::Status ActivityStore::ApplyTicketingEvent(db::Tx& tx, const crm::events::v
     if (!event.payload().UnpackTo(&alert) || api::LastSegment(alert.ticket()).empty()) {
       return BadPayload(event, "SlaAlert");
     }
-    db::Exec(tx, "analytics_insert_sla_breach", tenant, api::LastSegment(alert.ticket()),
-             api::EnumText(alert.metric()), MicrosOf(alert.due_time()));
+    if (alert.has_start_time()) {
+      // The missed cycle's outcome now, not when the ticket next changes.
+      tv1::SlaOutcome missed;
+      missed.set_ticket(alert.ticket());
+      missed.set_metric(alert.metric());
+      *missed.mutable_start_time() = alert.start_time();
+      *missed.mutable_outcome_time() = alert.due_time();
+      missed.set_breached(true);
+      LoadSlaOutcome(tx, tenant, missed);
+    } else {  // published before the alert named its cycle
+      db::Exec(tx, "analytics_insert_sla_breach", tenant, api::LastSegment(alert.ticket()),
+               api::EnumText(alert.metric()), MicrosOf(alert.due_time()));
+    }
+  } else if (type == "sla.met") {
+    tv1::SlaOutcome met;
+    if (!event.payload().UnpackTo(&met) || api::LastSegment(met.ticket()).empty()) {
+      return BadPayload(event, "SlaOutcome");
+    }
+    LoadSlaOutcome(tx, tenant, met);
   } else {
     return absl::OkStatus();  // not asked for
   }
   facts_.RecordFreshness(tx, tenant, "ticketing", event.create_time());
   return absl::OkStatus();
+}
+
+void ActivityStore::LoadTicket(db::Tx& tx, const std::string& tenant, const tv1::Ticket& ticket) {
+  UpsertTicket(tx, tenant, ticket);
+}
+
+void ActivityStore::LoadSlaOutcome(db::Tx& tx, const std::string& tenant,
+                                   const tv1::SlaOutcome& outcome) {
+  const std::string id = api::LastSegment(outcome.ticket());
+  const std::string metric(api::EnumText(outcome.metric()));
+  db::Exec(tx, "analytics_upsert_sla_outcome", tenant, id, metric, MicrosOf(outcome.start_time()),
+           MicrosOf(outcome.outcome_time()), outcome.breached());
+  // A missed target's outcome time is when it fell due: what sla.breached
+  // announced.
+  if (outcome.breached()) {
+    db::Exec(tx, "analytics_insert_sla_breach", tenant, id, metric,
+             MicrosOf(outcome.outcome_time()));
+  }
+}
+
+void ActivityStore::LoadMessage(db::Tx& tx, const std::string& tenant, const iv1::Message& m) {
+  bool reached[iv1::DeliveryStatus_ARRAYSIZE] = {};
+  reached[m.delivery_status()] = true;
+  for (const iv1::DeliveryStep& step : m.delivery_history()) reached[step.status()] = true;
+  const auto any = [&reached](std::initializer_list<iv1::DeliveryStatus> statuses) {
+    for (iv1::DeliveryStatus s : statuses) {
+      if (reached[s]) return true;
+    }
+    return false;
+  };
+  const bool clicked = reached[iv1::DELIVERY_STATUS_CLICKED];
+  const bool opened = clicked || reached[iv1::DELIVERY_STATUS_OPENED];
+  const bool delivered =
+      opened || any({iv1::DELIVERY_STATUS_DELIVERED, iv1::DELIVERY_STATUS_COMPLAINED});
+  const bool bounced = reached[iv1::DELIVERY_STATUS_BOUNCED];
+  const bool sent = delivered || bounced || reached[iv1::DELIVERY_STATUS_SENT];
+  const bool inbound = m.direction() == iv1::DIRECTION_INBOUND;
+  db::Exec(tx, "analytics_upsert_message", tenant, api::LastSegment(m.name()),
+           api::EnumText(m.channel()), api::EnumText(m.direction()),
+           inbound ? "" : api::EnumText(m.purpose()), m.template_(), MicrosOf(m.create_time()),
+           sent && !inbound, delivered && !inbound, opened, clicked, bounced,
+           reached[iv1::DELIVERY_STATUS_FAILED], reached[iv1::DELIVERY_STATUS_COMPLAINED]);
+}
+
+void ActivityStore::LoadUnsubscribe(db::Tx& tx, const std::string& tenant,
+                                    const iv1::Unsubscribe& u) {
+  db::Exec(tx, "analytics_record_unsubscribe", tenant, api::LastSegment(u.message()),
+           api::EnumText(u.channel()), MicrosOf(u.create_time()));
 }
 
 absl::Status ActivityStore::ApplyInteractionEvent(db::Tx& tx, const crm::events::v1::Event& event) {
@@ -289,36 +354,15 @@ absl::Status ActivityStore::ApplyInteractionEvent(db::Tx& tx, const crm::events:
     if (!event.payload().UnpackTo(&m) || api::LastSegment(m.name()).empty()) {
       return BadPayload(event, "Message");
     }
-    bool reached[iv1::DeliveryStatus_ARRAYSIZE] = {};
-    reached[m.delivery_status()] = true;
-    for (const iv1::DeliveryStep& step : m.delivery_history()) reached[step.status()] = true;
-    const auto any = [&reached](std::initializer_list<iv1::DeliveryStatus> statuses) {
-      for (iv1::DeliveryStatus s : statuses) {
-        if (reached[s]) return true;
-      }
-      return false;
-    };
-    const bool clicked = reached[iv1::DELIVERY_STATUS_CLICKED];
-    const bool opened = clicked || reached[iv1::DELIVERY_STATUS_OPENED];
-    const bool delivered =
-        opened || any({iv1::DELIVERY_STATUS_DELIVERED, iv1::DELIVERY_STATUS_COMPLAINED});
-    const bool bounced = reached[iv1::DELIVERY_STATUS_BOUNCED];
-    const bool sent = delivered || bounced || reached[iv1::DELIVERY_STATUS_SENT];
-    const bool inbound = m.direction() == iv1::DIRECTION_INBOUND;
-    db::Exec(tx, "analytics_upsert_message", tenant, api::LastSegment(m.name()),
-             api::EnumText(m.channel()), api::EnumText(m.direction()),
-             inbound ? "" : api::EnumText(m.purpose()), m.template_(),
-             MicrosOf(m.has_create_time() ? m.create_time() : event.create_time()),
-             sent && !inbound, delivered && !inbound, opened, clicked, bounced,
-             reached[iv1::DELIVERY_STATUS_FAILED], reached[iv1::DELIVERY_STATUS_COMPLAINED]);
+    if (!m.has_create_time()) *m.mutable_create_time() = event.create_time();
+    LoadMessage(tx, tenant, m);
   } else if (type == "unsubscribe.recorded") {
     iv1::Unsubscribe u;
     if (!event.payload().UnpackTo(&u) || api::LastSegment(u.message()).empty()) {
       return BadPayload(event, "Unsubscribe");
     }
-    db::Exec(tx, "analytics_record_unsubscribe", tenant, api::LastSegment(u.message()),
-             api::EnumText(u.channel()),
-             MicrosOf(u.has_create_time() ? u.create_time() : event.create_time()));
+    if (!u.has_create_time()) *u.mutable_create_time() = event.create_time();
+    LoadUnsubscribe(tx, tenant, u);
   } else {
     return absl::OkStatus();
   }

@@ -16,6 +16,9 @@
 #include "common/server/call.h"
 #include "crm/analytics/v1/engagement.pb.h"
 #include "crm/events/v1/event_feed.pb.h"
+#include "crm/interaction/v1/conversation.pb.h"
+#include "crm/interaction/v1/delivery.pb.h"
+#include "crm/ticketing/v1/ticket.pb.h"
 #include "services/analytics/fact_store.h"
 
 namespace crm::analytics {
@@ -73,6 +76,17 @@ class ActivityStore {
   // FactStore::ApplyCustomerEvent.
   absl::Status ApplyTicketingEvent(db::Tx& tx, const crm::events::v1::Event& event);
   absl::Status ApplyInteractionEvent(db::Tx& tx, const crm::events::v1::Event& event);
+  // The facts of one record of a producer's snapshot (SnapshotRebuild), as
+  // the events that announced it leave them; the event paths use them too.
+  void LoadTicket(db::Tx& tx, const std::string& tenant, const crm::ticketing::v1::Ticket& ticket);
+  // A missed target also counts as the breach sla.breached announced.
+  void LoadSlaOutcome(db::Tx& tx, const std::string& tenant,
+                      const crm::ticketing::v1::SlaOutcome& outcome);
+  // `m.create_time` set.
+  void LoadMessage(db::Tx& tx, const std::string& tenant, const crm::interaction::v1::Message& m);
+  // `u.create_time` set.
+  void LoadUnsubscribe(db::Tx& tx, const std::string& tenant,
+                       const crm::interaction::v1::Unsubscribe& u);
   // customer.created records the customer; customer.erased pseudonymises.
   absl::Status ApplyCustomerEvent(db::Tx& tx, const crm::events::v1::Event& event);
   // Notifies kKpiChannel that `tenant`'s figures changed, when `tx`

@@ -6,8 +6,10 @@
 #include "crm/analytics/v1/event_feed_service.grpc.pb.h"
 #include "crm/customer/v1/customer_service.grpc.pb.h"
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
+#include "crm/interaction/v1/conversation_service.grpc.pb.h"
 #include "crm/interaction/v1/event_feed_service.grpc.pb.h"
 #include "crm/ticketing/v1/event_feed_service.grpc.pb.h"
+#include "crm/ticketing/v1/ticket_service.grpc.pb.h"
 #include "services/analytics/activity_store.h"
 #include "services/analytics/fact_store.h"
 #include "services/analytics/kpi_hub.h"
@@ -28,8 +30,16 @@ struct Wiring final : server::Component {
         report_service(facts, activity, rt.executor()),
         kpis(activity, rt.db_url()),
         kpi_service(kpis),
-        rebuild(rt.pool(),
-                crm::customer::v1::CustomerService::NewStub(rt.ServiceChannel("customer"))) {}
+        rebuild(rt.pool(), activity),
+        customers(crm::customer::v1::CustomerService::NewStub(rt.ServiceChannel("customer"))) {
+    if (rt.Has("ticketing")) {
+      tickets = crm::ticketing::v1::TicketService::NewStub(rt.ServiceChannel("ticketing"));
+    }
+    if (rt.Has("interaction")) {
+      conversations =
+          crm::interaction::v1::ConversationService::NewStub(rt.ServiceChannel("interaction"));
+    }
+  }
   FactStore facts;
   ActivityStore activity;
   ScoreStore scores;
@@ -38,6 +48,10 @@ struct Wiring final : server::Component {
   KpiHub kpis;
   KpiServiceImpl kpi_service;
   SnapshotRebuild rebuild;
+  // The producers' snapshot exports (the last two when deployed).
+  std::unique_ptr<crm::customer::v1::CustomerService::StubInterface> customers;
+  std::unique_ptr<crm::ticketing::v1::TicketService::StubInterface> tickets;
+  std::unique_ptr<crm::interaction::v1::ConversationService::StubInterface> conversations;
 };
 
 }  // namespace
@@ -71,11 +85,12 @@ server::ServiceDefinition Definition() {
     rt.ServeEventFeed<crm::analytics::v1::EventFeedService>();
     FactStore* facts = &wiring->facts;
     ActivityStore* activity = &wiring->activity;
-    // Orders, and what merges and erasures do to them, and new customers,
-    // for every tenant: first a snapshot (ExportOrders), then the feed after
-    // it; again from a snapshot whenever the feed has pruned what the
-    // consumer had not read.
+    // Each feed for every tenant: first a snapshot (ExportOrders,
+    // ExportTickets, ExportMessages), then the feed after it; again from a
+    // snapshot whenever the feed has pruned what the consumer had not read.
     SnapshotRebuild* rebuild = &wiring->rebuild;
+    Wiring* w = wiring.get();
+    // Orders, and what merges and erasures do to them, and new customers.
     CRM_RETURN_IF_ERROR(rt.Follow<crm::customer::v1::EventFeedService>(
         "customer", kOrdersConsumer,
         {"order.recorded", "order.status_changed", "customer.created", "customer.merged",
@@ -86,27 +101,29 @@ server::ServiceDefinition Definition() {
           activity->Changed(tx, event.tenant());
           return absl::OkStatus();
         },
-        [rebuild] { return rebuild->Run(); }));
+        [rebuild, w] { return rebuild->Orders(*w->customers); }));
     if (rt.Has("ticketing")) {
       CRM_RETURN_IF_ERROR(rt.Follow<crm::ticketing::v1::EventFeedService>(
-          "ticketing", "analytics.support",
+          "ticketing", kSupportConsumer,
           {"ticket.created", "ticket.status_changed", "ticket.updated", "ticket.escalated",
-           "ticket.assigned", "ticket.merged", "csat.submitted", "sla.breached"},
+           "ticket.assigned", "ticket.merged", "csat.submitted", "sla.breached", "sla.met"},
           [activity](db::Tx& tx, const crm::events::v1::Event& event) {
             CRM_RETURN_IF_ERROR(activity->ApplyTicketingEvent(tx, event));
             activity->Changed(tx, event.tenant());
             return absl::OkStatus();
-          }));
+          },
+          [rebuild, w] { return rebuild->Support(*w->tickets); }));
     }
     if (rt.Has("interaction")) {
       CRM_RETURN_IF_ERROR(rt.Follow<crm::interaction::v1::EventFeedService>(
-          "interaction", "analytics.engagement",
+          "interaction", kEngagementConsumer,
           {"message.received", "message.sent", "message.delivery_changed", "unsubscribe.recorded"},
           [activity](db::Tx& tx, const crm::events::v1::Event& event) {
             CRM_RETURN_IF_ERROR(activity->ApplyInteractionEvent(tx, event));
             activity->Changed(tx, event.tenant());
             return absl::OkStatus();
-          }));
+          },
+          [rebuild, w] { return rebuild->Engagement(*w->conversations); }));
     }
     return wiring;
   };

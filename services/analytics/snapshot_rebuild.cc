@@ -11,12 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/api/enum_text.h"
+#include "common/api/validation.h"
 #include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/db/arrays.h"
 #include "common/db/transaction.h"
-#include "common/events/consumer.h"
-#include "common/server/call.h"
+#include "common/events/snapshot_load.h"
 #include "services/analytics/activity_store.h"
 #include "services/analytics/fact_store.h"
 
@@ -24,6 +24,8 @@ namespace crm::analytics {
 namespace {
 
 namespace cv1 = crm::customer::v1;
+namespace tv1 = crm::ticketing::v1;
+namespace iv1 = crm::interaction::v1;
 using google::protobuf::util::TimeUtil;
 
 const std::map<std::string, std::string>& Statements() {
@@ -36,6 +38,10 @@ const std::map<std::string, std::string>& Statements() {
       {"analytics_clear_customers", "DELETE FROM analytics.customers"},
       // (customer_summaries: FactStore::ResummarizeAll)
       {"analytics_clear_currencies", "DELETE FROM analytics.currencies"},
+      {"analytics_clear_tickets", "DELETE FROM analytics.tickets"},
+      {"analytics_clear_sla_outcomes", "DELETE FROM analytics.sla_outcomes"},
+      {"analytics_clear_sla_breaches", "DELETE FROM analytics.sla_breaches"},
+      {"analytics_clear_messages", "DELETE FROM analytics.messages"},
       // $1 the tenant; arrays of names and creation times (microseconds).
       {"analytics_load_customers",
        "INSERT INTO analytics.customers (tenant_id, customer, create_time) SELECT $1, c, "
@@ -65,9 +71,14 @@ const std::map<std::string, std::string>& Statements() {
        "INSERT INTO analytics.score_queue (tenant_id, currency_code) SELECT tenant_id, "
        "currency_code FROM analytics.currencies ON CONFLICT (tenant_id, currency_code) DO UPDATE "
        "SET version = analytics.score_queue.version + 1"},
+      // Every dashboard of a tenant with facts from $1 ('orders', 'tickets'
+      // or 'messages') wants a fresh snapshot.
       {"analytics_notify_all_kpis",
        absl::StrCat("SELECT pg_notify('", kKpiChannel,
-                    "', tenant_id) FROM (SELECT DISTINCT tenant_id FROM analytics.currencies) t")},
+                    "', tenant_id) FROM (SELECT DISTINCT tenant_id FROM analytics.currencies WHERE "
+                    "$1 = 'orders' UNION SELECT DISTINCT tenant_id FROM analytics.tickets WHERE $1 "
+                    "= 'tickets' UNION SELECT DISTINCT tenant_id FROM analytics.messages WHERE $1 "
+                    "= 'messages') t")},
   };
   return *statements;
 }
@@ -76,10 +87,10 @@ std::string Bare(const std::string& name, size_t prefix) {
   return name.size() > prefix ? name.substr(prefix) : name;
 }
 
-// One message of the export into the facts, in `tx`. `erased` collects the
-// tenant's erased customers (they come before the orders and moves).
-void Load(db::Tx& tx, const cv1::ExportOrdersResponse& message,
-          std::set<std::pair<std::string, std::string>>& erased) {
+// One message of ExportOrders into the facts, in `tx`. `erased` collects
+// the tenant's erased customers (they come before the orders and moves).
+void LoadOrders(db::Tx& tx, const cv1::ExportOrdersResponse& message,
+                std::set<std::pair<std::string, std::string>>& erased) {
   const std::string& tenant = message.tenant();
   const auto customer_of = [&](const std::string& name) {
     return erased.count({tenant, name}) > 0 ? ErasedPseudonym(tenant, name) : name;
@@ -142,71 +153,111 @@ void Load(db::Tx& tx, const cv1::ExportOrdersResponse& message,
 
 }  // namespace
 
-SnapshotRebuild::SnapshotRebuild(
-    db::Pool& pool, std::shared_ptr<crm::customer::v1::CustomerService::StubInterface> customers)
-    : pool_(pool), customers_(std::move(customers)) {
+SnapshotRebuild::SnapshotRebuild(db::Pool& pool, ActivityStore& activity)
+    : pool_(pool), activity_(activity) {
   pool_.Prepare(Statements());
 }
 
-absl::Status SnapshotRebuild::Run() {
-  grpc::ClientContext ctx;
-  ctx.AddMetadata(server::kAllTenantsHeader, "1");
-  ctx.AddMetadata(server::kActorHeader, "analytics");
-  const absl::Time deadline = absl::Now() + absl::Hours(1);
-  ctx.set_deadline(absl::ToChronoTime(deadline));
-  auto reader = customers_->ExportOrders(&ctx, cv1::ExportOrdersRequest());
-  int64_t orders = 0, customers = 0;
-  bool finished = false;
-  db::TxOptions options = db::HousekeepingTx(deadline - absl::Now());
-  options.max_attempts = 1;  // the stream cannot be read twice
-  const absl::Status loaded = db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
-    cv1::ExportOrdersResponse message;
-    if (!reader->Read(&message)) {
-      finished = true;
-      const grpc::Status status = reader->Finish();
-      return status.ok() ? absl::UnavailableError("ExportOrders ended without a message")
-                         : FromGrpcStatus(status);
-    }
-    const std::string cursor = message.feed_cursor();
-    if (cursor.empty()) {
-      return absl::InternalError("ExportOrders: the first message has no feed_cursor");
-    }
+absl::Status SnapshotRebuild::Orders(cv1::CustomerService::StubInterface& customers) {
+  std::set<std::pair<std::string, std::string>> erased;
+  int64_t orders = 0, people = 0;
+  events::SnapshotLoad<cv1::ExportOrdersResponse> load;
+  load.schema = kSchema;
+  load.consumer = kOrdersConsumer;
+  load.actor = "analytics";
+  load.open = [&customers](grpc::ClientContext* ctx) {
+    return customers.ExportOrders(ctx, cv1::ExportOrdersRequest());
+  };
+  load.clear = [&erased](db::Tx& tx) {
+    erased.clear();
     for (const char* table : {"order_lines", "order_moves", "orders", "customers", "currencies"}) {
       db::Exec(tx, absl::StrCat("analytics_clear_", table));
     }
-    std::set<std::pair<std::string, std::string>> erased;
-    do {
-      const bool records =
-          message.customers_size() + message.orders_size() + message.order_moves_size() > 0;
-      if (records && !server::IsValidTenant(message.tenant())) {
-        return absl::InternalError("ExportOrders: a message with records names no valid tenant");
-      }
-      customers += message.customers_size();
-      orders += message.orders_size();
-      Load(tx, message, erased);
-      message.Clear();
-    } while (reader->Read(&message));
-    finished = true;
-    CRM_RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+  };
+  load.load = [&](db::Tx& tx, const cv1::ExportOrdersResponse& message) {
+    people += message.customers_size();
+    orders += message.orders_size();
+    LoadOrders(tx, message, erased);
+    return absl::OkStatus();
+  };
+  load.finish = [](db::Tx& tx) {
     FactStore::ResummarizeAll(tx);
     db::Exec(tx, "analytics_count_currencies");
     db::Exec(tx, "analytics_queue_all_scoring");
-    db::Exec(tx, "analytics_notify_all_kpis");
-    // The consumer's row is the all-tenants one.
-    tx.exec_params("SELECT set_config('app.tenant_id', $1, true)",
-                   std::string(server::kAllTenants));
-    events::StoreCursor(tx, kSchema, server::kAllTenants, kOrdersConsumer, cursor);
-    return absl::OkStatus();
-  });
-  if (!loaded.ok()) {
-    if (!finished) {
-      ctx.TryCancel();
-      reader->Finish();
-    }
-    return loaded;
-  }
+    db::Exec(tx, "analytics_notify_all_kpis", "orders");
+  };
+  CRM_RETURN_IF_ERROR(events::LoadSnapshot(pool_, load).status());
   log::Info("customer facts rebuilt from a snapshot",
-            {{"customers", absl::StrCat(customers)}, {"orders", absl::StrCat(orders)}});
+            {{"customers", absl::StrCat(people)}, {"orders", absl::StrCat(orders)}});
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotRebuild::Support(tv1::TicketService::StubInterface& tickets) {
+  int64_t ticket_count = 0, outcomes = 0;
+  events::SnapshotLoad<tv1::ExportTicketsResponse> load;
+  load.schema = kSchema;
+  load.consumer = kSupportConsumer;
+  load.actor = "analytics";
+  load.open = [&tickets](grpc::ClientContext* ctx) {
+    return tickets.ExportTickets(ctx, tv1::ExportTicketsRequest());
+  };
+  load.clear = [](db::Tx& tx) {
+    for (const char* table : {"sla_breaches", "sla_outcomes", "tickets"}) {
+      db::Exec(tx, absl::StrCat("analytics_clear_", table));
+    }
+  };
+  load.load = [&](db::Tx& tx, const tv1::ExportTicketsResponse& message) {
+    for (const tv1::Ticket& ticket : message.tickets()) {
+      if (api::LastSegment(ticket.name()).empty()) {
+        return absl::InternalError("ExportTickets: a ticket without a name");
+      }
+      activity_.LoadTicket(tx, message.tenant(), ticket);
+    }
+    for (const tv1::SlaOutcome& outcome : message.sla_outcomes()) {
+      activity_.LoadSlaOutcome(tx, message.tenant(), outcome);
+    }
+    ticket_count += message.tickets_size();
+    outcomes += message.sla_outcomes_size();
+    return absl::OkStatus();
+  };
+  load.finish = [](db::Tx& tx) { db::Exec(tx, "analytics_notify_all_kpis", "tickets"); };
+  CRM_RETURN_IF_ERROR(events::LoadSnapshot(pool_, load).status());
+  log::Info("support facts rebuilt from a snapshot",
+            {{"tickets", absl::StrCat(ticket_count)}, {"sla_outcomes", absl::StrCat(outcomes)}});
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotRebuild::Engagement(iv1::ConversationService::StubInterface& conversations) {
+  int64_t messages = 0, unsubscribes = 0;
+  events::SnapshotLoad<iv1::ExportMessagesResponse> load;
+  load.schema = kSchema;
+  load.consumer = kEngagementConsumer;
+  load.actor = "analytics";
+  load.open = [&conversations](grpc::ClientContext* ctx) {
+    return conversations.ExportMessages(ctx, iv1::ExportMessagesRequest());
+  };
+  load.clear = [](db::Tx& tx) { db::Exec(tx, "analytics_clear_messages"); };
+  load.load = [&](db::Tx& tx, const iv1::ExportMessagesResponse& message) {
+    for (const iv1::Message& m : message.messages()) {
+      if (api::LastSegment(m.name()).empty() || !m.has_create_time()) {
+        return absl::InternalError("ExportMessages: a message without a name or create_time");
+      }
+      activity_.LoadMessage(tx, message.tenant(), m);
+    }
+    for (const iv1::Unsubscribe& u : message.unsubscribes()) {
+      if (api::LastSegment(u.message()).empty()) {
+        return absl::InternalError("ExportMessages: an unsubscribe without its message");
+      }
+      activity_.LoadUnsubscribe(tx, message.tenant(), u);
+    }
+    messages += message.messages_size();
+    unsubscribes += message.unsubscribes_size();
+    return absl::OkStatus();
+  };
+  load.finish = [](db::Tx& tx) { db::Exec(tx, "analytics_notify_all_kpis", "messages"); };
+  CRM_RETURN_IF_ERROR(events::LoadSnapshot(pool_, load).status());
+  log::Info("engagement facts rebuilt from a snapshot",
+            {{"messages", absl::StrCat(messages)}, {"unsubscribes", absl::StrCat(unsubscribes)}});
   return absl::OkStatus();
 }
 

@@ -6,7 +6,7 @@
 #include "common/base/status.h"
 #include "common/server/import_errors.h"
 #include "common/server/import_stream.h"
-#include "common/server/producer_stream.h"
+#include "common/server/snapshot_export.h"
 #include "services/customer/customer_domain.h"
 #include "services/customer/identity_domain.h"
 #include "services/customer/order_domain.h"
@@ -195,25 +195,12 @@ grpc::ServerUnaryReactor* CustomerServiceImpl::ListOrders(grpc::CallbackServerCo
 
 grpc::ServerWriteReactor<v1::ExportOrdersResponse>* CustomerServiceImpl::ExportOrders(
     grpc::CallbackServerContext* ctx, const v1::ExportOrdersRequest* request) {
-  using Stream = server::ProducerStream<v1::ExportOrdersResponse>;
-  const auto reject = [](absl::Status status) {
-    return server::RejectStream<grpc::ServerWriteReactor<v1::ExportOrdersResponse>>(
-        ToGrpcStatus(status));
-  };
-  if (request->batch_size() < 0 || request->batch_size() > 5000) {
-    return reject(absl::InvalidArgumentError("batch_size: 1 to 5000, or 0 for 1000"));
-  }
-  server::CallOptions options = call_options_;
-  options.allow_all_tenants = true;
-  // A snapshot of a large tenant takes a while: the caller's deadline, or
-  // an hour.
-  options.default_deadline = absl::Hours(1);
-  auto scope = server::MakeCallScope(ctx, options);
-  if (!scope.ok()) return reject(scope.status());
-  const int batch = request->batch_size() == 0 ? 1000 : request->batch_size();
-  return new Stream(executor_, [this, scope = *std::move(scope), batch](const Stream::Emit& emit) {
-    return orders_.Export(scope, batch, emit);
-  });
+  return server::ServeSnapshotExport<v1::ExportOrdersResponse>(
+      ctx, call_options_, executor_, request->batch_size(),
+      [this](const server::CallScope& scope, int batch,
+             const server::SnapshotPager<v1::ExportOrdersResponse>::Emit& emit) {
+        return orders_.Export(scope, batch, emit);
+      });
 }
 
 grpc::ServerUnaryReactor* CustomerServiceImpl::ListCustomerHistory(

@@ -18,6 +18,7 @@
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
 #include "common/server/import_errors.h"
+#include "common/server/snapshot_export.h"
 #include "services/customer/customer_rows.h"
 #include "services/customer/customer_store.h"
 #include "services/customer/identity_domain.h"
@@ -38,28 +39,22 @@ constexpr char kOrderColumns[] =
     "(EXTRACT(EPOCH FROM o.create_time) * 1000000)::bigint, "
     "(EXTRACT(EPOCH FROM o.update_time) * 1000000)::bigint, o.request_hash";
 
-// ExportOrders' pages: $1 a tenant or '*' (every tenant, through the
-// housekeeping read policies), after ($2, $3) in (tenant, id) order, $4 rows.
-constexpr char kExportAfter[] =
-    "($1 = '*' OR tenant_id = $1) AND (tenant_id, id) > ($2, $3::uuid) ORDER BY tenant_id, id "
-    "LIMIT $4";
-
 const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
       {"customer_export_customers",
        absl::StrCat("SELECT tenant_id, id::text, (EXTRACT(EPOCH FROM create_time) * "
                     "1000000)::bigint, erase_time IS NOT NULL FROM customer.customers WHERE ",
-                    kExportAfter)},
+                    server::kExportAfter)},
       {"customer_export_orders",
        absl::StrCat("SELECT ", kOrderColumns, ", o.tenant_id FROM customer.orders o WHERE ",
-                    kExportAfter)},
+                    server::kExportAfter)},
       // Merges an unmerge could still undo, with the orders each moved.
       {"customer_export_order_moves",
        absl::StrCat("SELECT tenant_id, id::text, merged_id::text, COALESCE((SELECT "
                     "string_agg(value, ',' ORDER BY value) FROM jsonb_array_elements_text(moved "
                     "-> 'orders')), '') FROM customer.merges WHERE unmerge_time IS NULL AND "
                     "expire_time > now() AND ",
-                    kExportAfter)},
+                    server::kExportAfter)},
       {"customer_insert_order",
        absl::StrCat("WITH o AS (INSERT INTO customer.orders (tenant_id, customer_id, order_id, "
                     "status, currency_code, total_minor, refunded_minor, details, "
@@ -520,76 +515,36 @@ absl::Status OrderStore::ImportBatch(const server::CallScope& scope,
 
 absl::Status OrderStore::Export(const server::CallScope& scope, int batch,
                                 const std::function<bool(const v1::ExportOrdersResponse&)>& emit) {
-  const bool all = scope.tenant == server::kAllTenants;
-  db::TxOptions options = server::ReadTxFor(scope);
-  options.isolation = db::Isolation::kRepeatableRead;
-  options.max_attempts = 1;  // messages already sent cannot be taken back
-  if (all) {
-    options.tenant.clear();
-    options.housekeeping = true;
-  }
-  return db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
-    v1::ExportOrdersResponse message;
-    message.set_feed_cursor(events::FormatCursor(events::SnapshotCursor(tx)));
-    bool open = true;
-    // Sends what `message` holds (the cursor alone, first, if nothing).
-    const auto send = [&] {
-      if (open) open = emit(message);
-      message.Clear();
-      return open;
-    };
-    // Pages through one statement; `add` adds a row to `message`.
-    const auto page_through = [&](const std::string& statement,
-                                  const std::function<void(const pqxx::row&)>& add,
-                                  int tenant_column, int id_column) {
-      std::string tenant, id = "00000000-0000-0000-0000-000000000000";
-      for (;;) {
-        const auto rows = db::Exec(tx, statement, scope.tenant, tenant, id, batch);
-        for (const auto& row : rows) {
-          const std::string row_tenant = row[tenant_column].as<std::string>();
-          if (row_tenant != message.tenant() && !message.tenant().empty() && !send()) return;
-          message.set_tenant(row_tenant);
-          add(row);
-        }
-        if (!message.tenant().empty() && !send()) return;
-        if (rows.size() < static_cast<size_t>(batch)) return;
-        tenant = rows[rows.size() - 1][tenant_column].as<std::string>();
-        id = rows[rows.size() - 1][id_column].as<std::string>();
-      }
-    };
-    page_through(
-        "customer_export_customers",
-        [&](const pqxx::row& row) {
-          v1::ExportedCustomer* c = message.add_customers();
-          c->set_name(absl::StrCat("customers/", row[1].as<std::string>()));
-          *c->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[2].as<int64_t>());
-          c->set_erased(row[3].as<bool>());
-        },
-        0, 1);
-    if (open) {
-      page_through(
-          "customer_export_orders",
-          [&](const pqxx::row& row) { *message.add_orders() = RowToOrder(row); }, 13, 0);
-    }
-    if (open) {
-      page_through(
-          "customer_export_order_moves",
-          [&](const pqxx::row& row) {
-            const std::string merge = absl::StrCat("merges/", row[1].as<std::string>());
-            const std::string from = absl::StrCat("customers/", row[2].as<std::string>());
-            for (const std::string& order : db::SplitJoined(row[3].as<std::string>())) {
-              v1::OrderMove* move = message.add_order_moves();
-              move->set_merge(merge);
-              move->set_order(absl::StrCat("orders/", order));
-              move->set_from_customer(from);
-            }
-          },
-          0, 1);
-    }
-    // Nothing at all: the cursor still goes out.
-    if (open && !message.feed_cursor().empty()) send();
-    return absl::OkStatus();
-  });
+  using Message = v1::ExportOrdersResponse;
+  return server::ExportSnapshot<Message>(
+      pool_, scope, batch, emit, [](server::SnapshotPager<Message>& pager) {
+        pager.PageThrough(
+            "customer_export_customers",
+            [](const pqxx::row& row, Message& message) {
+              v1::ExportedCustomer* c = message.add_customers();
+              c->set_name(absl::StrCat("customers/", row[1].as<std::string>()));
+              *c->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[2].as<int64_t>());
+              c->set_erased(row[3].as<bool>());
+            },
+            0, 1);
+        pager.PageThrough(
+            "customer_export_orders",
+            [](const pqxx::row& row, Message& message) { *message.add_orders() = RowToOrder(row); },
+            13, 0);
+        pager.PageThrough(
+            "customer_export_order_moves",
+            [](const pqxx::row& row, Message& message) {
+              const std::string merge = absl::StrCat("merges/", row[1].as<std::string>());
+              const std::string from = absl::StrCat("customers/", row[2].as<std::string>());
+              for (const std::string& order : db::SplitJoined(row[3].as<std::string>())) {
+                v1::OrderMove* move = message.add_order_moves();
+                move->set_merge(merge);
+                move->set_order(absl::StrCat("orders/", order));
+                move->set_from_customer(from);
+              }
+            },
+            0, 1);
+      });
 }
 
 }  // namespace crm::customer

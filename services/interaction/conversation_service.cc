@@ -7,6 +7,7 @@
 #include "common/api/enum_text.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "common/server/snapshot_export.h"
 #include "services/interaction/delivery_domain.h"
 #include "services/interaction/email_parser.h"
 
@@ -294,6 +295,16 @@ grpc::ServerUnaryReactor* ConversationServiceImpl::ListTimeline(
     CRM_ASSIGN_OR_RETURN(*response, store_.ListTimeline(scope, *request));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerWriteReactor<v1::ExportMessagesResponse>* ConversationServiceImpl::ExportMessages(
+    grpc::CallbackServerContext* ctx, const v1::ExportMessagesRequest* request) {
+  return server::ServeSnapshotExport<v1::ExportMessagesResponse>(
+      ctx, call_options_, executor_, request->batch_size(),
+      [this](const server::CallScope& scope, int batch,
+             const server::SnapshotPager<v1::ExportMessagesResponse>::Emit& emit) {
+        return store_.Export(scope, batch, emit);
+      });
 }
 
 }  // namespace crm::interaction

@@ -46,6 +46,8 @@ class ConversationServiceImpl final : public v1::ConversationService::CallbackSe
   grpc::ServerUnaryReactor* ListTimeline(grpc::CallbackServerContext* ctx,
                                          const v1::ListTimelineRequest* request,
                                          v1::ListTimelineResponse* response) override;
+  grpc::ServerWriteReactor<v1::ExportMessagesResponse>* ExportMessages(
+      grpc::CallbackServerContext* ctx, const v1::ExportMessagesRequest* request) override;
 
   // ReceiveMessage's work, also for channel webhooks (services/interaction/
   // webhooks.cc).

@@ -14,6 +14,7 @@
 #include "common/db/arrays.h"
 #include "common/db/page.h"
 #include "common/events/outbox.h"
+#include "common/server/snapshot_export.h"
 
 namespace crm::interaction {
 namespace {
@@ -74,6 +75,16 @@ const std::map<std::string, std::string>& Statements() {
        "SELECT (SELECT m.id::text FROM interaction.messages m WHERE m.tenant_id = $1 AND "
        "m.channel = $2 AND m.external_id = $3), (SELECT k.customer FROM interaction.contacts k "
        "WHERE k.tenant_id = $1 AND k.kind = $4 AND k.address = $5)"},
+      // ExportMessages (server::kExportAfter): messages, then unsubscribes.
+      {"interaction_export_messages",
+       absl::StrCat("SELECT ", MessageColumns(), ", m.tenant_id FROM interaction.messages m WHERE ",
+                    server::kExportAfter)},
+      {"interaction_export_unsubscribes",
+       absl::StrCat("SELECT m.tenant_id, m.id::text, m.conversation_id::text, m.customer, "
+                    "m.channel, m.to_address, ",
+                    Micros("m.unsubscribe_time"),
+                    " FROM interaction.messages m WHERE m.unsubscribe_time IS NOT NULL AND ",
+                    server::kExportAfter)},
       {"interaction_get_message",
        absl::StrCat("SELECT ", MessageColumns(),
                     " FROM interaction.messages m WHERE m.tenant_id = $1 AND m.id = $2::uuid")},
@@ -702,6 +713,38 @@ absl::StatusOr<v1::ListTimelineResponse> ConversationStore::ListTimeline(
     return absl::OkStatus();
   }));
   return response;
+}
+
+absl::Status ConversationStore::Export(
+    const server::CallScope& scope, int batch,
+    const std::function<bool(const v1::ExportMessagesResponse&)>& emit) {
+  using Response = v1::ExportMessagesResponse;
+  return server::ExportSnapshot<Response>(
+      pool_, scope, batch, emit, [](server::SnapshotPager<Response>& pager) {
+        pager.PageThrough(
+            "interaction_export_messages",
+            [](const pqxx::row& row, Response& response) {
+              Message* m = response.add_messages();
+              *m = MessageFromRow(row);
+              m->clear_text();
+              m->clear_html();
+              m->clear_attachments();
+            },
+            kMessageColumnCount, 0);
+        pager.PageThrough(
+            "interaction_export_unsubscribes",
+            [](const pqxx::row& row, Response& response) {
+              v1::Unsubscribe* u = response.add_unsubscribes();
+              u->set_message(absl::StrCat("conversations/", row[2].as<std::string>(), "/messages/",
+                                          row[1].as<std::string>()));
+              u->set_customer(row[3].as<std::string>());
+              u->set_channel(api::EnumOf<v1::Channel>(row[4].as<std::string>()));
+              u->set_address(row[5].as<std::string>());
+              u->set_source("list-unsubscribe");
+              *u->mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row[6].as<int64_t>());
+            },
+            0, 1);
+      });
 }
 
 }  // namespace crm::interaction

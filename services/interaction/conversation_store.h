@@ -108,6 +108,10 @@ class ConversationStore {
                                                         const v1::ListMessagesRequest& request);
   absl::StatusOr<v1::ListTimelineResponse> ListTimeline(const server::CallScope& scope,
                                                         const v1::ListTimelineRequest& request);
+  // ExportMessages: every message (without bodies) and unsubscribe of the
+  // scope's tenant (or of every tenant) as of one snapshot, through `emit`.
+  absl::Status Export(const server::CallScope& scope, int batch,
+                      const std::function<bool(const v1::ExportMessagesResponse&)>& emit);
   // Live chat (conversation_store_chat.cc), in transactions of `tenant`
   // with a 10 s deadline (streams have none of their own).
   // The chat `conversation_id`: NOT_FOUND, or FAILED_PRECONDITION when it is

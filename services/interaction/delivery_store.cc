@@ -60,6 +60,11 @@ const std::map<std::string, std::string>& Statements() {
       {"interaction_find_unsubscribed_message",
        "SELECT customer, channel, to_address, direction FROM interaction.messages WHERE "
        "tenant_id = $1 AND id = $2::uuid"},
+      // The first unsubscribe through the message's link is the one kept.
+      {"interaction_mark_unsubscribed",
+       "UPDATE interaction.messages SET unsubscribe_time = COALESCE(unsubscribe_time, now()) "
+       "WHERE tenant_id = $1 AND id = $2::uuid RETURNING (EXTRACT(EPOCH FROM unsubscribe_time) * "
+       "1000000)::bigint"},
       {"interaction_suppress_unsubscribed",
        "INSERT INTO interaction.suppressions AS s (tenant_id, kind, address, reason, source) "
        "VALUES ($1, $2, $3, 'UNSUBSCRIBED', $4) ON CONFLICT (tenant_id, kind, address) DO UPDATE "
@@ -234,8 +239,9 @@ absl::StatusOr<v1::Unsubscribe> DeliveryStore::RecordUnsubscribe(const std::stri
     unsubscribe.set_address(rows[0][2].c_str());
     unsubscribe.set_message(message_name);
     unsubscribe.set_source("list-unsubscribe");
-    *unsubscribe.mutable_create_time() = TimeUtil::GetCurrentTime();
     const std::string kind = unsubscribe.channel() == v1::CHANNEL_EMAIL ? "EMAIL" : "PHONE";
+    *unsubscribe.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(
+        db::Exec(tx, "interaction_mark_unsubscribed", tenant, id)[0][0].as<int64_t>());
     db::Exec(tx, "interaction_suppress_unsubscribed", tenant, kind, unsubscribe.address(),
              message_name);
     db::Exec(tx, "interaction_insert_pending_denial", tenant, id, unsubscribe.customer(),

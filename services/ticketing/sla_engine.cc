@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -121,7 +122,8 @@ const std::map<std::string, std::string>& Statements() {
            "due.metric RETURNING s.tenant_id, s.ticket_id::text, s.metric, s.target_min, "
            "s.policy_id::text, ",
            Micros("s.due_time"), ", COALESCE(NOT due.warned AND due.warn_time <= ", kNow,
-           ", false), (due.breach_time IS NULL AND s.due_time <= ", kNow, ")")},
+           ", false), (due.breach_time IS NULL AND s.due_time <= ", kNow, "), ",
+           Micros("s.start_time"))},
       {"ticketing_mark_sla_breached",
        "UPDATE ticketing.tickets SET sla_breached = true, version = version + 1 WHERE tenant_id "
        "= $1 AND id = ANY($2::uuid[]) AND NOT sla_breached"},
@@ -194,13 +196,14 @@ std::string ClocksJson(const std::vector<SlaTimer>& clocks) {
 }
 
 v1::SlaAlert AlertOf(const std::string& ticket_id, v1::SlaMetric metric, absl::Time due,
-                     int64_t target_minutes, const std::string& policy_id) {
+                     int64_t target_minutes, const std::string& policy_id, absl::Time start) {
   v1::SlaAlert alert;
   alert.set_ticket(absl::StrCat("tickets/", ticket_id));
   alert.set_metric(metric);
   *alert.mutable_due_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(due));
   alert.set_target_minutes(static_cast<int32_t>(target_minutes));
   alert.set_policy(absl::StrCat("slaPolicies/", policy_id));
+  *alert.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(start));
   return alert;
 }
 
@@ -269,6 +272,11 @@ absl::Status SlaEngine::Apply(db::Tx& tx, const std::string& tenant, v1::Ticket*
   facts.create_time =
       absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(ticket->create_time()));
   facts.has_first_response = ticket->has_first_response_time();
+  // The cycles met before this change (a cycle is its metric and start).
+  std::set<std::pair<v1::SlaMetric, absl::Time>> met_before;
+  for (const SlaTimer& c : clocks) {
+    if (c.achieved) met_before.insert({c.metric, c.start});
+  }
   std::vector<SlaTimer> breached_now;
   clocks = AdvanceClocks(std::move(clocks), targets, facts, change, &breached_now);
 
@@ -299,8 +307,20 @@ absl::Status SlaEngine::Apply(db::Tx& tx, const std::string& tenant, v1::Ticket*
   }
   for (const SlaTimer& c : breached_now) {
     const v1::SlaAlert alert =
-        AlertOf(id, c.metric, *c.breached, absl::ToInt64Minutes(c.target), c.policy_id);
+        AlertOf(id, c.metric, *c.breached, absl::ToInt64Minutes(c.target), c.policy_id, c.start);
     events::AppendEvent(tx, kSchema, tenant, "sla.breached", ticket->name(), alert);
+  }
+  // Targets met in time by this change (one missed was announced when it
+  // was missed).
+  for (const SlaTimer& c : clocks) {
+    if (!c.achieved || c.breached || met_before.count({c.metric, c.start}) > 0) continue;
+    v1::SlaOutcome met;
+    met.set_ticket(ticket->name());
+    met.set_metric(c.metric);
+    *met.mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(c.start));
+    *met.mutable_outcome_time() =
+        TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(*c.achieved));
+    events::AppendEvent(tx, kSchema, tenant, "sla.met", ticket->name(), met);
   }
   return absl::OkStatus();
 }
@@ -319,7 +339,7 @@ absl::StatusOr<SlaEngine::Fired> SlaEngine::FireDue(absl::Time now, int batch) {
       const std::string ticket = row[1].as<std::string>();
       const v1::SlaAlert alert =
           AlertOf(ticket, MetricOf(row[2].c_str()), FromMicros(row[5].c_str()),
-                  row[3].as<int64_t>(), row[4].as<std::string>());
+                  row[3].as<int64_t>(), row[4].as<std::string>(), FromMicros(row[8].c_str()));
       if (row[6].as<bool>()) warnings[tenant].push_back(alert);
       if (row[7].as<bool>()) {
         breaches[tenant].push_back(alert);

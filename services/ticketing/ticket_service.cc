@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api/validation.h"
 #include "common/base/status.h"
+#include "common/server/snapshot_export.h"
 #include "services/ticketing/ticket_domain.h"
 #include "services/ticketing/ticket_fields.h"
 
@@ -262,6 +263,16 @@ grpc::ServerUnaryReactor* TicketServiceImpl::MergeTickets(grpc::CallbackServerCo
     CRM_ASSIGN_OR_RETURN(*response, store_.Merge(scope, source, target, key));
     return absl::OkStatus();
   });
+}
+
+grpc::ServerWriteReactor<v1::ExportTicketsResponse>* TicketServiceImpl::ExportTickets(
+    grpc::CallbackServerContext* ctx, const v1::ExportTicketsRequest* request) {
+  return server::ServeSnapshotExport<v1::ExportTicketsResponse>(
+      ctx, call_options_, executor_, request->batch_size(),
+      [this](const server::CallScope& scope, int batch,
+             const server::SnapshotPager<v1::ExportTicketsResponse>::Emit& emit) {
+        return store_.Export(scope, batch, emit);
+      });
 }
 
 grpc::ServerUnaryReactor* TicketServiceImpl::ListComments(grpc::CallbackServerContext* ctx,

@@ -57,6 +57,8 @@ class TicketServiceImpl final : public v1::TicketService::CallbackService {
   grpc::ServerUnaryReactor* MergeTickets(grpc::CallbackServerContext* ctx,
                                          const v1::MergeTicketsRequest* request,
                                          v1::MergeTicketsResponse* response) override;
+  grpc::ServerWriteReactor<v1::ExportTicketsResponse>* ExportTickets(
+      grpc::CallbackServerContext* ctx, const v1::ExportTicketsRequest* request) override;
   grpc::ServerUnaryReactor* ListComments(grpc::CallbackServerContext* ctx,
                                          const v1::ListCommentsRequest* request,
                                          v1::ListCommentsResponse* response) override;

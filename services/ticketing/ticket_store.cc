@@ -19,6 +19,7 @@
 #include "common/db/page.h"
 #include "common/db/transaction.h"
 #include "common/events/outbox.h"
+#include "common/server/snapshot_export.h"
 #include "services/ticketing/sla_engine.h"
 #include "services/ticketing/ticket_domain.h"
 #include "services/ticketing/ticket_rows.h"
@@ -71,6 +72,19 @@ constexpr char kCommentColumns[] =
 
 const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
+      // ExportTickets (server::kExportAfter): tickets, then each ticket's
+      // SLA outcomes as "metric|start|outcome|t-or-f" joined by ';'.
+      {"ticketing_export_tickets",
+       absl::StrCat("SELECT ", TicketColumns(), ", t.tenant_id FROM ticketing.tickets t WHERE ",
+                    server::kExportAfter)},
+      {"ticketing_export_sla_outcomes",
+       absl::StrCat("SELECT tenant_id, id::text, outcomes FROM (SELECT tenant_id, ticket_id AS id, "
+                    "string_agg(concat_ws('|', metric, (EXTRACT(EPOCH FROM start_time) * "
+                    "1000000)::bigint, (EXTRACT(EPOCH FROM outcome_time) * 1000000)::bigint, "
+                    "CASE WHEN breached THEN 't' ELSE 'f' END), ';' ORDER BY metric, start_time) "
+                    "AS outcomes FROM ticketing.sla_outcomes GROUP BY tenant_id, ticket_id) o "
+                    "WHERE ",
+                    server::kExportAfter)},
       {"ticketing_insert_ticket",
        absl::StrCat("INSERT INTO ticketing.tickets AS t (tenant_id, requester, order_name, "
                     "subject, description, channel, source_conversation, type, priority, status, "
@@ -789,6 +803,41 @@ absl::StatusOr<v1::ListCommentsResponse> TicketStore::ListComments(
     return absl::OkStatus();
   }));
   return response;
+}
+
+absl::Status TicketStore::Export(
+    const server::CallScope& scope, int batch,
+    const std::function<bool(const v1::ExportTicketsResponse&)>& emit) {
+  using Message = v1::ExportTicketsResponse;
+  return server::ExportSnapshot<Message>(
+      pool_, scope, batch, emit, [](server::SnapshotPager<Message>& pager) {
+        pager.PageThrough(
+            "ticketing_export_tickets",
+            [](const pqxx::row& row, Message& message) {
+              *message.add_tickets() = TicketFromRow(row);
+            },
+            kTicketColumnCount, 0);
+        pager.PageThrough(
+            "ticketing_export_sla_outcomes",
+            [](const pqxx::row& row, Message& message) {
+              const std::string ticket = absl::StrCat("tickets/", row[1].as<std::string>());
+              for (absl::string_view one : absl::StrSplit(row[2].as<std::string>(), ';')) {
+                const std::vector<absl::string_view> f = absl::StrSplit(one, '|');
+                int64_t start = 0, outcome = 0;
+                if (f.size() != 4 || !absl::SimpleAtoi(f[1], &start) ||
+                    !absl::SimpleAtoi(f[2], &outcome)) {
+                  continue;  // written by the trigger: cannot happen
+                }
+                v1::SlaOutcome* o = message.add_sla_outcomes();
+                o->set_ticket(ticket);
+                o->set_metric(MetricOf(f[0]));
+                *o->mutable_start_time() = TimeUtil::MicrosecondsToTimestamp(start);
+                *o->mutable_outcome_time() = TimeUtil::MicrosecondsToTimestamp(outcome);
+                o->set_breached(f[3] == "t");
+              }
+            },
+            0, 1);
+      });
 }
 
 }  // namespace crm::ticketing

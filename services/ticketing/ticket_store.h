@@ -113,6 +113,10 @@ class TicketStore {
                                                  const std::string& source_id,
                                                  const std::string& target_id,
                                                  const RequestKey& key = {});
+  // ExportTickets: every ticket and SLA outcome of the scope's tenant (or
+  // of every tenant) as of one snapshot, through `emit`.
+  absl::Status Export(const server::CallScope& scope, int batch,
+                      const std::function<bool(const v1::ExportTicketsResponse&)>& emit);
   // Closes tickets solved longer than `after` ago, across tenants, in
   // batches of `batch`, each with its ticket.status_changed event; returns
   // how many it closed. Safe with several replicas (SKIP LOCKED).

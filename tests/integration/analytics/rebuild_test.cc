@@ -18,6 +18,7 @@
 #include "crm/customer/v1/event_feed_service.grpc.pb.h"
 #include "services/analytics/analytics_app.h"
 #include "services/analytics/value_reports.h"
+#include "tests/integration/analytics/same_figures.h"
 #include "tests/testing/customer_harness.h"
 
 namespace crm::testing {
@@ -90,16 +91,7 @@ std::string Figures(ServiceHarness& analytics, const std::string& tenant) {
 std::string AwaitSameFigures(ServiceHarness& analytics, ServiceHarness& reference,
                              const std::string& tenant,
                              const std::function<bool(const std::string&)>& ready) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  std::string mine, theirs;
-  while (absl::Now() < deadline) {
-    mine = Figures(analytics, tenant);
-    theirs = Figures(reference, tenant);
-    if (!mine.empty() && mine == theirs && ready(mine)) return mine;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  FAIL("the figures did not agree for " << tenant << ":\n" << mine << "\nagainst\n" << theirs);
-  return mine;
+  return testing::AwaitSameFigures(Figures, analytics, reference, tenant, ready);
 }
 
 int64_t Customers(ServiceHarness& analytics, const std::string& tenant) {
