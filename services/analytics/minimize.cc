@@ -14,6 +14,10 @@ namespace {
 
 constexpr double kBad = 1e300;  // what the minimiser sees outside the domain
 constexpr double kWall = 15;    // |transformed parameter| at most this
+// MinimizeSmooth stops when kStallSpan iterations lowered the value by at
+// most kStallTolerance of it.
+constexpr size_t kStallSpan = 5;
+constexpr double kStallTolerance = 1e-11;
 
 struct Problem {
   const Objective* objective;
@@ -169,13 +173,24 @@ Minimum MinimizeSmooth(const SmoothObjective& objective, const std::vector<doubl
   gsl_multimin_fdfminimizer_set(s, &function, x, 0.1, 0.1);
   Minimum found;
   bool converged = false;
+  std::vector<double> values;  // after each iteration
   while (found.iterations < 2000) {
     ++found.iterations;
     if (gsl_multimin_fdfminimizer_iterate(s) != GSL_SUCCESS) break;  // no progress
     const double value = gsl_multimin_fdfminimizer_minimum(s);
-    if (gsl_blas_dnrm2(gsl_multimin_fdfminimizer_gradient(s)) <=
-        tolerance * std::max(1.0, std::abs(value))) {
+    const double scale = std::max(1.0, std::abs(value));
+    if (gsl_blas_dnrm2(gsl_multimin_fdfminimizer_gradient(s)) <= tolerance * scale) {
       converged = value < kBad;
+      break;
+    }
+    // Or the value has stopped falling: on a flat ridge (BG/NBD's a and b
+    // growing apart together when hardly anyone drops out) each step gains
+    // less and less, and hundreds more would move the likelihood by less
+    // than this.
+    values.push_back(value);
+    if (values.size() > kStallSpan && value < kBad &&
+        values[values.size() - 1 - kStallSpan] - value <= kStallTolerance * scale) {
+      converged = true;
       break;
     }
   }

@@ -42,9 +42,11 @@ using SmoothObjective =
 // (vector_bfgs2) over the same transformed parameters, stopping when the
 // gradient's norm is at most `tolerance` times |value| (a likelihood over a
 // million customers sums a million terms), which takes tens of iterations
-// where the simplex takes hundreds. Should BFGS stop without meeting that
-// test (a flat ridge, a wall), the simplex (Minimize) carries on from where
-// it stopped.
+// where the simplex takes hundreds, or when five iterations lowered the
+// value by at most 1e-11 of it (a flat ridge, where the gradient test would
+// take hundreds more iterations for a likelihood that no longer moves).
+// Should BFGS stop without meeting either test (a wall), the simplex
+// (Minimize) carries on from where it stopped.
 Minimum MinimizeSmooth(const SmoothObjective& objective, const std::vector<double>& start,
                        Domain domain, double tolerance = 1e-9);
 

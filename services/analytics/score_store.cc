@@ -28,18 +28,25 @@ namespace {
 using google::protobuf::util::TimeUtil;
 
 constexpr size_t kBatch = 5000;
+
+// What a run returns from its transaction when a fit of its tenant and
+// currency began (ScoreStore::Fitting).
+constexpr char kGaveWay[] = "the scores run gave way to a fit";
+absl::Status GaveWay() { return absl::AbortedError(kGaveWay); }
+bool IsGaveWay(const absl::Status& s) { return absl::IsAborted(s) && s.message() == kGaveWay; }
 constexpr char kScoresChanged[] = "analytics.scores_changed";
 
 const std::map<std::string, std::string>& Statements() {
   static const auto* statements = new std::map<std::string, std::string>{
       // Across tenants ($1 the settle time in ms): the queued, then the
       // ones last scored over a day ago.
+      // $2 the "tenant/currency" keys being fitted (left alone).
       {"analytics_find_due_scoring",
        "SELECT tenant_id, currency_code FROM (SELECT tenant_id, currency_code, queued_time AS due "
        "FROM analytics.score_queue WHERE queued_time <= now() - $1::bigint * interval '1 "
        "millisecond' UNION ALL SELECT tenant_id, currency_code, score_time + interval '1 day' "
-       "FROM analytics.score_runs WHERE score_time < now() - interval '1 day') d ORDER BY due "
-       "LIMIT 1"},
+       "FROM analytics.score_runs WHERE score_time < now() - interval '1 day') d WHERE NOT "
+       "(tenant_id || '/' || currency_code = ANY($2::text[])) ORDER BY due LIMIT 1"},
       {"analytics_lock_scoring",
        "SELECT pg_try_advisory_xact_lock(hashtext('analytics.scores/' || $1 || '/' || $2))"},
       {"analytics_get_score_queue",
@@ -163,8 +170,8 @@ absl::StatusOr<bool> ScoreStore::ScoreNext(absl::Duration settle) {
   std::string tenant, currency;
   CRM_RETURN_IF_ERROR(
       db::RunInTransaction(pool_, db::HousekeepingTx(absl::Seconds(10)), [&](db::Tx& tx) {
-        const auto rows =
-            db::Exec(tx, "analytics_find_due_scoring", absl::ToInt64Milliseconds(settle));
+        const auto rows = db::Exec(tx, "analytics_find_due_scoring",
+                                   absl::ToInt64Milliseconds(settle), db::TextArray(FittingKeys()));
         if (rows.empty()) return absl::OkStatus();
         tenant = rows[0][0].as<std::string>();
         currency = rows[0][1].as<std::string>();
@@ -205,7 +212,7 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
   db::TxOptions write_options;
   write_options.tenant = tenant;
   write_options.deadline = options.deadline;
-  CRM_RETURN_IF_ERROR(db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
+  const absl::Status done = db::RunInTransaction(pool_, options, [&](db::Tx& tx) {
     run = ScoreRun();
     if (!db::Exec(tx, "analytics_lock_scoring", tenant, currency)[0][0].as<bool>()) {
       return absl::OkStatus();  // another replica is at it
@@ -214,6 +221,7 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
     const auto queued = db::Exec(tx, "analytics_get_score_queue", tenant, currency);
     const int64_t version = queued.empty() ? 0 : queued[0][0].as<int64_t>();
 
+    if (IsFitting(tenant, currency)) return GaveWay();
     const std::vector<CustomerOrders> customers = facts_.CustomersIn(tx, tenant, currency);
     const absl::Time as_of = RfmAsOf(customers, nullptr);
     const std::vector<v1::RfmScores> rfm = ScoreCustomers(customers, as_of);
@@ -251,6 +259,7 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
     std::vector<std::string> gone;
     // Writes the batch, the scores gone and the events announced so far.
     const auto flush = [&]() -> absl::Status {
+      if (IsFitting(tenant, currency)) return GaveWay();
       std::vector<events::PendingEvent> pending;
       for (const v1::ScoresChanged& c : changes) {
         pending.push_back({kScoresChanged, c.scores().customer(), &c});
@@ -317,7 +326,14 @@ absl::StatusOr<ScoreRun> ScoreStore::Score(const std::string& tenant, const std:
                text(cuts.recency), text(cuts.frequency), text(cuts.monetary));
       return absl::OkStatus();
     });
-  }));
+  });
+  if (IsGaveWay(done)) {
+    run.gave_way = true;
+    log::Info("scores run gave way to a fit",
+              {{"tenant", tenant}, {"currency", currency}, {"changed", absl::StrCat(run.changed)}});
+    return run;
+  }
+  CRM_RETURN_IF_ERROR(done);
   if (run.scored) {
     log::Info("scores kept",
               {{"tenant", tenant},
@@ -395,6 +411,32 @@ absl::StatusOr<std::optional<RfmCuts>> ScoreStore::Cuts(const server::CallScope&
     return absl::OkStatus();
   }));
   return out;
+}
+
+ScoreStore::FitGuard::FitGuard(ScoreStore& store, std::string key)
+    : store_(store), key_(std::move(key)) {
+  std::lock_guard<std::mutex> lock(store_.mu_);
+  store_.fitting_.insert(key_);
+}
+
+ScoreStore::FitGuard::~FitGuard() {
+  std::lock_guard<std::mutex> lock(store_.mu_);
+  store_.fitting_.erase(store_.fitting_.find(key_));
+}
+
+std::unique_ptr<ScoreStore::FitGuard> ScoreStore::Fitting(const std::string& tenant,
+                                                          const std::string& currency) {
+  return std::make_unique<FitGuard>(*this, absl::StrCat(tenant, "/", currency));
+}
+
+bool ScoreStore::IsFitting(const std::string& tenant, const std::string& currency) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fitting_.count(absl::StrCat(tenant, "/", currency)) > 0;
+}
+
+std::vector<std::string> ScoreStore::FittingKeys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {fitting_.begin(), fitting_.end()};
 }
 
 }  // namespace crm::analytics

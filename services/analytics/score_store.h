@@ -8,7 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -22,7 +26,8 @@
 namespace crm::analytics {
 
 struct ScoreRun {
-  bool scored = false;  // false: another replica was scoring it
+  bool scored = false;    // false: another replica was scoring it
+  bool gave_way = false;  // stopped for a fit (ScoreStore::Fitting); still queued
   int64_t customers = 0;
   int64_t changed = 0;  // rows written or removed
   int64_t events = 0;   // analytics.scores_changed
@@ -38,6 +43,24 @@ class ScoreStore {
   // Scores one tenant and currency now.
   absl::StatusOr<ScoreRun> Score(const std::string& tenant, const std::string& currency);
 
+  // While the returned guard lives, this replica's scorer leaves `tenant`'s
+  // `currency` alone, and a run of it under way stops at its next batch and
+  // stays queued: a fit in progress (FitValueModel holds one) changes every
+  // churn risk and queues the tenant again, so a run now would be redone at
+  // once, and on the service's two cores it would slow the fit down.
+  class FitGuard {
+   public:
+    FitGuard(ScoreStore& store, std::string key);
+    FitGuard(const FitGuard&) = delete;
+    FitGuard& operator=(const FitGuard&) = delete;
+    ~FitGuard();
+
+   private:
+    ScoreStore& store_;
+    const std::string key_;
+  };
+  std::unique_ptr<FitGuard> Fitting(const std::string& tenant, const std::string& currency);
+
   // The quintile cuts of the last run; nullopt before the first.
   absl::StatusOr<std::optional<RfmCuts>> Cuts(const server::CallScope& scope,
                                               const std::string& currency);
@@ -47,9 +70,14 @@ class ScoreStore {
                                                       const v1::ListCustomerScoresRequest& request);
 
  private:
+  bool IsFitting(const std::string& tenant, const std::string& currency) const;
+  std::vector<std::string> FittingKeys() const;
+
   db::Pool& pool_;
   FactStore& facts_;
   const api::PageTokenCodec& tokens_;
+  mutable std::mutex mu_;
+  std::multiset<std::string> fitting_;  // "tenant/currency"
 };
 
 }  // namespace crm::analytics

@@ -121,6 +121,22 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
     if (xs.empty() || xs.back() != std::get<0>(key)) xs.push_back(std::get<0>(key));
     x_index.push_back(xs.size() - 1);
   }
+  // Likewise the terms in ln(alpha + t) once per distinct age t (t_x or T):
+  // ages are whole days in weeks, so a million groups share a few hundred
+  // of them. Per group: its T's and its t_x's place in `ages`.
+  std::vector<double> ages;
+  for (const auto& [h, weight] : weighted) {
+    ages.push_back(h.T);
+    ages.push_back(h.t_x);
+  }
+  std::sort(ages.begin(), ages.end());
+  ages.erase(std::unique(ages.begin(), ages.end()), ages.end());
+  std::vector<std::pair<uint32_t, uint32_t>> age_index;  // (T, t_x)
+  age_index.reserve(weighted.size());
+  const auto place = [&ages](double t) {
+    return static_cast<uint32_t>(std::lower_bound(ages.begin(), ages.end(), t) - ages.begin());
+  };
+  for (const auto& [h, weight] : weighted) age_index.push_back({place(h.T), place(h.t_x)});
   // The negative log-likelihood and its gradient (FHL 2005, eq. 6): with
   // L = log(e^a3 + e^a4) and w4 = e^(a4 - L) the weight of "dropped out
   // after the last purchase", w3 = 1 - w4,
@@ -128,8 +144,9 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
   //   dLL/dalpha = r/alpha - (r+x) (w3/(alpha+T) + w4/(alpha+t_x))
   //   dLL/da     = psi(a+b) - psi(a+b+x) + w4/a
   //   dLL/db     = psi(a+b) + psi(b+x) - psi(b) - psi(a+b+x) - w4/(b+x-1)
-  const SmoothObjective objective = [&weighted, &x_index, &xs](const std::vector<double>& v,
-                                                               std::vector<double>* gradient) {
+  const SmoothObjective objective = [&weighted, &x_index, &xs, &ages, &age_index](
+                                        const std::vector<double>& v,
+                                        std::vector<double>* gradient) {
     const BgNbdParams m{v[0], v[1], v[2], v[3]};
     const double common =
         -LnGamma(m.r) + m.r * std::log(m.alpha) + LnGamma(m.a + m.b) - LnGamma(m.b);
@@ -153,32 +170,41 @@ absl::StatusOr<BgNbdFit> FitBgNbd(const std::vector<PurchaseHistory>& customers)
         db_x[i] = psi_ab + Digamma(m.b + x) - Digamma(m.b) - psi_abx;
       }
     }
+    std::vector<double> log_age(ages.size()), inv_age(ages.size());
+    for (size_t k = 0; k < ages.size(); ++k) {
+      log_age[k] = std::log(m.alpha + ages[k]);
+      inv_age[k] = 1.0 / (m.alpha + ages[k]);
+    }
     const auto part = [&](size_t begin, size_t end) {
       double sum = 0, gr = 0, galpha = 0, ga = 0, gb = 0;
       for (size_t g = begin; g < end; ++g) {
         const auto& [h, weight] = weighted[g];
         const size_t i = x_index[g];
+        const auto [T, t] = age_index[g];
         const double rx = m.r + static_cast<double>(h.x);
-        const double log_T = std::log(m.alpha + h.T);
+        const double log_T = log_age[T];
         const double a3 = -rx * log_T;
         if (h.x == 0) {
           sum += weight * (by_x[i] + a3);
           if (gradient != nullptr) {
             gr += weight * (dr_x[i] - log_T);
-            galpha += weight * (m.r / m.alpha - rx / (m.alpha + h.T));
+            galpha += weight * (m.r / m.alpha - rx * inv_age[T]);
             ga += weight * da_x[i];
             gb += weight * db_x[i];
           }
           continue;
         }
-        const double log_t = std::log(m.alpha + h.t_x);
+        const double log_t = log_age[t];
         const double a4 = log_a - log_b[i] - rx * log_t;
-        const double l = LogAddExp(a3, a4);
+        // l = ln(e^a3 + e^a4) and w4 = e^(a4 - l), from one exponential.
+        const double d = a4 - a3;
+        const double e = std::exp(-std::abs(d));
+        const double l = std::max(a3, a4) + std::log1p(e);
         sum += weight * (by_x[i] + l);
         if (gradient != nullptr) {
-          const double w4 = std::exp(a4 - l), w3 = 1 - w4;
+          const double w4 = d > 0 ? 1.0 / (1.0 + e) : e / (1.0 + e), w3 = 1 - w4;
           gr += weight * (dr_x[i] - w3 * log_T - w4 * log_t);
-          galpha += weight * (m.r / m.alpha - rx * (w3 / (m.alpha + h.T) + w4 / (m.alpha + h.t_x)));
+          galpha += weight * (m.r / m.alpha - rx * (w3 * inv_age[T] + w4 * inv_age[t]));
           ga += weight * (da_x[i] + w4 / m.a);
           gb += weight * (db_x[i] - w4 * inv_b[i]);
         }

@@ -49,6 +49,8 @@ grpc::ServerUnaryReactor* ValueServiceImpl::FitValueModel(grpc::CallbackServerCo
     }
     const absl::Time started = absl::Now();
     CRM_ASSIGN_OR_RETURN(std::string currency, facts_.Currency(scope, request->currency_code()));
+    // The scorer waits: the new model changes every churn risk.
+    const auto fitting = scores_.Fitting(scope.tenant, currency);
     // Every customer's summary; for the holdout check, which needs the
     // orders, every customer's orders or a sample's (HoldoutSample).
     CRM_ASSIGN_OR_RETURN(std::vector<CustomerOrders> customers,

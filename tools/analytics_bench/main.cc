@@ -3,7 +3,7 @@
 //   analytics_bench --mode reports --addr 127.0.0.1:50091 --tenant ucibench --repeat 5
 //     times GetRfmSummary (the RFM of every customer), FitValueModel
 //     (BG/NBD + Gamma-Gamma), GetCohortReport, GetSalesForecast and
-//     GetPricingReport, one call at a time.
+//     GetPricingReport, one call at a time (--only fit,rfm: some of them).
 //   analytics_bench --mode latency --addr ... --customer_addr 127.0.0.1:50061 --samples 200
 //     per sample: a new customer and an order through the customer
 //     service, then GetCustomerValue every 2 ms until it shows the order;
@@ -33,6 +33,7 @@
 #include "absl/flags/parse.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "crm/analytics/v1/kpi_service.grpc.pb.h"
 #include "crm/analytics/v1/report_service.grpc.pb.h"
@@ -46,6 +47,8 @@ ABSL_FLAG(std::string, customer_addr, "127.0.0.1:50061", "The customer service (
 ABSL_FLAG(std::string, tenant, "bench", "x-crm-tenant");
 ABSL_FLAG(std::string, currency, "GBP", "The orders' currency");
 ABSL_FLAG(int, repeat, 3, "reports: calls of each");
+ABSL_FLAG(std::string, only, "",
+          "reports: a comma-separated subset of rfm, fit, cohorts, forecast, pricing");
 ABSL_FLAG(int, samples, 200, "latency: orders measured");
 ABSL_FLAG(int, streams, 1000, "kpis: subscribers");
 ABSL_FLAG(int, channels, 8, "kpis: connections the streams are spread over");
@@ -105,44 +108,64 @@ void Time(const std::string& figure, const std::string& goal,
       goal);
 }
 
+// Whether --only leaves `report` in.
+bool Wanted(const std::string& report) {
+  const std::string only = absl::GetFlag(FLAGS_only);
+  if (only.empty()) return true;
+  for (absl::string_view one : absl::StrSplit(only, ',')) {
+    if (one == report) return true;
+  }
+  return false;
+}
+
 int Reports() {
   auto value = av1::ValueService::NewStub(Channel(absl::GetFlag(FLAGS_addr)));
   auto reports = av1::ReportService::NewStub(Channel(absl::GetFlag(FLAGS_addr)));
   const std::string currency = absl::GetFlag(FLAGS_currency);
   int64_t customers = 0;
-  Time("GetRfmSummary (RFM of every customer)", "< 1 s UCI, < 10 s at 1M", [&] {
-    av1::GetRfmSummaryRequest req;
-    req.set_currency_code(currency);
-    av1::RfmSummary out;
-    grpc::Status s = value->GetRfmSummary(Ctx().get(), req, &out);
-    customers = out.customers();
-    return s;
-  });
-  std::fprintf(stderr, "%lld customers\n", static_cast<long long>(customers));
-  Time("FitValueModel (BG/NBD + Gamma-Gamma, holdout check)", "< 1 s UCI, < 30 s at 1M", [&] {
-    av1::FitValueModelRequest req;
-    req.set_currency_code(currency);
-    av1::ValueModel out;
-    return value->FitValueModel(Ctx().get(), req, &out);
-  });
-  Time("GetCohortReport (12 cohorts)", "< 1 s UCI", [&] {
-    av1::GetCohortReportRequest req;
-    req.set_currency_code(currency);
-    av1::CohortReport out;
-    return reports->GetCohortReport(Ctx().get(), req, &out);
-  });
-  Time("GetSalesForecast (28 days, backtest)", "-", [&] {
-    av1::GetSalesForecastRequest req;
-    req.set_currency_code(currency);
-    av1::SalesForecast out;
-    return reports->GetSalesForecast(Ctx().get(), req, &out);
-  });
-  Time("GetPricingReport", "-", [&] {
-    av1::GetPricingReportRequest req;
-    req.set_currency_code(currency);
-    av1::PricingReport out;
-    return reports->GetPricingReport(Ctx().get(), req, &out);
-  });
+  if (Wanted("rfm")) {
+    Time("GetRfmSummary (RFM of every customer)", "< 1 s UCI, < 10 s at 1M", [&] {
+      av1::GetRfmSummaryRequest req;
+      req.set_currency_code(currency);
+      av1::RfmSummary out;
+      grpc::Status s = value->GetRfmSummary(Ctx().get(), req, &out);
+      customers = out.customers();
+      return s;
+    });
+  }
+  if (Wanted("rfm")) std::fprintf(stderr, "%lld customers\n", static_cast<long long>(customers));
+  if (Wanted("fit")) {
+    Time("FitValueModel (BG/NBD + Gamma-Gamma, holdout check)", "< 1 s UCI, < 30 s at 1M", [&] {
+      av1::FitValueModelRequest req;
+      req.set_currency_code(currency);
+      av1::ValueModel out;
+      return value->FitValueModel(Ctx().get(), req, &out);
+    });
+  }
+  if (Wanted("cohorts")) {
+    Time("GetCohortReport (12 cohorts)", "< 1 s UCI", [&] {
+      av1::GetCohortReportRequest req;
+      req.set_currency_code(currency);
+      av1::CohortReport out;
+      return reports->GetCohortReport(Ctx().get(), req, &out);
+    });
+  }
+  if (Wanted("forecast")) {
+    Time("GetSalesForecast (28 days, backtest)", "-", [&] {
+      av1::GetSalesForecastRequest req;
+      req.set_currency_code(currency);
+      av1::SalesForecast out;
+      return reports->GetSalesForecast(Ctx().get(), req, &out);
+    });
+  }
+  if (Wanted("pricing")) {
+    Time("GetPricingReport", "-", [&] {
+      av1::GetPricingReportRequest req;
+      req.set_currency_code(currency);
+      av1::PricingReport out;
+      return reports->GetPricingReport(Ctx().get(), req, &out);
+    });
+  }
   return 0;
 }
 

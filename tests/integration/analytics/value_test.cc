@@ -6,15 +6,22 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <pqxx/pqxx>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/api/page_token.h"
+#include "common/db/pool.h"
+#include "common/db/transaction.h"
 #include "crm/analytics/v1/event_feed_service.grpc.pb.h"
 #include "crm/analytics/v1/report_service.grpc.pb.h"
 #include "crm/analytics/v1/value_service.grpc.pb.h"
 #include "services/analytics/analytics_app.h"
+#include "services/analytics/fact_store.h"
+#include "services/analytics/score_store.h"
 #include "tests/testing/customer_harness.h"
+#include "tests/testing/test_db.h"
 
 namespace crm::testing {
 namespace {
@@ -490,6 +497,59 @@ TEST_CASE("pricing insight and category forecasts from order lines", "[integrati
   forecast_req.set_category("socks");
   CHECK(reports->GetSalesForecast(ServiceHarness::Ctx().get(), forecast_req, &forecast)
             .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE("a scores run gives way to a fit of its tenant and currency",
+          "[integration][analytics]") {
+  // A database of analytics alone, with no service running its own scorer.
+  const std::string url = CreateDatabase("scores_give_way");
+  REQUIRE(server::ServiceRuntime::MigrateOnly(url, analytics::Definition()).ok());
+  ExecSql(url,
+          "INSERT INTO analytics.orders (tenant_id, order_id, customer, currency_code, "
+          "order_time, status, total_minor, refunded_minor, discounted) SELECT t, "
+          "gen_random_uuid(), 'customers/c' || (g % 5), 'GBP', now() - g * interval '3 days', "
+          "'PAID', 1000 * g, 0, false FROM generate_series(1, 20) g, unnest(ARRAY['acme', "
+          "'globex']) t;"
+          "INSERT INTO analytics.score_queue (tenant_id, currency_code, queued_time) VALUES "
+          "('acme', 'GBP', now() - interval '1 minute')");
+  db::Pool pool(db::PoolOptions{url, 2, "give-way"});  // a run reads in one, writes in another
+  analytics::FactStore facts(pool);
+  REQUIRE(db::RunInTransaction(pool, db::HousekeepingTx(absl::Seconds(10)), [](db::Tx& tx) {
+            analytics::FactStore::ResummarizeAll(tx);
+            return absl::OkStatus();
+          }).ok());
+  const api::PageTokenCodec tokens("a-page-token-secret-for-tests");
+  analytics::ScoreStore scores(pool, facts, tokens);
+  const auto queued = [&] {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    return tx.exec1("SELECT count(*) FROM analytics.score_queue")[0].as<int64_t>();
+  };
+
+  {
+    const auto fitting = scores.Fitting("acme", "GBP");
+    // Not taken while it is being fitted, and a run asked for gives way.
+    auto next = scores.ScoreNext(absl::ZeroDuration());
+    REQUIRE(next.ok());
+    CHECK_FALSE(*next);
+    auto run = scores.Score("acme", "GBP");
+    REQUIRE(run.ok());
+    CHECK(run->gave_way);
+    CHECK(queued() == 1);
+    // Another tenant is not held up.
+    auto other = scores.Score("globex", "GBP");
+    REQUIRE(other.ok());
+    CHECK(other->scored);
+    CHECK_FALSE(other->gave_way);
+  }
+  // The fit done: scored, and no longer queued.
+  auto next = scores.ScoreNext(absl::ZeroDuration());
+  REQUIRE(next.ok());
+  CHECK(*next);
+  CHECK(queued() == 0);
+  pqxx::connection conn(url);
+  pqxx::nontransaction tx(conn);
+  CHECK(tx.exec1("SELECT count(*) FROM analytics.customer_scores")[0].as<int64_t>() == 10);
 }
 
 }  // namespace crm::testing
