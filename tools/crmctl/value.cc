@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -67,17 +68,32 @@ void PrintModel(const v1::ValueModel& m) {
   std::printf("%s  %lld customers, %lld repeat buyers, last order %s\n", m.name().c_str(),
               static_cast<long long>(m.customers()), static_cast<long long>(m.repeat_buyers()),
               When(m.last_order_time()).c_str());
+  // "(±se)", or "" where the fit gave none (0: the Hessian was not
+  // positive definite).
+  const auto se = [](double e, const char* format) {
+    if (e <= 0) return std::string();
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), format, e);
+    return std::string(buf);
+  };
   const auto& b = m.bg_nbd();
   const auto& be = m.bg_nbd_standard_errors();
-  std::printf(
-      "BG/NBD       r %.4f (±%.4f)  alpha %.4f (±%.4f)  a %.4f (±%.4f)  b %.4f (±%.4f)  "
-      "LL %.2f\n",
-      b.r(), be.r(), b.alpha(), be.alpha(), b.a(), be.a(), b.b(), be.b(),
-      m.bg_nbd_log_likelihood());
+  std::printf("BG/NBD       r %.4f%s  alpha %.4f%s  a %.4f%s  b %.4f%s  LL %.2f\n", b.r(),
+              se(be.r(), " (±%.4f)").c_str(), b.alpha(), se(be.alpha(), " (±%.4f)").c_str(), b.a(),
+              se(be.a(), " (±%.4f)").c_str(), b.b(), se(be.b(), " (±%.4f)").c_str(),
+              m.bg_nbd_log_likelihood());
   const auto& g = m.gamma_gamma();
   const auto& ge = m.gamma_gamma_standard_errors();
-  std::printf("Gamma-Gamma  p %.4f (±%.4f)  q %.4f (±%.4f)  gamma %.2f (±%.2f)  LL %.2f\n", g.p(),
-              ge.p(), g.q(), ge.q(), g.gamma(), ge.gamma(), m.gamma_gamma_log_likelihood());
+  std::printf("Gamma-Gamma  p %.4f%s  q %.4f%s  gamma %.2f%s  LL %.2f\n", g.p(),
+              se(ge.p(), " (±%.4f)").c_str(), g.q(), se(ge.q(), " (±%.4f)").c_str(), g.gamma(),
+              se(ge.gamma(), " (±%.2f)").c_str(), m.gamma_gamma_log_likelihood());
+  if (be.r() <= 0 || be.alpha() <= 0 || be.a() <= 0 || be.b() <= 0 || ge.p() <= 0 || ge.q() <= 0 ||
+      ge.gamma() <= 0) {
+    std::printf(
+        "(no standard errors where none are shown: the maximum lies on an edge of the "
+        "parameters, e.g. a near 0 when hardly anyone drops out, where the likelihood is too "
+        "flat for them)\n");
+  }
   if (m.has_holdout()) {
     const auto& h = m.holdout();
     std::printf(
