@@ -87,6 +87,17 @@ std::string Bare(const std::string& name, size_t prefix) {
   return name.size() > prefix ? name.substr(prefix) : name;
 }
 
+// A load of a snapshot into this service's facts, moving `consumer`'s
+// cursor.
+template <typename Response>
+events::SnapshotLoad<Response> LoadInto(const char* consumer) {
+  events::SnapshotLoad<Response> load;
+  load.schema = kSchema;
+  load.consumer = consumer;
+  load.actor = "analytics";
+  return load;
+}
+
 // One message of ExportOrders into the facts, in `tx`. `erased` collects
 // the tenant's erased customers (they come before the orders and moves).
 void LoadOrders(db::Tx& tx, const cv1::ExportOrdersResponse& message,
@@ -161,10 +172,7 @@ SnapshotRebuild::SnapshotRebuild(db::Pool& pool, ActivityStore& activity)
 absl::Status SnapshotRebuild::Orders(cv1::CustomerService::StubInterface& customers) {
   std::set<std::pair<std::string, std::string>> erased;
   int64_t orders = 0, people = 0;
-  events::SnapshotLoad<cv1::ExportOrdersResponse> load;
-  load.schema = kSchema;
-  load.consumer = kOrdersConsumer;
-  load.actor = "analytics";
+  auto load = LoadInto<cv1::ExportOrdersResponse>(kOrdersConsumer);
   load.open = [&customers](grpc::ClientContext* ctx) {
     return customers.ExportOrders(ctx, cv1::ExportOrdersRequest());
   };
@@ -194,10 +202,7 @@ absl::Status SnapshotRebuild::Orders(cv1::CustomerService::StubInterface& custom
 
 absl::Status SnapshotRebuild::Support(tv1::TicketService::StubInterface& tickets) {
   int64_t ticket_count = 0, outcomes = 0;
-  events::SnapshotLoad<tv1::ExportTicketsResponse> load;
-  load.schema = kSchema;
-  load.consumer = kSupportConsumer;
-  load.actor = "analytics";
+  auto load = LoadInto<tv1::ExportTicketsResponse>(kSupportConsumer);
   load.open = [&tickets](grpc::ClientContext* ctx) {
     return tickets.ExportTickets(ctx, tv1::ExportTicketsRequest());
   };
@@ -229,10 +234,7 @@ absl::Status SnapshotRebuild::Support(tv1::TicketService::StubInterface& tickets
 
 absl::Status SnapshotRebuild::Engagement(iv1::ConversationService::StubInterface& conversations) {
   int64_t messages = 0, unsubscribes = 0;
-  events::SnapshotLoad<iv1::ExportMessagesResponse> load;
-  load.schema = kSchema;
-  load.consumer = kEngagementConsumer;
-  load.actor = "analytics";
+  auto load = LoadInto<iv1::ExportMessagesResponse>(kEngagementConsumer);
   load.open = [&conversations](grpc::ClientContext* ctx) {
     return conversations.ExportMessages(ctx, iv1::ExportMessagesRequest());
   };
